@@ -1,0 +1,94 @@
+"""Users, departments, roles and API tokens: who may see and change what."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DataScope(models.TextChoices):
+    """The five data scopes Chinese CRMs offer, narrowest first."""
+
+    OWN = "own", _("本人")
+    OWN_AND_SUBORDINATES = "own_sub", _("本人及下属")
+    DEPARTMENT = "dept", _("本部门")
+    DEPARTMENT_TREE = "dept_tree", _("本部门及下属")
+    ALL = "all", _("全公司")
+
+
+class Department(models.Model):
+    """A node in the company's department tree. `path` ("/1/4/9/") makes subtree queries one LIKE."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="department_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    """A named bundle of permissions. The built-in codes are admin, manager, sales, analyst."""
+
+    code = models.SlugField(_("代码"), max_length=50, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    data_scope = models.CharField(
+        _("数据范围"), max_length=16, choices=DataScope.choices, default=DataScope.OWN
+    )
+    can_write = models.BooleanField(_("可编辑"), default=True)
+    masks_sensitive = models.BooleanField(_("隐藏敏感字段"), default=False)
+    is_admin = models.BooleanField(_("管理员"), default=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who signs in. `manager` forms the reporting line used by 本人及下属."""
+
+    display_name = models.CharField(_("姓名"), max_length=100, blank=True)
+    role = models.ForeignKey(Role, null=True, blank=True, on_delete=models.PROTECT)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    language = models.CharField(_("语言"), max_length=10, default="zh-hans")
+    is_system = models.BooleanField(default=False, help_text="Actor for jobs and imports.")
+
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def label(self) -> str:
+        return str(self)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only a SHA-256 of the secret is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

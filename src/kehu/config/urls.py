@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from kehu.api.main import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"),
+         name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("kehu.accounts.urls")),
+    path("customers/", include("kehu.customers.urls")),
+    path("api/v1/", api.urls),
+]

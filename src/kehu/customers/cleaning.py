@@ -1,0 +1,214 @@
+"""Turn raw input (form, API body, import row) into clean field values, collecting every error.
+
+One function per record type; it returns the cleaned values or raises one
+ValidationError that names each bad field, so callers can show them all at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from kehu.customers import validation
+from kehu.customers.choices import (
+    CompanySize,
+    CustomerKind,
+    CustomFieldType,
+    DecisionRole,
+    Gender,
+    Industry,
+    Source,
+)
+from kehu.customers.models import CustomField
+
+CUSTOMER_TEXT_LIMITS = {
+    "name": 200, "short_name": 100, "province": 32, "city": 32, "district": 32,
+    "address": 255, "wechat": 64, "notes": 20000,
+}
+CUSTOMER_CHOICES = {
+    "kind": CustomerKind, "industry": Industry, "company_size": CompanySize,
+    "source": Source, "gender": Gender,
+}
+CUSTOMER_FIELDS = (
+    *CUSTOMER_TEXT_LIMITS, *CUSTOMER_CHOICES, "phones", "emails", "birthday", "credit_code",
+)
+CONTACT_TEXT_LIMITS = {"name": 100, "title": 100, "wechat": 64, "notes": 20000}
+CONTACT_FIELDS = (*CONTACT_TEXT_LIMITS, "decision_role", "phones", "email", "is_primary")
+
+
+class Collector:
+    """Runs one cleaner per field and keeps every error instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.cleaned: dict[str, Any] = {}
+        self.errors: dict[str, list[str]] = {}
+
+    def run(self, field: str, cleaner: Callable[[Any], Any], value: Any) -> None:
+        try:
+            self.cleaned[field] = cleaner(value)
+        except ValidationError as exc:
+            self.errors.setdefault(field, []).extend(exc.messages)
+
+    def add_error(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(message)
+
+    def result(self) -> dict[str, Any]:
+        if self.errors:
+            raise ValidationError(self.errors)
+        return self.cleaned
+
+
+def clean_customer(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Clean the customer fields present in `data`; with partial=False name and kind are required."""
+    out = Collector()
+    for field, limit in CUSTOMER_TEXT_LIMITS.items():
+        if field in data:
+            out.run(field, _text(limit), data[field])
+    for field, choices in CUSTOMER_CHOICES.items():
+        if field in data:
+            out.run(field, _choice(choices, required=field == "kind"), data[field])
+    cleaners = {
+        "phones": validation.normalize_phones,
+        "emails": validation.normalize_emails,
+        "birthday": clean_date,
+        "credit_code": lambda v: validation.normalize_credit_code(v or ""),
+    }
+    for field, cleaner in cleaners.items():
+        if field in data:
+            out.run(field, cleaner, data[field])
+    if not partial:
+        for field in ("name", "kind"):
+            if not out.cleaned.get(field) and field not in out.errors:
+                out.add_error(field, _("必填"))
+    return out.result()
+
+
+def check_kind_fields(values: dict[str, Any]) -> None:
+    """Person-only and company-only fields must match the customer's kind."""
+    errors = {}
+    if values.get("kind") == CustomerKind.PERSON and values.get("credit_code"):
+        errors["credit_code"] = _("个人客户没有统一社会信用代码")
+    if values.get("kind") == CustomerKind.COMPANY and values.get("gender"):
+        errors["gender"] = _("企业客户没有性别")
+    if errors:
+        raise ValidationError(errors)
+
+
+def clean_contact(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    out = Collector()
+    for field, limit in CONTACT_TEXT_LIMITS.items():
+        if field in data:
+            out.run(field, _text(limit), data[field])
+    if "decision_role" in data:
+        out.run("decision_role", _choice(DecisionRole), data["decision_role"])
+    if "phones" in data:
+        out.run("phones", validation.normalize_phones, data["phones"])
+    if "email" in data:
+        out.run("email", lambda v: validation.normalize_email(v) if v else "", data["email"])
+    if "is_primary" in data:
+        out.cleaned["is_primary"] = bool(data["is_primary"])
+    if not partial and not out.cleaned.get("name") and "name" not in out.errors:
+        out.add_error("name", _("必填"))
+    return out.result()
+
+
+def clean_custom_values(
+    fields: list[CustomField], data: dict[str, Any], *, partial: bool
+) -> dict[str, Any]:
+    """Clean {key: raw} for the active custom fields; unknown keys are an error."""
+    out = Collector()
+    by_key = {f.key: f for f in fields}
+    for key in data:
+        if key not in by_key:
+            out.add_error(f"custom.{key}", _("没有这个自定义字段"))
+    for field in fields:
+        if field.key not in data and partial:
+            continue
+        raw = data.get(field.key)
+        out.run(f"custom.{field.key}", lambda v, f=field: clean_custom_value(f, v), raw)
+    return {k.removeprefix("custom."): v for k, v in out.result().items()}
+
+
+def clean_custom_value(field: CustomField, raw: Any) -> Any:
+    empty = raw is None or raw == "" or raw == []
+    if empty:
+        if field.required:
+            raise ValidationError(_("必填"))
+        return [] if field.field_type == CustomFieldType.MULTI_CHOICE else None
+    kind = field.field_type
+    if kind == CustomFieldType.NUMBER:
+        return clean_decimal(raw)
+    if kind == CustomFieldType.DATE:
+        return clean_date(raw)
+    if kind == CustomFieldType.CHOICE:
+        return _one_of(field.choices, str(raw))
+    if kind == CustomFieldType.MULTI_CHOICE:
+        items = raw if isinstance(raw, list) else str(raw).split(",")
+        return [_one_of(field.choices, str(item).strip()) for item in items if str(item).strip()]
+    return _text(500)(raw)
+
+
+def _one_of(options: list[str], value: str) -> str:
+    if value not in options:
+        raise ValidationError(
+            _("“%(value)s” 不在可选项中（%(options)s）")
+            % {"value": value, "options": "、".join(options)}
+        )
+    return value
+
+
+def _text(limit: int) -> Callable[[Any], str]:
+    def clean(value: Any) -> str:
+        text = "" if value is None else str(value).strip()
+        if len(text) > limit:
+            raise ValidationError(_("最多 %(limit)d 个字符，这里有 %(count)d 个")
+                                  % {"limit": limit, "count": len(text)})
+        return text
+
+    return clean
+
+
+def _choice(choices, *, required: bool = False) -> Callable[[Any], str]:
+    def clean(value: Any) -> str:
+        text = "" if value is None else str(value).strip()
+        if not text and not required:
+            return ""
+        if text in choices.values:
+            return text
+        by_label = {str(label): val for val, label in choices.choices}
+        if text in by_label:
+            return by_label[text]
+        raise ValidationError(_("“%(value)s” 不是可选值（%(options)s）") % {
+            "value": text, "options": "、".join(choices.values)})
+
+    return clean
+
+
+def clean_date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip().replace("年", "-").replace("月", "-").replace("日", "")
+    text = text.replace("/", "-").replace(".", "-")
+    try:
+        return dt.date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
+    except ValueError as exc:
+        raise ValidationError(_("“%(value)s” 不是日期（例如 2024-05-01）") % {"value": value}) from exc
+
+
+def clean_decimal(value: Any) -> Decimal:
+    try:
+        number = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation as exc:
+        raise ValidationError(_("“%(value)s” 不是数字") % {"value": value}) from exc
+    if not number.is_finite():
+        raise ValidationError(_("“%(value)s” 不是数字") % {"value": value})
+    return number

@@ -1,0 +1,147 @@
+"""The one filter definition for customers: the web list, the API and exports all use it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from kehu.customers.choices import CustomerKind, CustomFieldType, Industry
+from kehu.customers.cleaning import clean_custom_value
+from kehu.customers.models import CustomField, CustomValue
+
+SORTABLE = ("name", "created_at", "updated_at")
+DEFAULT_SORT = "-updated_at"
+CUSTOM_PREFIX = "cf_"
+
+
+@dataclass
+class CustomerFilters:
+    """Parsed filters; build one with `from_params` from a query string or API arguments."""
+
+    q: str = ""
+    kind: str = ""
+    industry: str = ""
+    province: str = ""
+    city: str = ""
+    owner: int | None = None
+    tag: str = ""
+    custom: dict[str, Any] = field(default_factory=dict)
+    sort: str = DEFAULT_SORT
+
+    @classmethod
+    def from_params(cls, params: Any) -> CustomerFilters:
+        get = params.get
+        errors: dict[str, list[str]] = {}
+        filters = cls(
+            q=(get("q") or "").strip()[:100],
+            kind=_one_of(get("kind"), CustomerKind.values, "kind", errors),
+            industry=_one_of(get("industry"), Industry.values, "industry", errors),
+            province=(get("province") or "").strip(),
+            city=(get("city") or "").strip(),
+            owner=_int(get("owner"), "owner", errors),
+            tag=(get("tag") or "").strip(),
+            sort=_sort(get("sort"), errors),
+        )
+        filters.custom = _custom(params, errors)
+        if errors:
+            raise ValidationError(errors)
+        return filters
+
+    def apply(self, qs: QuerySet) -> QuerySet:
+        simple = {"kind": self.kind, "industry": self.industry, "province": self.province,
+                  "city": self.city, "owner_id": self.owner}
+        qs = qs.filter(**{k: v for k, v in simple.items() if v not in ("", None)})
+        if self.tag:
+            qs = qs.filter(tags__name=self.tag)
+        if self.q:
+            qs = qs.filter(search_q(self.q))
+        for key, value in self.custom.items():
+            qs = qs.filter(pk__in=_custom_match(key, value))
+        return qs
+
+    def as_params(self) -> dict[str, str]:
+        """Back to query-string form (for links that keep the current filters)."""
+        params = {k: str(v) for k, v in (
+            ("q", self.q), ("kind", self.kind), ("industry", self.industry),
+            ("province", self.province), ("city", self.city), ("owner", self.owner or ""),
+            ("tag", self.tag)) if v}
+        params.update({f"{CUSTOM_PREFIX}{k}": str(v) for k, v in self.custom.items()})
+        if self.sort != DEFAULT_SORT:
+            params["sort"] = self.sort
+        return params
+
+
+def search_q(text: str) -> Q:
+    """Quick search: name or short name, pinyin initials or full pinyin, phone digits, email."""
+    q = Q(name__icontains=text) | Q(short_name__icontains=text)
+    lowered = text.lower()
+    if re.fullmatch(r"[a-z]+", lowered):
+        q |= Q(name_initials__contains=lowered) | Q(name_pinyin__contains=lowered)
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= 4:
+        q |= Q(phones__icontains=digits)
+    if "@" in text:
+        q |= Q(emails__icontains=lowered)
+    return q
+
+
+def _custom_match(key: str, value: Any) -> QuerySet:
+    field = CustomField.objects.get(key=key)
+    column = {"number": "number", "date": "date"}.get(field.field_type, "text")
+    return CustomValue.objects.filter(field=field, **{column: value}).values("customer_id")
+
+
+def _custom(params: Any, errors: dict[str, list[str]]) -> dict[str, Any]:
+    wanted = {k[len(CUSTOM_PREFIX):]: params.get(k) for k in params
+              if k.startswith(CUSTOM_PREFIX) and params.get(k) not in (None, "")}
+    if not wanted:
+        return {}
+    fields = {f.key: f for f in CustomField.objects.filter(key__in=wanted, is_active=True)}
+    custom = {}
+    for key, raw in wanted.items():
+        if key not in fields:
+            errors.setdefault(f"{CUSTOM_PREFIX}{key}", []).append(_("没有这个自定义字段"))
+            continue
+        definition = fields[key]
+        try:
+            value = clean_custom_value(definition, raw)
+        except ValidationError as exc:
+            errors.setdefault(f"{CUSTOM_PREFIX}{key}", []).extend(exc.messages)
+            continue
+        if definition.field_type == CustomFieldType.MULTI_CHOICE:
+            value = value[0] if value else None
+        custom[key] = value
+    return custom
+
+
+def _one_of(value: str | None, allowed: list[str], name: str, errors: dict) -> str:
+    value = (value or "").strip()
+    if value and value not in allowed:
+        errors.setdefault(name, []).append(_("“%(value)s” 不是可选值") % {"value": value})
+        return ""
+    return value
+
+
+def _int(value: Any, name: str, errors: dict) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        errors.setdefault(name, []).append(_("应为整数"))
+        return None
+
+
+def _sort(value: str | None, errors: dict) -> str:
+    if not value:
+        return DEFAULT_SORT
+    if value.lstrip("-") not in SORTABLE:
+        errors.setdefault("sort", []).append(
+            _("只能按 %(fields)s 排序") % {"fields": ", ".join(SORTABLE)})
+        return DEFAULT_SORT
+    return value

@@ -1,0 +1,232 @@
+"""Customers (companies and persons), their contacts, tags, shares and custom fields."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.models import Origin
+from kehu.core.scoping import CustomerBoundQuerySet, ScopedQuerySet
+from kehu.customers.choices import (
+    CompanySize,
+    CustomerKind,
+    CustomFieldType,
+    DecisionRole,
+    Gender,
+    Industry,
+    Source,
+)
+
+LIVE = Q(deleted_at__isnull=True)
+
+
+class CustomerQuerySet(ScopedQuerySet):
+    customer_path = ""
+
+
+class Tag(models.Model):
+    """A free label on customers (重点客户, 渠道商 ...)."""
+
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    color = models.CharField(max_length=7, default="#64748b")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """A company (企业客户) or a person (个人客户) the team sells to."""
+
+    kind = models.CharField(_("客户类型"), max_length=10, choices=CustomerKind.choices)
+    name = models.CharField(_("客户名称"), max_length=200)
+    short_name = models.CharField(_("简称"), max_length=100, blank=True)
+    name_pinyin = models.CharField(max_length=600, blank=True, editable=False)
+    name_initials = models.CharField(max_length=200, blank=True, editable=False)
+    industry = models.CharField(_("行业"), max_length=32, choices=Industry.choices, blank=True)
+    company_size = models.CharField(
+        _("公司规模"), max_length=16, choices=CompanySize.choices, blank=True
+    )
+    province = models.CharField(_("省份"), max_length=32, blank=True)
+    city = models.CharField(_("城市"), max_length=32, blank=True)
+    district = models.CharField(_("区县"), max_length=32, blank=True)
+    address = models.CharField(_("详细地址"), max_length=255, blank=True)
+    phones = models.JSONField(_("电话"), default=list, blank=True)
+    emails = models.JSONField(_("邮箱"), default=list, blank=True)
+    wechat = models.CharField(_("微信"), max_length=64, blank=True)
+    gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True)
+    birthday = models.DateField(_("生日"), null=True, blank=True)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    source = models.CharField(_("客户来源"), max_length=32, choices=Source.choices, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_customers",
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("标签"), blank=True, related_name="customers")
+    notes = models.TextField(_("备注"), blank=True)
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MANUAL)
+    version = models.PositiveIntegerField(default=1)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # Keyset pagination: every sortable column is paired with id, live rows only.
+            models.Index(fields=["updated_at", "id"], name="cust_updated_live", condition=LIVE),
+            models.Index(fields=["created_at", "id"], name="cust_created_live", condition=LIVE),
+            models.Index(fields=["name", "id"], name="cust_name_live", condition=LIVE),
+            models.Index(fields=["owner", "updated_at", "id"], name="cust_owner_live",
+                         condition=LIVE),
+            models.Index(fields=["name_initials"], name="cust_initials"),
+            models.Index(fields=["credit_code"], name="cust_credit_code"),
+            models.Index(fields=["deleted_at"], name="cust_deleted"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_company(self) -> bool:
+        return self.kind == CustomerKind.COMPANY
+
+    @property
+    def region(self) -> str:
+        return " ".join(part for part in (self.province, self.city, self.district) if part)
+
+
+class Contact(models.Model):
+    """A person at a company customer (联系人)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("姓名"), max_length=100)
+    title = models.CharField(_("职务"), max_length=100, blank=True)
+    decision_role = models.CharField(
+        _("决策角色"), max_length=20, choices=DecisionRole.choices, blank=True
+    )
+    phones = models.JSONField(_("电话"), default=list, blank=True)
+    email = models.CharField(_("邮箱"), max_length=254, blank=True)
+    wechat = models.CharField(_("微信"), max_length=64, blank=True)
+    is_primary = models.BooleanField(_("主联系人"), default=False)
+    notes = models.TextField(_("备注"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MANUAL)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = CustomerBoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerShare(models.Model):
+    """A customer shared with a user outside its owner's reach (共享客户)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shared_customers"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "customer"], name="share_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.user_id}"
+
+
+class OwnershipTransfer(models.Model):
+    """One hand-over of a customer from one owner to another (转移记录)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="transfers")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(_("原因"), max_length=255, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    objects = CustomerBoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_user_id} → {self.to_user_id}"
+
+
+class CustomField(models.Model):
+    """An admin-defined extra field on customers."""
+
+    key = models.SlugField(_("字段键"), max_length=50, unique=True)
+    label = models.CharField(_("名称"), max_length=100)
+    label_en = models.CharField(_("英文名称"), max_length=100, blank=True)
+    field_type = models.CharField(_("类型"), max_length=16, choices=CustomFieldType.choices)
+    choices = models.JSONField(_("选项"), default=list, blank=True)
+    required = models.BooleanField(_("必填"), default=False)
+    show_in_list = models.BooleanField(_("列表显示"), default=False)
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CustomValue(models.Model):
+    """One value of one custom field on one customer, typed so that filters use an index.
+
+    A multiple-choice answer is one row per chosen option.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="custom_values")
+    field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="values")
+    text = models.CharField(max_length=500, null=True, blank=True)
+    number = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    date = models.DateField(null=True, blank=True)
+
+    objects = CustomerBoundQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["field", "text"], name="cv_text"),
+            models.Index(fields=["field", "number"], name="cv_number"),
+            models.Index(fields=["field", "date"], name="cv_date"),
+            models.Index(fields=["customer", "field"], name="cv_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field_id}={self.text or self.number or self.date}"

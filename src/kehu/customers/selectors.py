@@ -1,0 +1,119 @@
+"""Reads of customer data on behalf of a viewer. Every one starts from `visible_to`."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from kehu.accounts.models import User
+from kehu.accounts.policy import access_for
+from kehu.core.errors import Http404
+from kehu.core.masking import mask_value
+from kehu.core.pagination import Page, paginate
+from kehu.core.scoping import VIEW
+from kehu.customers.filters import CustomerFilters
+from kehu.customers.models import Contact, Customer, CustomField, CustomValue, OwnershipTransfer
+
+# Which attributes hold personal or ID-like data, and how to mask each.
+CUSTOMER_SENSITIVE = {"phones": "phone", "emails": "email", "wechat": "id", "credit_code": "id"}
+CONTACT_SENSITIVE = {"phones": "phone", "email": "email", "wechat": "id"}
+
+
+def customers_visible(*, viewer: User, action: str = VIEW) -> QuerySet[Customer]:
+    return Customer.objects.visible_to(viewer, action)
+
+
+def customer_list(
+    *, viewer: User, filters: CustomerFilters, cursor: str | None = None, limit: int = 50
+) -> Page:
+    qs = filters.apply(customers_visible(viewer=viewer)).select_related("owner")
+    qs = qs.prefetch_related("tags", _custom_values_prefetch())
+    page = paginate(qs, sort=filters.sort, cursor=cursor, limit=limit,
+                    datetime_fields={"created_at", "updated_at"})
+    mask_for(viewer, page.items, CUSTOMER_SENSITIVE)
+    return page
+
+
+def customer_get(*, viewer: User, pk: int) -> Customer:
+    """One customer the viewer can see, or 404 — the same answer for missing and out of scope."""
+    customer = (
+        customers_visible(viewer=viewer)
+        .select_related("owner", "created_by")
+        .prefetch_related("tags", _custom_values_prefetch())
+        .filter(pk=pk)
+        .first()
+    )
+    if customer is None:
+        raise Http404
+    mask_for(viewer, [customer], CUSTOMER_SENSITIVE)
+    return customer
+
+
+def customer_deleted_list(*, viewer: User, limit: int = 200) -> list[Customer]:
+    """The recycle bin: soft-deleted customers whose owner is within the viewer's scope."""
+    access = access_for(viewer)
+    if access.user_id is None:
+        return []
+    qs = Customer.objects.filter(deleted_at__isnull=False).select_related("owner")
+    if not access.sees_all:
+        qs = qs.filter(owner_id__in=access.owner_ids)
+    return list(qs.order_by("-deleted_at")[:limit])
+
+
+def contact_list(*, viewer: User, customer_id: int | None = None) -> QuerySet[Contact]:
+    qs = Contact.objects.visible_to(viewer).select_related("customer")
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    return qs
+
+
+def contacts_masked(viewer: User, contacts) -> list[Contact]:
+    rows = list(contacts)
+    mask_for(viewer, rows, CONTACT_SENSITIVE)
+    return rows
+
+
+def contact_get(*, viewer: User, pk: int) -> Contact:
+    contact = contact_list(viewer=viewer).filter(pk=pk).first()
+    if contact is None:
+        raise Http404
+    mask_for(viewer, [contact], CONTACT_SENSITIVE)
+    return contact
+
+
+def transfer_history(*, viewer: User, customer_id: int) -> QuerySet[OwnershipTransfer]:
+    return OwnershipTransfer.objects.visible_to(viewer).filter(customer_id=customer_id) \
+        .select_related("from_user", "to_user", "actor")
+
+
+def custom_fields_active() -> list[CustomField]:
+    return list(CustomField.objects.filter(is_active=True))
+
+
+def custom_values_by_key(customer: Customer) -> dict[str, object]:
+    """{key: value or [values]} from the prefetched rows of `customer`."""
+    values: dict[str, object] = {}
+    for row in customer.custom_values.all():
+        field = row.field
+        value = {"number": row.number, "date": row.date}.get(field.field_type, row.text)
+        if field.field_type == "multi_choice":
+            values.setdefault(field.key, []).append(value)
+        else:
+            values[field.key] = value
+    return values
+
+
+def mask_for(viewer: User, rows: list, sensitive: dict[str, str]) -> None:
+    """Replace sensitive attributes in memory for roles that see them masked.
+
+    Masked instances are flagged so that no service ever saves them back.
+    """
+    if not access_for(viewer).masks_sensitive:
+        return
+    for row in rows:
+        for attr, kind in sensitive.items():
+            setattr(row, attr, mask_value(kind, getattr(row, attr)))
+        row.is_masked = True
+
+
+def _custom_values_prefetch() -> Prefetch:
+    return Prefetch("custom_values", queryset=CustomValue.objects.select_related("field"))

@@ -1,0 +1,98 @@
+"""Validation and normalisation of what people type into customer records.
+
+Used by every write path (web form, API, import, demo) through the services.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+_EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x)\s*(\d{1,6})\s*$", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[/／;；,，、]|\s{2,}")
+_NOTES = re.compile(r"[（(][^）)]*[）)]")  # (微信同号), (办公室) ...
+
+
+def split_phone_cell(raw: str) -> list[str]:
+    """A sheet cell may hold two numbers ("a/b") and notes in brackets; return each number."""
+    cleaned = _NOTES.sub(" ", raw)
+    return [part.strip() for part in _SEPARATORS.split(cleaned) if part.strip()]
+
+
+def normalize_phone(raw: str, region: str | None = None) -> str:
+    """One number to E.164 (with ;ext= for an extension), or a ValidationError saying why."""
+    text = raw.strip()
+    extension = ""
+    match = _EXTENSION.search(text)
+    if match:
+        extension, text = match.group(1), text[: match.start()]
+    text = re.sub(r"^00", "+", text.replace("（", "(").replace("）", ")"))
+    if re.fullmatch(r"86[-\s]?1\d{2}.*", text):
+        text = "+" + text
+    try:
+        number = phonenumbers.parse(text, region or settings.KEHU_PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(_("“%(value)s” 不是电话号码") % {"value": raw}) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(_("“%(value)s” 不是有效的电话号码（位数或号段不对）") % {"value": raw})
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return f"{e164};ext={extension}" if extension else e164
+
+
+def normalize_phones(values: list[str] | str | None) -> list[str]:
+    """Normalise a list of numbers (or one cell with several), dropping exact repeats."""
+    if not values:
+        return []
+    cells = [values] if isinstance(values, str) else list(values)
+    result: list[str] = []
+    for cell in cells:
+        for part in split_phone_cell(str(cell)):
+            number = normalize_phone(part)
+            if number not in result:
+                result.append(number)
+    return result
+
+
+def normalize_email(raw: str) -> str:
+    value = raw.strip()
+    local, sep, domain = value.rpartition("@")
+    value = f"{local}{sep}{domain.lower()}" if sep else value
+    try:
+        validate_email(value)
+    except ValidationError as exc:
+        raise ValidationError(_("“%(value)s” 不是有效的邮箱地址") % {"value": raw}) from exc
+    return value
+
+
+def normalize_emails(values: list[str] | str | None) -> list[str]:
+    if not values:
+        return []
+    cells = [values] if isinstance(values, str) else list(values)
+    result: list[str] = []
+    for cell in cells:
+        for part in re.split(r"[;；,，\s]+", str(cell)):
+            if part and (email := normalize_email(part)).lower() not in map(str.lower, result):
+                result.append(email)
+    return result
+
+
+def normalize_credit_code(raw: str) -> str:
+    """The 18-character unified social credit code, checked including its check digit."""
+    value = raw.strip().upper().replace(" ", "")
+    if not value:
+        return ""
+    if len(value) != 18:
+        raise ValidationError(
+            _("统一社会信用代码应为 18 位，这里是 %(count)d 位") % {"count": len(value)}
+        )
+    try:
+        return uscc.validate(value)
+    except StdnumError as exc:
+        raise ValidationError(_("统一社会信用代码校验位不正确")) from exc

@@ -1,0 +1,79 @@
+"""Shared fixtures. Permission tests speak in people:
+
+- alice: sales rep in 华东区, owns her customers
+- bob: alice's teammate in 华东区 (same department, also a sales rep)
+- charlie: sales rep in 华南区, an outsider to alice's customers
+- mallory: manager of 华东区 (sees the department and sub-departments)
+- anna: analyst (reads everything, masked, cannot edit)
+- root: admin
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kehu.accounts.services import department_path, user_create
+from kehu.customers import services as customer_services
+
+
+@pytest.fixture
+def east(db):
+    return department_path("总部/华东区")
+
+
+@pytest.fixture
+def south(db):
+    return department_path("总部/华南区")
+
+
+@pytest.fixture
+def mallory(east):
+    return user_create(username="mallory", role_code="manager", department=east,
+                       display_name="Mallory 经理", password="mallory-pass-123")[0]
+
+
+@pytest.fixture
+def alice(east, mallory):
+    return user_create(username="alice", role_code="sales", department=east, manager=mallory,
+                       display_name="Alice 王", password="alice-pass-123")[0]
+
+
+@pytest.fixture
+def bob(east, mallory):
+    return user_create(username="bob", role_code="sales", department=east, manager=mallory,
+                       display_name="Bob 李", password="bob-pass-123")[0]
+
+
+@pytest.fixture
+def charlie(south):
+    return user_create(username="charlie", role_code="sales", department=south,
+                       display_name="Charlie 张", password="charlie-pass-123")[0]
+
+
+@pytest.fixture
+def anna(db):
+    return user_create(username="anna", role_code="analyst", display_name="Anna 赵",
+                       password="anna-pass-123")[0]
+
+
+@pytest.fixture
+def root(db):
+    return user_create(username="root", role_code="admin", display_name="Root",
+                       password="root-pass-123")[0]
+
+
+@pytest.fixture
+def make_customer():
+    """make_customer(actor, **fields) creates a company customer through the service."""
+
+    def make(actor, **fields):
+        data = {"kind": "company", "name": "上海示例贸易有限公司", **fields}
+        return customer_services.customer_create(actor=actor, data=data)
+
+    return make
+
+
+@pytest.fixture
+def alices_customer(alice, make_customer):
+    return make_customer(alice, name="杭州西湖茶业有限公司", phones=["13812345678"],
+                         emails=["buyer@xihu-tea.cn"], credit_code="91110000802100433B")
