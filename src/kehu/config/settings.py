@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "kehu.core",
     "kehu.accounts",
     "kehu.customers",
+    "kehu.history",
 ]
 
 MIDDLEWARE = [
