@@ -37,6 +37,8 @@ CUSTOMER_CHOICES = {
 CUSTOMER_FIELDS = (
     *CUSTOMER_TEXT_LIMITS, *CUSTOMER_CHOICES, "phones", "emails", "birthday", "credit_code",
 )
+# Fields that take a list of values; every other field takes a single value.
+LIST_FIELDS = {"phones", "emails", "tags"}
 CONTACT_TEXT_LIMITS = {"name": 100, "title": 100, "wechat": 64, "notes": 20000}
 CONTACT_FIELDS = (*CONTACT_TEXT_LIMITS, "decision_role", "phones", "email", "is_primary")
 
@@ -49,6 +51,10 @@ class Collector:
         self.errors: dict[str, list[str]] = {}
 
     def run(self, field: str, cleaner: Callable[[Any], Any], value: Any) -> None:
+        if isinstance(value, list | dict) and field not in LIST_FIELDS \
+                and not field.startswith("custom."):
+            self.add_error(field, _("应为单个值，不是列表"))
+            return
         try:
             self.cleaned[field] = cleaner(value)
         except ValidationError as exc:
@@ -141,6 +147,8 @@ def clean_custom_value(field: CustomField, raw: Any) -> Any:
             raise ValidationError(_("必填"))
         return [] if field.field_type == CustomFieldType.MULTI_CHOICE else None
     kind = field.field_type
+    if isinstance(raw, list | dict) and kind != CustomFieldType.MULTI_CHOICE:
+        raise ValidationError(_("应为单个值，不是列表"))
     if kind == CustomFieldType.NUMBER:
         return clean_decimal(raw)
     if kind == CustomFieldType.DATE:

@@ -17,7 +17,8 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 _EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x)\s*(\d{1,6})\s*$", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[/／;；,，、]|\s{2,}")
-_NOTES = re.compile(r"[（(][^）)]*[）)]")  # (微信同号), (办公室) ...
+# Bracketed notes such as (微信同号) or (办公室); an area code like (0755) is kept.
+_NOTES = re.compile(r"[（(][^）)]*[^\d\s\-+）)][^）)]*[）)]")
 
 
 def split_phone_cell(raw: str) -> list[str]:
