@@ -1,0 +1,390 @@
+"""The customers and contacts API: thin endpoints over the customer services and selectors.
+
+Endpoints parse input, call one service or selector, and serialize with plain dicts.
+Writes are passed a bare `Customer(pk=...)` / `Contact(pk=...)`: the services look
+the row up again under lock and decide 404 / 403 themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Header, Query, Router, Schema
+from pydantic import ConfigDict, Field
+
+from kehu.accounts.models import User
+from kehu.api.pagination import page_body
+from kehu.api.responses import json_response, no_content, parse_if_match
+from kehu.api.schemas import (
+    READ_ERRORS,
+    VERSIONED_ERRORS,
+    WRITE_ERRORS,
+    PageParams,
+    UserRef,
+    page_of,
+)
+from kehu.core.errors import Http404, ValidationError
+from kehu.core.models import Origin
+from kehu.core.pagination import paginate
+from kehu.customers import selectors, services
+from kehu.customers.filters import CustomerFilters
+from kehu.customers.models import Contact, Customer
+
+customers_router = Router(tags=["customers"])
+contacts_router = Router(tags=["contacts"])
+
+IF_MATCH = Header(None, alias="If-Match", description='The version you read: 3, "3" or W/"3"')
+
+
+# --- schemas (the documented contract; validation itself lives in the services) ----------
+
+
+class CustomerIn(Schema):
+    """Fields to set. On create `kind` and `name` are required; PATCH sends only what changes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str | None = Field(None, description="company | person")
+    name: str | None = None
+    short_name: str | None = None
+    industry: str | None = None
+    company_size: str | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    address: str | None = None
+    phones: list[str] | None = Field(None, description="Any common format; stored as E.164")
+    emails: list[str] | None = None
+    wechat: str | None = None
+    gender: str | None = None
+    birthday: str | None = Field(None, description="YYYY-MM-DD")
+    credit_code: str | None = None
+    source: str | None = None
+    owner: int | None = Field(None, description="User id (create only; use transfer later)")
+    tags: list[str] | None = None
+    notes: str | None = None
+    custom: dict[str, Any] | None = Field(None, description="{custom field key: value}")
+
+
+class CustomerOut(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    kind: str
+    name: str
+    short_name: str
+    industry: str
+    company_size: str
+    province: str
+    city: str
+    district: str
+    address: str
+    phones: list[str]
+    emails: list[str]
+    wechat: str
+    gender: str
+    birthday: dt.date | None
+    credit_code: str
+    source: str
+    owner: UserRef | None
+    tags: list[str]
+    custom: dict[str, Any]
+    notes: str
+    masked: bool = Field(description="True when sensitive values are shown masked")
+    origin: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CustomerListParams(Schema):
+    """Documented filters; `cf_<key>=value` filters on a custom field too."""
+
+    q: str | None = Field(None, description="Name, pinyin initials, phone digits or email")
+    kind: str | None = None
+    industry: str | None = None
+    province: str | None = None
+    city: str | None = None
+    owner: int | None = None
+    tag: str | None = None
+    sort: str | None = Field(None, description="name, created_at, updated_at; prefix - to reverse")
+
+
+class TransferIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[int] = Field(max_length=1000)
+    to_user: int
+    reason: str = ""
+
+
+class TransferOut(Schema):
+    moved: int
+
+
+class ShareIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    user: int
+
+
+class ShareOut(Schema):
+    customer_id: int
+    user: UserRef
+
+
+class ContactIn(Schema):
+    """Fields to set. On create `name` is required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    title: str | None = None
+    decision_role: str | None = None
+    phones: list[str] | None = None
+    email: str | None = None
+    wechat: str | None = None
+    is_primary: bool | None = None
+    notes: str | None = None
+
+
+class CustomerRef(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    name: str
+
+
+class ContactOut(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    customer: CustomerRef
+    name: str
+    title: str
+    decision_role: str
+    phones: list[str]
+    email: str
+    wechat: str
+    is_primary: bool
+    notes: str
+    masked: bool
+    origin: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+CustomerPage = page_of(CustomerOut, "CustomerPage")
+ContactPage = page_of(ContactOut, "ContactPage")
+
+
+# --- serialization -----------------------------------------------------------
+
+
+def customer_dict(c: Customer) -> dict[str, Any]:
+    """One customer as JSON-ready values; tags and custom values must be prefetched."""
+    owner = c.owner
+    return {
+        "id": c.pk, "kind": c.kind, "name": c.name, "short_name": c.short_name,
+        "industry": c.industry, "company_size": c.company_size,
+        "province": c.province, "city": c.city, "district": c.district, "address": c.address,
+        "phones": c.phones, "emails": c.emails, "wechat": c.wechat, "gender": c.gender,
+        "birthday": c.birthday, "credit_code": c.credit_code, "source": c.source,
+        "owner": {"id": owner.pk, "name": owner.label} if owner else None,
+        "tags": [t.name for t in c.tags.all()],
+        "custom": {k: _custom_json(v) for k, v in selectors.custom_values_by_key(c).items()},
+        "notes": c.notes, "masked": getattr(c, "is_masked", False), "origin": c.origin,
+        "version": c.version, "created_at": c.created_at, "updated_at": c.updated_at,
+    }
+
+
+def contact_dict(c: Contact) -> dict[str, Any]:
+    return {
+        "id": c.pk, "customer": {"id": c.customer_id, "name": c.customer.name},
+        "name": c.name, "title": c.title, "decision_role": c.decision_role,
+        "phones": c.phones, "email": c.email, "wechat": c.wechat, "is_primary": c.is_primary,
+        "notes": c.notes, "masked": getattr(c, "is_masked", False), "origin": c.origin,
+        "version": c.version, "created_at": c.created_at, "updated_at": c.updated_at,
+    }
+
+
+def _custom_json(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_custom_json(v) for v in value]
+    if isinstance(value, Decimal):
+        # Numbers are stored with 4 decimals; 12.5000 reads better as 12.5, 3.0000 as 3.
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _customer_response(request: HttpRequest, pk: int, status: int = 200) -> HttpResponse:
+    customer = selectors.customer_get(viewer=request.auth, pk=pk)
+    location = f"{request.path.rstrip('/')}/{pk}" if status == 201 else None
+    return json_response(customer_dict(customer), status=status, version=customer.version,
+                         location=location)
+
+
+def _contact_response(request: HttpRequest, pk: int, status: int = 200) -> HttpResponse:
+    contact = selectors.contact_get(viewer=request.auth, pk=pk)
+    return json_response(contact_dict(contact), status=status, version=contact.version)
+
+
+def _user(pk: int, field: str) -> User:
+    """An active person to hand a customer to or share it with."""
+    user = User.objects.filter(pk=pk, is_active=True, is_system=False).first()
+    if user is None:
+        raise ValidationError({field: [_("用户不存在或已停用")]})
+    return user
+
+
+def _payload(payload: Schema) -> dict[str, Any]:
+    # Only what the client sent: a PATCH must not blank the fields it left out.
+    return payload.model_dump(exclude_unset=True)
+
+
+# --- customers ---------------------------------------------------------------
+
+
+@customers_router.get("/customers", response={200: CustomerPage, **READ_ERRORS})
+def customer_list(
+    request: HttpRequest, page: Query[PageParams], filters: Query[CustomerListParams]
+) -> HttpResponse:
+    """Customers you can see, newest change first; keyset pages, no total count."""
+    parsed = CustomerFilters.from_params(request.GET)  # the one filter definition (cf_* too)
+    result = selectors.customer_list(viewer=request.auth, filters=parsed, cursor=page.cursor,
+                                     limit=page.limit)
+    return json_response(page_body(result, customer_dict))
+
+
+@customers_router.post("/customers", response={201: CustomerOut, **WRITE_ERRORS})
+def customer_create(request: HttpRequest, payload: CustomerIn) -> HttpResponse:
+    customer = services.customer_create(actor=request.auth, data=_payload(payload),
+                                        origin=Origin.API)
+    return _customer_response(request, customer.pk, status=201)
+
+
+@customers_router.post("/customers/transfer", response={200: TransferOut, **WRITE_ERRORS})
+def customer_transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse:
+    """Hand customers over to another user (one or many); all or nothing."""
+    moved = services.customer_transfer(actor=request.auth, customer_ids=payload.ids,
+                                       to_user=_user(payload.to_user, "to_user"),
+                                       reason=payload.reason)
+    return json_response({"moved": moved})
+
+
+@customers_router.get("/customers/{int:customer_id}", response={200: CustomerOut, **READ_ERRORS})
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    return _customer_response(request, customer_id)
+
+
+@customers_router.patch("/customers/{int:customer_id}",
+                        response={200: CustomerOut, **VERSIONED_ERRORS})
+def customer_update(
+    request: HttpRequest, customer_id: int, payload: CustomerIn, if_match: str | None = IF_MATCH
+) -> HttpResponse:
+    services.customer_update(actor=request.auth, customer=Customer(pk=customer_id),
+                             data=_payload(payload), expected_version=parse_if_match(if_match),
+                             origin=Origin.API)
+    return _customer_response(request, customer_id)
+
+
+@customers_router.delete("/customers/{int:customer_id}", response={204: None, **VERSIONED_ERRORS})
+def customer_delete(
+    request: HttpRequest, customer_id: int, if_match: str | None = IF_MATCH
+) -> HttpResponse:
+    """Soft delete: the customer goes to the recycle bin (POST …/restore brings it back)."""
+    services.customer_delete(actor=request.auth, customer=Customer(pk=customer_id),
+                             expected_version=parse_if_match(if_match))
+    return no_content()
+
+
+@customers_router.post("/customers/{int:customer_id}/restore",
+                       response={200: CustomerOut, **WRITE_ERRORS})
+def customer_restore(request: HttpRequest, customer_id: int) -> HttpResponse:
+    services.customer_restore(actor=request.auth, pk=customer_id)
+    return _customer_response(request, customer_id)
+
+
+@customers_router.post("/customers/{int:customer_id}/shares",
+                       response={201: ShareOut, **WRITE_ERRORS})
+def customer_share(request: HttpRequest, customer_id: int, payload: ShareIn) -> HttpResponse:
+    user = _user(payload.user, "user")
+    services.customer_share(actor=request.auth, customer=Customer(pk=customer_id), user=user)
+    return json_response({"customer_id": customer_id, "user": {"id": user.pk, "name": user.label}},
+                         status=201)
+
+
+@customers_router.delete("/customers/{int:customer_id}/shares/{int:user_id}",
+                         response={204: None, **WRITE_ERRORS})
+def customer_unshare(request: HttpRequest, customer_id: int, user_id: int) -> HttpResponse:
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise Http404
+    services.customer_unshare(actor=request.auth, customer=Customer(pk=customer_id), user=user)
+    return no_content()
+
+
+# --- contacts ----------------------------------------------------------------
+
+
+@customers_router.get("/customers/{int:customer_id}/contacts",
+                      response={200: ContactPage, **READ_ERRORS})
+def customer_contacts(
+    request: HttpRequest, customer_id: int, page: Query[PageParams]
+) -> HttpResponse:
+    if not selectors.customers_visible(viewer=request.auth).filter(pk=customer_id).exists():
+        raise Http404
+    return _contact_page(request, customer_id, page)
+
+
+@customers_router.post("/customers/{int:customer_id}/contacts",
+                       response={201: ContactOut, **WRITE_ERRORS})
+def contact_create(request: HttpRequest, customer_id: int, payload: ContactIn) -> HttpResponse:
+    contact = services.contact_create(actor=request.auth, customer=Customer(pk=customer_id),
+                                      data=_payload(payload), origin=Origin.API)
+    response = _contact_response(request, contact.pk, status=201)
+    response["Location"] = f"{request.path.rsplit('/customers/', 1)[0]}/contacts/{contact.pk}"
+    return response
+
+
+@contacts_router.get("/contacts", response={200: ContactPage, **READ_ERRORS})
+def contact_list(
+    request: HttpRequest, page: Query[PageParams], customer: int | None = None
+) -> HttpResponse:
+    """Contacts of the customers you can see, optionally of one customer."""
+    return _contact_page(request, customer, page)
+
+
+@contacts_router.get("/contacts/{int:contact_id}", response={200: ContactOut, **READ_ERRORS})
+def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
+    return _contact_response(request, contact_id)
+
+
+@contacts_router.patch("/contacts/{int:contact_id}", response={200: ContactOut, **VERSIONED_ERRORS})
+def contact_update(
+    request: HttpRequest, contact_id: int, payload: ContactIn, if_match: str | None = IF_MATCH
+) -> HttpResponse:
+    services.contact_update(actor=request.auth, contact=Contact(pk=contact_id),
+                            data=_payload(payload), expected_version=parse_if_match(if_match))
+    return _contact_response(request, contact_id)
+
+
+@contacts_router.delete("/contacts/{int:contact_id}", response={204: None, **VERSIONED_ERRORS})
+def contact_delete(
+    request: HttpRequest, contact_id: int, if_match: str | None = IF_MATCH
+) -> HttpResponse:
+    services.contact_delete(actor=request.auth, contact=Contact(pk=contact_id),
+                            expected_version=parse_if_match(if_match))
+    return no_content()
+
+
+def _contact_page(request: HttpRequest, customer_id: int | None, page: PageParams) -> HttpResponse:
+    qs = selectors.contact_list(viewer=request.auth, customer_id=customer_id)
+    result = paginate(qs, sort="id", cursor=page.cursor, limit=page.limit, datetime_fields=set())
+    selectors.contacts_masked(request.auth, result.items)
+    return json_response(page_body(result, contact_dict))
