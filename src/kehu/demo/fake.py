@@ -1,0 +1,179 @@
+"""Realistic, deterministic fake records: one `Faker` per run, driven by one `random.Random`.
+
+Rows come out as plain dicts keyed by model attribute names (values already
+in Python form); `kehu.demo.load` prepares them for the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+from dataclasses import dataclass
+
+from stdnum.cn import uscc
+
+from kehu.customers.choices import CompanySize, DecisionRole, Source
+from kehu.customers.pinyin import name_pinyin
+from kehu.demo import words
+from kehu.demo.regions import REGIONS
+
+YEARS_OF_HISTORY = 3
+_INDUSTRY_WEIGHTS = {"manufacturing": 18, "retail": 16, "software": 14, "services": 10,
+                     "real_estate": 7, "logistics": 7, "healthcare": 6, "education": 5,
+                     "hospitality": 5, "energy": 4, "finance": 3, "agriculture": 3,
+                     "government": 1, "other": 1}
+_SIZE_WEIGHTS = (38, 32, 18, 9, 3)
+_SOURCE_WEIGHTS = (22, 18, 15, 10, 14, 9, 7, 5)
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+@dataclass(frozen=True)
+class Place:
+    province: str
+    city: str
+    district: str
+    code: str
+
+
+def org_code(rng: random.Random) -> str:
+    """A 9-character organisation code (组织机构代码) with its GB 11714 check digit."""
+    body = f"{rng.randrange(10**8):08d}"
+    check = 11 - sum(int(c) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True)) % 11
+    return body + {10: "X", 11: "0"}.get(check, str(check))
+
+
+def credit_code(rng: random.Random, region_code: str) -> str:
+    """A unified social credit code: 9 (工商) + 1 (企业) + region + org code + check digit."""
+    body = "91" + region_code + org_code(rng)
+    return body + uscc.calc_check_digit(body)
+
+
+def mobile(rng: random.Random) -> str:
+    return f"+86{rng.choice(words.MOBILE_PREFIXES)}{rng.randrange(10**8):08d}"
+
+
+def person_name(rng: random.Random) -> tuple[str, str]:
+    """(surname, given name), surnames weighted towards the common ones."""
+    surname = words.SURNAMES[min(int(rng.expovariate(1 / 18)), len(words.SURNAMES) - 1)]
+    length = 1 if rng.random() < 0.3 else 2
+    return surname, "".join(rng.choice(words.GIVEN_CHARS) for _ in range(length))
+
+
+def joined_pinyin(parts: tuple[str, ...], *, is_person: bool) -> tuple[str, str]:
+    """Pinyin of a name from the cached pinyin of its parts (a name is mostly unique, parts repeat)."""
+    pairs = [name_pinyin(part, is_person=is_person and i == 0) for i, part in enumerate(parts)]
+    return "".join(p[0] for p in pairs), "".join(p[1] for p in pairs)
+
+
+class Faker:
+    """Makes customer, contact and tag-link rows; every choice comes from `rng`."""
+
+    def __init__(self, rng: random.Random, *, now: dt.datetime) -> None:
+        self.rng = rng
+        self.now = now
+        self.places = [Place(p, c, d, code) for p, c, _w, ds in REGIONS for d, code in ds]
+        place_weights = [w / len(ds) for _p, _c, w, ds in REGIONS for _d in ds]
+        self.place_cum = list(itertools.accumulate(place_weights))
+        self.industries = list(_INDUSTRY_WEIGHTS)
+        self.industry_cum = list(itertools.accumulate(_INDUSTRY_WEIGHTS.values()))
+        self.span = YEARS_OF_HISTORY * 365 * 86400
+
+    def timestamps(self) -> tuple[dt.datetime, dt.datetime]:
+        """created_at uniform over the last three years; updated_at between it and now."""
+        age = self.rng.random() * self.span
+        created = self.now - dt.timedelta(seconds=age)
+        updated = created + dt.timedelta(seconds=age * self.rng.random() ** 2)
+        return created.replace(microsecond=created.microsecond // 1000 * 1000), \
+            updated.replace(microsecond=updated.microsecond // 1000 * 1000)
+
+    def place(self) -> Place:
+        return self.rng.choices(self.places, cum_weights=self.place_cum)[0]
+
+    def address(self, place: Place) -> str:
+        rng = self.rng
+        return f"{place.district}{rng.choice(words.STREETS)}{rng.randint(1, 999)}号"
+
+    def company(self, owner_id: int) -> dict:
+        """A company customer row."""
+        rng = self.rng
+        place = self.place()
+        industry = rng.choices(self.industries, cum_weights=self.industry_cum)[0]
+        brand = rng.choice(words.BRAND_CHARS) + rng.choice(words.BRAND_CHARS)
+        trade = rng.choice(words.INDUSTRY_WORDS[industry])
+        city = place.city.removesuffix("市")
+        suffix = "" if industry == "government" else _weighted(rng, words.SUFFIXES)
+        parts = (city, brand, trade, suffix) if rng.random() < 0.9 else (brand, f"（{city}）", trade, suffix)
+        pinyin, initials = joined_pinyin(parts, is_person=False)
+        brand_pinyin = name_pinyin(brand)[0]
+        row = self._common(owner_id, place)
+        row.update(
+            kind="company", name="".join(parts), short_name=brand + trade[:2],
+            name_pinyin=pinyin, name_initials=initials, industry=industry,
+            company_size=rng.choices(CompanySize.values, weights=_SIZE_WEIGHTS)[0],
+            emails=[f"{rng.choice(('info', 'sales', 'contact', 'service'))}@{brand_pinyin}"
+                    f"{rng.randint(1, 99)}.com.cn"] if rng.random() < 0.6 else [],
+            credit_code=credit_code(rng, place.code) if rng.random() < 0.85 else "",
+        )
+        return row
+
+    def person(self, owner_id: int) -> dict:
+        """A person customer row (个人客户)."""
+        rng = self.rng
+        surname, given = person_name(rng)
+        pinyin, initials = joined_pinyin((surname, given), is_person=True)
+        row = self._common(owner_id, self.place())
+        row.update(
+            kind="person", name=surname + given, name_pinyin=pinyin, name_initials=initials,
+            emails=[f"{pinyin}{rng.randint(1, 9999)}@{rng.choice(words.EMAIL_DOMAINS)}"]
+            if rng.random() < 0.5 else [],
+            wechat=f"{pinyin}_{rng.randint(100, 99999)}" if rng.random() < 0.4 else "",
+            gender=rng.choice(("male", "female")),
+            birthday=dt.date(rng.randint(1960, 2002), rng.randint(1, 12), rng.randint(1, 28)),
+        )
+        return row
+
+    def _common(self, owner_id: int, place: Place) -> dict:
+        rng = self.rng
+        created, updated = self.timestamps()
+        phones = [mobile(rng)] + ([mobile(rng)] if rng.random() < 0.15 else [])
+        return {
+            "short_name": "", "industry": "", "company_size": "", "province": place.province,
+            "city": place.city, "district": place.district, "address": self.address(place),
+            "phones": phones, "emails": [], "wechat": "", "gender": "", "birthday": None,
+            "credit_code": "", "source": rng.choices(Source.values, weights=_SOURCE_WEIGHTS)[0],
+            "owner_id": owner_id, "notes": "", "created_at": created, "updated_at": updated,
+            "created_by_id": owner_id, "origin": "demo", "version": 1,
+            "deleted_at": updated if rng.random() < 0.003 else None,
+        }
+
+    def contacts(self, customer: dict, customer_id: int) -> list[dict]:
+        """One to three contacts for a company; the first is the primary one."""
+        rng = self.rng
+        count = rng.choices((1, 2, 3), weights=(50, 35, 15))[0]
+        rows = []
+        for i in range(count):
+            surname, given = person_name(rng)
+            pinyin = joined_pinyin((surname, given), is_person=True)[0]
+            email = customer["emails"][0].split("@")[1] if customer["emails"] else ""
+            rows.append({
+                "customer_id": customer_id, "name": surname + given,
+                "title": rng.choice(words.TITLES),
+                "decision_role": rng.choice(DecisionRole.values) if rng.random() < 0.7 else "",
+                "phones": [mobile(rng)], "email": f"{pinyin}@{email}" if email else "",
+                "wechat": "", "is_primary": i == 0, "notes": "",
+                "created_at": customer["created_at"], "updated_at": customer["created_at"],
+                "created_by_id": customer["owner_id"], "origin": "demo", "version": 1,
+            })
+        return rows
+
+    def tag_ids(self, tag_ids: list[int]) -> list[int]:
+        """No tag for most customers, one or two for a quarter of them."""
+        if self.rng.random() >= 0.25:
+            return []
+        return self.rng.sample(tag_ids, 1 if self.rng.random() < 0.7 else 2)
+
+
+def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
+
