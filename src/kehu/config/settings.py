@@ -138,6 +138,12 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Default region for phone numbers written without a country code.
 KEHU_PHONE_REGION = env_str("KEHU_PHONE_REGION", "CN")
 KEHU_PAGE_SIZE = env_int("KEHU_PAGE_SIZE", 50)
+# Files attached to communications: size limit in bytes and allowed extensions.
+KEHU_ATTACHMENT_MAX_BYTES = env_int("KEHU_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+KEHU_ATTACHMENT_TYPES = env_list("KEHU_ATTACHMENT_TYPES", [
+    "pdf", "png", "jpg", "jpeg", "gif", "webp", "doc", "docx", "xls", "xlsx", "ppt", "pptx",
+    "txt", "csv", "zip",
+])
 
 LOGGING = {
     "version": 1,

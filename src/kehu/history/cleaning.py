@@ -1,0 +1,354 @@
+"""Turn raw history input (form, API body, ERP push) into clean values, collecting every error.
+
+Same shape as `kehu.customers.cleaning`: one function per record type that
+returns the cleaned values present in `data` or raises one ValidationError
+naming each bad field. References to other rows (contacts, products, stages)
+are resolved by the services, which know the customer and the actor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.customers.cleaning import Collector, _choice, _text, clean_date, clean_decimal
+from kehu.history.choices import (
+    Channel,
+    ContactTime,
+    Direction,
+    NeedStatus,
+    OpportunityType,
+    OrderStatus,
+    StageKind,
+    SurveyKind,
+    TicketKind,
+    TicketStatus,
+)
+
+CENT = Decimal("0.01")
+MONEY_MAX = Decimal("999999999999.99")  # 14 digits, 2 decimals
+SURVEY_RANGES = {SurveyKind.CSAT: (1, 5), SurveyKind.NPS: (0, 10)}
+
+__all__ = ["CENT", "Collector", "clean_date", "clean_datetime", "clean_money", "quantize"]
+
+
+def quantize(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def clean_money(value: Any) -> Decimal:
+    """A non-negative amount with at most two decimals, as a Decimal (never a float)."""
+    if value is None or value == "":
+        raise ValidationError(_("必填"))
+    number = clean_decimal(value)
+    if number < 0:
+        raise ValidationError(_("金额不能为负数"))
+    if number > MONEY_MAX:
+        raise ValidationError(_("金额过大"))
+    return quantize(number)
+
+
+def clean_optional_money(value: Any) -> Decimal | None:
+    return None if value is None or value == "" else clean_money(value)
+
+
+def clean_quantity(value: Any) -> Decimal:
+    if value is None or value == "":
+        raise ValidationError(_("必填"))
+    number = clean_decimal(value)
+    if number <= 0:
+        raise ValidationError(_("数量必须大于 0"))
+    if number >= Decimal("1000000000"):
+        raise ValidationError(_("数量过大"))
+    return number.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+
+
+def clean_datetime(value: Any) -> dt.datetime | None:
+    """A date-time (aware, in the current time zone when none is given) or None."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time.min)
+    else:
+        text = str(value).strip().replace("Z", "+00:00")
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            moment = dt.datetime.combine(clean_date(text), dt.time.min)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def clean_required_date(value: Any) -> dt.date:
+    day = clean_date(value)
+    if day is None:
+        raise ValidationError(_("必填"))
+    return day
+
+
+def clean_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in ("1", "true", "yes", "on", "是"):
+        return True
+    if text in ("", "0", "false", "no", "off", "否"):
+        return False
+    raise ValidationError(_("“%(value)s” 不是是/否") % {"value": value})
+
+
+def clean_currency(value: Any) -> str:
+    text = str(value or "").strip().upper()
+    if len(text) != 3 or not text.isalpha():
+        raise ValidationError(_("币种是三个字母的代码，例如 CNY"))
+    return text
+
+
+def clean_ref(value: Any) -> int | None:
+    """An id given as a number, a numeric string or a model instance."""
+    if value in (None, ""):
+        return None
+    if hasattr(value, "pk"):
+        return value.pk
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(_("“%(value)s” 不是有效的编号") % {"value": value}) from exc
+
+
+def _run_fields(out: Collector, data: dict[str, Any], cleaners: dict[str, Callable]) -> None:
+    for field, cleaner in cleaners.items():
+        if field in data:
+            out.run(field, cleaner, data[field])
+
+
+def _require(out: Collector, *fields: str) -> None:
+    for field in fields:
+        if out.cleaned.get(field) in (None, "") and field not in out.errors:
+            out.add_error(field, _("必填"))
+
+
+COMMUNICATION_CLEANERS: dict[str, Callable] = {
+    "channel": _choice(Channel), "direction": _choice(Direction),
+    "occurred_at": clean_datetime, "contact": clean_ref,
+    "subject": _text(200), "content": _text(20000), "outcome": _text(500),
+    "next_step": _text(500), "next_follow_up": clean_date,
+}
+
+
+def clean_communication(data: dict[str, Any]) -> dict[str, Any]:
+    """Every field is optional: the service fills in now, the primary contact and a channel."""
+    out = Collector()
+    _run_fields(out, data, COMMUNICATION_CLEANERS)
+    values = out.result()
+    if "direction" in values and not values["direction"]:
+        values["direction"] = Direction.OUTBOUND
+    return values
+
+
+def clean_product(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    out = Collector()
+    _run_fields(out, data, {
+        "sku": _text(64), "name": _text(200), "category": _text(100),
+        "unit_price": clean_money, "currency": clean_currency,
+        "is_active": clean_bool,
+    })
+    if not partial:
+        _require(out, "sku", "name", "unit_price")
+    return out.result()
+
+
+ORDER_CLEANERS: dict[str, Callable] = {
+    "number": _text(64), "external_number": _text(64), "ordered_on": clean_required_date,
+    "status": _choice(OrderStatus, required=True), "currency": clean_currency,
+    "notes": _text(20000),
+}
+
+
+def clean_order_header(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """The order's own fields (not its lines); `ordered_on` defaults to today on create."""
+    out = Collector()
+    _run_fields(out, data, ORDER_CLEANERS)
+    if not partial and "ordered_on" not in data:
+        out.cleaned["ordered_on"] = timezone.localdate()
+    if out.cleaned.get("external_number") == "":
+        out.cleaned["external_number"] = None
+    return out.result()
+
+
+def clean_order_lines(
+    lines: Any, products: dict[Any, Any], *, prefix: str = "lines"
+) -> tuple[list[dict[str, Any]], Decimal]:
+    """Clean [{product, quantity, unit_price?, discount?}] against `products` (by id and by sku).
+
+    Returns the cleaned lines (product resolved, amount computed) and the order total.
+    Errors are keyed "lines.<n>.<field>" so a form or an ERP can point at the line.
+    """
+    if not isinstance(lines, list | tuple) or not lines:
+        raise ValidationError({prefix: [_("订单至少需要一行商品")]})
+    errors: dict[str, list[str]] = {}
+    cleaned = []
+    for index, raw in enumerate(lines):
+        try:
+            cleaned.append(_clean_line(raw, products))
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors[f"{prefix}.{index}.{field}"] = messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned, quantize(sum((line["amount"] for line in cleaned), Decimal(0)))
+
+
+def _clean_line(raw: Any, products: dict[Any, Any]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ValidationError({"product": [_("每一行需要 product 和 quantity")]})
+    out = Collector()
+    out.run("product", lambda v: _product(v, products), raw.get("product"))
+    out.run("quantity", clean_quantity, raw.get("quantity"))
+    out.run("unit_price", clean_optional_money, raw.get("unit_price"))
+    out.run("discount", lambda v: clean_money(v or 0), raw.get("discount"))
+    line = out.result()
+    if line["unit_price"] is None:
+        line["unit_price"] = line["product"].unit_price
+    gross = line["quantity"] * line["unit_price"]
+    if line["discount"] > gross:
+        raise ValidationError({"discount": [_("折扣 %(discount)s 大于这一行的金额 %(gross)s")
+                                            % {"discount": line["discount"], "gross": quantize(gross)}]})
+    line["amount"] = quantize(gross - line["discount"])
+    return line
+
+
+def _product(value: Any, products: dict[Any, Any]) -> Any:
+    if value in (None, ""):
+        raise ValidationError(_("必填"))
+    key = value.pk if hasattr(value, "pk") else value
+    product = products.get(key)
+    if product is None and isinstance(key, str) and key.strip().isdigit():
+        product = products.get(int(key))
+    if product is None:
+        raise ValidationError(_("没有这个产品：%(value)s") % {"value": value})
+    return product
+
+
+def clean_preference(data: dict[str, Any]) -> dict[str, Any]:
+    out = Collector()
+    _run_fields(out, data, {
+        "preferred_channel": _choice(Channel), "preferred_contact_time": _choice(ContactTime),
+        "budget_min": clean_optional_money, "budget_max": clean_optional_money,
+        "currency": clean_currency, "decision_maker": clean_ref, "pain_points": _text(20000),
+        "interests": _names,
+    })
+    values = out.result()
+    low, high = values.get("budget_min"), values.get("budget_max")
+    if low is not None and high is not None and low > high:
+        raise ValidationError({"budget_max": [_("预算上限不能低于下限")]})
+    return values
+
+
+def _names(value: Any) -> list[str]:
+    """Category names from a list or a comma-separated string (either comma)."""
+    if value in (None, ""):
+        return []
+    items = value.replace("，", ",").split(",") if isinstance(value, str) else list(value)
+    names = [str(getattr(item, "name", item)).strip()[:100] for item in items]
+    return [n for n in dict.fromkeys(names) if n]
+
+
+def clean_need(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    out = Collector()
+    _run_fields(out, data, {"content": _text(20000), "status": _choice(NeedStatus, required=True)})
+    if not partial:
+        _require(out, "content")
+    return out.result()
+
+
+def clean_opportunity(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    out = Collector()
+    _run_fields(out, data, {
+        "title": _text(200), "kind": _choice(OpportunityType, required=True),
+        "amount": lambda v: clean_money(v or 0), "currency": clean_currency,
+        "expected_close": clean_date, "pipeline": clean_ref, "stage": clean_ref,
+        "owner": clean_ref, "products": _refs, "close_reason": _text(500),
+    })
+    if not partial:
+        _require(out, "title")
+    return out.result()
+
+
+def _refs(value: Any) -> list[Any]:
+    """Product references (ids or SKUs) from a list or a comma-separated string."""
+    if value in (None, ""):
+        return []
+    items = value.replace("，", ",").split(",") if isinstance(value, str) else list(value)
+    return [getattr(item, "pk", item) for item in items if str(item).strip()]
+
+
+def clean_pipeline(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    out = Collector()
+    _run_fields(out, data, {"name": _text(100), "is_default": clean_bool})
+    if not partial:
+        _require(out, "name")
+    return out.result()
+
+
+def clean_stage(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    out = Collector()
+    _run_fields(out, data, {
+        "pipeline": clean_ref, "name": _text(100), "position": _int_between(0, 10000),
+        "probability": _int_between(0, 100), "kind": _choice(StageKind, required=True),
+    })
+    if not partial:
+        _require(out, "pipeline", "name")
+    return out.result()
+
+
+def _int_between(low: int, high: int) -> Callable[[Any], int]:
+    def clean(value: Any) -> int:
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(_("“%(value)s” 不是整数") % {"value": value}) from exc
+        if not low <= number <= high:
+            raise ValidationError(_("必须在 %(low)d 到 %(high)d 之间") % {"low": low, "high": high})
+        return number
+
+    return clean
+
+
+def clean_survey(data: dict[str, Any]) -> dict[str, Any]:
+    """CSAT scores run 1–5 and NPS 0–10; the range is checked against the kind."""
+    out = Collector()
+    _run_fields(out, data, {
+        "kind": _choice(SurveyKind, required=True), "score": _int_between(0, 10),
+        "comment": _text(20000), "channel": _choice(Channel), "answered_on": clean_date,
+        "contact": clean_ref,
+    })
+    _require(out, "kind", "score")
+    values = out.result()
+    low, high = SURVEY_RANGES[values["kind"]]
+    if not low <= values["score"] <= high:
+        raise ValidationError({"score": [_("%(kind)s 的分数必须在 %(low)d 到 %(high)d 之间") % {
+            "kind": SurveyKind(values["kind"]).label, "low": low, "high": high}]})
+    values["answered_on"] = values.get("answered_on") or timezone.localdate()
+    return values
+
+
+def clean_ticket(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    out = Collector()
+    _run_fields(out, data, {
+        "kind": _choice(TicketKind, required=True), "subject": _text(200),
+        "content": _text(20000), "status": _choice(TicketStatus, required=True),
+        "handler": clean_ref, "resolution": _text(20000), "opened_at": clean_datetime,
+    })
+    if not partial:
+        _require(out, "kind", "subject")
+    return out.result()

@@ -1,0 +1,268 @@
+"""Pipelines, stages and opportunities (商机).
+
+An opportunity's status follows its stage: a won or lost stage closes it (and
+stamps closed_at), moving back to an open stage reopens it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.accounts.policy import access_for
+from kehu.core.errors import PermissionDenied, ValidationError
+from kehu.core.models import Origin
+from kehu.core.services import diff, log_change
+from kehu.customers.models import Customer
+from kehu.history import cleaning
+from kehu.history.choices import OpportunityStatus, StageKind
+from kehu.history.models import Opportunity, Pipeline, Stage
+from kehu.history.orders import products_by_ref
+from kehu.history.records import customer_writable, record_create, record_delete, record_update
+
+# --- pipelines and stages (admin) ------------------------------------------------
+
+
+@transaction.atomic
+def pipeline_save(*, actor: User, data: dict[str, Any], pipeline: Pipeline | None = None) -> Pipeline:
+    """Create or rename a pipeline; making one the default unsets the others."""
+    _require_admin(actor)
+    values = cleaning.clean_pipeline(data, partial=pipeline is not None)
+    name = values.get("name")
+    if name and Pipeline.objects.filter(name=name).exclude(pk=getattr(pipeline, "pk", None)).exists():
+        raise ValidationError({"name": [_("已有同名的销售流程")]})
+    pipeline = pipeline or Pipeline()
+    changes = diff(pipeline, values)
+    for field, value in values.items():
+        setattr(pipeline, field, value)
+    pipeline.save()
+    if pipeline.is_default:
+        Pipeline.objects.exclude(pk=pipeline.pk).filter(is_default=True).update(is_default=False)
+    log_change(actor=actor, action="save", instance=pipeline, customer_id=None, changes=changes)
+    return pipeline
+
+
+@transaction.atomic
+def stage_save(*, actor: User, data: dict[str, Any], stage: Stage | None = None) -> Stage:
+    """Create or change a stage (name, position, win probability, open/won/lost)."""
+    _require_admin(actor)
+    values = cleaning.clean_stage(data, partial=stage is not None)
+    if "pipeline" in values:
+        pipeline = Pipeline.objects.filter(pk=values.pop("pipeline")).first()
+        if pipeline is None:
+            raise ValidationError({"pipeline": [_("销售流程不存在")]})
+        values["pipeline_id"] = pipeline.pk
+    stage = stage or Stage()
+    changes = diff(stage, values)
+    for field, value in values.items():
+        setattr(stage, field, value)
+    if Stage.objects.filter(pipeline_id=stage.pipeline_id, name=stage.name).exclude(pk=stage.pk).exists():
+        raise ValidationError({"name": [_("该流程中已有同名阶段")]})
+    stage.save()
+    log_change(actor=actor, action="save", instance=stage, customer_id=None, changes=changes)
+    return stage
+
+
+def _require_admin(actor: User) -> None:
+    if not access_for(actor).is_admin:
+        raise PermissionDenied(_("只有管理员可以配置销售流程"))
+
+
+def default_pipeline() -> Pipeline:
+    pipeline = Pipeline.objects.filter(is_default=True).order_by("pk").first()
+    pipeline = pipeline or Pipeline.objects.order_by("pk").first()
+    if pipeline is None:
+        raise ValidationError({"pipeline": [_("还没有销售流程，请管理员先创建")]})
+    return pipeline
+
+
+def first_open_stage(pipeline: Pipeline) -> Stage:
+    stage = pipeline.stages.filter(kind=StageKind.OPEN).order_by("position", "id").first()
+    if stage is None:
+        raise ValidationError({"stage": [_("该流程没有进行中的阶段")]})
+    return stage
+
+
+# --- opportunities ----------------------------------------------------------------
+
+
+@transaction.atomic
+def opportunity_create(
+    *, actor: User, customer: Customer | int, data: dict[str, Any], origin: str = Origin.MANUAL
+) -> Opportunity:
+    """Defaults: the default pipeline, its first open stage, the actor as owner."""
+    customer = customer_writable(actor, customer)
+    values = cleaning.clean_opportunity(data, partial=False)
+    products = _products(values.pop("products", None))
+    pipeline = _pipeline(values.pop("pipeline", None))
+    stage = _stage_of(pipeline, values.pop("stage", None)) if "stage" in values else None
+    opportunity = Opportunity(customer=customer, pipeline=pipeline,
+                              stage=stage or first_open_stage(pipeline),
+                              owner_id=_owner_id(actor, values.pop("owner", None)), **values)
+    _follow_stage(opportunity)
+    record_create(actor=actor, instance=opportunity, origin=origin,
+                  summary={"title": opportunity.title, "amount": str(opportunity.amount)})
+    if products:
+        opportunity.products.set(products)
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_update(
+    *, actor: User, opportunity: Opportunity, data: dict[str, Any],
+    expected_version: int | None = None,
+) -> Opportunity:
+    values = cleaning.clean_opportunity(data, partial=True)
+    if values.get("title", "x") == "":
+        raise ValidationError({"title": [_("必填")]})
+    products = _products(values.pop("products", None)) if "products" in values else None
+
+    def clean(current: Opportunity) -> dict[str, Any]:
+        if "pipeline" in values:
+            pipeline = _pipeline(values.pop("pipeline"))
+            if pipeline.pk != current.pipeline_id:
+                values["pipeline_id"] = pipeline.pk
+                values.setdefault("stage", first_open_stage(pipeline).pk)
+        if "stage" in values:
+            pipeline_id = values.get("pipeline_id", current.pipeline_id)
+            values["stage_id"] = _stage_of(Pipeline(pk=pipeline_id), values.pop("stage")).pk
+        if "owner" in values:
+            values["owner_id"] = _owner_id(actor, values.pop("owner"))
+        return {**values, **_status_for(values.get("stage_id"), current)}
+
+    return record_update(actor=actor, instance=opportunity, clean=clean,
+                         expected_version=expected_version,
+                         after_save=lambda current: _set_products(current, products))
+
+
+@transaction.atomic
+def opportunity_move(
+    *, actor: User, opportunity: Opportunity, stage: Stage | int,
+    expected_version: int | None = None,
+) -> Opportunity:
+    """Move to another stage of the same pipeline (the kanban's drag and drop)."""
+    stage_id = stage.pk if isinstance(stage, Stage) else int(stage)
+
+    def clean(current: Opportunity) -> dict[str, Any]:
+        target = _stage_of(Pipeline(pk=current.pipeline_id), stage_id)
+        return {"stage_id": target.pk, **_status_for(target.pk, current)}
+
+    return record_update(actor=actor, instance=opportunity, clean=clean, action="move",
+                         expected_version=expected_version)
+
+
+@transaction.atomic
+def opportunity_close(
+    *, actor: User, opportunity: Opportunity, won: bool, reason: str,
+    expected_version: int | None = None,
+) -> Opportunity:
+    """Mark won or lost with a reason: moves it to the pipeline's won (or lost) stage."""
+    reason = (reason or "").strip()[:500]
+    if not won and not reason:
+        raise ValidationError({"reason": [_("请填写输单原因")]})
+    kind = StageKind.WON if won else StageKind.LOST
+
+    def clean(current: Opportunity) -> dict[str, Any]:
+        target = (Stage.objects.filter(pipeline_id=current.pipeline_id, kind=kind)
+                  .order_by("position", "id").first())
+        if target is None:
+            raise ValidationError({"stage": [_("该流程没有赢单/输单阶段")]})
+        return {"stage_id": target.pk, **_status_for(target.pk, current), "close_reason": reason}
+
+    return record_update(actor=actor, instance=opportunity, clean=clean, action="close",
+                         expected_version=expected_version)
+
+
+@transaction.atomic
+def opportunity_delete(
+    *, actor: User, opportunity: Opportunity, expected_version: int | None = None
+) -> None:
+    record_delete(actor=actor, instance=opportunity, expected_version=expected_version)
+
+
+STATUS_BY_KIND = {StageKind.OPEN: OpportunityStatus.OPEN, StageKind.WON: OpportunityStatus.WON,
+                  StageKind.LOST: OpportunityStatus.LOST}
+
+
+def _status_for(stage_id: int | None, current: Opportunity) -> dict[str, Any]:
+    """status, closed_at (and a cleared reason on reopening) that follow the new stage."""
+    if stage_id is None or stage_id == current.stage_id:
+        return {}
+    kind = Stage.objects.values_list("kind", flat=True).get(pk=stage_id)
+    status = STATUS_BY_KIND[kind]
+    if status == current.status:
+        return {}
+    if status == OpportunityStatus.OPEN:
+        return {"status": status, "closed_at": None, "close_reason": ""}
+    return {"status": status, "closed_at": timezone.now()}
+
+
+def _follow_stage(opportunity: Opportunity) -> None:
+    opportunity.status = STATUS_BY_KIND[opportunity.stage.kind]
+    if opportunity.status != OpportunityStatus.OPEN:
+        opportunity.closed_at = timezone.now()
+
+
+def _pipeline(pipeline_id: int | None) -> Pipeline:
+    if pipeline_id is None:
+        return default_pipeline()
+    pipeline = Pipeline.objects.filter(pk=pipeline_id).first()
+    if pipeline is None:
+        raise ValidationError({"pipeline": [_("销售流程不存在")]})
+    return pipeline
+
+
+def _stage_of(pipeline: Pipeline, stage_id: int | None) -> Stage:
+    stage = Stage.objects.filter(pk=stage_id, pipeline_id=pipeline.pk).first()
+    if stage is None:
+        raise ValidationError({"stage": [_("该阶段不属于这个销售流程")]})
+    return stage
+
+
+def _owner_id(actor: User, owner_id: int | None) -> int:
+    """The owner defaults to the actor; anyone else must be within the actor's scope."""
+    if owner_id is None or owner_id == actor.pk:
+        return actor.pk
+    access = access_for(actor)
+    if not (access.sees_all or owner_id in access.owner_ids):
+        raise ValidationError({"owner": [_("只能指定你管辖范围内的同事为负责人")]})
+    if not User.objects.filter(pk=owner_id, is_active=True, is_system=False).exists():
+        raise ValidationError({"owner": [_("负责人不存在")]})
+    return owner_id
+
+
+def _products(refs: list[Any] | None) -> list:
+    """Products by id or SKU, in one query; unknown references are an error."""
+    if not refs:
+        return []
+    found = products_by_ref(list(refs))
+    resolved, missing = {}, []
+    for ref in refs:
+        product = found.get(ref) or found.get(_as_int(ref))
+        if product is None:
+            missing.append(str(ref))
+        else:
+            resolved[product.pk] = product
+    if missing:
+        raise ValidationError({"products": [_("没有这些产品：%(refs)s") % {"refs": "、".join(missing)}]})
+    return list(resolved.values())
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _set_products(opportunity: Opportunity, products: list | None) -> dict[str, Any]:
+    if products is None:
+        return {}
+    before = sorted(opportunity.products.values_list("pk", flat=True))
+    opportunity.products.set(products)
+    after = sorted(p.pk for p in products)
+    return {"products": [before, after]} if before != after else {}
