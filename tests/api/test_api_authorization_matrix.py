@@ -1,0 +1,152 @@
+"""Every API operation, called by every kind of person, answers with the expected status.
+
+The table below is the authorization contract of the API. A meta-test fails when an
+operation is registered on the NinjaAPI without a row here, so a new endpoint cannot
+ship without saying who may call it. To add one: add a row to MATRIX with the
+statuses for (owner, teammate, outsider, manager, analyst, admin[, anonymous]) and,
+when needed, a body and a setup. Path parameters are filled in from `World`.
+
+The record under test is always alice's customer (and its contact); alice is the owner,
+bob her teammate, charlie an outsider, mallory their manager, anna the analyst, root admin.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from kehu.api.main import api
+from kehu.customers import services
+from tests.api.conftest import Caller
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = ("owner", "teammate", "outsider", "manager", "analyst", "admin", "anonymous")
+
+
+@dataclass
+class World:
+    """The people and the records every call is made against."""
+
+    people: dict[str, Any]
+    customer: Any
+    contact: Any
+
+    def path_params(self) -> dict[str, int]:
+        return {"customer_id": self.customer.pk, "contact_id": self.contact.pk,
+                "user_id": self.people["admin"].pk}
+
+
+@dataclass(frozen=True)
+class Case:
+    expected: dict[str, int]
+    body: Callable[[World], Any] | None = None
+    setup: Callable[[World], None] | None = None
+
+
+def case(owner: int, teammate: int, outsider: int, manager: int, analyst: int, admin: int,
+         anonymous: int = 401, **extra: Any) -> Case:
+    statuses = (owner, teammate, outsider, manager, analyst, admin, anonymous)
+    return Case(dict(zip(PEOPLE, statuses, strict=True)), **extra)
+
+
+def _delete_customer(world: World) -> None:
+    services.customer_delete(actor=world.people["owner"], customer=world.customer)
+
+
+def _share_with_admin(world: World) -> None:
+    services.customer_share(actor=world.people["owner"], customer=world.customer,
+                            user=world.people["admin"])
+
+
+EVERYONE = case(200, 200, 200, 200, 200, 200)
+READ_ONE = case(200, 404, 404, 200, 200, 200)
+CHANGE_ONE = case(200, 404, 404, 200, 403, 200)
+DELETE_ONE = case(204, 404, 404, 204, 403, 204)
+
+MATRIX: dict[tuple[str, str], Case] = {
+    ("GET", "/me"): EVERYONE,
+    ("GET", "/customers"): EVERYONE,
+    ("POST", "/customers"): case(201, 201, 201, 201, 403, 201,
+                                 body=lambda w: {"kind": "company", "name": "矩阵客户"}),
+    ("POST", "/customers/transfer"): case(
+        200, 404, 404, 200, 403, 200,
+        body=lambda w: {"ids": [w.customer.pk], "to_user": w.people["teammate"].pk}),
+    ("GET", "/customers/{customer_id}"): READ_ONE,
+    ("PATCH", "/customers/{customer_id}"): case(*CHANGE_ONE.expected.values(),
+                                                body=lambda w: {"city": "杭州"}),
+    ("DELETE", "/customers/{customer_id}"): DELETE_ONE,
+    ("POST", "/customers/{customer_id}/restore"): case(*CHANGE_ONE.expected.values(),
+                                                       setup=_delete_customer),
+    ("POST", "/customers/{customer_id}/shares"): case(
+        201, 404, 404, 201, 403, 201, body=lambda w: {"user": w.people["admin"].pk}),
+    ("DELETE", "/customers/{customer_id}/shares/{user_id}"): case(
+        *DELETE_ONE.expected.values(), setup=_share_with_admin),
+    ("GET", "/customers/{customer_id}/contacts"): READ_ONE,
+    ("POST", "/customers/{customer_id}/contacts"): case(201, 404, 404, 201, 403, 201,
+                                                        body=lambda w: {"name": "矩阵联系人"}),
+    ("GET", "/contacts"): EVERYONE,
+    ("GET", "/contacts/{contact_id}"): READ_ONE,
+    ("PATCH", "/contacts/{contact_id}"): case(*CHANGE_ONE.expected.values(),
+                                              body=lambda w: {"title": "总监"}),
+    ("DELETE", "/contacts/{contact_id}"): DELETE_ONE,
+}
+
+
+def registered_operations() -> set[tuple[str, str]]:
+    """(method, path) of every operation on the API, hidden ones included."""
+    api.urls  # noqa: B018 -- binds the routers, as Django does when it loads the URLconf
+    found = set()
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            full = "/" + "/".join(p.strip("/") for p in (prefix, path) if p.strip("/"))
+            full = re.sub(r"\{\w+:(\w+)\}", r"{\1}", full)  # {int:customer_id} -> {customer_id}
+            for operation in path_view.operations:
+                found.update((method.upper(), full) for method in operation.methods)
+    return found
+
+
+def test_every_registered_operation_has_a_row_in_the_matrix():
+    operations = registered_operations()
+    assert operations - set(MATRIX) == set(), "add these operations to MATRIX"
+    assert set(MATRIX) - operations == set(), "these MATRIX rows match no operation"
+
+
+@pytest.fixture
+def world(alice, bob, charlie, mallory, anna, root, alices_customer):
+    contact = services.contact_create(actor=alice, customer=alices_customer, data={"name": "陈采购"})
+    people = {"owner": alice, "teammate": bob, "outsider": charlie, "manager": mallory,
+              "analyst": anna, "admin": root, "anonymous": None}
+    return World(people=people, customer=alices_customer, contact=contact)
+
+
+@pytest.mark.parametrize("operation", sorted(MATRIX), ids=" ".join)
+def test_each_person_gets_the_expected_status(operation, world, api_as):
+    method, path = operation
+    case_ = MATRIX[operation]
+    url = path.format(**world.path_params())
+    callers = {name: api_as(user) for name, user in world.people.items()}
+    wrong = {}
+    for person in PEOPLE:
+        status = _call_and_roll_back(callers[person], method, url, case_, world)
+        if status != case_.expected[person]:
+            wrong[person] = f"got {status}, expected {case_.expected[person]}"
+    assert wrong == {}
+
+
+def _call_and_roll_back(caller: Caller, method: str, url: str, case_: Case, world: World) -> int:
+    """One call on a fresh copy of the world: whatever it changes is undone afterwards."""
+    with transaction.atomic():
+        if case_.setup:
+            case_.setup(world)
+        body = case_.body(world) if case_.body else None
+        if method in ("POST", "PATCH") and body is None:
+            body = {}
+        status = caller.request(method, url, body).status_code
+        transaction.set_rollback(True)
+    return status
