@@ -1,4 +1,11 @@
+"""Account pages: the per-user language switch."""
+
+from django.urls import path
+
+from kehu.accounts import views
 
 app_name = "accounts"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("language/", views.language, name="language"),
+]
