@@ -18,6 +18,7 @@ class Access:
     user_id: int | None
     scope: str
     owner_ids: frozenset[int] | None
+    shared_ids: frozenset[int]
     can_write: bool
     masks_sensitive: bool
     is_admin: bool
@@ -27,7 +28,7 @@ class Access:
         return self.owner_ids is None
 
 
-NO_ACCESS = Access(None, DataScope.OWN, frozenset(), False, True, False)
+NO_ACCESS = Access(None, DataScope.OWN, frozenset(), frozenset(), False, True, False)
 
 
 def access_for(user: User | None) -> Access:
@@ -50,11 +51,23 @@ def forget_access(user: User) -> None:
 def _compute_access(user: User) -> Access:
     role = user.role
     if user.is_superuser or (role is not None and role.is_admin):
-        return Access(user.pk, DataScope.ALL, None, True, False, True)
+        return Access(user.pk, DataScope.ALL, None, frozenset(), True, False, True)
+    shared = _shared_customer_ids(user)
     if role is None:
-        return Access(user.pk, DataScope.OWN, frozenset({user.pk}), False, False, False)
+        return Access(user.pk, DataScope.OWN, frozenset({user.pk}), shared, False, False, False)
     owner_ids = _owner_ids_for_scope(user, role.data_scope)
-    return Access(user.pk, role.data_scope, owner_ids, role.can_write, role.masks_sensitive, False)
+    if owner_ids is None:
+        shared = frozenset()
+    return Access(user.pk, role.data_scope, owner_ids, shared, role.can_write,
+                  role.masks_sensitive, False)
+
+
+def _shared_customer_ids(user: User) -> frozenset[int]:
+    """Customers shared with the user. Read once per request: usually none or a handful,
+    and a literal list lets the database keep using the owner index when it is empty."""
+    from kehu.customers.models import CustomerShare  # customers depends on accounts
+
+    return frozenset(CustomerShare.objects.filter(user=user).values_list("customer_id", flat=True))
 
 
 def _owner_ids_for_scope(user: User, scope: str) -> frozenset[int] | None:

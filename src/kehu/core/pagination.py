@@ -50,11 +50,15 @@ def paginate(
 
 
 def _after(field: str, anchor: tuple[Any, int], descending: bool) -> Q:
+    """Rows strictly past (value, id) in the sort order.
+
+    Written as `field <= v AND (field < v OR id < pk)` rather than the textbook
+    `field < v OR (field = v AND id < pk)`: the first conjunct is a plain range the
+    database serves from the (field, id) index, where the OR form makes SQLite scan.
+    """
     value, pk = anchor
     op = "lt" if descending else "gt"
-    if value is None:  # NULLs sort first ascending on SQLite; keep it simple: tie on id only
-        return Q(**{f"{field}__isnull": True, f"id__{op}": pk}) | Q(**{f"{field}__isnull": False})
-    return Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk})
+    return Q(**{f"{field}__{op}e": value}) & (Q(**{f"{field}__{op}": value}) | Q(**{f"id__{op}": pk}))
 
 
 def _encode(row: Any, field: str, backwards: bool) -> str:

@@ -46,12 +46,12 @@ def scope_q(access: Access, path: str = "") -> Q:
     """The `Q` of customers (reached via `path`) that `access` covers."""
     if access.sees_all:
         return Q()
-    # Imported here: the customers app depends on core, not the other way round.
-    from kehu.customers.models import CustomerShare
-
-    shared = CustomerShare.objects.filter(user_id=access.user_id).values("customer_id")
-    id_field = f"{path}id" if path else "id"
-    return Q(**{f"{path}owner_id__in": sorted(access.owner_ids)}) | Q(**{f"{id_field}__in": shared})
+    owners = sorted(access.owner_ids)
+    by_owner = Q(**{f"{path}owner_id": owners[0]}) if len(owners) == 1 \
+        else Q(**{f"{path}owner_id__in": owners})
+    if not access.shared_ids:
+        return by_owner
+    return by_owner | Q(**{f"{path}id__in" if path else "id__in": sorted(access.shared_ids)})
 
 
 class CustomerBoundQuerySet(ScopedQuerySet):

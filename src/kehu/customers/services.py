@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.accounts.policy import access_for
+from kehu.accounts.policy import access_for, forget_access
 from kehu.core.errors import Http404, PermissionDenied, ValidationError
 from kehu.core.models import Origin
 from kehu.core.scoping import CHANGE, VIEW
@@ -158,6 +158,7 @@ def customer_share(*, actor: User, customer: Customer, user: User) -> CustomerSh
     share, _created = CustomerShare.objects.get_or_create(
         customer=customer, user=user, defaults={"created_by": actor}
     )
+    forget_access(user)
     log_change(actor=actor, action="share", instance=customer, customer_id=customer.pk,
                changes={"shared_with": user.pk})
     return share
@@ -167,6 +168,7 @@ def customer_share(*, actor: User, customer: Customer, user: User) -> CustomerSh
 def customer_unshare(*, actor: User, customer: Customer, user: User) -> None:
     customer = _lock_for_change(actor, customer.pk)
     CustomerShare.objects.filter(customer=customer, user=user).delete()
+    forget_access(user)
     log_change(actor=actor, action="unshare", instance=customer, customer_id=customer.pk,
                changes={"shared_with": user.pk})
 
