@@ -23,8 +23,15 @@ _INDUSTRY_WEIGHTS = {"manufacturing": 18, "retail": 16, "software": 14, "service
                      "real_estate": 7, "logistics": 7, "healthcare": 6, "education": 5,
                      "hospitality": 5, "energy": 4, "finance": 3, "agriculture": 3,
                      "government": 1, "other": 1}
-_SIZE_WEIGHTS = (38, 32, 18, 9, 3)
-_SOURCE_WEIGHTS = (22, 18, 15, 10, 14, 9, 7, 5)
+# Choice lists and cumulative weights computed once: a million rows call them millions of times.
+_SIZES = tuple(CompanySize.values)
+_SIZE_CUM = tuple(itertools.accumulate((38, 32, 18, 9, 3)))
+_SOURCES = tuple(Source.values)
+_SOURCE_CUM = tuple(itertools.accumulate((22, 18, 15, 10, 14, 9, 7, 5)))
+_DECISION_ROLES = tuple(DecisionRole.values)
+_SUFFIXES = tuple(p[0] for p in words.SUFFIXES)
+_SUFFIX_CUM = tuple(itertools.accumulate(p[1] for p in words.SUFFIXES))
+_CONTACT_COUNT_CUM = (50, 85, 100)
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -102,7 +109,7 @@ class Faker:
         brand = rng.choice(words.BRAND_CHARS) + rng.choice(words.BRAND_CHARS)
         trade = rng.choice(words.INDUSTRY_WORDS[industry])
         city = place.city.removesuffix("市")
-        suffix = "" if industry == "government" else _weighted(rng, words.SUFFIXES)
+        suffix = "" if industry == "government" else rng.choices(_SUFFIXES, cum_weights=_SUFFIX_CUM)[0]
         parts = (city, brand, trade, suffix) if rng.random() < 0.9 else (brand, f"（{city}）", trade, suffix)
         pinyin, initials = joined_pinyin(parts, is_person=False)
         brand_pinyin = name_pinyin(brand)[0]
@@ -110,7 +117,7 @@ class Faker:
         row.update(
             kind="company", name="".join(parts), short_name=brand + trade[:2],
             name_pinyin=pinyin, name_initials=initials, industry=industry,
-            company_size=rng.choices(CompanySize.values, weights=_SIZE_WEIGHTS)[0],
+            company_size=rng.choices(_SIZES, cum_weights=_SIZE_CUM)[0],
             emails=[f"{rng.choice(('info', 'sales', 'contact', 'service'))}@{brand_pinyin}"
                     f"{rng.randint(1, 99)}.com.cn"] if rng.random() < 0.6 else [],
             credit_code=credit_code(rng, place.code) if rng.random() < 0.85 else "",
@@ -141,7 +148,7 @@ class Faker:
             "short_name": "", "industry": "", "company_size": "", "province": place.province,
             "city": place.city, "district": place.district, "address": self.address(place),
             "phones": phones, "emails": [], "wechat": "", "gender": "", "birthday": None,
-            "credit_code": "", "source": rng.choices(Source.values, weights=_SOURCE_WEIGHTS)[0],
+            "credit_code": "", "source": rng.choices(_SOURCES, cum_weights=_SOURCE_CUM)[0],
             "owner_id": owner_id, "notes": "", "created_at": created, "updated_at": updated,
             "created_by_id": owner_id, "origin": "demo", "version": 1,
             "deleted_at": updated if rng.random() < 0.003 else None,
@@ -150,7 +157,7 @@ class Faker:
     def contacts(self, customer: dict, customer_id: int) -> list[dict]:
         """One to three contacts for a company; the first is the primary one."""
         rng = self.rng
-        count = rng.choices((1, 2, 3), weights=(50, 35, 15))[0]
+        count = rng.choices((1, 2, 3), cum_weights=_CONTACT_COUNT_CUM)[0]
         rows = []
         for i in range(count):
             surname, given = person_name(rng)
@@ -159,7 +166,7 @@ class Faker:
             rows.append({
                 "customer_id": customer_id, "name": surname + given,
                 "title": rng.choice(words.TITLES),
-                "decision_role": rng.choice(DecisionRole.values) if rng.random() < 0.7 else "",
+                "decision_role": rng.choice(_DECISION_ROLES) if rng.random() < 0.7 else "",
                 "phones": [mobile(rng)], "email": f"{pinyin}@{email}" if email else "",
                 "wechat": "", "is_primary": i == 0, "notes": "",
                 "created_at": customer["created_at"], "updated_at": customer["created_at"],
@@ -172,8 +179,4 @@ class Faker:
         if self.rng.random() >= 0.25:
             return []
         return self.rng.sample(tag_ids, 1 if self.rng.random() < 0.7 else 2)
-
-
-def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
-    return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 

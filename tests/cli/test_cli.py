@@ -1,0 +1,103 @@
+"""The `kehu` command as an operator uses it: set up, add people, hand out tokens."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kehu import cli
+from kehu.accounts.models import User
+from kehu.accounts.services import token_authenticate
+from kehu.customers.models import Customer
+
+KEHU = Path(sys.executable).with_name("kehu")
+
+
+def run(capsys, *argv: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, str, str]:
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.django_db
+def test_an_operator_creates_a_rep_in_a_new_team_with_a_piped_password(capsys, monkeypatch):
+    status, out, _ = run(capsys, "user", "create", "xiaoming", "--role", "sales",
+                         "--team", "总部/西南区", stdin="s3cret-pass-xyz\n", monkeypatch=monkeypatch)
+    assert status == 0
+    user = User.objects.get(username="xiaoming")
+    assert user.role.code == "sales"
+    assert user.department.name == "西南区" and user.department.parent.name == "总部"
+    assert user.check_password("s3cret-pass-xyz")
+    assert "s3cret" not in out
+
+
+@pytest.mark.django_db
+def test_without_a_piped_password_one_is_generated_and_printed(capsys, monkeypatch):
+    status, out, _ = run(capsys, "user", "create", "lisi", "--role", "analyst", stdin="",
+                         monkeypatch=monkeypatch)
+    assert status == 0
+    password = out.strip().splitlines()[-1].split("：", 1)[1]
+    assert User.objects.get(username="lisi").check_password(password)
+
+
+@pytest.mark.django_db
+def test_a_bad_role_is_one_clear_line_and_a_failing_status(capsys, monkeypatch):
+    status, out, err = run(capsys, "user", "create", "zhaoliu", "--role", "boss", stdin="",
+                           monkeypatch=monkeypatch)
+    assert status == 1
+    assert err.count("\n") == 1 and "role" in err and "sales" in err
+    assert not User.objects.filter(username="zhaoliu").exists()
+
+
+@pytest.mark.django_db
+def test_the_token_on_the_last_line_signs_its_user_in(capsys, alice):
+    status, out, _ = run(capsys, "token", "create", "alice")
+    assert status == 0
+    assert token_authenticate(out.strip().splitlines()[-1]) == alice
+
+
+@pytest.mark.django_db
+def test_a_token_for_a_missing_user_is_refused(capsys):
+    status, _, err = run(capsys, "token", "create", "nobody")
+    assert status == 1 and "nobody" in err
+
+
+@pytest.mark.django_db
+def test_demo_loads_the_asked_number_of_customers_reproducibly(capsys):
+    assert run(capsys, "demo", "--customers", "50", "--seed", "1")[0] == 0
+    assert Customer.objects.filter(origin="demo").count() == 50
+    assert User.objects.filter(username="wang.fang", role__code="sales").exists()
+
+
+@pytest.mark.django_db
+def test_setup_prints_the_admin_password_only_on_the_first_run(capsys):
+    status, first, _ = run(capsys, "setup")
+    assert status == 0
+    assert "┌" in first and "admin" in first
+    password = next(line for line in first.splitlines() if "密码：" in line and "│" in line)
+    password = password.split("：", 1)[1].strip(" │")
+    assert User.objects.get(username="admin").check_password(password)
+    assert Customer.objects.count() == cli.DEFAULT_DEMO_CUSTOMERS
+    status, second, _ = run(capsys, "setup")
+    assert status == 0
+    assert "┌" not in second and password not in second and "密码" not in second
+    assert Customer.objects.count() == cli.DEFAULT_DEMO_CUSTOMERS
+
+
+def test_the_installed_command_passes_other_subcommands_to_django(tmp_path):
+    env = {**os.environ, "KEHU_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)  # a fresh SQLite file: never touch the test run's database
+    result = subprocess.run([str(KEHU), "manage", "check"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+    result = subprocess.run([str(KEHU), "showmigrations", "customers"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "0001_initial" in result.stdout
