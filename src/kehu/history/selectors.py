@@ -1,0 +1,282 @@
+"""Reads of the customer's history on behalf of a viewer. Every one starts from `visible_to`.
+
+Lists are keyset-paginated (`kehu.core.pagination.paginate`); filters are plain
+keyword arguments, an empty value meaning "any". The timeline lives in
+`history.timeline` and the card's figures in `history.summary`; both are
+re-exported here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+
+from kehu.accounts.models import User
+from kehu.core.errors import Http404
+from kehu.core.pagination import Page, paginate
+from kehu.history.choices import StageKind
+from kehu.history.models import (
+    Attachment,
+    Communication,
+    Need,
+    Opportunity,
+    Order,
+    OrderLine,
+    Pipeline,
+    Preference,
+    Product,
+    Stage,
+    Survey,
+    Ticket,
+)
+from kehu.history.services import last_channel as services_last_channel
+from kehu.history.summary import CustomerSummary, customer_summary  # noqa: F401 -- re-exported
+from kehu.history.timeline import TimelineEntry, timeline  # noqa: F401 -- re-exported
+
+DATETIMES = {"created_at", "updated_at", "occurred_at", "opened_at", "closed_at"}
+
+
+def _filtered(qs: QuerySet, **filters: Any) -> QuerySet:
+    """Apply the filters that were given (None and "" mean "any")."""
+    return qs.filter(**{k: v for k, v in filters.items() if v not in (None, "")})
+
+
+def _get(qs: QuerySet, pk: int):
+    obj = qs.filter(pk=pk).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
+# --- communications ----------------------------------------------------------------
+
+
+def communications_visible(*, viewer: User) -> QuerySet[Communication]:
+    return Communication.objects.visible_to(viewer).select_related("contact", "created_by", "customer")
+
+
+def communication_list(
+    *, viewer: User, customer_id: int | None = None, channel: str = "", direction: str = "",
+    created_by: int | None = None, since: dt.datetime | None = None,
+    cursor: str | None = None, limit: int = 50,
+) -> Page:
+    qs = _filtered(communications_visible(viewer=viewer), customer_id=customer_id,
+                   channel=channel, direction=direction, created_by_id=created_by,
+                   occurred_at__gte=since)
+    return paginate(qs, sort="-occurred_at", cursor=cursor, limit=limit, datetime_fields=DATETIMES)
+
+
+def communication_get(*, viewer: User, pk: int) -> Communication:
+    qs = communications_visible(viewer=viewer).prefetch_related("attachments")
+    return _get(qs, pk)
+
+
+def attachment_get(*, viewer: User, pk: int) -> Attachment:
+    """An attachment whose communication's customer the viewer can see (for downloads)."""
+    return _get(Attachment.objects.visible_to(viewer).select_related("communication"), pk)
+
+
+def due_follow_ups(
+    *, viewer: User, on: dt.date, created_by: int | None = None
+) -> QuerySet[Communication]:
+    """Communications whose next follow-up is due on or before `on`, oldest due first."""
+    qs = communications_visible(viewer=viewer).filter(next_follow_up__lte=on)
+    return _filtered(qs, created_by_id=created_by).order_by("next_follow_up", "id")
+
+
+def last_channel(*, viewer: User) -> str:
+    """The channel the viewer logged last (the communication form's default)."""
+    return services_last_channel(viewer)
+
+
+# --- products and orders --------------------------------------------------------------
+
+
+def product_list(
+    *, viewer: User | None = None, q: str = "", category: str = "", active: bool | None = None,
+    cursor: str | None = None, limit: int = 50,
+) -> Page:
+    """The catalogue is company-wide (no customer data): `viewer` is accepted for symmetry."""
+    qs = _filtered(Product.objects.select_related("category"), category__name=category,
+                   is_active=active)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(sku__icontains=q))
+    return paginate(qs, sort="sku", cursor=cursor, limit=limit, datetime_fields=set())
+
+
+def product_get(*, viewer: User | None = None, pk: int) -> Product:
+    return _get(Product.objects.select_related("category"), pk)
+
+
+def product_choices(*, viewer: User | None = None, limit: int = 2000) -> list[Product]:
+    """Active products for a form's picker (not paginated; capped)."""
+    return list(Product.objects.filter(is_active=True).select_related("category")
+                .order_by("sku")[:limit])
+
+
+def orders_visible(*, viewer: User) -> QuerySet[Order]:
+    lines = OrderLine.objects.select_related("product").order_by("id")
+    return (Order.objects.visible_to(viewer).select_related("customer", "created_by")
+            .prefetch_related(Prefetch("lines", queryset=lines)))
+
+
+def order_list(
+    *, viewer: User, customer_id: int | None = None, status: str = "",
+    ordered_from: dt.date | None = None, ordered_to: dt.date | None = None,
+    cursor: str | None = None, limit: int = 50,
+) -> Page:
+    """Orders newest first, each with its lines and their products (two extra queries per page)."""
+    qs = _filtered(orders_visible(viewer=viewer), customer_id=customer_id, status=status,
+                   ordered_on__gte=ordered_from, ordered_on__lte=ordered_to)
+    return paginate(qs, sort="-ordered_on", cursor=cursor, limit=limit, datetime_fields=DATETIMES)
+
+
+def order_get(*, viewer: User, pk: int) -> Order:
+    return _get(orders_visible(viewer=viewer), pk)
+
+
+# --- needs and preferences ---------------------------------------------------------------
+
+
+def preference_get(*, viewer: User, customer_id: int) -> Preference | None:
+    """The customer's preferences, or None when none were recorded yet."""
+    return (Preference.objects.visible_to(viewer).filter(customer_id=customer_id)
+            .select_related("decision_maker").prefetch_related("interests").first())
+
+
+def need_list(
+    *, viewer: User, customer_id: int | None = None, status: str = "",
+    cursor: str | None = None, limit: int = 50,
+) -> Page:
+    qs = _filtered(Need.objects.visible_to(viewer).select_related("created_by"),
+                   customer_id=customer_id, status=status)
+    return paginate(qs, sort="-created_at", cursor=cursor, limit=limit, datetime_fields=DATETIMES)
+
+
+def need_get(*, viewer: User, pk: int) -> Need:
+    return _get(Need.objects.visible_to(viewer), pk)
+
+
+# --- opportunities -------------------------------------------------------------------------
+
+
+def opportunities_visible(*, viewer: User) -> QuerySet[Opportunity]:
+    return (Opportunity.objects.visible_to(viewer)
+            .select_related("customer", "stage", "pipeline", "owner").prefetch_related("products"))
+
+
+def opportunity_list(
+    *, viewer: User, customer_id: int | None = None, pipeline_id: int | None = None,
+    stage_id: int | None = None, status: str = "", owner_id: int | None = None, kind: str = "",
+    cursor: str | None = None, limit: int = 50,
+) -> Page:
+    qs = _filtered(opportunities_visible(viewer=viewer), customer_id=customer_id,
+                   pipeline_id=pipeline_id, stage_id=stage_id, status=status,
+                   owner_id=owner_id, kind=kind)
+    return paginate(qs, sort="-created_at", cursor=cursor, limit=limit, datetime_fields=DATETIMES)
+
+
+def opportunity_get(*, viewer: User, pk: int) -> Opportunity:
+    return _get(opportunities_visible(viewer=viewer), pk)
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    stage: Stage
+    opportunities: list[Opportunity]
+    count: int
+    amount: Any  # Decimal: the sum of all the column's amounts, not just the ones shown
+
+
+def opportunity_board(
+    *, viewer: User, pipeline: Pipeline | int, owner_id: int | None = None,
+    customer_id: int | None = None, per_column: int = 50,
+) -> list[BoardColumn]:
+    """The kanban: each stage with its newest `per_column` opportunities and its full count/sum."""
+    pipeline_id = pipeline.pk if isinstance(pipeline, Pipeline) else int(pipeline)
+    stages = list(Stage.objects.filter(pipeline_id=pipeline_id).order_by("position", "id"))
+    base = _filtered(Opportunity.objects.visible_to(viewer), pipeline_id=pipeline_id,
+                     owner_id=owner_id, customer_id=customer_id)
+    totals = {row["stage_id"]: row for row in
+              base.values("stage_id").annotate(n=Count("id"), amount=Sum("amount")).order_by()}
+    columns = []
+    for stage in stages:
+        shown = list(base.filter(stage=stage).select_related("customer", "owner")
+                     .order_by("-updated_at", "-id")[:per_column])
+        row = totals.get(stage.pk, {"n": 0, "amount": 0})
+        columns.append(BoardColumn(stage, shown, row["n"], row["amount"] or 0))
+    return columns
+
+
+def pipeline_list(*, viewer: User | None = None) -> list[Pipeline]:
+    """Pipelines with their stages (configuration, not customer data)."""
+    stages = Prefetch("stages", queryset=Stage.objects.order_by("position", "id"))
+    return list(Pipeline.objects.prefetch_related(stages).order_by("-is_default", "name"))
+
+
+def open_stages(*, viewer: User | None = None, pipeline: Pipeline | int | None = None) -> list[Stage]:
+    """The open stages of `pipeline` (the default one when not given), for a form's picker."""
+    qs = Stage.objects.filter(kind=StageKind.OPEN).select_related("pipeline")
+    if pipeline is None:
+        qs = qs.filter(pipeline__is_default=True)
+    else:
+        qs = qs.filter(pipeline_id=pipeline.pk if isinstance(pipeline, Pipeline) else int(pipeline))
+    return list(qs.order_by("position", "id"))
+
+
+# --- satisfaction and feedback ----------------------------------------------------------------
+
+
+def survey_list(
+    *, viewer: User, customer_id: int | None = None, kind: str = "",
+    cursor: str | None = None, limit: int = 50,
+) -> Page:
+    qs = _filtered(Survey.objects.visible_to(viewer).select_related("contact"),
+                   customer_id=customer_id, kind=kind)
+    return paginate(qs, sort="-answered_on", cursor=cursor, limit=limit, datetime_fields=DATETIMES)
+
+
+def survey_get(*, viewer: User, pk: int) -> Survey:
+    return _get(Survey.objects.visible_to(viewer), pk)
+
+
+def ticket_list(
+    *, viewer: User, customer_id: int | None = None, kind: str = "", status: str = "",
+    handler_id: int | None = None, cursor: str | None = None, limit: int = 50,
+) -> Page:
+    qs = _filtered(Ticket.objects.visible_to(viewer).select_related("customer", "handler"),
+                   customer_id=customer_id, kind=kind, status=status, handler_id=handler_id)
+    return paginate(qs, sort="-opened_at", cursor=cursor, limit=limit, datetime_fields=DATETIMES)
+
+
+def ticket_get(*, viewer: User, pk: int) -> Ticket:
+    return _get(Ticket.objects.visible_to(viewer), pk)
+
+
+# --- generic access by kind (the API's list and detail endpoints) ----------------------
+
+LISTS = {
+    "communication": communication_list, "order": order_list, "need": need_list,
+    "opportunity": opportunity_list, "survey": survey_list, "ticket": ticket_list,
+    "product": product_list,
+}
+GETS = {
+    "communication": communication_get, "order": order_get, "need": need_get,
+    "opportunity": opportunity_get, "survey": survey_get, "ticket": ticket_get,
+    "product": product_get,
+}
+
+
+def record_get(*, viewer: User, kind: str, pk: int):
+    """One record of `kind` the viewer can see, or 404."""
+    return GETS[kind](viewer=viewer, pk=pk)
+
+
+def record_page(
+    *, viewer: User, kind: str, cursor: str | None = None, limit: int = 50, **filters: Any
+) -> Page:
+    """One page of records of `kind`; `filters` are the keyword filters of that kind's list."""
+    return LISTS[kind](viewer=viewer, cursor=cursor, limit=limit, **filters)
