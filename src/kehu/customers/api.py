@@ -196,7 +196,7 @@ def customer_dict(c: Customer) -> dict[str, Any]:
         "phones": c.phones, "emails": c.emails, "wechat": c.wechat, "gender": c.gender,
         "birthday": c.birthday, "credit_code": c.credit_code, "source": c.source,
         "owner": {"id": owner.pk, "name": owner.label} if owner else None,
-        "tags": [t.name for t in c.tags.all()],
+        "tags": _tag_names(c),
         "custom": {k: _custom_json(v) for k, v in selectors.custom_values_by_key(c).items()},
         "notes": c.notes, "masked": getattr(c, "is_masked", False), "origin": c.origin,
         "version": c.version, "created_at": c.created_at, "updated_at": c.updated_at,
@@ -211,6 +211,12 @@ def contact_dict(c: Contact) -> dict[str, Any]:
         "notes": c.notes, "masked": getattr(c, "is_masked", False), "origin": c.origin,
         "version": c.version, "created_at": c.created_at, "updated_at": c.updated_at,
     }
+
+
+def _tag_names(c: Customer) -> list[str]:
+    # The selectors attach `tag_names` for a whole page at once; fall back to the relation.
+    names = getattr(c, "tag_names", None)
+    return list(names) if names is not None else [t.name for t in c.tags.all()]
 
 
 def _custom_json(value: Any) -> Any:
