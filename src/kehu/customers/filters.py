@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kehu.customers.choices import CustomerKind, CustomFieldType, Industry
 from kehu.customers.cleaning import clean_custom_value
 from kehu.customers.models import CustomField, CustomValue
+from kehu.customers.search import search_filter
 
 SORTABLE = ("name", "created_at", "updated_at")
 DEFAULT_SORT = "-updated_at"
@@ -59,7 +59,7 @@ class CustomerFilters:
         if self.tag:
             qs = qs.filter(tags__name=self.tag)
         if self.q:
-            qs = qs.filter(search_q(self.q))
+            qs = qs.filter(search_filter(self.q))
         for key, value in self.custom.items():
             qs = qs.filter(pk__in=_custom_match(key, value))
         return qs
@@ -74,20 +74,6 @@ class CustomerFilters:
         if self.sort != DEFAULT_SORT:
             params["sort"] = self.sort
         return params
-
-
-def search_q(text: str) -> Q:
-    """Quick search: name or short name, pinyin initials or full pinyin, phone digits, email."""
-    q = Q(name__icontains=text) | Q(short_name__icontains=text)
-    lowered = text.lower()
-    if re.fullmatch(r"[a-z]+", lowered):
-        q |= Q(name_initials__contains=lowered) | Q(name_pinyin__contains=lowered)
-    digits = re.sub(r"\D", "", text)
-    if len(digits) >= 4:
-        q |= Q(phones__icontains=digits)
-    if "@" in text:
-        q |= Q(emails__icontains=lowered)
-    return q
 
 
 def _custom_match(key: str, value: Any) -> QuerySet:
