@@ -1,0 +1,353 @@
+"""Benchmark the customer list: Kehu against a hand-written raw-SQL baseline.
+
+    .venv/bin/python bench/run.py [--customers 1000000] [--seed 1] [--requests 300]
+
+Builds (or reuses) a demo database in var/bench/ (or uses DATABASE_URL), starts
+`kehu serve` and bench/raw_app.py with 2 gunicorn sync workers each on
+127.0.0.1, runs every scenario with 2 client threads (http.client keep-alive),
+and prints p50/p95/p99/max per scenario; the table is saved to
+bench/results/latest.md. Traffic goes to 127.0.0.1 only; every scenario stops
+after --requests requests or --seconds seconds, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results" / "latest.md"
+CLIENT_THREADS = 2
+WORKERS = 2
+
+
+@dataclass
+class Scenario:
+    """One kind of request; `paths(state)` yields the next path (it may follow cursors)."""
+
+    name: str
+    who: str  # "admin", "rep" (bearer tokens) or "web" (admin's session cookie)
+    make: Callable[[], Callable[[dict | None], str]]
+    raw: bool = True  # whether the raw baseline serves it too
+
+
+@dataclass
+class Result:
+    times: list[float] = field(default_factory=list)
+    errors: int = 0
+    status: str = ""
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.times)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    data_dir = prepare_environment(args)
+    setup = build_database(args)
+    env = {**os.environ, "KEHU_DATA_DIR": str(data_dir), "KEHU_DEBUG": "0"}
+    servers = []
+    try:
+        kehu_port, raw_port = free_port(), free_port()
+        servers.append(start([str(BIN / "kehu"), "serve", "--host", "127.0.0.1", "--port",
+                              str(kehu_port), "--workers", str(WORKERS)], env, data_dir / "kehu.log"))
+        servers.append(start([str(BIN / "gunicorn"), "--chdir", str(ROOT / "bench"), "-w",
+                              str(WORKERS), "-b", f"127.0.0.1:{raw_port}", "raw_app:application"],
+                             env, data_dir / "raw.log"))
+        wait_for(kehu_port), wait_for(raw_port)
+        rows = run_all(args, setup, kehu_port, raw_port)
+    finally:
+        for server in servers:
+            stop(server)
+    report(args, setup, rows)
+    return 0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=300, help="per scenario and server")
+    parser.add_argument("--seconds", type=float, default=60, help="time limit per scenario")
+    parser.add_argument("--deep-pages", type=int, default=100, help="pages followed by next_cursor")
+    return parser.parse_args(argv)
+
+
+def prepare_environment(args: argparse.Namespace) -> Path:
+    """Point Kehu at the bench database (a data dir per size and seed) and set Django up."""
+    backend = "pg" if os.environ.get("DATABASE_URL") else "sqlite"
+    data_dir = ROOT / "var" / "bench" / f"{backend}-c{args.customers}-s{args.seed}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["KEHU_DATA_DIR"] = str(data_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "kehu.config.settings"
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    return data_dir
+
+
+def build_database(args: argparse.Namespace) -> dict:
+    """Migrate, load the demo data once (reused on later runs), and prepare identities."""
+    from django.core.management import call_command
+
+    from kehu.customers.models import Customer
+    from kehu.demo import generate
+
+    call_command("migrate", interactive=False, verbosity=0)
+    marker = Path(os.environ["KEHU_DATA_DIR"]) / "bench-ready.json"
+    count = Customer.objects.count()
+    if marker.exists() and count >= args.customers:
+        built = json.loads(marker.read_text())
+    elif count == 0:
+        print(f"Building the bench database: {args.customers:,} customers …", flush=True)
+        started = time.monotonic()
+        generate(args.customers, args.seed, stdout=sys.stdout)
+        built = {"customers": args.customers, "seed": args.seed,
+                 "seconds": round(time.monotonic() - started, 1)}
+        marker.write_text(json.dumps(built))
+    else:
+        sys.exit(f"The bench database has {count:,} customers, not {args.customers:,}: "
+                 "give it an empty database or the matching --customers.")
+    return {**built, **identities()}
+
+
+def identities() -> dict:
+    """Tokens for the admin and one rep, an admin session, and cursors deep in the table."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection
+
+    from kehu.accounts.models import User
+    from kehu.accounts.services import token_create
+    from kehu.core.pagination import _encode
+    from kehu.customers.models import Customer
+
+    admin, rep = User.objects.get(username="admin"), User.objects.get(username="wang.fang")
+    session = SessionStore()
+    session.update({SESSION_KEY: str(admin.pk), HASH_SESSION_KEY: admin.get_session_auth_hash(),
+                    BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend"})
+    session.create()
+    live = Customer.objects.filter(deleted_at__isnull=True).order_by("-updated_at", "-id")
+    total = live.count()
+    return {
+        "vendor": connection.vendor, "live": total, "rep_id": rep.pk,
+        "tokens": {"admin": token_create(user=admin, name="bench")[1],
+                   "rep": token_create(user=rep, name="bench")[1]},
+        "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
+        "middle": _encode(live[total // 2], "updated_at", False),
+        "end": _encode(live[max(total - 100, 0)], "updated_at", False),
+    }
+
+
+def scenarios(args: argparse.Namespace, setup: dict) -> list[Scenario]:
+    api = "/api/v1/customers"
+
+    def fixed(path: str, **params: str) -> Callable[[], Callable[[dict | None], str]]:
+        return lambda: (lambda _last: f"{path}?{urlencode(params)}" if params else path)
+
+    def follow() -> Callable[[dict | None], str]:
+        depth = {"pages": 0}
+
+        def next_path(last: dict | None) -> str:
+            cursor = (last or {}).get("next_cursor")
+            depth["pages"] = depth["pages"] + 1 if cursor and depth["pages"] < args.deep_pages else 0
+            return f"{api}?limit=50" + (f"&cursor={cursor}" if depth["pages"] else "")
+        return next_path
+
+    filters = {"industry": "software", "owner": str(setup["rep_id"])}
+    return [
+        Scenario("first page", "admin", fixed(api, limit="50")),
+        Scenario(f"next_cursor, pages 1-{args.deep_pages}", "admin", follow),
+        Scenario("cursor at the middle", "admin", fixed(api, limit="50", cursor=setup["middle"])),
+        Scenario("cursor near the end", "admin", fixed(api, limit="50", cursor=setup["end"])),
+        Scenario("filter industry+owner, first page", "admin", fixed(api, limit="50", **filters)),
+        Scenario("filter industry+owner, middle", "admin",
+                 fixed(api, limit="50", cursor=setup["middle"], **filters)),
+        Scenario("sales rep (own scope), middle", "rep",
+                 fixed(api, limit="50", cursor=setup["middle"])),
+        Scenario("quick search q=科技", "admin", fixed(api, limit="50", q="科技")),
+        Scenario("quick search q=zj (initials)", "admin", fixed(api, limit="50", q="zj")),
+        Scenario("web list /customers/ (session)", "web", fixed("/customers/"), raw=False),
+    ]
+
+
+def run_all(args: argparse.Namespace, setup: dict, kehu_port: int, raw_port: int) -> list[tuple]:
+    rows = []
+    check_same_shape(setup, kehu_port, raw_port)
+    for scenario in scenarios(args, setup):
+        kehu = measure(args, setup, scenario, kehu_port)
+        raw = measure(args, setup, scenario, raw_port) if scenario.raw else None
+        rows.append((scenario.name, kehu, raw))
+        print(f"  {scenario.name:<40} kehu {summary(kehu):<34} raw {summary(raw)}", flush=True)
+    return rows
+
+
+def measure(args: argparse.Namespace, setup: dict, scenario: Scenario, port: int) -> Result:
+    """Warm up, then CLIENT_THREADS threads send requests until the count or time is used up."""
+    headers = {"Cookie": setup["cookie"]} if scenario.who == "web" else \
+        {"Authorization": f"Bearer {setup['tokens'][scenario.who]}"}
+    result, lock = Result(), threading.Lock()
+    budget = {"left": args.requests}
+    deadline = time.monotonic() + args.seconds
+    warm = Client(port, headers)
+    next_path, last = scenario.make(), None
+    for _ in range(5):
+        status, last, _elapsed = warm.get(next_path(last))
+        if status != 200:
+            result.status = f"HTTP {status}"
+            return result
+
+    def worker() -> None:
+        client, next_path, last = Client(port, headers), scenario.make(), None
+        while time.monotonic() < deadline:
+            with lock:
+                if budget["left"] <= 0:
+                    return
+                budget["left"] -= 1
+            status, last, elapsed = client.get(next_path(last))
+            with lock:
+                if status == 200:
+                    result.times.append(elapsed)
+                else:
+                    result.errors += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(CLIENT_THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return result
+
+
+class Client:
+    """One keep-alive connection (reopened when the server closes it, as gunicorn sync does)."""
+
+    def __init__(self, port: int, headers: dict[str, str]) -> None:
+        self.port, self.headers = port, headers
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def get(self, path: str) -> tuple[int, dict | None, float]:
+        started = time.perf_counter()
+        try:
+            self.conn.request("GET", path, headers=self.headers)
+            response = self.conn.getresponse()
+            body = response.read()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            return 599, None, time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        if response.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+        data = json.loads(body) if "json" in (response.getheader("Content-Type") or "") else None
+        return response.status, data, elapsed
+
+
+def check_same_shape(setup: dict, kehu_port: int, raw_port: int) -> None:
+    """The baseline must answer like Kehu, or the comparison means nothing."""
+    headers = {"Authorization": f"Bearer {setup['tokens']['admin']}"}
+    path = f"/api/v1/customers?limit=50&cursor={setup['middle']}"
+    kehu, raw = Client(kehu_port, headers).get(path), Client(raw_port, headers).get(path)
+    if kehu[0] != 200 or raw[0] != 200:
+        print(f"  warning: first page answered kehu HTTP {kehu[0]}, raw HTTP {raw[0]}")
+        return
+    same_ids = [i["id"] for i in kehu[1]["items"]] == [i["id"] for i in raw[1]["items"]]
+    same_keys = kehu[1]["items"][0].keys() == raw[1]["items"][0].keys()
+    same_cursor = kehu[1]["next_cursor"] == raw[1]["next_cursor"]
+    if not (same_ids and same_keys and same_cursor):
+        print(f"  warning: responses differ (ids {same_ids}, keys {same_keys}, cursor {same_cursor})")
+
+
+def summary(result: Result | None) -> str:
+    if result is None:
+        return "-"
+    if not result.times:
+        return f"n/a ({result.status or f'{result.errors} errors'})"
+    return f"p50 {result.pct(.5):.1f} p99 {result.pct(.99):.1f} ms (n={len(result.times)})"
+
+
+def report(args: argparse.Namespace, setup: dict, rows: list[tuple]) -> None:
+    lines = [
+        "# Customer list benchmark", "",
+        f"- {time.strftime('%Y-%m-%d %H:%M')}, {setup['vendor']}, {setup['customers']:,} demo customers "
+        f"(seed {setup['seed']}, {setup['live']:,} live), built in {setup['seconds']} s",
+        f"- {WORKERS} gunicorn sync workers per server, {CLIENT_THREADS} client threads, up to "
+        f"{args.requests} requests or {args.seconds:.0f} s per scenario; times in ms, client side",
+        "", "| scenario | Kehu p50 | p95 | p99 | max | raw p50 | p95 | p99 | max | p50 × | p99 × |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, kehu, raw in rows:
+        lines.append(f"| {name} | {cells(kehu)} | {cells(raw)} | {ratio(kehu, raw, .5)} | "
+                     f"{ratio(kehu, raw, .99)} |")
+    text = "\n".join(lines) + "\n"
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(text, encoding="utf-8")
+    print("\n" + text + f"\nSaved to {RESULTS.relative_to(ROOT)}")
+
+
+def cells(result: Result | None) -> str:
+    if result is None:
+        return " | | | "
+    if not result.times:
+        return f"{result.status or 'errors'} | | | "
+    return " | ".join(f"{result.pct(q):.1f}" for q in (.5, .95, .99)) + \
+        f" | {max(result.times) * 1000:.1f}"
+
+
+def ratio(kehu: Result, raw: Result | None, q: float) -> str:
+    if raw is None or not raw.times or not kehu.times:
+        return ""
+    return f"{kehu.pct(q) / raw.pct(q):.1f}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    # A session of its own, so that stopping it stops the gunicorn workers too.
+    with log.open("ab") as out:
+        return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_for(port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"no server on port {port} after {seconds} s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
