@@ -35,6 +35,20 @@ class Department(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        """Keep `path` true to the tree: it is derived from the parent's path and the id."""
+        super().save(*args, **kwargs)
+        path = f"{self.parent.path if self.parent_id else '/'}{self.pk}/"
+        if path != self.path:
+            old = self.path
+            Department.objects.filter(pk=self.pk).update(path=path)
+            self.path = path
+            if old:  # moved: every department below follows
+                for child in Department.objects.filter(path__startswith=old).exclude(pk=self.pk):
+                    Department.objects.filter(pk=child.pk).update(
+                        path=path + child.path[len(old):]
+                    )
+
 
 class Role(models.Model):
     """A named bundle of permissions. The built-in codes are admin, manager, sales, analyst."""

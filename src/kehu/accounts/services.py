@@ -20,11 +20,7 @@ def department_path(name_path: str) -> Department:
     """Get or create a department by "总部/华东区/上海组" (each level nested in the previous)."""
     parent = None
     for name in [part.strip() for part in name_path.split("/") if part.strip()]:
-        department, created = Department.objects.get_or_create(parent=parent, name=name)
-        if created:
-            department.path = f"{parent.path if parent else '/'}{department.pk}/"
-            department.save(update_fields=["path"])
-        parent = department
+        parent, _created = Department.objects.get_or_create(parent=parent, name=name)
     if parent is None:
         raise ValidationError({"department": [_("部门名称不能为空")]})
     return parent
