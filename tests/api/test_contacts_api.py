@@ -91,3 +91,9 @@ def test_contact_pages_walk_every_contact_once(alice, api_as, alices_customer):
         if not cursor:
             break
     assert seen == [f"联系人{i}" for i in range(5)]
+
+
+def test_a_patch_cannot_blank_a_contacts_name(alice, api_as, alices_contact):
+    response = api_as(alice).patch(f"/contacts/{alices_contact.json()['id']}", {"name": " "})
+    assert response.status_code == 422
+    assert set(errors_by_field(response)) == {"name"}

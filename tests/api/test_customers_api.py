@@ -227,3 +227,12 @@ def test_sharing_with_nobody_is_a_422_on_user(alice, api_as, alices_customer):
     response = api_as(alice).post(f"/customers/{alices_customer.pk}/shares", {"user": 999999})
     assert response.status_code == 422
     assert set(errors_by_field(response)) == {"user"}
+
+
+def test_a_patch_cannot_blank_the_name_or_the_kind(alice, api_as, alices_customer):
+    caller = api_as(alice)
+    for body in ({"name": ""}, {"name": None}, {"kind": ""}):
+        response = caller.patch(f"/customers/{alices_customer.pk}", body)
+        assert response.status_code == 422, body
+        assert set(errors_by_field(response)) == set(body)
+    assert Customer.objects.get(pk=alices_customer.pk).name == "杭州西湖茶业有限公司"

@@ -87,10 +87,11 @@ def clean_customer(data: dict[str, Any], *, partial: bool = False) -> dict[str, 
     for field, cleaner in cleaners.items():
         if field in data:
             out.run(field, cleaner, data[field])
-    if not partial:
-        for field in ("name", "kind"):
-            if not out.cleaned.get(field) and field not in out.errors:
-                out.add_error(field, _("必填"))
+    for field in ("name", "kind"):
+        # A partial update may leave them out, but may not blank them.
+        if (not partial or field in data) and not out.cleaned.get(field) \
+                and field not in out.errors:
+            out.add_error(field, _("必填"))
     return out.result()
 
 
@@ -118,7 +119,7 @@ def clean_contact(data: dict[str, Any], *, partial: bool = False) -> dict[str, A
         out.run("email", lambda v: validation.normalize_email(v) if v else "", data["email"])
     if "is_primary" in data:
         out.cleaned["is_primary"] = bool(data["is_primary"])
-    if not partial and not out.cleaned.get("name") and "name" not in out.errors:
+    if (not partial or "name" in data) and not out.cleaned.get("name") and "name" not in out.errors:
         out.add_error("name", _("必填"))
     return out.result()
 
