@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
-from kehu.core.views import joined, lines
+from kehu.core.views import display_phone, joined, lines
 from kehu.customers.choices import (
     CompanySize,
     CustomerKind,
@@ -104,6 +104,8 @@ class CustomerForm(forms.Form):
     address = forms.CharField(label=_("详细地址"), required=False)
     phones = _textarea(_("电话"), placeholder="138 1234 5678", inputmode="tel")
     emails = _textarea(_("邮箱"), placeholder="name@example.com", inputmode="email")
+    phones.help_text = _("每行一个号码")
+    emails.help_text = _("每行一个邮箱")
     wechat = forms.CharField(label=_("微信"), required=False)
     gender = _select(Gender.choices, _("性别"))
     birthday = forms.CharField(label=_("生日"), required=False, widget=DATE_INPUT)
@@ -190,8 +192,9 @@ def customer_initial(customer) -> dict[str, Any]:
     """The form's starting values from a customer read through a selector."""
     initial = {name: getattr(customer, name) for name in CUSTOMER_TEXT + CUSTOMER_CHOICE}
     initial.update(
-        birthday=customer.birthday, phones=joined(customer.phones), emails=joined(customer.emails),
-        tags=joined((t.name for t in customer.tags.all()), ", "), version=customer.version,
+        birthday=customer.birthday, emails=joined(customer.emails),
+        phones=joined(display_phone(p) for p in customer.phones),
+        tags=", ".join(customer.tag_names), version=customer.version,
     )
     for key, value in custom_values_by_key(customer).items():
         initial[CUSTOM_FIELD_PREFIX + key] = _display_number(value)
@@ -240,7 +243,8 @@ class ContactForm(forms.Form):
 
 def contact_initial(contact) -> dict[str, Any]:
     names = ("name", "title", "decision_role", "email", "wechat", "is_primary", "notes", "version")
-    return {**{n: getattr(contact, n) for n in names}, "phones": joined(contact.phones)}
+    return {**{n: getattr(contact, n) for n in names},
+            "phones": joined(display_phone(p) for p in contact.phones)}
 
 
 class TransferForm(forms.Form):
