@@ -29,7 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kehu` console script; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.config.settings")
-    if not args or args[0] not in COMMANDS:
+    if not args or args[0] in ("-h", "--help"):
+        build_parser().print_help()
+        print("\n其他子命令交给 Django：kehu manage <command> …（例如 kehu createsuperuser）")
+        return 0
+    if args[0] not in COMMANDS:
         return _django(args[1:] if args[:1] == ["manage"] else args)
     import django
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -101,3 +105,34 @@ def test_the_installed_command_passes_other_subcommands_to_django(tmp_path):
     result = subprocess.run([str(KEHU), "showmigrations", "customers"], env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "0001_initial" in result.stdout
+
+
+def test_kehu_serve_serves_the_stylesheet_with_debug_off(tmp_path):
+    env = {**os.environ, "KEHU_DATA_DIR": str(tmp_path), "KEHU_DEBUG": "0"}
+    env.pop("DATABASE_URL", None)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([str(KEHU), "serve", "--port", str(port), "--workers", "1"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        response = get_when_up(port, "/static/kehu/app.css")
+        assert response.status == 200
+        assert response.getheader("Content-Type").startswith("text/css")
+        assert len(response.read()) > 100
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def get_when_up(port: int, path: str, attempts: int = 300) -> http.client.HTTPResponse:
+    """GET once the server accepts connections (it boots in a few seconds; give up after ~60)."""
+    for _ in range(attempts):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path)
+            return connection.getresponse()
+        except ConnectionRefusedError:
+            time.sleep(0.2)
+    raise AssertionError(f"kehu serve did not answer on port {port}")
