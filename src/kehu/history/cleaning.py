@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.customers.cleaning import Collector, _choice, _text, clean_date, clean_decimal
+from kehu.customers.cleaning import Collector as BaseCollector
+from kehu.customers.cleaning import _choice, _text, clean_date, clean_decimal
 from kehu.history.choices import (
     Channel,
     ContactTime,
@@ -36,6 +37,22 @@ MONEY_MAX = Decimal("999999999999.99")  # 14 digits, 2 decimals
 SURVEY_RANGES = {SurveyKind.CSAT: (1, 5), SurveyKind.NPS: (0, 10)}
 
 __all__ = ["CENT", "Collector", "clean_date", "clean_datetime", "clean_money", "quantize"]
+
+
+class Collector(BaseCollector):
+    """The customers' Collector (one error per bad field, single values only), plus the
+    history fields that do take a list."""
+
+    LIST_FIELDS = frozenset({"interests", "products"})
+
+    def run(self, field: str, cleaner: Callable[[Any], Any], value: Any) -> None:
+        if field not in self.LIST_FIELDS:
+            super().run(field, cleaner, value)
+            return
+        try:
+            self.cleaned[field] = cleaner(value)
+        except ValidationError as exc:
+            self.errors.setdefault(field, []).extend(exc.messages)
 
 
 def quantize(value: Decimal) -> Decimal:
