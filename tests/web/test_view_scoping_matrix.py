@@ -1,0 +1,189 @@
+"""Every URL of the site, for every kind of person: the status each one gets.
+
+The meta-test walks the project's URL resolver and fails for any route that is
+missing from TABLE below, so a new view cannot ship without someone deciding
+(and testing) who may open it. Out of scope is 404 (the same as missing), a
+read-only person trying to write is 403, anonymous goes to the login page.
+The API has its own matrix (tests/api), Django's admin is checked separately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from kehu.customers import services
+from kehu.customers.models import Contact, Customer, CustomField, CustomValue, OwnershipTransfer
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = ("alice", "bob", "charlie", "mallory", "anna", "root", "anonymous")
+SKIPPED_PREFIXES = ("api/", "static/", "admin/")
+
+
+def expect(alice, bob, charlie, mallory, anna, root, anonymous=302) -> dict[str, int]:
+    return dict(zip(PEOPLE, (alice, bob, charlie, mallory, anna, root, anonymous), strict=True))
+
+
+# alice owns the customer, bob is her teammate (own-scope rep), charlie an outsider,
+# mallory their manager, anna a read-only analyst, root the admin.
+EVERYONE = expect(200, 200, 200, 200, 200, 200)
+READ_CUSTOMER = expect(200, 404, 404, 200, 200, 200)
+WRITE_PAGE = expect(200, 404, 404, 200, 403, 200)
+WRITE_ACTION = expect(302, 404, 404, 302, 403, 302)
+WRITERS = expect(200, 200, 200, 200, 403, 200)
+ADMIN_PAGE = expect(403, 403, 403, 403, 403, 200)
+ADMIN_ACTION = expect(403, 403, 403, 403, 403, 302)
+
+
+@dataclass
+class World:
+    """What the URLs point at: alice's customer, its contact, a deleted one, a custom field."""
+
+    users: dict[str, Any]
+    customer: Customer
+    contact: Contact
+    deleted: Customer
+    field: CustomField
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    url: Callable[[World], str]
+    expected: dict[str, int]
+    data: Callable[[World], dict] = field(default=lambda w: {})
+
+
+def u(name: str, arg: Callable[[World], Any] | None = None) -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[arg(w)] if arg else [])
+
+
+CUSTOMER = lambda w: w.customer.pk  # noqa: E731
+CONTACT = lambda w: w.contact.pk  # noqa: E731
+
+TABLE: dict[str, list[Case]] = {
+    "home": [Case("get", u("home"), expect(302, 302, 302, 302, 302, 302))],
+    "login": [Case("get", u("login"), expect(200, 200, 200, 200, 200, 200, 200))],
+    "logout": [Case("post", u("logout"), expect(302, 302, 302, 302, 302, 302, 302))],
+    "accounts:language": [Case("post", u("accounts:language"),
+                               expect(302, 302, 302, 302, 302, 302, 302),
+                               lambda w: {"language": "en"})],
+    "customers:list": [Case("get", u("customers:list"), EVERYONE)],
+    "customers:create": [Case("get", u("customers:create"), WRITERS)],
+    "customers:validate": [Case("post", u("customers:validate"), EVERYONE, lambda w: {"phones": "1"})],
+    "customers:bulk_transfer": [Case("post", u("customers:bulk_transfer"), WRITE_ACTION,
+                                     lambda w: {"ids": [w.customer.pk], "to_user": w.users["bob"].pk})],
+    "customers:trash": [Case("get", u("customers:trash"), EVERYONE)],
+    "customers:restore": [Case("post", u("customers:restore", lambda w: w.deleted.pk), WRITE_ACTION)],
+    "customers:fields": [Case("get", u("customers:fields"), ADMIN_PAGE)],
+    "customers:field_create": [Case("get", u("customers:field_create"), ADMIN_PAGE)],
+    "customers:field_edit": [Case("get", u("customers:field_edit", lambda w: w.field.pk), ADMIN_PAGE)],
+    "customers:field_toggle": [Case("post", u("customers:field_toggle", lambda w: w.field.pk),
+                                    ADMIN_ACTION)],
+    "customers:detail": [Case("get", u("customers:detail", CUSTOMER), READ_CUSTOMER)],
+    "customers:edit": [Case("get", u("customers:edit", CUSTOMER), WRITE_PAGE),
+                       Case("post", u("customers:edit", CUSTOMER), WRITE_ACTION,
+                            lambda w: {"kind": "company", "name": "改名了"})],
+    "customers:delete": [Case("get", u("customers:delete", CUSTOMER), WRITE_PAGE),
+                         Case("post", u("customers:delete", CUSTOMER), WRITE_ACTION)],
+    "customers:transfer": [Case("post", u("customers:transfer", CUSTOMER), WRITE_ACTION,
+                                lambda w: {"to_user": w.users["bob"].pk})],
+    "customers:share": [Case("post", u("customers:share", CUSTOMER), WRITE_ACTION,
+                             lambda w: {"user": w.users["charlie"].pk})],
+    "customers:contact_create": [Case("get", u("customers:contact_create", CUSTOMER), WRITE_PAGE),
+                                 Case("post", u("customers:contact_create", CUSTOMER), WRITE_ACTION,
+                                      lambda w: {"name": "新联系人"})],
+    "customers:contact_edit": [Case("get", u("customers:contact_edit", CONTACT), WRITE_PAGE),
+                               Case("post", u("customers:contact_edit", CONTACT), WRITE_ACTION,
+                                    lambda w: {"name": "改名"})],
+    "customers:contact_delete": [Case("post", u("customers:contact_delete", CONTACT), WRITE_ACTION)],
+    # The history app's pages (its own engineer owns the views; the rules are the same).
+    "history:customer": [Case("get", u("history:customer", CUSTOMER), READ_CUSTOMER)],
+    "history:log": [Case("post", u("history:log", CUSTOMER), WRITE_ACTION,
+                         lambda w: {"channel": "phone", "direction": "outbound",
+                                    "occurred_at": "2026-01-05 10:00", "subject": "回访"})],
+    "history:add": [Case("get", lambda w: reverse("history:add", args=[w.customer.pk, "need"]),
+                         READ_CUSTOMER)],
+    "history:board": [Case("get", u("history:board"), EVERYONE)],
+    "history:board_pipeline": [Case("get", lambda w: reverse("history:board_pipeline", args=[999999]),
+                                    expect(404, 404, 404, 404, 404, 404))],
+    "history:opportunities": [Case("get", u("history:opportunities"), EVERYONE)],
+    "history:move": [Case("post", lambda w: reverse("history:move", args=[999999]),
+                          expect(404, 404, 404, 404, 404, 404))],
+    "history:orders": [Case("get", u("history:orders"), EVERYONE)],
+    "history:tickets": [Case("get", u("history:tickets"), EVERYONE)],
+}
+
+
+def site_routes() -> set[str]:
+    """The name of every route outside the API, static files and the admin."""
+    found = set()
+
+    def walk(resolver: URLResolver, prefix: str, namespace: str) -> None:
+        for entry in resolver.url_patterns:
+            route = prefix + str(entry.pattern)
+            if route.startswith(SKIPPED_PREFIXES):
+                continue
+            if isinstance(entry, URLResolver):
+                inner = ":".join(p for p in (namespace, entry.namespace) if p)
+                walk(entry, route, inner)
+            elif isinstance(entry, URLPattern):
+                found.add(f"{namespace}:{entry.name}" if namespace else entry.name or route)
+
+    walk(get_resolver(), "", "")
+    return found
+
+
+def test_every_route_of_the_site_is_in_the_table():
+    routes = site_routes()
+    assert routes - TABLE.keys() == set(), "add these routes to TABLE with who may open them"
+    assert TABLE.keys() - routes == set(), "these TABLE entries no longer exist"
+
+
+def test_no_customer_data_is_registered_in_djangos_admin():
+    # The admin has no visible_to: customer data there would bypass every scope.
+    bound = {Customer, Contact, CustomValue, OwnershipTransfer}
+    assert bound.isdisjoint(admin.site._registry)
+
+
+@pytest.fixture
+def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field) -> World:
+    contact = services.contact_create(actor=alice, customer=alices_customer,
+                                      data={"name": "陈经理", "phones": ["13700002222"]})
+    deleted = services.customer_create(actor=alice, data={"kind": "person", "name": "回收站里的人"})
+    services.customer_delete(actor=alice, customer=deleted)
+    users = {"alice": alice, "bob": bob, "charlie": charlie, "mallory": mallory, "anna": anna,
+             "root": root}
+    return World(users, alices_customer, contact, deleted, root_field)
+
+
+@pytest.fixture
+def root_field(root) -> CustomField:
+    return services.custom_field_save(actor=root, data={"key": "level", "label": "等级",
+                                                        "field_type": "text"})
+
+
+CASES = [(name, index, case) for name, cases in TABLE.items() for index, case in enumerate(cases)]
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+@pytest.mark.parametrize(("route", "index", "case"), CASES,
+                         ids=[f"{n}-{c.method}{i or ''}" for n, i, c in CASES])
+def test_who_gets_what(world, person, route, index, case):
+    client = Client()
+    if person != "anonymous":
+        client.force_login(world.users[person])
+    response = getattr(client, case.method)(case.url(world), case.data(world))
+    expected = case.expected[person]
+    assert response.status_code == expected, f"{person} {case.method.upper()} {route}"
+    if expected != 302 or route in ("home", "logout", "accounts:language"):
+        return
+    to_login = response["Location"].startswith(reverse("login"))
+    assert to_login == (person == "anonymous"), response["Location"]
