@@ -11,5 +11,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
+    path("history/", include("kehu.history.urls")),
     path("api/v1/", api.urls),
 ]
