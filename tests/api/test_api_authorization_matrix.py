@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from django.db import transaction
 from kehu.api.main import api
 from kehu.customers import services
 from tests.api.conftest import Caller
+from tests.history.api_matrix import HISTORY_MATRIX, seed_history
 
 pytestmark = pytest.mark.django_db
 
@@ -36,10 +37,11 @@ class World:
     people: dict[str, Any]
     customer: Any
     contact: Any
+    history: dict[str, int] = field(default_factory=dict)  # ids of history records
 
     def path_params(self) -> dict[str, int]:
         return {"customer_id": self.customer.pk, "contact_id": self.contact.pk,
-                "user_id": self.people["admin"].pk}
+                "user_id": self.people["admin"].pk, **self.history}
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("DELETE", "/contacts/{contact_id}"): DELETE_ONE,
 }
 
+MATRIX.update({op: case(*statuses, body=body) for op, (statuses, body) in HISTORY_MATRIX.items()})
+
 
 def registered_operations() -> set[tuple[str, str]]:
     """(method, path) of every operation on the API, hidden ones included."""
@@ -122,7 +126,8 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer):
     contact = services.contact_create(actor=alice, customer=alices_customer, data={"name": "陈采购"})
     people = {"owner": alice, "teammate": bob, "outsider": charlie, "manager": mallory,
               "analyst": anna, "admin": root, "anonymous": None}
-    return World(people=people, customer=alices_customer, contact=contact)
+    return World(people=people, customer=alices_customer, contact=contact,
+                 history=seed_history(people, alices_customer))
 
 
 @pytest.mark.parametrize("operation", sorted(MATRIX), ids=" ".join)

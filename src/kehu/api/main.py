@@ -17,6 +17,7 @@ from kehu.accounts.api import router as accounts_router
 from kehu.api import errors
 from kehu.api.auth import AUTH
 from kehu.customers.api import contacts_router, customers_router
+from kehu.history.api import router as history_router
 
 
 class KehuAPI(NinjaAPI):
@@ -58,3 +59,4 @@ errors.install(api)
 api.add_router("/", accounts_router)
 api.add_router("/", customers_router)
 api.add_router("/", contacts_router)
+api.add_router("/", history_router)

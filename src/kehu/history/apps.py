@@ -11,3 +11,13 @@ class HistoryConfig(AppConfig):
         from kehu.history.demo import register
 
         register(STEPS)
+
+        # The history panel on the customer card (summary figures, quick log, timeline).
+        from django.utils.translation import gettext_lazy as _
+
+        from kehu.core.cards import CardPanel, register_card_panel
+        from kehu.history.views import history_panel_context
+
+        register_card_panel(CardPanel(key="history", title=_("客户历史"),
+                                      template="history/panels/history.html",
+                                      context=history_panel_context, order=20))

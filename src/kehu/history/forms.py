@@ -1,0 +1,146 @@
+"""Web forms of the customer's history.
+
+Forms only parse what the browser sends (text to dates, numbers and ids) and
+choose widgets; the rules live in the services, whose ValidationError is shown
+next to the field it names (`kehu.core.views.attach_errors`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.history.choices import (
+    Channel,
+    Direction,
+    NeedStatus,
+    OpportunityType,
+    OrderStatus,
+    SurveyKind,
+    TicketKind,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class ServiceForm(forms.Form):
+    """A form whose cleaned values go to a service as its `data` dict."""
+
+    def data_for_service(self) -> dict[str, Any]:
+        # Empty optional fields are left out so the service keeps its defaults.
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "", [])}
+
+
+class ChannelButtons(forms.RadioSelect):
+    """The channel as a row of buttons; number keys 1–6 pick one (see history/history.js)."""
+
+    template_name = "history/widgets/channel_buttons.html"
+
+
+class CommunicationForm(ServiceForm):
+    """The quick "log a call / visit" form on the card: it should take seconds to fill."""
+
+    channel = forms.ChoiceField(label=_("方式"), choices=Channel.choices, widget=ChannelButtons)
+    direction = forms.ChoiceField(label=_("方向"), choices=Direction.choices,
+                                  initial=Direction.OUTBOUND)
+    occurred_at = forms.DateTimeField(label=_("时间"), widget=DATETIME)
+    contact = forms.TypedChoiceField(label=_("联系人"), coerce=int, required=False,
+                                     empty_value=None)
+    subject = forms.CharField(label=_("主题"), max_length=200, required=False)
+    content = forms.CharField(label=_("内容"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    outcome = forms.CharField(label=_("结果"), max_length=500, required=False)
+    next_step = forms.CharField(label=_("下一步"), max_length=500, required=False)
+    next_follow_up = forms.DateField(label=_("下次跟进日期"), required=False, widget=DATE)
+
+    def __init__(self, *args: Any, contacts: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].choices = [("", "—")] + [
+            (c.pk, f"{c.name} · {c.title}" if c.title else c.name) for c in contacts or []
+        ]
+        self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+    @staticmethod
+    def defaults(*, contacts: list, last_channel: str | None) -> dict[str, Any]:
+        """Now, the primary contact, and the channel this rep used last."""
+        primary = next((c for c in contacts if c.is_primary), contacts[0] if contacts else None)
+        return {
+            "channel": last_channel or Channel.PHONE,
+            "contact": primary.pk if primary else None,
+            "occurred_at": timezone.localtime().replace(second=0, microsecond=0),
+        }
+
+
+class OrderForm(ServiceForm):
+    """An order entered by hand: one product line is enough for most."""
+
+    number = forms.CharField(label=_("订单号"), max_length=64, required=False)
+    ordered_on = forms.DateField(label=_("下单日期"), widget=DATE)
+    status = forms.ChoiceField(label=_("状态"), choices=OrderStatus.choices,
+                               initial=OrderStatus.CONFIRMED)
+    product = forms.TypedChoiceField(label=_("产品"), coerce=int)
+    quantity = forms.DecimalField(label=_("数量"), initial=1, min_value=0, decimal_places=3)
+    unit_price = forms.DecimalField(label=_("单价"), required=False, decimal_places=2,
+                                    help_text=_("留空则用产品目录价"))
+    discount = forms.DecimalField(label=_("折扣金额"), required=False, decimal_places=2)
+    notes = forms.CharField(label=_("备注"), required=False,
+                            widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, products: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [(p.pk, str(p)) for p in products or []]
+        self.fields["ordered_on"].initial = timezone.localdate()
+
+    def data_for_service(self) -> dict[str, Any]:
+        data = super().data_for_service()
+        line = {"product": data.pop("product"), "quantity": data.pop("quantity")}
+        for key in ("unit_price", "discount"):
+            if key in data:
+                line[key] = data.pop(key)
+        data["lines"] = [line]
+        return data
+
+
+class NeedForm(ServiceForm):
+    content = forms.CharField(label=_("需求"), widget=forms.Textarea(attrs={"rows": 2}))
+    status = forms.ChoiceField(label=_("状态"), choices=NeedStatus.choices,
+                               initial=NeedStatus.OPEN)
+
+
+class SurveyForm(ServiceForm):
+    kind = forms.ChoiceField(label=_("类型"), choices=SurveyKind.choices)
+    score = forms.IntegerField(label=_("分数"), min_value=0, max_value=10)
+    comment = forms.CharField(label=_("评价"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+    channel = forms.ChoiceField(label=_("渠道"), choices=[("", "—"), *Channel.choices],
+                                required=False)
+    answered_on = forms.DateField(label=_("日期"), widget=DATE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["answered_on"].initial = timezone.localdate()
+
+
+class TicketForm(ServiceForm):
+    kind = forms.ChoiceField(label=_("类型"), choices=TicketKind.choices)
+    subject = forms.CharField(label=_("主题"), max_length=200)
+    content = forms.CharField(label=_("内容"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class OpportunityForm(ServiceForm):
+    title = forms.CharField(label=_("名称"), max_length=200)
+    kind = forms.ChoiceField(label=_("类型"), choices=OpportunityType.choices)
+    amount = forms.DecimalField(label=_("金额"), min_value=0, decimal_places=2)
+    expected_close = forms.DateField(label=_("预计成交日期"), required=False, widget=DATE)
+    stage = forms.TypedChoiceField(label=_("阶段"), coerce=int)
+
+    def __init__(self, *args: Any, stages: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].choices = [
+            (s.pk, f"{s.pipeline.name} · {s.name}") for s in stages or []
+        ]

@@ -1,0 +1,296 @@
+"""Web pages of the customer's history: the card panel, quick logging, the kanban.
+
+Thin by rule: parse the request, call a selector or a service, render. Scope
+comes from the selectors and services (out of scope = 404, read-only = 403);
+service errors are translated by `kehu.core.views`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django_htmx.http import reswap, retarget
+
+from kehu.accounts.policy import access_for
+from kehu.core.errors import Http404, ValidationError, VersionConflict
+from kehu.core.views import (
+    attach_errors,
+    conflict_message,
+    error_messages,
+    is_partial,
+    redirect,
+    render_page,
+    safe_next,
+    web_view,
+)
+from kehu.customers import selectors as customer_selectors
+from kehu.history import selectors, services
+from kehu.history.api_schemas import prefetch_entries
+from kehu.history.forms import (
+    CommunicationForm,
+    NeedForm,
+    OpportunityForm,
+    OrderForm,
+    SurveyForm,
+    TicketForm,
+)
+
+TIMELINE_PAGE = 20
+LIST_PAGE = 50
+
+# The kinds the timeline can show, in chip order.
+KINDS = [
+    ("communication", gettext_lazy("跟进")),
+    ("order", gettext_lazy("订单")),
+    ("opportunity", gettext_lazy("商机")),
+    ("need", gettext_lazy("需求")),
+    ("survey", gettext_lazy("满意度")),
+    ("ticket", gettext_lazy("工单")),
+]
+KIND_KEYS = {k for k, _label in KINDS}
+
+
+# --- the card panel and its timeline ----------------------------------------
+
+
+def history_panel_context(request: HttpRequest, customer: Any) -> dict[str, Any]:
+    """What the "客户历史" panel on the customer card needs (see apps.ready)."""
+    viewer = request.user
+    return {
+        "history": {
+            "summary": selectors.customer_summary(viewer=viewer, customer_id=customer.pk),
+            "page": _timeline(request, customer, kinds=None, cursor=None),
+            "can_write": access_for(viewer).can_write,
+            "kinds": KINDS,
+            "selected": [],
+            "log_form": _log_form(request, customer),
+            "customer": customer,
+        }
+    }
+
+
+@web_view
+def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The timeline on a page of its own; HTMX asks it for one more page or a filter."""
+    customer = customer_selectors.customer_get(viewer=request.user, pk=customer_id)
+    kinds = [k for k in request.GET.getlist("kind") if k in KIND_KEYS]
+    page = _timeline(request, customer, kinds=kinds, cursor=request.GET.get("cursor") or None)
+    if is_partial(request):
+        return render(request, "history/partials/timeline_items.html",
+                      {"history": {"page": page, "selected": kinds, "customer": customer}})
+    context = history_panel_context(request, customer)
+    context["history"].update(page=page, selected=kinds)
+    return render(request, "history/customer_history.html", {"customer": customer, **context})
+
+
+def _timeline(request: HttpRequest, customer: Any, *, kinds: list[str] | None,
+              cursor: str | None) -> Any:
+    page = selectors.timeline(viewer=request.user, customer_id=customer.pk, kinds=kinds or None,
+                              cursor=cursor, limit=TIMELINE_PAGE)
+    prefetch_entries(page.items)
+    return page
+
+
+@web_view
+@require_POST
+def communication_log(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The quick log form: the new entry lands at the top of the timeline."""
+    customer = customer_selectors.customer_get(viewer=request.user, pk=customer_id)
+    form = CommunicationForm(request.POST, contacts=_contacts(request, customer))
+    entry = None
+    if form.is_valid():
+        try:
+            entry = _log_with_attachments(request, customer, form)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+    if entry is None:
+        return _log_form_invalid(request, customer, form)
+    if not is_partial(request):
+        return redirect(safe_next(request, _card_url(customer)))
+    return render(request, "history/partials/logged.html", {
+        "entry": entry, "customer": customer,
+        "history": {"log_form": _log_form(request, customer), "customer": customer,
+                    "summary": selectors.customer_summary(viewer=request.user,
+                                                          customer_id=customer.pk)},
+    })
+
+
+def _log_with_attachments(request: HttpRequest, customer: Any, form: CommunicationForm) -> Any:
+    # One transaction: a rejected attachment must not leave a half-logged call behind.
+    with transaction.atomic():
+        communication = services.communication_log(
+            actor=request.user, customer=customer, data=form.data_for_service(), origin="manual"
+        )
+        for upload in request.FILES.getlist("attachments"):
+            services.attachment_add(actor=request.user, communication=communication,
+                                    upload=upload)
+    return selectors.TimelineEntry(kind="communication", at=communication.occurred_at,
+                                   obj=communication)
+
+
+def _log_form_invalid(request: HttpRequest, customer: Any, form: CommunicationForm) -> HttpResponse:
+    context = {"history": {"log_form": form, "customer": customer}}
+    if not is_partial(request):
+        return render(request, "history/log_page.html", {"customer": customer, **context},
+                      status=400)
+    response = render(request, "history/partials/log_form.html", context)
+    return reswap(retarget(response, "#history-log-form"), "outerHTML")
+
+
+def _log_form(request: HttpRequest, customer: Any) -> CommunicationForm:
+    contacts = _contacts(request, customer)
+    initial = CommunicationForm.defaults(
+        contacts=contacts, last_channel=selectors.last_channel(viewer=request.user)
+    )
+    return CommunicationForm(initial=initial, contacts=contacts)
+
+
+def _contacts(request: HttpRequest, customer: Any) -> list:
+    return list(customer_selectors.contact_list(viewer=request.user, customer_id=customer.pk))
+
+
+def _card_url(customer: Any) -> str:
+    return reverse("customers:detail", args=[customer.pk]) + "#history"
+
+
+# --- adding orders, needs, surveys, tickets, opportunities from the card ------
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    title: Any
+    form: type
+    create: Any  # the service: create(actor=, customer=, data=, ...)
+
+
+RECORD_KINDS = {
+    "order": RecordKind(gettext_lazy("新增订单"), OrderForm, services.order_create),
+    "need": RecordKind(gettext_lazy("记录需求"), NeedForm, services.need_create),
+    "survey": RecordKind(gettext_lazy("记录满意度"), SurveyForm, services.survey_record),
+    "ticket": RecordKind(gettext_lazy("新建工单"), TicketForm, services.ticket_create),
+    "opportunity": RecordKind(gettext_lazy("新建商机"), OpportunityForm,
+                              services.opportunity_create),
+}
+
+
+@web_view
+def record_add(request: HttpRequest, customer_id: int, kind: str) -> HttpResponse:
+    """One small form per record kind; on success back to the card's history."""
+    spec = RECORD_KINDS.get(kind)
+    customer = customer_selectors.customer_get(viewer=request.user, pk=customer_id)
+    if spec is None:
+        raise _not_found()
+    form = spec.form(request.POST or None, **_form_choices(request, kind))
+    if request.method == "POST" and form.is_valid():
+        try:
+            spec.create(actor=request.user, customer=customer, data=form.data_for_service(),
+                        **({"origin": "manual"} if kind in ("order",) else {}))
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            return redirect(safe_next(request, _card_url(customer)))
+    status = 400 if form.is_bound else 200
+    context = {"customer": customer, "form": form, "title": spec.title, "kind": kind,
+               "action": request.path}
+    return render_page(request, "history/record_form.html", "history/partials/record_form.html",
+                       context, status=status)
+
+
+def _form_choices(request: HttpRequest, kind: str) -> dict[str, Any]:
+    if kind == "order":
+        return {"products": selectors.product_choices(viewer=request.user)}
+    if kind == "opportunity":
+        return {"stages": selectors.open_stages(viewer=request.user)}
+    return {}
+
+
+def _not_found() -> Exception:
+    return Http404()
+
+
+# --- opportunities: the kanban and the list --------------------------------
+
+
+@web_view
+def board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResponse:
+    """The kanban of one pipeline (the default one when none is named)."""
+    pipelines = list(selectors.pipeline_list(viewer=request.user))
+    pipeline = _pick_pipeline(pipelines, pipeline_id)
+    context = {"pipelines": pipelines, "pipeline": pipeline,
+               "board": selectors.opportunity_board(viewer=request.user, pipeline=pipeline)
+               if pipeline else None}
+    return render_page(request, "history/board.html", "history/partials/board_columns.html",
+                       context)
+
+
+def _pick_pipeline(pipelines: list, pipeline_id: int | None) -> Any:
+    if pipeline_id is not None:
+        found = next((p for p in pipelines if p.pk == pipeline_id), None)
+        if found is None:
+            raise _not_found()
+        return found
+    return next((p for p in pipelines if p.is_default), pipelines[0] if pipelines else None)
+
+
+@web_view
+@require_POST
+def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """A card dropped on another column (or moved with the select on a phone)."""
+    opportunity = selectors.opportunity_get(viewer=request.user, pk=pk)
+    version = request.POST.get("version")
+    message, status = "", 200
+    try:
+        services.opportunity_move(
+            actor=request.user, opportunity=opportunity,
+            stage=_int(request.POST.get("stage")),
+            expected_version=int(version) if version and version.isdigit() else None,
+        )
+    except VersionConflict:
+        message, status = conflict_message(), 409
+    except ValidationError as exc:
+        message, status = " ".join(error_messages(exc)), 400
+    if not is_partial(request):
+        return redirect(reverse("history:board_pipeline", args=[opportunity.pipeline_id]))
+    pipeline = opportunity.pipeline
+    context = {"pipeline": pipeline, "message": message,
+               "board": selectors.opportunity_board(viewer=request.user, pipeline=pipeline)}
+    return render(request, "history/partials/board_columns.html", context, status=status)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@web_view
+def opportunity_list(request: HttpRequest) -> HttpResponse:
+    page = selectors.opportunity_list(viewer=request.user, status=request.GET.get("status") or None,
+                                      cursor=request.GET.get("cursor") or None, limit=LIST_PAGE)
+    return _list_page(request, "opportunities", page, _("商机列表"))
+
+
+@web_view
+def order_list(request: HttpRequest) -> HttpResponse:
+    page = selectors.order_list(viewer=request.user, status=request.GET.get("status") or None,
+                                cursor=request.GET.get("cursor") or None, limit=LIST_PAGE)
+    return _list_page(request, "orders", page, _("订单"))
+
+
+@web_view
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    page = selectors.ticket_list(viewer=request.user, status=request.GET.get("status") or None,
+                                 cursor=request.GET.get("cursor") or None, limit=LIST_PAGE)
+    return _list_page(request, "tickets", page, _("工单"))
+
+
+def _list_page(request: HttpRequest, name: str, page: Any, title: str) -> HttpResponse:
+    context = {"page": page, "title": title, "status": request.GET.get("status", "")}
+    return render_page(request, f"history/{name}.html", f"history/partials/{name}_rows.html",
+                       context)
