@@ -174,6 +174,8 @@ def _one_of(options: list[str], value: str) -> str:
 def _text(limit: int) -> Callable[[Any], str]:
     def clean(value: Any) -> str:
         text = "" if value is None else str(value).strip()
+        if "\x00" in text:  # PostgreSQL cannot store it; Django's form fields refuse it too
+            raise ValidationError(_("不能包含空字符（NUL）"))
         if len(text) > limit:
             raise ValidationError(_("最多 %(limit)d 个字符，这里有 %(count)d 个")
                                   % {"limit": limit, "count": len(text)})

@@ -227,6 +227,8 @@ def tag_get_or_create(*, name: str) -> Tag:
     name = name.strip()[:50]
     if not name:
         raise ValidationError({"tags": [_("标签不能为空")]})
+    if "\x00" in name:  # PostgreSQL cannot store it
+        raise ValidationError({"tags": [_("不能包含空字符（NUL）")]})
     return Tag.objects.get_or_create(name=name)[0]
 
 
