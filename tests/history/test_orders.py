@@ -125,3 +125,17 @@ def test_an_external_number_of_another_customer_is_not_reported_as_existing(
     with pytest.raises(ValidationError) as error:
         services.orders_ingest(actor=alice, orders=erp_batch(other.pk, 1))
     assert "orders.0.external_number" in error.value.message_dict
+
+
+def test_a_duplicate_order_number_names_its_row(alice, alices_customer, catalogue):
+    batch = erp_batch(alices_customer.pk, 4)
+    batch[0]["status"] = "bogus"  # an invalid row before them must not shift the row numbers
+    batch[1]["number"] = batch[3]["number"] = "SO-ERP-1"
+    with pytest.raises(ValidationError) as error:
+        services.orders_ingest(actor=alice, orders=batch)
+    assert set(error.value.message_dict) == {"orders.0.status"}
+    batch[0]["status"] = "paid"
+    with pytest.raises(ValidationError) as error:
+        services.orders_ingest(actor=alice, orders=batch)
+    assert set(error.value.message_dict) == {"orders.3.number"}
+    assert not Order.objects.exists()

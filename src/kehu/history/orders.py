@@ -158,13 +158,19 @@ def _clean_order(data: dict[str, Any], *, partial: bool, prefix: str = "lines"):
 
 
 def _check_numbers_free(headers: list[dict[str, Any]], *, prefix: str | None,
-                        exclude: int | None = None) -> None:
-    """Order numbers are unique; external numbers are checked by the caller that knows why."""
-    wanted = {h["number"]: i for i, h in enumerate(headers) if h.get("number")}
+                        exclude: int | None = None, rows: list[int] | None = None) -> None:
+    """Order numbers are unique; `rows` maps each header to its row number in the batch."""
+    wanted: dict[str, int] = {}
+    errors = {}
+    for index, header in zip(rows or range(len(headers)), headers, strict=True):
+        number = header.get("number")
+        if number and number in wanted:
+            errors[f"{prefix}.{index}.number"] = [_("订单号在本批中重复")]
+        elif number:
+            wanted[number] = index
     if not wanted:
         return
     taken = Order.objects.filter(number__in=wanted).exclude(pk=exclude).values_list("number", flat=True)
-    errors = {}
     for number in taken:
         key = "number" if prefix is None else f"{prefix}.{wanted[number]}.number"
         errors[key] = [_("订单号“%(number)s”已存在") % {"number": number}]
@@ -210,6 +216,7 @@ class _IngestBatch:
         self.valid: list[tuple[int, dict[str, Any], list[dict[str, Any]], Decimal]] = []
         self.existing: dict[str, int] = {}
         self.existing_order: list[str] = []
+        self.valid_rows: list[int] = []  # the batch row number of each entry of self.valid
 
     def validate(self) -> None:
         customers = self._writable_customers()
@@ -220,7 +227,8 @@ class _IngestBatch:
             self._validate_row(index, row, customers, products, known, seen)
         if not self.errors:
             try:
-                _check_numbers_free([v[1] for v in self.valid], prefix="orders")
+                _check_numbers_free([v[1] for v in self.valid], prefix="orders",
+                                    rows=self.valid_rows)
             except ValidationError as exc:
                 self.errors.update(exc.message_dict)
         if self.errors:
@@ -253,6 +261,7 @@ class _IngestBatch:
             self.errors.update(errors)
         else:
             self.valid.append((customer_id, header, lines, total))
+            self.valid_rows.append(index)
 
     def _existing(self, prefix, external, found, customer_id, errors) -> None:
         order_id, owner_customer = found
