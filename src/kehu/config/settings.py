@@ -125,6 +125,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from the finders; it only needs the folder
 STATICFILES_DIRS = [BASE_DIR / "static"]  # the hand-made app.css / app.js of the web UI
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -13,4 +14,5 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("history/", include("kehu.history.urls")),
     path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
 ]
