@@ -32,6 +32,7 @@ from kehu.core.views import (
     web_view,
 )
 from kehu.customers import selectors as customer_selectors
+from kehu.customers import services as customer_services
 from kehu.history import selectors, services
 from kehu.history.api_schemas import prefetch_entries
 from kehu.history.forms import (
@@ -185,7 +186,8 @@ RECORD_KINDS = {
 def record_add(request: HttpRequest, customer_id: int, kind: str) -> HttpResponse:
     """One small form per record kind; on success back to the card's history."""
     spec = RECORD_KINDS.get(kind)
-    customer = customer_selectors.customer_get(viewer=request.user, pk=customer_id)
+    # The form is for writers: a read-only viewer gets 403 before typing anything.
+    customer = customer_services.customer_for_change(actor=request.user, pk=customer_id)
     if spec is None:
         raise _not_found()
     form = spec.form(request.POST or None, **_form_choices(request, kind))
