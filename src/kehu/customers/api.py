@@ -277,7 +277,7 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> HttpResponse:
 @customers_router.post("/customers/transfer", response={200: TransferOut, **WRITE_ERRORS})
 def customer_transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse:
     """Hand customers over to another user (one or many); all or nothing."""
-    moved = services.customer_transfer(actor=request.auth, customer_ids=payload.ids,
+    moved = services.customer_transfer(actor=request.auth, origin=Origin.API, customer_ids=payload.ids,
                                        to_user=_user(payload.to_user, "to_user"),
                                        reason=payload.reason)
     return json_response({"moved": moved})
@@ -304,7 +304,7 @@ def customer_delete(
     request: HttpRequest, customer_id: int, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
     """Soft delete: the customer goes to the recycle bin (POST …/restore brings it back)."""
-    services.customer_delete(actor=request.auth, customer=Customer(pk=customer_id),
+    services.customer_delete(actor=request.auth, origin=Origin.API, customer=Customer(pk=customer_id),
                              expected_version=parse_if_match(if_match))
     return no_content()
 
@@ -312,7 +312,7 @@ def customer_delete(
 @customers_router.post("/customers/{int:customer_id}/restore",
                        response={200: CustomerOut, **WRITE_ERRORS})
 def customer_restore(request: HttpRequest, customer_id: int) -> HttpResponse:
-    services.customer_restore(actor=request.auth, pk=customer_id)
+    services.customer_restore(actor=request.auth, origin=Origin.API, pk=customer_id)
     return _customer_response(request, customer_id)
 
 
@@ -320,7 +320,8 @@ def customer_restore(request: HttpRequest, customer_id: int) -> HttpResponse:
                        response={201: ShareOut, **WRITE_ERRORS})
 def customer_share(request: HttpRequest, customer_id: int, payload: ShareIn) -> HttpResponse:
     user = _user(payload.user, "user")
-    services.customer_share(actor=request.auth, customer=Customer(pk=customer_id), user=user)
+    services.customer_share(actor=request.auth, origin=Origin.API, customer=Customer(pk=customer_id),
+                            user=user)
     return json_response({"customer_id": customer_id, "user": {"id": user.pk, "name": user.label}},
                          status=201)
 
@@ -331,7 +332,8 @@ def customer_unshare(request: HttpRequest, customer_id: int, user_id: int) -> Ht
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise Http404
-    services.customer_unshare(actor=request.auth, customer=Customer(pk=customer_id), user=user)
+    services.customer_unshare(actor=request.auth, origin=Origin.API,
+                              customer=Customer(pk=customer_id), user=user)
     return no_content()
 
 
@@ -375,7 +377,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
 def contact_update(
     request: HttpRequest, contact_id: int, payload: ContactIn, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
-    services.contact_update(actor=request.auth, contact=Contact(pk=contact_id),
+    services.contact_update(actor=request.auth, origin=Origin.API, contact=Contact(pk=contact_id),
                             data=_payload(payload), expected_version=parse_if_match(if_match))
     return _contact_response(request, contact_id)
 
@@ -384,7 +386,7 @@ def contact_update(
 def contact_delete(
     request: HttpRequest, contact_id: int, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
-    services.contact_delete(actor=request.auth, contact=Contact(pk=contact_id),
+    services.contact_delete(actor=request.auth, origin=Origin.API, contact=Contact(pk=contact_id),
                             expected_version=parse_if_match(if_match))
     return no_content()
 

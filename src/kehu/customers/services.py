@@ -102,7 +102,8 @@ def customer_update(
 
 @transaction.atomic
 def customer_delete(
-    *, actor: User, customer: Customer, expected_version: int | None = None
+    *, actor: User, customer: Customer, expected_version: int | None = None,
+    origin: str = Origin.MANUAL,
 ) -> None:
     """Soft delete: the customer moves to the recycle bin and can be restored."""
     customer = _lock_for_change(actor, customer.pk)
@@ -110,23 +111,25 @@ def customer_delete(
     Customer.objects.filter(pk=customer.pk).update(
         deleted_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
     )
-    log_change(actor=actor, action="delete", instance=customer, customer_id=customer.pk)
+    log_change(actor=actor, action="delete", instance=customer, customer_id=customer.pk,
+               origin=origin)
 
 
 @transaction.atomic
-def customer_restore(*, actor: User, pk: int) -> Customer:
+def customer_restore(*, actor: User, pk: int, origin: str = Origin.MANUAL) -> Customer:
     customer = _deleted_customer_for_change(actor, pk)
     Customer.objects.filter(pk=pk).update(
         deleted_at=None, version=F("version") + 1, updated_at=timezone.now()
     )
-    log_change(actor=actor, action="restore", instance=customer, customer_id=pk)
+    log_change(actor=actor, action="restore", instance=customer, customer_id=pk, origin=origin)
     customer.refresh_from_db()
     return customer
 
 
 @transaction.atomic
 def customer_transfer(
-    *, actor: User, customer_ids: Iterable[int], to_user: User, reason: str = ""
+    *, actor: User, customer_ids: Iterable[int], to_user: User, reason: str = "",
+    origin: str = Origin.MANUAL,
 ) -> int:
     """Hand customers over to `to_user` (single or bulk), keeping a transfer record for each."""
     if not to_user.is_active or to_user.is_system:
@@ -148,29 +151,33 @@ def customer_transfer(
     )
     for c in moved:
         log_change(actor=actor, action="transfer", instance=c, customer_id=c.pk,
-                   changes={"owner": [c.owner_id, to_user.pk], "reason": reason})
+                   changes={"owner": [c.owner_id, to_user.pk], "reason": reason}, origin=origin)
     return len(moved)
 
 
 @transaction.atomic
-def customer_share(*, actor: User, customer: Customer, user: User) -> CustomerShare:
+def customer_share(
+    *, actor: User, customer: Customer, user: User, origin: str = Origin.MANUAL
+) -> CustomerShare:
     customer = _lock_for_change(actor, customer.pk)
     share, _created = CustomerShare.objects.get_or_create(
         customer=customer, user=user, defaults={"created_by": actor}
     )
     forget_access(user)
     log_change(actor=actor, action="share", instance=customer, customer_id=customer.pk,
-               changes={"shared_with": user.pk})
+               changes={"shared_with": user.pk}, origin=origin)
     return share
 
 
 @transaction.atomic
-def customer_unshare(*, actor: User, customer: Customer, user: User) -> None:
+def customer_unshare(
+    *, actor: User, customer: Customer, user: User, origin: str = Origin.MANUAL
+) -> None:
     customer = _lock_for_change(actor, customer.pk)
     CustomerShare.objects.filter(customer=customer, user=user).delete()
     forget_access(user)
     log_change(actor=actor, action="unshare", instance=customer, customer_id=customer.pk,
-               changes={"shared_with": user.pk})
+               changes={"shared_with": user.pk}, origin=origin)
 
 
 # --- contacts -------------------------------------------------------------
@@ -194,7 +201,8 @@ def contact_create(
 
 @transaction.atomic
 def contact_update(
-    *, actor: User, contact: Contact, data: dict[str, Any], expected_version: int | None = None
+    *, actor: User, contact: Contact, data: dict[str, Any], expected_version: int | None = None,
+    origin: str = Origin.MANUAL,
 ) -> Contact:
     contact = _contact_for_change(actor, contact.pk)
     check_version(contact, expected_version)
@@ -207,16 +215,19 @@ def contact_update(
     contact.refresh_from_db(fields=["version", "updated_at"])
     _keep_one_primary(contact)
     log_change(actor=actor, action="update", instance=contact,
-               customer_id=contact.customer_id, changes=changes)
+               customer_id=contact.customer_id, changes=changes, origin=origin)
     return contact
 
 
 @transaction.atomic
-def contact_delete(*, actor: User, contact: Contact, expected_version: int | None = None) -> None:
+def contact_delete(
+    *, actor: User, contact: Contact, expected_version: int | None = None,
+    origin: str = Origin.MANUAL,
+) -> None:
     contact = _contact_for_change(actor, contact.pk)
     check_version(contact, expected_version)
     log_change(actor=actor, action="delete", instance=contact, customer_id=contact.customer_id,
-               changes={"name": [contact.name, None]})
+               changes={"name": [contact.name, None]}, origin=origin)
     contact.delete()
 
 
