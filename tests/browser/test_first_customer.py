@@ -3,6 +3,8 @@ see it flagged next to the field, fix it, save, and find the customer by pinyin 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -77,12 +79,16 @@ def test_a_rep_creates_her_first_customer_and_finds_it_again(
     page.screenshot(path=artifacts / "card-desktop.png", full_page=True)
 
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="客户").click()
-    page.keyboard.press("/")
-    page.keyboard.type("nbhs")  # pinyin initials of 宁波海曙
     table = page.locator("#customer-table")
-    expect(table.get_by_role("link", name="宁波海曙文具有限公司")).to_be_visible()
+    expect(table.get_by_role("link", name="上海示例贸易有限公司")).to_be_visible()
+    page.keyboard.press("/")
+    expect(page.get_by_label("快速搜索")).to_be_focused()
+    page.keyboard.type("nbhs")  # pinyin initials of 宁波海曙
+    # The search lands in the address (so it can be shared or reloaded) with the new rows.
+    expect(page).to_have_url(re.compile(r"q=nbhs"))
     expect(table.get_by_role("link", name="上海示例贸易有限公司")).to_have_count(0)
-    assert "q=nbhs" in page.url  # the search is in the address, so it can be shared or reloaded
+    expect(table.get_by_role("link", name="宁波海曙文具有限公司")).to_be_visible()
+    page.screenshot(path=artifacts / "search-desktop.png", full_page=True)
 
 
 def test_the_pages_fit_on_a_phone(browser, live_server, alice, some_customers, artifacts):

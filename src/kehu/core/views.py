@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -86,7 +87,7 @@ def render_page(
 ) -> HttpResponse:
     """The same URL renders the full page, or only `partial` for an HTMX request."""
     response = render(request, partial if is_partial(request) else full, context, status=status)
-    response.headers["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])  # a cache must not mix page and fragment
     return response
 
 
