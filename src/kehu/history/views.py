@@ -35,6 +35,7 @@ from kehu.customers import selectors as customer_selectors
 from kehu.customers import services as customer_services
 from kehu.history import selectors, services
 from kehu.history.api_schemas import prefetch_entries
+from kehu.history.choices import OpportunityStatus, OrderStatus, TicketStatus
 from kehu.history.forms import (
     CommunicationForm,
     NeedForm,
@@ -275,24 +276,27 @@ def _int(value: str | None) -> int | None:
 def opportunity_list(request: HttpRequest) -> HttpResponse:
     page = selectors.opportunity_list(viewer=request.user, status=request.GET.get("status") or None,
                                       cursor=request.GET.get("cursor") or None, limit=LIST_PAGE)
-    return _list_page(request, "opportunities", page, _("商机列表"))
+    return _list_page(request, "opportunities", page, _("商机列表"), OpportunityStatus.choices)
 
 
 @web_view
 def order_list(request: HttpRequest) -> HttpResponse:
     page = selectors.order_list(viewer=request.user, status=request.GET.get("status") or None,
                                 cursor=request.GET.get("cursor") or None, limit=LIST_PAGE)
-    return _list_page(request, "orders", page, _("订单"))
+    return _list_page(request, "orders", page, _("订单"), OrderStatus.choices)
 
 
 @web_view
 def ticket_list(request: HttpRequest) -> HttpResponse:
     page = selectors.ticket_list(viewer=request.user, status=request.GET.get("status") or None,
                                  cursor=request.GET.get("cursor") or None, limit=LIST_PAGE)
-    return _list_page(request, "tickets", page, _("工单"))
+    return _list_page(request, "tickets", page, _("工单"), TicketStatus.choices)
 
 
-def _list_page(request: HttpRequest, name: str, page: Any, title: str) -> HttpResponse:
-    context = {"page": page, "title": title, "status": request.GET.get("status", "")}
+def _list_page(
+    request: HttpRequest, name: str, page: Any, title: str, statuses: list
+) -> HttpResponse:
+    context = {"page": page, "title": title, "status": request.GET.get("status", ""),
+               "statuses": statuses}
     return render_page(request, f"history/{name}.html", f"history/partials/{name}_rows.html",
                        context)
