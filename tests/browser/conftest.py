@@ -7,6 +7,7 @@ ORM calls from a thread with a running loop unless told it is safe; here it is
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -23,6 +24,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 @pytest.fixture(autouse=True)
 def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def builtin_roles(transactional_db) -> None:
+    """Put back the roles a data migration made: a transactional test's flush wipes them."""
+    from django.apps import apps
+
+    migration = importlib.import_module("kehu.accounts.migrations.0002_builtin_roles")
+    migration.create_roles(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,8 @@ from playwright.sync_api import Page, expect
 
 from kehu.customers import services
 
-# serialized_rollback: the built-in roles come from a data migration that a flush would wipe.
-pytestmark = [pytest.mark.browser,
-              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("builtin_roles")]
 
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
