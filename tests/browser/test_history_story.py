@@ -4,6 +4,7 @@ its figures, log a call with a next follow-up date, then push the deal one stage
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.utils import timezone
@@ -13,11 +14,21 @@ from kehu.customers import services as customer_services
 from kehu.history import services
 from kehu.history.models import Communication, Opportunity
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(autouse=True)
+def default_pipeline(builtin_roles, transactional_db) -> None:
+    """Put back the roles and the pipeline data migrations made: a flush wipes them.
+
+    Autouse, so it runs before the people fixtures need their roles."""
+    from django.apps import apps
+
+    migration = importlib.import_module("kehu.history.migrations.0002_default_pipeline")
+    migration.create_default_pipeline(apps, None)
 
 
 @pytest.fixture
