@@ -119,6 +119,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["kehu.config.formats"]
 USE_I18N = True
 TIME_ZONE = env_str("KEHU_TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
