@@ -126,9 +126,14 @@ def _where(db: Database, viewer: tuple[int, str], params: dict[str, str]) -> tup
     if scope != "all":
         if scope != "own":
             raise ValueError("the baseline implements the 'all' and 'own' scopes only")
-        where.append("(c.owner_id IN (%s) OR c.id IN (SELECT s.customer_id FROM "
-                     "customers_customershare s WHERE s.user_id = %s))")
-        args += [user_id, user_id]
+        # Like kehu.core.scoping: the shared ids are looked up first and sent as literals.
+        shared = [r[0] for r in db.rows(
+            "SELECT customer_id FROM customers_customershare WHERE user_id = %s", [user_id])]
+        if shared:
+            where.append(f"(c.owner_id = %s OR c.id IN ({', '.join(['%s'] * len(shared))}))")
+        else:
+            where.append("c.owner_id = %s")
+        args += [user_id, *sorted(shared)]
     for name, column in (("industry", "c.industry"), ("owner", "c.owner_id")):
         if params.get(name):
             where.append(f"{column} = %s")
@@ -141,8 +146,9 @@ def _where(db: Database, viewer: tuple[int, str], params: dict[str, str]) -> tup
         if backwards:
             raise ValueError("the baseline pages forwards only")
         anchor = db.anchor(value)
-        where.append("(c.updated_at < %s OR (c.id < %s AND c.updated_at = %s))")
-        args += [anchor, int(pk), anchor]
+        # The predicate of kehu.core.pagination: a plain range first, then the tie-break.
+        where.append("(c.updated_at <= %s AND (c.updated_at < %s OR c.id < %s))")
+        args += [anchor, anchor, int(pk)]
     return where, args
 
 

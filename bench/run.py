@@ -84,6 +84,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=300, help="per scenario and server")
     parser.add_argument("--seconds", type=float, default=60, help="time limit per scenario")
     parser.add_argument("--deep-pages", type=int, default=100, help="pages followed by next_cursor")
+    parser.add_argument("--only", default="", help="run only scenarios whose name contains this")
     return parser.parse_args(argv)
 
 
@@ -193,7 +194,7 @@ def scenarios(args: argparse.Namespace, setup: dict) -> list[Scenario]:
 def run_all(args: argparse.Namespace, setup: dict, kehu_port: int, raw_port: int) -> list[tuple]:
     rows = []
     check_same_shape(setup, kehu_port, raw_port)
-    for scenario in scenarios(args, setup):
+    for scenario in [s for s in scenarios(args, setup) if args.only in s.name]:
         kehu = measure(args, setup, scenario, kehu_port)
         raw = measure(args, setup, scenario, raw_port) if scenario.raw else None
         rows.append((scenario.name, kehu, raw))
