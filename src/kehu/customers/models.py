@@ -94,7 +94,10 @@ class Customer(models.Model):
                          condition=LIVE),
             models.Index(fields=["name_initials"], name="cust_initials"),
             models.Index(fields=["credit_code"], name="cust_credit_code"),
-            models.Index(fields=["deleted_at"], name="cust_deleted"),
+            # Only the recycle bin's rows: an index over every row's deleted_at would tempt
+            # SQLite (without statistics) to serve `deleted_at IS NULL` from it and sort.
+            models.Index(fields=["deleted_at"], name="cust_in_bin",
+                         condition=Q(deleted_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
