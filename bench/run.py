@@ -62,13 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "KEHU_DATA_DIR": str(data_dir), "KEHU_DEBUG": "0"}
     servers = []
     try:
-        kehu_port, raw_port = free_port(), free_port()
+        kehu_port, raw_port = free_ports(2)
         servers.append(start([str(BIN / "kehu"), "serve", "--host", "127.0.0.1", "--port",
                               str(kehu_port), "--workers", str(WORKERS)], env, data_dir / "kehu.log"))
         servers.append(start([str(BIN / "gunicorn"), "--chdir", str(ROOT / "bench"), "-w",
                               str(WORKERS), "-b", f"127.0.0.1:{raw_port}", "raw_app:application"],
                              env, data_dir / "raw.log"))
-        wait_for(kehu_port), wait_for(raw_port)
+        for server, port in zip(servers, (kehu_port, raw_port), strict=True):
+            wait_for(server, port)
         rows = run_all(args, setup, kehu_port, raw_port)
     finally:
         for server in servers:
@@ -320,10 +321,16 @@ def ratio(kehu: Result, raw: Result | None, q: float) -> str:
     return f"{kehu.pct(q) / raw.pct(q):.1f}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports: every socket stays open until all are picked."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -333,9 +340,12 @@ def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
                                 stdout=out, stderr=subprocess.STDOUT)
 
 
-def wait_for(port: int, seconds: float = 60) -> None:
+def wait_for(server: subprocess.Popen, port: int, seconds: float = 60) -> None:
+    """Wait until our server listens; fail if it died (e.g. the port was taken meanwhile)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server for port {port} exited; see its log in the data directory")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
