@@ -71,14 +71,14 @@ def test_a_rep_reads_the_history_logs_a_call_and_moves_the_deal(
     page.goto(f"{live_server.url}/customers/{tea_house.pk}/")
 
     panel = page.locator("[data-history-panel]")
-    # 3 orders of 10, 5 and 5 tins at 398.00: 7960.00 spent, 2653.33 per order, 120 days apart.
-    expect(panel.locator("[data-figure=total_spent]")).to_have_text("7960.00")
+    # 3 orders of 10, 5 and 5 tins at 398.00: 7,960.00 spent, 2,653.33 per order, 120 days apart.
+    expect(panel.locator("[data-figure=total_spent]")).to_have_text("7,960.00")
     expect(panel.locator("[data-figure=order_count]")).to_have_text("3")
-    expect(panel.locator("[data-figure=average_order_value]")).to_have_text("2653.33")
+    expect(panel.locator("[data-figure=average_order_value]")).to_have_text("2,653.33")
     expect(panel.locator("[data-figure=average_days_between_purchases]")).to_contain_text("120")
     expect(panel.locator("[data-figure=last_contact]")).to_contain_text("12")
     expect(panel.locator("[data-figure=satisfaction]")).to_contain_text("4")
-    expect(panel.locator("[data-figure=open_opportunities]")).to_contain_text("2000.00")
+    expect(panel.locator("[data-figure=open_opportunities]")).to_contain_text("2,000.00")
     expect(panel.locator("[data-figure=open_complaints]")).to_have_text("1")
     entries = panel.locator("#history-entries > li.h-entry")
     expect(entries).to_have_count(7)
