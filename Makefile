@@ -45,6 +45,7 @@ test-postgres: install-dev
 ## make bench: benchmarks against the raw database (see bench/README.md)
 bench: install-dev
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/card.py
 
 ## make lock: refresh the pinned dependency files from pyproject.toml
 lock: $(BIN)/python
