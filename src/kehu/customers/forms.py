@@ -17,8 +17,6 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from kehu.accounts.models import User
-from kehu.accounts.policy import access_for
 from kehu.core.views import display_phone, joined, lines
 from kehu.customers.choices import (
     CompanySize,
@@ -289,15 +287,3 @@ def custom_field_initial(field: CustomField) -> dict[str, Any]:
     names = ("key", "label", "label_en", "field_type", "required", "show_in_list", "position",
              "is_active")
     return {**{n: getattr(field, n) for n in names}, "choices": joined(field.choices)}
-
-
-def users_in_scope(viewer: User) -> QuerySet[User]:
-    """The colleagues whose customers `viewer` can see: the owner filter's choices."""
-    access = access_for(viewer)
-    users = active_users()
-    return users if access.sees_all else users.filter(pk__in=sorted(access.owner_ids or ()))
-
-
-def active_users() -> QuerySet[User]:
-    """People a customer can be handed to or shared with."""
-    return User.objects.filter(is_active=True, is_system=False).order_by("display_name", "username")

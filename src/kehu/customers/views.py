@@ -27,6 +27,7 @@ from django_htmx.http import reswap, retarget
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
+from kehu.accounts.selectors import users_active, users_in_scope
 from kehu.core.cards import card_panels
 from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
 from kehu.core.pagination import Page
@@ -50,13 +51,11 @@ from kehu.customers.forms import (
     ContactForm,
     CustomerForm,
     CustomFieldForm,
-    active_users,
     contact_initial,
     custom_field_initial,
     custom_field_label,
     customer_initial,
     service_field,
-    users_in_scope,
 )
 from kehu.customers.models import Customer, CustomField, Tag
 
@@ -176,7 +175,7 @@ def _filter_choices(request: HttpRequest) -> dict[str, Any]:
     return {
         "kinds": CustomerKind.choices, "industries": Industry.choices,
         "owners": users_in_scope(request.user), "tags": Tag.objects.values_list("name", flat=True),
-        "filter_fields": filter_fields, "transfer_users": active_users(),
+        "filter_fields": filter_fields, "transfer_users": users_active(),
     }
 
 
@@ -203,7 +202,7 @@ def customer_bulk_transfer(request: HttpRequest) -> HttpResponse:
 def _user(raw: str | None) -> User | None:
     if not raw or not str(raw).isdigit():
         return None
-    return active_users().filter(pk=int(raw)).first()
+    return users_active().filter(pk=int(raw)).first()
 
 
 # --- the card -----------------------------------------------------------------
@@ -236,7 +235,7 @@ def _card_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
         "masked": getattr(customer, "is_masked", False),
     }
     if can_write:
-        context["users"] = active_users()
+        context["users"] = users_active()
         context["shares"] = customer.shares.select_related("user")
         context["contact_form"] = ContactForm()
     return context
