@@ -112,3 +112,11 @@ def test_bulk_transfer_needs_every_customer_in_reach(alice, bob, charlie, mallor
     assert moved == 3
     assert set(Customer.objects.filter(owner=bob).values_list("name", flat=True)) == {
         "客户0", "客户1", "客户2"}
+
+
+def test_a_colleague_it_was_shared_with_cannot_restore_it(alice, charlie, alices_customer):
+    services.customer_share(actor=alice, customer=alices_customer, user=charlie)
+    services.customer_delete(actor=alice, customer=alices_customer)
+    assert selectors.customer_deleted_list(viewer=charlie) == []
+    with pytest.raises(Http404):
+        services.customer_restore(actor=charlie, pk=alices_customer.pk)

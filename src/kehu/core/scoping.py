@@ -8,6 +8,7 @@ through it turn into 404s and counts, search and exports never leak.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Self
 
 from django.db import models
@@ -40,6 +41,15 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         qs = self.filter(**{f"{self.customer_path}deleted_at__isnull": True})
         return scope_filter(qs, access, self.customer_path)
+
+    def in_recycle_bin_of(self, user: User | None) -> Self:
+        """Soft-deleted customers whose owner is in the user's scope (shares do not count:
+        a colleague a customer was shared with does not get to restore it)."""
+        access = access_for(user)
+        if access.user_id is None:
+            return self.none()
+        qs = self.filter(**{f"{self.customer_path}deleted_at__isnull": False})
+        return scope_filter(qs, replace(access, shared_ids=frozenset()), self.customer_path)
 
 
 def scope_filter(qs: models.QuerySet, access: Access, path: str = "") -> models.QuerySet:

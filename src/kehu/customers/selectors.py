@@ -53,12 +53,7 @@ def customer_get(*, viewer: User, pk: int) -> Customer:
 
 def customer_deleted_list(*, viewer: User, limit: int = 200) -> list[Customer]:
     """The recycle bin: soft-deleted customers whose owner is within the viewer's scope."""
-    access = access_for(viewer)
-    if access.user_id is None:
-        return []
-    qs = Customer.objects.filter(deleted_at__isnull=False).select_related("owner")
-    if not access.sees_all:
-        qs = qs.filter(owner_id__in=access.owner_ids)
+    qs = Customer.objects.in_recycle_bin_of(viewer).select_related("owner")
     return list(qs.order_by("-deleted_at")[:limit])
 
 

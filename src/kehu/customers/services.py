@@ -292,8 +292,8 @@ def _deleted_customer_for_change(actor: User, pk: int) -> Customer:
     access = access_for(actor)
     if not access.can_write:
         raise PermissionDenied(_("你只有查看权限"))
-    customer = Customer.objects.filter(pk=pk, deleted_at__isnull=False).first()
-    if customer is None or not (access.sees_all or customer.owner_id in access.owner_ids):
+    customer = Customer.objects.in_recycle_bin_of(actor).filter(pk=pk).first()
+    if customer is None:
         raise Http404
     return customer
 
