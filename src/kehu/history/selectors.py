@@ -17,7 +17,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from kehu.accounts.models import User
 from kehu.core.errors import Http404
 from kehu.core.pagination import Page, paginate
-from kehu.history.choices import StageKind
+from kehu.history.choices import Channel, StageKind
 from kehu.history.models import (
     Attachment,
     Communication,
@@ -32,7 +32,6 @@ from kehu.history.models import (
     Survey,
     Ticket,
 )
-from kehu.history.services import last_channel as services_last_channel
 from kehu.history.summary import CustomerSummary, customer_summary  # noqa: F401 -- re-exported
 from kehu.history.timeline import TimelineEntry, timeline  # noqa: F401 -- re-exported
 
@@ -88,8 +87,11 @@ def due_follow_ups(
 
 
 def last_channel(*, viewer: User) -> str:
-    """The channel the viewer logged last (the communication form's default)."""
-    return services_last_channel(viewer)
+    """The channel the viewer logged last: the communication form's default (a rep who
+    phones all day should not pick 电话 each time)."""
+    channel = (Communication.objects.filter(created_by=viewer).order_by("-created_at", "-id")
+               .values_list("channel", flat=True).first())
+    return channel or Channel.PHONE
 
 
 # --- products and orders --------------------------------------------------------------

@@ -25,7 +25,7 @@ from kehu.core.models import Origin
 from kehu.core.services import log_change
 from kehu.customers.models import Contact, Customer
 from kehu.history import cleaning
-from kehu.history.choices import Channel, TicketStatus
+from kehu.history.choices import TicketStatus
 from kehu.history.models import (
     Attachment,
     Communication,
@@ -58,6 +58,7 @@ from kehu.history.records import (
     record_for_change,
     record_update,
 )
+from kehu.history.selectors import last_channel
 
 DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -72,7 +73,7 @@ def communication_log(
     customer = customer_writable(actor, customer)
     values = _communication_values(customer, cleaning.clean_communication(data))
     values.setdefault("occurred_at", timezone.now())
-    values.setdefault("channel", last_channel(actor))
+    values.setdefault("channel", last_channel(viewer=actor))
     if "contact_id" not in values:
         values["contact_id"] = _primary_contact_id(customer.pk)
     communication = Communication(customer=customer, **values)
@@ -106,13 +107,6 @@ def communication_delete(
                  .values_list("file", flat=True))
     record_delete(actor=actor, instance=communication, expected_version=expected_version)
     transaction.on_commit(lambda: _remove_files(files))
-
-
-def last_channel(actor: User) -> str:
-    """The channel `actor` used last (a rep who phones all day should not pick 电话 each time)."""
-    channel = (Communication.objects.filter(created_by=actor).order_by("-created_at", "-id")
-               .values_list("channel", flat=True).first())
-    return channel or Channel.PHONE
 
 
 def _primary_contact_id(customer_id: int) -> int | None:
