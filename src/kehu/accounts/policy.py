@@ -43,6 +43,11 @@ def access_for(user: User | None) -> Access:
     return access
 
 
+def covers_owner(access: Access, owner_id: int) -> bool:
+    """Whether customers owned by `owner_id` fall within `access` (who may be made an owner)."""
+    return access.sees_all or owner_id in access.owner_ids
+
+
 def forget_access(user: User) -> None:
     """Drop the cached answer after a role, department or manager change."""
     user.__dict__.pop("_kehu_access", None)

@@ -13,6 +13,13 @@ def users_active() -> QuerySet[User]:
     return User.objects.filter(is_active=True, is_system=False).order_by("display_name", "username")
 
 
+def user_get_active(pk: int | str | None) -> User | None:
+    """An active person (not the system actor) a customer or task can be given to, or None."""
+    if pk is None or not str(pk).isdigit():
+        return None
+    return users_active().filter(pk=int(pk)).first()
+
+
 def users_in_scope(viewer: User) -> QuerySet[User]:
     """The colleagues whose customers `viewer` can see: the owner filter's choices."""
     access = access_for(viewer)

@@ -17,6 +17,7 @@ from ninja import Header, Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from kehu.accounts.models import User
+from kehu.accounts.selectors import user_get_active
 from kehu.api.pagination import page_body
 from kehu.api.responses import json_response, no_content, parse_if_match
 from kehu.api.schemas import (
@@ -242,7 +243,7 @@ def _contact_response(request: HttpRequest, pk: int, status: int = 200) -> HttpR
 
 def _user(pk: int, field: str) -> User:
     """An active person to hand a customer to or share it with."""
-    user = User.objects.filter(pk=pk, is_active=True, is_system=False).first()
+    user = user_get_active(pk)
     if user is None:
         raise ValidationError({field: [_("用户不存在或已停用")]})
     return user

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.accounts.policy import access_for, forget_access
+from kehu.accounts.policy import access_for, covers_owner, forget_access
+from kehu.accounts.selectors import user_get_active
 from kehu.core.errors import Http404, PermissionDenied, ValidationError
 from kehu.core.models import Origin
 from kehu.core.scoping import CHANGE, VIEW
@@ -335,10 +336,9 @@ def _owner_for_create(actor: User, owner: User | int | None) -> User:
     if owner in (None, ""):
         return actor
     owner_id = owner.pk if isinstance(owner, User) else int(owner)
-    access = access_for(actor)
-    if not (access.sees_all or owner_id in access.owner_ids):
+    if not covers_owner(access_for(actor), owner_id):
         raise ValidationError({"owner": [_("只能把客户分配给你管辖范围内的同事")]})
-    user = User.objects.filter(pk=owner_id, is_active=True, is_system=False).first()
+    user = user_get_active(owner_id)
     if user is None:
         raise ValidationError({"owner": [_("负责人不存在")]})
     return user

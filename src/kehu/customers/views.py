@@ -27,7 +27,7 @@ from django_htmx.http import reswap, retarget
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
-from kehu.accounts.selectors import users_active, users_in_scope
+from kehu.accounts.selectors import user_get_active, users_active, users_in_scope
 from kehu.core.cards import card_panels
 from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
 from kehu.core.pagination import Page
@@ -184,7 +184,7 @@ def _filter_choices(request: HttpRequest) -> dict[str, Any]:
 def customer_bulk_transfer(request: HttpRequest) -> HttpResponse:
     back = safe_next(request, reverse("customers:list"))
     ids = sorted({int(v) for v in request.POST.getlist("ids") if v.isdigit()})
-    to_user = _user(request.POST.get("to_user"))
+    to_user = user_get_active(request.POST.get("to_user"))
     if not ids or to_user is None:
         messages.error(request, _("请先勾选客户并选择接收人"))
         return redirect(back)
@@ -197,12 +197,6 @@ def customer_bulk_transfer(request: HttpRequest) -> HttpResponse:
     messages.success(request, _("已把 %(count)d 个客户转移给 %(user)s") % {
         "count": moved, "user": to_user.label})
     return redirect(back)
-
-
-def _user(raw: str | None) -> User | None:
-    if not raw or not str(raw).isdigit():
-        return None
-    return users_active().filter(pk=int(raw)).first()
 
 
 # --- the card -----------------------------------------------------------------
@@ -264,7 +258,7 @@ def _display(value: Any) -> str:
 @web_view
 def customer_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     customer = services.customer_for_change(actor=request.user, pk=pk)
-    to_user = _user(request.POST.get("to_user"))
+    to_user = user_get_active(request.POST.get("to_user"))
     if to_user is None:
         messages.error(request, _("请选择接收人"))
         return redirect(reverse("customers:detail", args=[pk]))
@@ -284,7 +278,7 @@ def customer_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 @web_view
 def customer_share(request: HttpRequest, pk: int) -> HttpResponse:
     customer = services.customer_for_change(actor=request.user, pk=pk)
-    user = _user(request.POST.get("user"))
+    user = user_get_active(request.POST.get("user"))
     if user is None:
         messages.error(request, _("请选择要共享的同事"))
     elif request.POST.get("remove"):

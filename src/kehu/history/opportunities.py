@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.accounts.policy import access_for
+from kehu.accounts.policy import access_for, covers_owner
+from kehu.accounts.selectors import user_get_active
 from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.core.models import Origin
 from kehu.core.services import diff, log_change
@@ -227,10 +228,9 @@ def _owner_id(actor: User, owner_id: int | None) -> int:
     """The owner defaults to the actor; anyone else must be within the actor's scope."""
     if owner_id is None or owner_id == actor.pk:
         return actor.pk
-    access = access_for(actor)
-    if not (access.sees_all or owner_id in access.owner_ids):
+    if not covers_owner(access_for(actor), owner_id):
         raise ValidationError({"owner": [_("只能指定你管辖范围内的同事为负责人")]})
-    if not User.objects.filter(pk=owner_id, is_active=True, is_system=False).exists():
+    if user_get_active(owner_id) is None:
         raise ValidationError({"owner": [_("负责人不存在")]})
     return owner_id
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.accounts.selectors import user_get_active
 from kehu.core.errors import ValidationError
 from kehu.core.models import Origin
 from kehu.core.services import log_change
@@ -328,9 +329,7 @@ def _stamp_resolution(ticket: Ticket, *, was_done: bool) -> None:
 def _ticket_values(values: dict[str, Any]) -> dict[str, Any]:
     if "handler" in values:
         handler_id = values.pop("handler")
-        if handler_id is not None and not User.objects.filter(
-            pk=handler_id, is_active=True, is_system=False
-        ).exists():
+        if handler_id is not None and user_get_active(handler_id) is None:
             raise ValidationError({"handler": [_("处理人不存在")]})
         values["handler_id"] = handler_id
     return values
