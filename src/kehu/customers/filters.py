@@ -32,6 +32,8 @@ class CustomerFilters:
     tag: str = ""
     custom: dict[str, Any] = field(default_factory=dict)
     sort: str = DEFAULT_SORT
+    # The definitions behind `custom`, read once while parsing.
+    custom_fields: dict[str, CustomField] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_params(cls, params: Any) -> CustomerFilters:
@@ -47,7 +49,7 @@ class CustomerFilters:
             tag=(get("tag") or "").strip(),
             sort=_sort(get("sort"), errors),
         )
-        filters.custom = _custom(params, errors)
+        filters.custom, filters.custom_fields = _custom(params, errors)
         if errors:
             raise ValidationError(errors)
         return filters
@@ -61,7 +63,9 @@ class CustomerFilters:
         if self.q:
             qs = qs.filter(search_filter(self.q))
         for key, value in self.custom.items():
-            qs = qs.filter(pk__in=_custom_match(key, value))
+            definition = self.custom_fields.get(key) or CustomField.objects.get(key=key)
+            matches = CustomValue.objects.filter(field=definition, **{definition.value_column: value})
+            qs = qs.filter(pk__in=matches.values("customer_id"))
         return qs
 
     def as_params(self) -> dict[str, str]:
@@ -76,17 +80,13 @@ class CustomerFilters:
         return params
 
 
-def _custom_match(key: str, value: Any) -> QuerySet:
-    field = CustomField.objects.get(key=key)
-    column = {"number": "number", "date": "date"}.get(field.field_type, "text")
-    return CustomValue.objects.filter(field=field, **{column: value}).values("customer_id")
-
-
-def _custom(params: Any, errors: dict[str, list[str]]) -> dict[str, Any]:
+def _custom(
+    params: Any, errors: dict[str, list[str]]
+) -> tuple[dict[str, Any], dict[str, CustomField]]:
     wanted = {k[len(CUSTOM_PREFIX):]: params.get(k) for k in params
               if k.startswith(CUSTOM_PREFIX) and params.get(k) not in (None, "")}
     if not wanted:
-        return {}
+        return {}, {}
     fields = {f.key: f for f in CustomField.objects.filter(key__in=wanted, is_active=True)}
     custom = {}
     for key, raw in wanted.items():
@@ -102,7 +102,7 @@ def _custom(params: Any, errors: dict[str, list[str]]) -> dict[str, Any]:
         if definition.field_type == CustomFieldType.MULTI_CHOICE:
             value = value[0] if value else None
         custom[key] = value
-    return custom
+    return custom, fields
 
 
 def _one_of(value: str | None, allowed: list[str], name: str, errors: dict) -> str:

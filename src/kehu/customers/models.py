@@ -208,6 +208,11 @@ class CustomField(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    @property
+    def value_column(self) -> str:
+        """The typed column of CustomValue that holds this field's values."""
+        return {"number": "number", "date": "date"}.get(self.field_type, "text")
+
 
 class CustomValue(models.Model):
     """One value of one custom field on one customer, typed so that filters use an index.

@@ -376,9 +376,8 @@ def _write_custom_values(customer: Customer, values: dict[str, Any]) -> dict[str
 
 
 def _value_row(customer: Customer, field: CustomField, value: Any) -> CustomValue:
-    column = {"number": "number", "date": "date"}.get(field.field_type, "text")
-    return CustomValue(customer=customer, field=field, **{column: value})
+    return CustomValue(customer=customer, field=field, **{field.value_column: value})
 
 
 def _stored(field: CustomField, row: CustomValue) -> Any:
-    return {"number": row.number, "date": row.date}.get(field.field_type, row.text)
+    return getattr(row, field.value_column)
