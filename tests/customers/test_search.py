@@ -44,7 +44,7 @@ def test_search_still_respects_scope(book, charlie):
     assert found(charlie, "西湖茶业") == []
 
 
-def test_the_index_follows_edits_and_deletes(book):
+def test_the_index_follows_edits(book):
     customer = selectors.customer_list(
         viewer=book, filters=CustomerFilters.from_params({"q": "西湖茶业"})).items[0]
     services.customer_update(actor=book, customer=customer, data={"name": "杭州龙井茶业有限公司"})

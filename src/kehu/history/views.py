@@ -296,7 +296,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 def _list_page(
     request: HttpRequest, name: str, page: Any, title: str, statuses: list
 ) -> HttpResponse:
+    rows = f"history/partials/{name}_rows.html"
     context = {"page": page, "title": title, "status": request.GET.get("status", ""),
-               "statuses": statuses}
-    return render_page(request, f"history/{name}.html", f"history/partials/{name}_rows.html",
-                       context)
+               "statuses": statuses, "rows_template": rows,
+               "show_board_link": name == "opportunities"}
+    return render_page(request, "history/list_page.html", rows, context)
