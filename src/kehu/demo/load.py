@@ -105,19 +105,28 @@ def _secondary_indexes(table: str) -> list[tuple[str, str]]:
     return [(name, ddl) for name, ddl in rows if " UNIQUE " not in ddl.upper()]
 
 
-@contextlib.contextmanager
-def fast_writes() -> Iterator[None]:
-    """SQLite: skip fsync for the duration of the load (a crash means reloading the demo).
+def fast_writes() -> contextlib.AbstractContextManager[None]:
+    """SQLite: skip fsync for the duration of the load (a crash means reloading the demo)."""
+    return sqlite_pragma("synchronous", during="OFF", after="NORMAL")
 
-    SQLite refuses the change inside a transaction: then the load simply runs at normal speed.
-    """
+
+def foreign_keys_unchecked() -> contextlib.AbstractContextManager[None]:
+    """SQLite: no foreign-key check per inserted row; the generators' ids are right by
+    construction."""
+    return sqlite_pragma("foreign_keys", during="OFF", after="ON")
+
+
+@contextlib.contextmanager
+def sqlite_pragma(name: str, *, during: str, after: str) -> Iterator[None]:
+    """Set a SQLite pragma for the duration of a load. SQLite refuses these inside a
+    transaction: then the load simply runs with the normal setting."""
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute(f"PRAGMA {name}={during}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA {name}={after}")

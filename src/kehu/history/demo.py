@@ -27,7 +27,13 @@ from django.db import connection, models, transaction
 
 from kehu.customers.models import Contact, Customer
 from kehu.demo import DemoContext
-from kehu.demo.load import fast_writes, indexes_set_aside, next_id, reset_sequences
+from kehu.demo.load import (
+    fast_writes,
+    foreign_keys_unchecked,
+    indexes_set_aside,
+    next_id,
+    reset_sequences,
+)
 from kehu.history import demo_words as words
 from kehu.history.models import (
     Communication,
@@ -69,7 +75,7 @@ def history_step(ctx: DemoContext) -> None:
     gen = Generator(ctx, ensure_catalogue(), _stages())
     big = len(ids) >= SET_INDEXES_ASIDE_FROM
     aside = indexes_set_aside(*MODELS) if big else contextlib.nullcontext()
-    with fast_writes(), _foreign_keys_unchecked(), aside:
+    with fast_writes(), foreign_keys_unchecked(), aside:
         for start in range(ids.start, ids.stop, BATCH):
             gen.batch(range(start, min(start + BATCH, ids.stop)))
             if big and (start - ids.start) % (BATCH * 50) == 0:
@@ -83,22 +89,6 @@ def history_step(ctx: DemoContext) -> None:
     seconds = time.monotonic() - started
     ctx.say(f"已生成历史记录：{gen.counts['orders']:,} 个订单、{gen.counts['rows']:,} 行，"
             f"用时 {seconds:.1f} 秒（{gen.counts['rows'] / max(seconds, 0.001):,.0f} 行/秒）")
-
-
-@contextlib.contextmanager
-def _foreign_keys_unchecked():
-    """SQLite checks every foreign key of every inserted row; the generator's ids are right by
-    construction. The pragma is refused inside a transaction: then the checks simply stay on."""
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA foreign_keys=OFF")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA foreign_keys=ON")
 
 
 def ensure_catalogue() -> list[list[Item]]:
