@@ -126,7 +126,7 @@ def _where(db: Database, viewer: tuple[int, str], params: dict[str, str]) -> tup
     if scope != "all":
         if scope != "own":
             raise ValueError("the baseline implements the 'all' and 'own' scopes only")
-        # Like kehu.core.scoping: the shared ids are looked up first and sent as literals.
+        # Like kehu.customers.scoping: the shared ids are looked up first and sent as literals.
         shared = [r[0] for r in db.rows(
             "SELECT customer_id FROM customers_customershare WHERE user_id = %s", [user_id])]
         if shared:

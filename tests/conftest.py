@@ -68,7 +68,7 @@ def make_customer():
 
     def make(actor, **fields):
         data = {"kind": "company", "name": "上海示例贸易有限公司", **fields}
-        return customer_services.customer_create(actor=actor, data=data)
+        return customer_services.customer_create(actor=actor, origin="manual", data=data)
 
     return make
 

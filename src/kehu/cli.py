@@ -5,6 +5,8 @@
     kehu migrate
     kehu demo [--customers N] [--seed S]
     kehu user create NAME --role ROLE [--team 总部/华东区] [--manager NAME]
+                                     # password: asked twice at a terminal, or one line on
+                                     # stdin (a second line must repeat it); empty: generated
     kehu token create NAME [--label L]
     kehu manage <django command> ... (and any other subcommand goes to Django)
 
@@ -14,6 +16,7 @@ Errors print one line on stderr and exit with status 1.
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 import unicodedata
@@ -55,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--customers", type=int, default=DEFAULT_DEMO_CUSTOMERS)
     demo.add_argument("--seed", type=int, default=DEFAULT_SEED)
     user = sub.add_parser("user").add_subparsers(dest="action", required=True)
-    create = user.add_parser("create", help="create a user (password from stdin or generated)")
+    create = user.add_parser("create", help="create a user (password asked, piped or generated)")
     create.add_argument("name")
     create.add_argument("--role", required=True)
     create.add_argument("--team", default="", help='department path, e.g. "总部/华东区"')
@@ -177,6 +180,8 @@ def cmd_demo(options: argparse.Namespace) -> None:
 
 
 def cmd_user_create(options: argparse.Namespace) -> None:
+    from django.db import transaction
+
     from kehu.accounts.models import User
     from kehu.accounts.services import department_path, user_create
 
@@ -185,12 +190,13 @@ def cmd_user_create(options: argparse.Namespace) -> None:
         manager = User.objects.filter(username=options.manager).first()
         if manager is None:
             raise _invalid("manager", f"没有用户 “{options.manager}”")
-    given = _password_from_stdin()
-    user, password = user_create(
-        username=options.name, role_code=options.role, password=given, manager=manager,
-        department=department_path(options.team) if options.team else None,
-        display_name=options.display_name,
-    )
+    given = _read_password()
+    with transaction.atomic():  # a refused user leaves no new department behind
+        user, password = user_create(
+            username=options.name, role_code=options.role, password=given, manager=manager,
+            department=department_path(options.team) if options.team else None,
+            display_name=options.display_name,
+        )
     print(f"已创建用户 {user.username}（{user.role}）")
     if not given:
         print(f"密码：{password}")
@@ -218,14 +224,32 @@ HANDLERS = {
 }
 
 
-def _password_from_stdin() -> str | None:
-    """A password piped in (`echo secret | kehu user create ...`); None at a terminal."""
+def _read_password() -> str | None:
+    """The new user's password, or None to have one generated.
+
+    At a terminal it is asked twice and the answers must match (an empty answer: generate).
+    Piped (`printf 'secret\n' | kehu user create ...`) it is the first line; a second line
+    is a confirmation and must repeat it; anything more is refused. An empty pipe: generate.
+    """
     try:
-        if sys.stdin is None or sys.stdin.isatty():
+        if sys.stdin is None:
             return None
-        return sys.stdin.read().rstrip("\r\n") or None
-    except (OSError, ValueError):
+        if sys.stdin.isatty():
+            first = getpass.getpass("密码（直接回车则自动生成）：")
+            if first and getpass.getpass("再输入一次密码：") != first:
+                raise _invalid("password", "两次输入的密码不一致")
+            return first or None
+        piped = sys.stdin.read()
+    except (OSError, ValueError):  # no usable stdin (closed): generate
         return None
+    lines = [line.removesuffix("\r") for line in piped.split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    if len(lines) > 2:
+        raise _invalid("password", "标准输入只能有一行密码，最多再加一行相同的密码作为确认")
+    if len(lines) == 2 and lines[1] != lines[0]:
+        raise _invalid("password", "第二行（确认）与第一行的密码不一致")
+    return lines[0] if lines else None
 
 
 def _invalid(field: str, message: str) -> Exception:

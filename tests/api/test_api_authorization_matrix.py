@@ -58,11 +58,11 @@ def case(owner: int, teammate: int, outsider: int, manager: int, analyst: int, a
 
 
 def _delete_customer(world: World) -> None:
-    services.customer_delete(actor=world.people["owner"], customer=world.customer)
+    services.customer_delete(actor=world.people["owner"], origin="manual", customer=world.customer)
 
 
 def _share_with_admin(world: World) -> None:
-    services.customer_share(actor=world.people["owner"], customer=world.customer,
+    services.customer_share(actor=world.people["owner"], origin="manual", customer=world.customer,
                             user=world.people["admin"])
 
 
@@ -123,7 +123,7 @@ def test_every_registered_operation_has_a_row_in_the_matrix():
 
 @pytest.fixture
 def world(alice, bob, charlie, mallory, anna, root, alices_customer):
-    contact = services.contact_create(actor=alice, customer=alices_customer, data={"name": "陈采购"})
+    contact = services.contact_create(actor=alice, origin="manual", customer=alices_customer, data={"name": "陈采购"})
     people = {"owner": alice, "teammate": bob, "outsider": charlie, "manager": mallory,
               "analyst": anna, "admin": root, "anonymous": None}
     return World(people=people, customer=alices_customer, contact=contact,
@@ -152,6 +152,7 @@ def _call_and_roll_back(caller: Caller, method: str, url: str, case_: Case, worl
         body = case_.body(world) if case_.body else None
         if method in ("POST", "PATCH") and body is None:
             body = {}
-        status = caller.request(method, url, body).status_code
+        # Changes must name a version (428 otherwise); "*" is the explicit "any version".
+        status = caller.request(method, url, body, if_match="*").status_code
         transaction.set_rollback(True)
     return status

@@ -103,7 +103,7 @@ def _list_queries(caller) -> int:
 def test_a_customer_list_costs_the_same_few_queries_for_3_or_40_rows(
     alice, root, api_as, make_customer, django_assert_max_num_queries
 ):
-    services.custom_field_save(actor=root, data={"key": "level", "label": "等级",
+    services.custom_field_save(actor=root, origin="manual", data={"key": "level", "label": "等级",
                                                  "field_type": "choice", "choices": ["A", "B"]})
     caller = api_as(alice)
     caller.get("/me")  # the token's last-used stamp is written on first use only

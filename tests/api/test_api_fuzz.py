@@ -32,8 +32,9 @@ def test_free_text_in_name_phones_and_emails_is_saved_or_refused(alice_api, name
     response = alice_api.post("/customers", {"kind": "company", "name": name, "phones": phones,
                                              "emails": emails})
     assert response.status_code in (201, 422), response.content
-    if response.status_code == 422:
-        assert {e["field"] for e in response.json()["errors"]} <= {"name", "phones", "emails"}
+    if response.status_code == 422:  # the field, or an item of it ("phones.0")
+        fields = {e["field"].split(".")[0] for e in response.json()["errors"]}
+        assert fields <= {"name", "phones", "emails"}
 
 
 @FUZZ
@@ -51,6 +52,12 @@ def test_any_json_in_any_field_is_saved_or_refused(alice_api, data):
 
 @FUZZ
 @given(number=st.integers(min_value=0))
+@example(number=2**63)
 def test_any_id_in_a_path_is_found_or_not_found(alice_api, number):
-    assert alice_api.get(f"/customers/{number}").status_code == 404
-    assert alice_api.patch(f"/contacts/{number}", {"name": "x"}).status_code == 404
+    # No record has an id beyond 64 bits: such an id is refused, naming the parameter.
+    expected = 404 if number < 2**63 else 422
+    response = alice_api.get(f"/customers/{number}")
+    assert response.status_code == expected
+    if expected == 422:
+        assert [e["field"] for e in response.json()["errors"]] == ["customer_id"]
+    assert alice_api.patch(f"/contacts/{number}", {"name": "x"}, if_match=1).status_code == expected

@@ -55,8 +55,8 @@ def test_the_analyst_sees_contacts_masked_and_cannot_change_them(anna, api_as, a
     body = analyst.get(f"/contacts/{contact_id}").json()
     assert body["phones"] == ["139****1111"] and body["email"] == "c***@xihu-tea.cn"
     assert analyst.get("/contacts").json()["items"][0]["phones"] == ["139****1111"]
-    assert analyst.patch(f"/contacts/{contact_id}", {"title": "总监"}).status_code == 403
-    assert analyst.delete(f"/contacts/{contact_id}").status_code == 403
+    assert analyst.patch(f"/contacts/{contact_id}", {"title": "总监"}, if_match=1).status_code == 403
+    assert analyst.delete(f"/contacts/{contact_id}", if_match=1).status_code == 403
     assert Contact.objects.get(pk=contact_id).title == "采购经理"
 
 
@@ -94,6 +94,7 @@ def test_contact_pages_walk_every_contact_once(alice, api_as, alices_customer):
 
 
 def test_a_patch_cannot_blank_a_contacts_name(alice, api_as, alices_contact):
-    response = api_as(alice).patch(f"/contacts/{alices_contact.json()['id']}", {"name": " "})
+    response = api_as(alice).patch(f"/contacts/{alices_contact.json()['id']}", {"name": " "},
+                                   if_match=alices_contact["ETag"])
     assert response.status_code == 422
     assert set(errors_by_field(response)) == {"name"}

@@ -48,7 +48,7 @@ def test_the_analyst_reads_masked_values_and_cannot_edit(anna, api_as, alices_cu
     listed = analyst.get("/customers").json()["items"][0]
     assert listed["phones"] == ["138****5678"]
 
-    response = analyst.patch(f"/customers/{alices_customer.pk}", {"name": "改名"})
+    response = analyst.patch(f"/customers/{alices_customer.pk}", {"name": "改名"}, if_match=1)
     assert response.status_code == 403
     assert response.json()["errors"] == []
     assert Customer.objects.get(pk=alices_customer.pk).name == "杭州西湖茶业有限公司"
@@ -75,7 +75,7 @@ def test_two_edits_from_the_same_version_one_wins_and_the_other_gets_412(
 @pytest.mark.parametrize("form", ['2', '"2"', 'W/"2"'])
 def test_if_match_accepts_plain_quoted_and_weak_etags(alice, api_as, alices_customer, form):
     caller = api_as(alice)
-    caller.patch(f"/customers/{alices_customer.pk}", {"city": "杭州"})
+    caller.patch(f"/customers/{alices_customer.pk}", {"city": "杭州"}, if_match=1)
     assert caller.patch(f"/customers/{alices_customer.pk}", {"district": "西湖区"},
                         if_match=form).status_code == 200
     assert caller.patch(f"/customers/{alices_customer.pk}", {"district": "上城区"},
@@ -84,7 +84,7 @@ def test_if_match_accepts_plain_quoted_and_weak_etags(alice, api_as, alices_cust
 
 def test_a_stale_delete_is_refused_and_the_customer_stays(alice, api_as, alices_customer):
     caller = api_as(alice)
-    caller.patch(f"/customers/{alices_customer.pk}", {"city": "杭州"})
+    caller.patch(f"/customers/{alices_customer.pk}", {"city": "杭州"}, if_match=1)
     assert caller.delete(f"/customers/{alices_customer.pk}", if_match=1).status_code == 412
     assert caller.get(f"/customers/{alices_customer.pk}").status_code == 200
     assert caller.delete(f"/customers/{alices_customer.pk}", if_match=2).status_code == 204
@@ -113,7 +113,7 @@ def test_schema_errors_have_the_same_shape_with_the_dotted_location(alice, api_a
 
 
 def test_creating_through_the_api_records_the_api_as_origin(alice, api_as, root):
-    services.custom_field_save(actor=root, data={"key": "level", "label": "等级",
+    services.custom_field_save(actor=root, origin="manual", data={"key": "level", "label": "等级",
                                                  "field_type": "choice", "choices": ["A", "B"]})
     response = api_as(alice).post("/customers", {
         "kind": "company", "name": "北京字节跳动科技有限公司", "phones": ["010-8888 6666"],
@@ -133,7 +133,8 @@ def test_creating_through_the_api_records_the_api_as_origin(alice, api_as, root)
 
 
 def test_a_patch_changes_only_the_fields_sent(alice, api_as, alices_customer):
-    response = api_as(alice).patch(f"/customers/{alices_customer.pk}", {"city": "杭州"})
+    response = api_as(alice).patch(f"/customers/{alices_customer.pk}", {"city": "杭州"},
+                                   if_match=1)
     assert response.json()["city"] == "杭州"
     assert response.json()["phones"] == ["+8613812345678"]
     assert response.json()["name"] == "杭州西湖茶业有限公司"
@@ -170,7 +171,7 @@ def test_a_broken_cursor_is_a_422_on_the_cursor(alice, api_as):
 
 
 def test_filters_including_a_custom_field(alice, root, api_as, make_customer):
-    services.custom_field_save(actor=root, data={"key": "level", "label": "等级",
+    services.custom_field_save(actor=root, origin="manual", data={"key": "level", "label": "等级",
                                                  "field_type": "choice", "choices": ["A", "B"]})
     make_customer(alice, name="A级制造", industry="manufacturing", custom={"level": "A"},
                   tags=["重点客户"])
@@ -217,7 +218,8 @@ def test_sharing_a_customer_lets_the_colleague_see_it_until_unshared(
     shared = api_as(alice).post(f"{path}/shares", {"user": charlie.pk})
     assert shared.status_code == 201
     assert shared.json() == {"customer_id": alices_customer.pk,
-                             "user": {"id": charlie.pk, "name": "Charlie 张"}}
+                             "user": {"id": charlie.pk, "name": "Charlie 张"},
+                             "level": "view", "ends_on": None}
     assert api_as(charlie).get(path).status_code == 200
     assert api_as(alice).delete(f"{path}/shares/{charlie.pk}").status_code == 204
     assert api_as(charlie).get(path).status_code == 404
@@ -232,7 +234,7 @@ def test_sharing_with_nobody_is_a_422_on_user(alice, api_as, alices_customer):
 def test_a_patch_cannot_blank_the_name_or_the_kind(alice, api_as, alices_customer):
     caller = api_as(alice)
     for body in ({"name": ""}, {"name": None}, {"kind": ""}):
-        response = caller.patch(f"/customers/{alices_customer.pk}", body)
+        response = caller.patch(f"/customers/{alices_customer.pk}", body, if_match=1)
         assert response.status_code == 422, body
         assert set(errors_by_field(response)) == set(body)
     assert Customer.objects.get(pk=alices_customer.pk).name == "杭州西湖茶业有限公司"

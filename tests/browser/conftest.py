@@ -31,8 +31,9 @@ def builtin_roles(transactional_db) -> None:
     """Put back the roles a data migration made: a transactional test's flush wipes them."""
     from django.apps import apps
 
-    migration = importlib.import_module("kehu.accounts.migrations.0002_builtin_roles")
-    migration.create_roles(apps, None)
+    importlib.import_module("kehu.accounts.migrations.0002_builtin_roles").create_roles(apps, None)
+    importlib.import_module("kehu.accounts.migrations.0003_role_manages_catalogue") \
+        .managers_keep_the_catalogue(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ def some_customers(alice, make_customer):
     for name, industry, province, phones, tags in rows:
         customer = make_customer(alice, name=name, industry=industry, province=province,
                                  phones=phones, tags=tags)
-        services.contact_create(actor=alice, customer=customer,
+        services.contact_create(actor=alice, origin="manual", customer=customer,
                                 data={"name": "陈经理", "title": "采购经理", "phones": ["13700002222"]})
 
 

@@ -35,22 +35,22 @@ def default_pipeline(builtin_roles, transactional_db) -> None:
 def tea_house(alice, root, make_customer):
     """A customer with a year of history, written through the services like the app does."""
     customer = make_customer(alice, name="杭州西湖茶业有限公司", phones=["13812345678"])
-    customer_services.contact_create(actor=alice, customer=customer, data={
+    customer_services.contact_create(actor=alice, origin="manual", customer=customer, data={
         "name": "陈经理", "title": "采购经理", "phones": ["13900001111"], "is_primary": True})
-    product = services.product_save(actor=root, data={
+    product = services.product_save(actor=root, origin="manual", data={
         "sku": "TEA-LJ-250", "name": "明前龙井 250g", "category": "茶叶", "unit_price": "398.00"})
     today = timezone.localdate()
     for days_ago, quantity in ((300, 10), (180, 5), (60, 5)):
-        services.order_create(actor=alice, customer=customer, data={
+        services.order_create(actor=alice, origin="manual", customer=customer, data={
             "ordered_on": today - dt.timedelta(days=days_ago),
             "lines": [{"product": product.pk, "quantity": quantity}]})
-    services.communication_log(actor=alice, customer=customer, data={
+    services.communication_log(actor=alice, origin="manual", customer=customer, data={
         "channel": "visit", "subject": "上门品茶", "occurred_at": timezone.now() - dt.timedelta(days=12),
         "outcome": "对新茶有兴趣"})
-    services.survey_record(actor=alice, customer=customer, data={"kind": "csat", "score": 4})
-    services.ticket_create(actor=alice, customer=customer, data={
+    services.survey_record(actor=alice, origin="manual", customer=customer, data={"kind": "csat", "score": 4})
+    services.ticket_create(actor=alice, origin="manual", customer=customer, data={
         "kind": "complaint", "subject": "上批货包装破损"})
-    services.opportunity_create(actor=alice, customer=customer, data={
+    services.opportunity_create(actor=alice, origin="manual", customer=customer, data={
         "title": "秋季礼盒续订", "amount": "20000"})
     return customer
 

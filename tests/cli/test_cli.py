@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import http.client
 import io
 import os
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kehu import cli
-from kehu.accounts.models import User
+from kehu.accounts.models import Department, User
 from kehu.accounts.services import token_authenticate
 from kehu.customers.models import Customer
 
@@ -40,6 +41,58 @@ def test_an_operator_creates_a_rep_in_a_new_team_with_a_piped_password(capsys, m
     assert user.department.name == "西南区" and user.department.parent.name == "总部"
     assert user.check_password("s3cret-pass-xyz")
     assert "s3cret" not in out
+
+
+@pytest.mark.django_db
+def test_password_from_stdin_is_one_line(capsys, monkeypatch):
+    # `printf 'pw\npw\n' | kehu user create ...`: the second line confirms the first.
+    status, out, _ = run(capsys, "user", "create", "xiaohong", "--role", "sales",
+                         stdin="Hong-pass-2024\r\nHong-pass-2024\r\n", monkeypatch=monkeypatch)
+    assert status == 0
+    user = User.objects.get(username="xiaohong")
+    assert user.check_password("Hong-pass-2024")
+    assert not user.check_password("Hong-pass-2024\nHong-pass-2024")
+    assert "Hong-pass" not in out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stdin", [
+    "Hong-pass-2024\nHong-pass-2025\n",               # the confirmation differs
+    "\nHong-pass-2024\n",                             # an empty first line
+    "Hong-pass-2024\nHong-pass-2024\nHong-pass-2024\n",  # more than a confirmation
+])
+def test_a_piped_confirmation_that_does_not_match_is_refused(capsys, monkeypatch, stdin):
+    status, _, err = run(capsys, "user", "create", "xiaohong", "--role", "sales",
+                         "--team", "总部/西北区", stdin=stdin, monkeypatch=monkeypatch)
+    assert status == 1
+    assert err.count("\n") == 1 and "password" in err
+    assert not User.objects.filter(username="xiaohong").exists()
+    assert not Department.objects.filter(name="西北区").exists()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.django_db
+def test_at_a_terminal_the_password_is_asked_twice_and_must_match(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    answers = iter(["Hong-pass-2024", "Hong-pass-2042"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(answers))
+    status, _, err = run(capsys, "user", "create", "xiaohong", "--role", "sales")
+    assert status == 1 and "不一致" in err
+    assert not User.objects.filter(username="xiaohong").exists()
+
+    answers = iter(["Hong-pass-2024", "Hong-pass-2024"])
+    status, out, _ = run(capsys, "user", "create", "xiaohong", "--role", "sales")
+    assert status == 0 and "Hong-pass" not in out
+    assert User.objects.get(username="xiaohong").check_password("Hong-pass-2024")
+
+    answers = iter([""])  # just Enter: one is generated and printed once
+    status, out, _ = run(capsys, "user", "create", "xiaoli", "--role", "sales")
+    assert status == 0
+    assert User.objects.get(username="xiaoli").check_password(out.strip().split("：", 1)[1])
 
 
 @pytest.mark.django_db

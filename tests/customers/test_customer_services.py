@@ -21,7 +21,7 @@ def test_a_rep_creates_a_customer_and_owns_it(alice, make_customer):
 
 def test_a_bad_write_is_refused_whole(alice, alices_customer):
     with pytest.raises(ValidationError):
-        services.customer_update(actor=alice, customer=alices_customer,
+        services.customer_update(actor=alice, origin="manual", customer=alices_customer,
                                  data={"name": "新名字", "phones": ["123"]})
     alices_customer.refresh_from_db()
     assert alices_customer.name == "杭州西湖茶业有限公司"
@@ -29,10 +29,10 @@ def test_a_bad_write_is_refused_whole(alice, alices_customer):
 
 
 def test_two_edits_from_the_same_version_one_wins(alice, mallory, alices_customer):
-    services.customer_update(actor=alice, customer=alices_customer, data={"notes": "A"},
+    services.customer_update(actor=alice, origin="manual", customer=alices_customer, data={"notes": "A"},
                              expected_version=1)
     with pytest.raises(VersionConflict):
-        services.customer_update(actor=mallory, customer=alices_customer, data={"notes": "B"},
+        services.customer_update(actor=mallory, origin="manual", customer=alices_customer, data={"notes": "B"},
                                  expected_version=1)
     alices_customer.refresh_from_db()
     assert (alices_customer.notes, alices_customer.version) == ("A", 2)
@@ -53,39 +53,39 @@ def test_a_rep_cannot_hand_a_new_customer_to_someone_outside_her_reach(alice, ch
 
 
 def test_delete_goes_to_the_recycle_bin_and_restores(alice, charlie, alices_customer):
-    services.customer_delete(actor=alice, customer=alices_customer)
+    services.customer_delete(actor=alice, origin="manual", customer=alices_customer)
     with pytest.raises(Http404):
         selectors.customer_get(viewer=alice, pk=alices_customer.pk)
     assert [c.pk for c in selectors.customer_deleted_list(viewer=alice)] == [alices_customer.pk]
     assert selectors.customer_deleted_list(viewer=charlie) == []
     with pytest.raises(Http404):
-        services.customer_restore(actor=charlie, pk=alices_customer.pk)
-    services.customer_restore(actor=alice, pk=alices_customer.pk)
+        services.customer_restore(actor=charlie, origin="manual", pk=alices_customer.pk)
+    services.customer_restore(actor=alice, origin="manual", pk=alices_customer.pk)
     assert selectors.customer_get(viewer=alice, pk=alices_customer.pk)
 
 
 def test_contacts_follow_their_customer(alice, charlie, anna, alices_customer):
-    first = services.contact_create(actor=alice, customer=alices_customer,
+    first = services.contact_create(actor=alice, origin="manual", customer=alices_customer,
                                     data={"name": "陈经理", "phones": "13900001111"})
-    second = services.contact_create(actor=alice, customer=alices_customer,
+    second = services.contact_create(actor=alice, origin="manual", customer=alices_customer,
                                      data={"name": "刘总", "is_primary": True})
     first.refresh_from_db()
     assert first.is_primary is False and second.is_primary is True
-    assert list(selectors.contact_list(viewer=charlie)) == []
+    assert selectors.contact_page(viewer=charlie).items == []
     with pytest.raises(Http404):
-        services.contact_update(actor=charlie, contact=first, data={"name": "x"})
+        services.contact_update(actor=charlie, origin="manual", contact=first, data={"name": "x"})
     with pytest.raises(PermissionDenied):
-        services.contact_update(actor=anna, contact=first, data={"name": "x"})
+        services.contact_update(actor=anna, origin="manual", contact=first, data={"name": "x"})
     assert selectors.contact_get(viewer=anna, pk=first.pk).phones == ["139****1111"]
 
 
 def test_custom_fields_are_validated_stored_and_filterable(root, alice, make_customer):
-    services.custom_field_save(actor=root, data={
+    services.custom_field_save(actor=root, origin="manual", data={
         "key": "level", "label": "客户级别", "field_type": "choice", "choices": ["A", "B", "C"]})
-    services.custom_field_save(actor=root, data={
+    services.custom_field_save(actor=root, origin="manual", data={
         "key": "employees", "label": "员工数", "field_type": "number"})
     with pytest.raises(PermissionDenied):
-        services.custom_field_save(actor=alice, data={"key": "x", "label": "x",
+        services.custom_field_save(actor=alice, origin="manual", data={"key": "x", "label": "x",
                                                       "field_type": "text"})
     big = make_customer(alice, name="大客户", custom={"level": "A", "employees": "1200"})
     make_customer(alice, name="小客户", custom={"level": "C"})
@@ -104,10 +104,10 @@ def test_bulk_transfer_needs_every_customer_in_reach(alice, bob, charlie, mallor
     mine = [make_customer(alice, name=f"客户{i}") for i in range(3)]
     theirs = make_customer(charlie, name="华南客户")
     with pytest.raises(Http404):
-        services.customer_transfer(actor=alice, customer_ids=[mine[0].pk, theirs.pk],
+        services.customer_transfer(actor=alice, origin="manual", customer_ids=[mine[0].pk, theirs.pk],
                                    to_user=bob)
     assert Customer.objects.get(pk=mine[0].pk).owner == alice
-    moved = services.customer_transfer(actor=mallory, customer_ids=[c.pk for c in mine],
+    moved = services.customer_transfer(actor=mallory, origin="manual", customer_ids=[c.pk for c in mine],
                                        to_user=bob, reason="离职交接")
     assert moved == 3
     assert set(Customer.objects.filter(owner=bob).values_list("name", flat=True)) == {
@@ -115,8 +115,8 @@ def test_bulk_transfer_needs_every_customer_in_reach(alice, bob, charlie, mallor
 
 
 def test_a_colleague_it_was_shared_with_cannot_restore_it(alice, charlie, alices_customer):
-    services.customer_share(actor=alice, customer=alices_customer, user=charlie)
-    services.customer_delete(actor=alice, customer=alices_customer)
+    services.customer_share(actor=alice, origin="manual", customer=alices_customer, user=charlie)
+    services.customer_delete(actor=alice, origin="manual", customer=alices_customer)
     assert selectors.customer_deleted_list(viewer=charlie) == []
     with pytest.raises(Http404):
-        services.customer_restore(actor=charlie, pk=alices_customer.pk)
+        services.customer_restore(actor=charlie, origin="manual", pk=alices_customer.pk)

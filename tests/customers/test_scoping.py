@@ -33,7 +33,7 @@ def test_the_manager_sees_the_department_and_the_teammate_does_not(
 
 
 def test_sharing_lets_a_colleague_see_a_customer(alice, charlie, alices_customer):
-    services.customer_share(actor=alice, customer=alices_customer, user=charlie)
+    services.customer_share(actor=alice, origin="manual", customer=alices_customer, user=charlie)
     assert visible_names(charlie) == ["杭州西湖茶业有限公司"]
 
 
@@ -48,13 +48,13 @@ def test_the_analyst_cannot_edit(anna, alices_customer):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        services.customer_update(actor=anna, customer=alices_customer, data={"name": "改名"})
+        services.customer_update(actor=anna, origin="manual", customer=alices_customer, data={"name": "改名"})
 
 
 def test_a_transfer_moves_the_customer_out_of_the_reps_sight(
     alice, charlie, mallory, alices_customer
 ):
-    moved = services.customer_transfer(actor=mallory, customer_ids=[alices_customer.pk],
+    moved = services.customer_transfer(actor=mallory, origin="manual", customer_ids=[alices_customer.pk],
                                        to_user=charlie, reason="区域调整")
     assert moved == 1
     assert visible_names(alice) == []

@@ -94,26 +94,26 @@ HISTORY_MATRIX: dict[tuple[str, str], Row] = {
 def seed_history(people: dict[str, Any], customer: Any) -> dict[str, int]:
     """One record of each kind on alice's customer; returns the path parameters."""
     owner, admin = people["owner"], people["admin"]
-    product = services.product_save(actor=admin, data={"sku": "MX-BASE", "name": "基础款",
+    product = services.product_save(actor=admin, origin="manual", data={"sku": "MX-BASE", "name": "基础款",
                                                        "unit_price": "100"})
-    opportunity = services.opportunity_create(actor=owner, customer=customer,
+    opportunity = services.opportunity_create(actor=owner, origin="manual", customer=customer,
                                               data={"title": "基础商机", "amount": "1000"})
     pipeline = Pipeline.objects.get(pk=opportunity.pipeline_id)
     stages = list(pipeline.stages.order_by("position", "id"))
     return {
-        "communication_id": services.communication_log(actor=owner, customer=customer,
+        "communication_id": services.communication_log(actor=owner, origin="manual", customer=customer,
                                                        data={"subject": "首次拜访"}).pk,
         "product_id": product.pk,
-        "order_id": services.order_create(actor=owner, customer=customer, data={
+        "order_id": services.order_create(actor=owner, origin="manual", customer=customer, data={
             "lines": [{"product": product.pk, "quantity": 2}]}).pk,
-        "need_id": services.need_create(actor=owner, customer=customer,
+        "need_id": services.need_create(actor=owner, origin="manual", customer=customer,
                                         data={"content": "想要样品"}).pk,
         "opportunity_id": opportunity.pk,
         "next_stage_id": stages[1].pk,
         "pipeline_id": pipeline.pk,
         "stage_id": stages[0].pk,
-        "survey_id": services.survey_record(actor=owner, customer=customer,
+        "survey_id": services.survey_record(actor=owner, origin="manual", customer=customer,
                                             data={"kind": "nps", "score": 9}).pk,
-        "ticket_id": services.ticket_create(actor=owner, customer=customer,
+        "ticket_id": services.ticket_create(actor=owner, origin="manual", customer=customer,
                                             data={"kind": "inquiry", "subject": "价格"}).pk,
     }

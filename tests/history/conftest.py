@@ -12,7 +12,7 @@ from kehu.history import services
 def catalogue(root):
     """Three products in two categories, created by the admin."""
     return {
-        sku: services.product_save(actor=root, data={
+        sku: services.product_save(actor=root, origin="manual", data={
             "sku": sku, "name": name, "category": category, "unit_price": price})
         for sku, name, category, price in [
             ("TEA-LJ-250", "明前龙井 250g", "茶叶", "398.00"),
@@ -25,5 +25,5 @@ def catalogue(root):
 @pytest.fixture
 def primary_contact(alice, alices_customer):
     return customer_services.contact_create(
-        actor=alice, customer=alices_customer,
+        actor=alice, origin="manual", customer=alices_customer,
         data={"name": "陈经理", "phones": ["13900001111"], "is_primary": True})

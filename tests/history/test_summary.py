@@ -27,33 +27,33 @@ def random_history(rng, actor, customer, catalogue):
                   "discount": f"{rng.randint(0, 50) / 100:.2f}"} for _ in range(rng.randint(1, 3))]
         day = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 800))
         status = rng.choice(STATUSES)
-        services.order_create(actor=actor, customer=customer,
+        services.order_create(actor=actor, origin="manual", customer=customer,
                               data={"ordered_on": day, "status": status, "lines": lines})
         total = sum(Decimal(str(li["quantity"])) * Decimal(li["unit_price"]) - Decimal(li["discount"])
                     for li in lines)
         facts["orders"].append((day, status, total))
     for _ in range(rng.randint(0, 5)):
         at = dt.datetime(2025, 1, 1, 8, tzinfo=SHANGHAI) + dt.timedelta(hours=rng.randint(0, 9000))
-        services.communication_log(actor=actor, customer=customer, data={"occurred_at": at})
+        services.communication_log(actor=actor, origin="manual", customer=customer, data={"occurred_at": at})
         facts["contacts"].append(at)
     for n in range(rng.randint(0, 6)):
         kind = rng.choice(["csat", "nps"])
         score = rng.randint(1, 5) if kind == "csat" else rng.randint(0, 10)
         day = dt.date(2025, 1, 1) + dt.timedelta(days=rng.randint(0, 5))  # ties on the day
-        survey = services.survey_record(actor=actor, customer=customer,
+        survey = services.survey_record(actor=actor, origin="manual", customer=customer,
                                         data={"kind": kind, "score": score, "answered_on": day})
         facts["surveys"].append((kind, day, survey.pk, score, n))
     stages = list(Pipeline.objects.get(is_default=True).stages.all())
     for _ in range(rng.randint(0, 5)):
         stage = rng.choice(stages)
         amount = Decimal(rng.randint(0, 10_000_000)) / 100
-        services.opportunity_create(actor=actor, customer=customer, data={
+        services.opportunity_create(actor=actor, origin="manual", customer=customer, data={
             "title": "商机", "amount": amount, "stage": stage.pk})
         facts["opportunities"].append((stage.kind, stage.probability, amount))
     for _ in range(rng.randint(0, 4)):
         kind, status = rng.choice(["complaint", "inquiry"]), rng.choice(
             ["open", "in_progress", "resolved", "closed"])
-        services.ticket_create(actor=actor, customer=customer,
+        services.ticket_create(actor=actor, origin="manual", customer=customer,
                                data={"kind": kind, "subject": "反馈", "status": status})
         facts["tickets"].append((kind, status))
     return facts

@@ -121,7 +121,7 @@ def test_the_timeline_filters_by_kind(alice, alices_customer):
 def test_an_outsider_sees_no_timeline_and_junk_cursors_are_refused(
     alice, charlie, alices_customer
 ):
-    services.communication_log(actor=alice, customer=alices_customer, data={"subject": "拜访"})
+    services.communication_log(actor=alice, origin="manual", customer=alices_customer, data={"subject": "拜访"})
     with pytest.raises(Http404):
         selectors.timeline(viewer=charlie, customer_id=alices_customer.pk)
     with pytest.raises(ValidationError):
@@ -131,9 +131,9 @@ def test_an_outsider_sees_no_timeline_and_junk_cursors_are_refused(
 
 
 def test_a_logged_call_comes_first_on_the_card(alice, alices_customer, catalogue):
-    services.order_create(actor=alice, customer=alices_customer, data={
+    services.order_create(actor=alice, origin="manual", customer=alices_customer, data={
         "ordered_on": "2024-06-01", "lines": [{"product": "TEA-LJ-250", "quantity": 1}]})
-    call = services.communication_log(actor=alice, customer=alices_customer,
+    call = services.communication_log(actor=alice, origin="manual", customer=alices_customer,
                                       data={"subject": "回访", "next_follow_up": "2030-01-01"})
     page = selectors.timeline(viewer=alice, customer_id=alices_customer.pk)
     assert [(e.kind, e.obj.pk) for e in page.items][0] == ("communication", call.pk)

@@ -30,12 +30,12 @@ def browser_of(user) -> Client:
 
 @pytest.fixture
 def deal(alice, alices_customer):
-    return services.opportunity_create(actor=alice, customer=alices_customer,
+    return services.opportunity_create(actor=alice, origin="manual", customer=alices_customer,
                                        data={"title": "年度采购", "amount": "50000"})
 
 
 def test_the_card_shows_the_figures_and_the_timeline(alice, alices_customer, catalogue, deal):
-    services.order_create(actor=alice, customer=alices_customer, data={
+    services.order_create(actor=alice, origin="manual", customer=alices_customer, data={
         "ordered_on": "2026-05-01", "lines": [{"product": "TEA-LJ-250", "quantity": 2}]})
     page = browser_of(alice).get(reverse("customers:detail", args=[alices_customer.pk]))
     html = page.content.decode()
@@ -79,7 +79,7 @@ def test_a_bad_log_form_comes_back_with_the_error_in_place(alice, alices_custome
 
 
 def test_the_form_defaults_to_my_last_channel(alice, alices_customer, primary_contact):
-    services.communication_log(actor=alice, customer=alices_customer, data={"channel": "visit"})
+    services.communication_log(actor=alice, origin="manual", customer=alices_customer, data={"channel": "visit"})
     html = browser_of(alice).get(reverse("customers:detail", args=[alices_customer.pk])).content
     assert b'value="visit" checked' in html
 
@@ -87,7 +87,7 @@ def test_the_form_defaults_to_my_last_channel(alice, alices_customer, primary_co
 def test_a_long_timeline_loads_twenty_at_a_time(alice, alices_customer, django_assert_max_num_queries):
     start = timezone.now() - dt.timedelta(days=400)
     for n in range(45):
-        services.communication_log(actor=alice, customer=alices_customer, data={
+        services.communication_log(actor=alice, origin="manual", customer=alices_customer, data={
             "subject": f"第{n:02d}次回访", "occurred_at": start + dt.timedelta(days=n)})
     client = browser_of(alice)
     with django_assert_max_num_queries(60):
@@ -105,7 +105,7 @@ def test_a_long_timeline_loads_twenty_at_a_time(alice, alices_customer, django_a
 
 
 def test_the_kind_chips_filter_the_timeline(alice, alices_customer, deal):
-    services.need_create(actor=alice, customer=alices_customer, data={"content": "要开专票"})
+    services.need_create(actor=alice, origin="manual", customer=alices_customer, data={"content": "要开专票"})
     url = reverse("history:customer", args=[alices_customer.pk])
     html = browser_of(alice).get(url, {"kind": "need"}, headers=HX).content.decode()
     assert "要开专票" in html and "年度采购" not in html
@@ -150,7 +150,7 @@ def test_a_deal_moves_on_the_kanban_and_a_stale_move_is_refused(alice, anna, dea
 
 
 def test_the_lists_show_what_the_viewer_may_see(alice, mallory, bob, alices_customer, deal):
-    services.ticket_create(actor=alice, customer=alices_customer,
+    services.ticket_create(actor=alice, origin="manual", customer=alices_customer,
                            data={"kind": "complaint", "subject": "物流太慢"})
     for user, visible in ((alice, True), (mallory, True), (bob, False)):
         client = browser_of(user)

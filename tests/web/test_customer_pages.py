@@ -97,7 +97,7 @@ def test_the_list_page_costs_the_same_few_queries_however_many_rows(
 ):
     for i in range(30):
         customer = make_customer(alice, name=f"客户{i}", tags="重点客户, 渠道商", phones=["13812345678"])
-        services.contact_create(actor=alice, customer=customer, data={"name": "陈经理"})
+        services.contact_create(actor=alice, origin="manual", customer=customer, data={"name": "陈经理"})
     client = login(alice)
     with django_assert_max_num_queries(13):
         response = client.get(reverse("customers:list"))
@@ -105,7 +105,7 @@ def test_the_list_page_costs_the_same_few_queries_however_many_rows(
 
 
 def test_the_card_shows_contacts_and_a_rep_adds_one_inline(alice, login, alices_customer):
-    services.contact_create(actor=alice, customer=alices_customer,
+    services.contact_create(actor=alice, origin="manual", customer=alices_customer,
                             data={"name": "陈经理", "title": "采购经理", "phones": ["13700002222"]})
     client = login(alice)
     page = text(client.get(card_url(alices_customer)))
@@ -154,7 +154,7 @@ def test_an_edit_based_on_an_old_version_is_refused_with_a_clear_message(alice, 
     client = login(alice)
     url = reverse("customers:edit", args=[alices_customer.pk])
     stale = {"kind": "company", "name": "新名字", "version": alices_customer.version}
-    services.customer_update(actor=alice, customer=alices_customer, data={"notes": "别人改了"})
+    services.customer_update(actor=alice, origin="manual", customer=alices_customer, data={"notes": "别人改了"})
     page = text(client.post(url, stale))
     assert "刚被别人修改过" in page
     assert Customer.objects.get(pk=alices_customer.pk).name == "杭州西湖茶业有限公司"

@@ -157,10 +157,10 @@ def test_no_customer_data_is_registered_in_djangos_admin():
 
 @pytest.fixture
 def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field) -> World:
-    contact = services.contact_create(actor=alice, customer=alices_customer,
+    contact = services.contact_create(actor=alice, origin="manual", customer=alices_customer,
                                       data={"name": "陈经理", "phones": ["13700002222"]})
-    deleted = services.customer_create(actor=alice, data={"kind": "person", "name": "回收站里的人"})
-    services.customer_delete(actor=alice, customer=deleted)
+    deleted = services.customer_create(actor=alice, origin="manual", data={"kind": "person", "name": "回收站里的人"})
+    services.customer_delete(actor=alice, origin="manual", customer=deleted)
     users = {"alice": alice, "bob": bob, "charlie": charlie, "mallory": mallory, "anna": anna,
              "root": root}
     return World(users, alices_customer, contact, deleted, root_field)
@@ -168,7 +168,7 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field)
 
 @pytest.fixture
 def root_field(root) -> CustomField:
-    return services.custom_field_save(actor=root, data={"key": "level", "label": "等级",
+    return services.custom_field_save(actor=root, origin="manual", data={"key": "level", "label": "等级",
                                                         "field_type": "text"})
 
 

@@ -61,6 +61,7 @@ class Role(models.Model):
     can_write = models.BooleanField(_("可编辑"), default=True)
     masks_sensitive = models.BooleanField(_("隐藏敏感字段"), default=False)
     is_admin = models.BooleanField(_("管理员"), default=False)
+    manages_catalogue = models.BooleanField(_("维护产品目录"), default=False)
 
     class Meta:
         ordering = ["id"]

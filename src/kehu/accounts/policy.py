@@ -1,7 +1,8 @@
-"""The visibility policy: the only place that turns a user into "which customers".
+"""The org-chart policy: the only place that turns a user into "which owners, which rights".
 
-Everything that reads or writes customer data asks `access_for(user)`; the
-scoped querysets in `kehu.core.scoping` turn the answer into a `Q`.
+It knows users, roles and departments and nothing else. The customer scoping gate
+(`kehu.customers.scoping`) turns the answer into a `Q` and adds soft deletion and
+shares, which only the customers know about.
 """
 
 from __future__ import annotations
@@ -18,17 +19,17 @@ class Access:
     user_id: int | None
     scope: str
     owner_ids: frozenset[int] | None
-    shared_ids: frozenset[int]
     can_write: bool
     masks_sensitive: bool
     is_admin: bool
+    manages_catalogue: bool = False
 
     @property
     def sees_all(self) -> bool:
         return self.owner_ids is None
 
 
-NO_ACCESS = Access(None, DataScope.OWN, frozenset(), frozenset(), False, True, False)
+NO_ACCESS = Access(None, DataScope.OWN, frozenset(), False, True, False)
 
 
 def access_for(user: User | None) -> Access:
@@ -44,8 +45,23 @@ def access_for(user: User | None) -> Access:
 
 
 def covers_owner(access: Access, owner_id: int) -> bool:
-    """Whether customers owned by `owner_id` fall within `access` (who may be made an owner)."""
+    """Whether customers owned by `owner_id` fall within `access`."""
     return access.sees_all or owner_id in access.owner_ids
+
+
+def assignable_user(actor: User, user_id: object) -> User | None:
+    """The active person `actor` may make an owner or a share target, or None.
+
+    The one rule for both: an active, non-system user inside the actor's own scope
+    (a rep hands over to nobody but themselves; a manager within the department tree).
+    """
+    try:
+        pk = int(user_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    if not 0 < pk < 2**63 or not covers_owner(access_for(actor), pk):
+        return None
+    return User.objects.filter(pk=pk, is_active=True, is_system=False).first()
 
 
 def forget_access(user: User) -> None:
@@ -56,23 +72,12 @@ def forget_access(user: User) -> None:
 def _compute_access(user: User) -> Access:
     role = user.role
     if user.is_superuser or (role is not None and role.is_admin):
-        return Access(user.pk, DataScope.ALL, None, frozenset(), True, False, True)
-    shared = _shared_customer_ids(user)
+        return Access(user.pk, DataScope.ALL, None, True, False, True, True)
     if role is None:
-        return Access(user.pk, DataScope.OWN, frozenset({user.pk}), shared, False, False, False)
+        return Access(user.pk, DataScope.OWN, frozenset({user.pk}), False, False, False)
     owner_ids = _owner_ids_for_scope(user, role.data_scope)
-    if owner_ids is None:
-        shared = frozenset()
-    return Access(user.pk, role.data_scope, owner_ids, shared, role.can_write,
-                  role.masks_sensitive, False)
-
-
-def _shared_customer_ids(user: User) -> frozenset[int]:
-    """Customers shared with the user. Read once per request: usually none or a handful,
-    and a literal list lets the database keep using the owner index when it is empty."""
-    from kehu.customers.models import CustomerShare  # customers depends on accounts
-
-    return frozenset(CustomerShare.objects.filter(user=user).values_list("customer_id", flat=True))
+    return Access(user.pk, role.data_scope, owner_ids, role.can_write, role.masks_sensitive,
+                  False, role.can_write and role.manages_catalogue)
 
 
 def _owner_ids_for_scope(user: User, scope: str) -> frozenset[int] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from kehu.accounts.models import User
-from kehu.accounts.policy import access_for
+from kehu.accounts.policy import access_for, covers_owner
 
 
 def users_active() -> QuerySet[User]:
@@ -15,9 +15,20 @@ def users_active() -> QuerySet[User]:
 
 def user_get_active(pk: int | str | None) -> User | None:
     """An active person (not the system actor) a customer or task can be given to, or None."""
-    if pk is None or not str(pk).isdigit():
+    text = str(pk).strip() if pk is not None else ""
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**63:
         return None
-    return users_active().filter(pk=int(pk)).first()
+    return users_active().filter(pk=int(text)).first()
+
+
+def owner_candidate(actor: User, pk: int | str | User | None) -> User | None:
+    """Who `actor` may make the owner of a customer or a deal: an active person in their scope.
+
+    The one rule for owners everywhere (customer create, opportunities, later tasks)."""
+    user = user_get_active(pk.pk if isinstance(pk, User) else pk)
+    if user is None or not covers_owner(access_for(actor), user.pk):
+        return None
+    return user
 
 
 def users_in_scope(viewer: User) -> QuerySet[User]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.conf import settings
+from django.contrib.auth import password_validation
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,21 +39,53 @@ def user_create(
     display_name: str = "",
     language: str = "zh-hans",
 ) -> tuple[User, str]:
-    """Create a user; returns (user, password) — the password generated when none is given."""
+    """Create a user; returns (user, password) — the password generated when none is given.
+
+    A given password must pass the password validators (AUTH_PASSWORD_VALIDATORS)."""
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": [_("用户名已存在")]})
     role = Role.objects.filter(code=role_code).first()
     if role is None:
         codes = ", ".join(Role.objects.values_list("code", flat=True))
         raise ValidationError({"role": [_("没有这个角色（可用：%(codes)s）") % {"codes": codes}]})
-    password = password or secrets.token_urlsafe(12)
+    password = password or generate_password()
     user = User(username=username, role=role, department=department, manager=manager,
                 display_name=display_name or username, language=language,
                 is_staff=role.is_admin, is_superuser=role.is_admin)
+    errors: dict[str, list[str]] = {}
+    try:
+        _validate_password(password, user)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:  # every bad field at once
+        raise ValidationError(errors)
     user.set_password(password)
-    user.full_clean(exclude=["password"])
     user.save()
     return user, password
+
+
+def user_set_password(*, user: User, password: str) -> None:
+    """Give `user` a new password; it must pass the password validators."""
+    _validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+
+
+def generate_password() -> str:
+    """A random password long enough for the configured minimum (at least 16 characters)."""
+    return secrets.token_urlsafe(max(12, settings.KEHU_PASSWORD_MIN_LENGTH))
+
+
+def _validate_password(password: str, user: User) -> None:
+    """Every validator's complaint at once, on the `password` field."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
 
 
 def user_set_language(*, user: User, language: str) -> None:
@@ -101,3 +135,15 @@ def token_revoke(*, token: ApiToken) -> None:
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+SYSTEM_USERNAME = "system"
+
+
+def system_actor() -> User:
+    """The actor background jobs and the command line act as, so provenance is never empty."""
+    user, _created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"is_system": True, "is_active": False, "display_name": "System"},
+    )
+    return user

@@ -9,16 +9,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
 from kehu.api.responses import etag, json_response
 from kehu.core.errors import VersionConflict, field_errors
+from kehu.core.uploads import too_large_errors
+from kehu.core.versions import VersionMissing
 
 logger = logging.getLogger("kehu.api")
 
@@ -28,6 +31,9 @@ UNAUTHENTICATED = "Authentication required"
 FORBIDDEN = "Permission denied"
 INVALID = "Validation failed"
 STALE = "Precondition failed: the record has changed"
+PRECONDITION_REQUIRED = "Precondition required: send If-Match with the version you read"
+MALFORMED_BODY = "Malformed request body"
+TOO_LARGE = "Request body too large"
 # Ninja names the body parameter in its error locations; endpoints call it `payload`.
 BODY_PARAM = "payload"
 
@@ -49,7 +55,10 @@ def install(api: NinjaAPI) -> None:
         DjangoValidationError: _invalid,
         SchemaValidationError: _schema_invalid,
         VersionConflict: _stale,
+        VersionMissing: _precondition_required,  # a ValidationError, but 428, not 422
+        MultiPartParserError: _malformed_body,  # e.g. multipart without a boundary
         HttpError: _http_error,
+        RequestDataTooBig: _too_large,  # a body or an upload over its limit
     }
     for exc_class, handler in handlers.items():
         api.add_exception_handler(exc_class, handler)
@@ -90,12 +99,26 @@ def _stale(request: HttpRequest, exc: VersionConflict) -> HttpResponse:
     return response
 
 
+def _precondition_required(request: HttpRequest, exc: VersionMissing) -> HttpResponse:
+    return error_response(428, PRECONDITION_REQUIRED, field_errors(exc))
+
+
+def _malformed_body(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    # Django's parser messages are English and safe to show ("Invalid boundary in multipart").
+    return error_response(400, MALFORMED_BODY, [{"field": "body", "message": str(exc)[:200]}])
+
+
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc, AuthenticationError) or exc.status_code == 401:
         response = error_response(401, UNAUTHENTICATED)
         response["WWW-Authenticate"] = 'Bearer realm="kehu"'
         return response
     return error_response(exc.status_code, str(exc))
+
+
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # The upload handler stops at the limit, naming the file, what arrived and the limit.
+    return error_response(413, TOO_LARGE, too_large_errors(request, exc))
 
 
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

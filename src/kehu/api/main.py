@@ -2,12 +2,15 @@
 
 Every operation requires a bearer token or a signed-in session (see `auth`); every
 error has the same JSON shape (see `errors`). Unknown paths and wrong methods under
-/api/v1/ answer in that shape too instead of Django's HTML pages.
+/api/v1/ answer in that shape too instead of Django's HTML pages. Every operation's
+input is checked once for what no field may hold (see `inputs`), and the OpenAPI
+document says so: integers carry their 64-bit bounds and If-Match is required.
 """
 
 from __future__ import annotations
 
 from functools import wraps
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path
@@ -16,12 +19,21 @@ from ninja import NinjaAPI, Swagger
 from kehu.accounts.api import router as accounts_router
 from kehu.api import errors
 from kehu.api.auth import AUTH
+from kehu.api.inputs import refuse_malformed_input
+from kehu.api.responses import IF_MATCH_HEADER
+from kehu.core.inputs import INT64_MAX, INT64_MIN
 from kehu.customers.api import contacts_router, customers_router
 from kehu.history.api import router as history_router
 
 
 class KehuAPI(NinjaAPI):
-    """NinjaAPI whose URL list ends in a JSON 404 and whose 405s are JSON."""
+    """NinjaAPI whose URL list ends in a JSON 404, whose 405s are JSON, and whose OpenAPI
+    document states the rules `inputs` and `responses.parse_if_match` enforce."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        _document_input_rules(schema)
+        return schema
 
     def _get_urls(self) -> list:
         urls = [_json_405(p) if isinstance(p, URLPattern) else p for p in super()._get_urls()]
@@ -49,13 +61,44 @@ def _not_found(request: HttpRequest) -> HttpResponse:
     return errors.error_response(404, errors.NOT_FOUND)
 
 
+def _document_input_rules(node: Any, *, in_path: bool = False) -> None:
+    """Integers without bounds get the 64-bit ones (path ids: digits only, so from 0);
+    the If-Match header is marked required (a change without it answers 428)."""
+    if isinstance(node, list):
+        for item in node:
+            _document_input_rules(item, in_path=in_path)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("in") == "header" and node.get("name") == IF_MATCH_HEADER:
+        node["required"] = True
+    if node.get("type") == "integer":
+        node.setdefault("minimum", 0 if in_path else INT64_MIN)
+        node.setdefault("maximum", INT64_MAX)
+        node.setdefault("format", "int64")
+    for value in node.values():
+        _document_input_rules(value, in_path=in_path or node.get("in") == "path")
+
+
 api = KehuAPI(
     title="Kehu API", version="1", urls_namespace="api", auth=AUTH,
-    description="客户管理 REST API. Authenticate with `Authorization: Bearer <token>`.",
+    description=(
+        "客户管理 REST API. Authenticate with `Authorization: Bearer <token>`.\n\n"
+        "**Concurrency.** Every record you can change carries a `version`, sent as the "
+        "`ETag` header. Changing or deleting such a record (PATCH, PUT, DELETE, and the "
+        "`move` / `close` actions) **requires** `If-Match` with the ETag you read "
+        "(`3`, `\"3\"` or `W/\"3\"`): without it the answer is **428 Precondition "
+        "Required**, with a stale one **412 Precondition Failed** (and the current "
+        "`ETag`); `If-Match: *` explicitly accepts whatever version is current.\n\n"
+        "**Errors** are always `{\"detail\", \"errors\": [{\"field\", \"message\"}]}`. "
+        "No string may contain a NUL byte or a lone UTF-16 surrogate, and no integer may "
+        "exceed 64 bits: such input is a 422 naming the field."
+    ),
     # Swagger UI otherwise fetches a validator badge from swagger.io: the docs stay offline.
     docs=Swagger(settings={"validatorUrl": None}),
 )
 errors.install(api)
+api.add_decorator(refuse_malformed_input)  # every operation, after auth and schema validation
 api.add_router("/", accounts_router)
 api.add_router("/", customers_router)
 api.add_router("/", contacts_router)

@@ -7,11 +7,12 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
+
+from kehu.core.versions import parse_version
 
 CONTENT_TYPE = "application/json; charset=utf-8"
+IF_MATCH_HEADER = "If-Match"
 
 
 def json_response(
@@ -19,7 +20,12 @@ def json_response(
 ) -> HttpResponse:
     """Serialize plain dicts straight to JSON: list pages skip a pydantic round-trip per row."""
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_default)
-    response = HttpResponse(body.encode(), status=status, content_type=CONTENT_TYPE)
+    try:
+        content = body.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate cannot be UTF-8; escaped, it is still valid JSON (and never a 500).
+        content = json.dumps(data, separators=(",", ":"), default=_default).encode()
+    response = HttpResponse(content, status=status, content_type=CONTENT_TYPE)
     if version is not None:
         response["ETag"] = etag(version)
     if location:
@@ -36,13 +42,12 @@ def etag(version: int) -> str:
 
 
 def parse_if_match(value: str | None) -> int | None:
-    """The version an If-Match header names: `3`, `"3"` or `W/"3"`; None for absent or `*`."""
-    if value is None or not value.strip() or value.strip() == "*":
-        return None
-    text = value.strip().removeprefix("W/").strip().strip('"')
-    if not text.isdigit():
-        raise ValidationError({"If-Match": [_("If-Match 应为记录的版本号，例如 \"3\"")]})
-    return int(text)
+    """The version an If-Match header names: `3`, `"3"` or `W/"3"`; None for `*` (any version).
+
+    Required: without the header a change could silently overwrite someone else's, so
+    it is `VersionMissing` (428 Precondition Required); junk is a 422 on "If-Match".
+    """
+    return parse_version(value, field=IF_MATCH_HEADER, allow_any=True)
 
 
 def _default(value: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Schema
+from ninja import Header, Schema
 from pydantic import ConfigDict, Field, create_model
 
 
@@ -45,7 +45,16 @@ def page_of(item: type[Schema], name: str) -> type[Schema]:
     )
 
 
+# The version a change is made from (see `responses.parse_if_match`): required on every
+# change of a versioned record, so the OpenAPI document marks it required (`main`).
+IF_MATCH: Any = Header(
+    None, alias="If-Match",
+    description='Required: the ETag you read — 3, "3" or W/"3" (or * for any version). '
+                "Missing: 428; stale: 412.",
+)
+
 # Error responses every authenticated operation can give, for the OpenAPI document.
 READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: ErrorOut}
-VERSIONED_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 412: ErrorOut}
+# Changes of a versioned record: 412 for a stale If-Match, 428 for none at all.
+VERSIONED_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 412: ErrorOut, 428: ErrorOut}

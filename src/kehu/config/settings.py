@@ -4,6 +4,7 @@ the embedded default (SQLite under ./var) needs no variable at all."""
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "django_htmx",
     "ninja",  # serves the Swagger UI assets from the install instead of a CDN
     "kehu.core",
@@ -53,12 +55,14 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kehu.accounts.middleware.UserLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "kehu.core.uploads.UploadLimitMiddleware",  # before CSRF: an over-limit body is a 413 page
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kehu.accounts.middleware.UserLanguageAfterAuthMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the 429 page
 ]
 
 ROOT_URLCONF = "kehu.config.urls"
@@ -108,10 +112,38 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Applied wherever a password is set: the accounts services, the CLI, Django's admin.
+KEHU_PASSWORD_MIN_LENGTH = env_int("KEHU_PASSWORD_MIN_LENGTH", 10, minimum=8)
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "display_name", "first_name", "last_name",
+                                     "email")}},
+    {"NAME": "kehu.accounts.validators.MinimumLengthValidator",
+     "OPTIONS": {"min_length": KEHU_PASSWORD_MIN_LENGTH}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password sign-ins are throttled (kehu/accounts/throttle.py): the failures of one account
+# and those from one address each lock sign-ins at the limit, for the cool-off counted from
+# the last failure. ModelBackend stays listed by its own name: sessions record it.
+AUTHENTICATION_BACKENDS = [
+    "kehu.accounts.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+KEHU_LOGIN_FAILURE_LIMIT = env_int("KEHU_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+KEHU_LOGIN_COOLOFF_MINUTES = env_int("KEHU_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+# Reverse proxies in front of Kehu that append the client's address to X-Forwarded-For
+# (0: none, the connection's address is the client's).
+KEHU_PROXY_COUNT = env_int("KEHU_PROXY_COUNT", 0, minimum=0)
+AXES_FAILURE_LIMIT = KEHU_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=KEHU_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # hammering a lock does not extend it
+AXES_RESET_ON_SUCCESS = True  # the account's count only, see LoginThrottleHandler
+AXES_HANDLER = "kehu.accounts.throttle.LoginThrottleHandler"
+AXES_CLIENT_IP_CALLABLE = "kehu.accounts.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "kehu.accounts.throttle.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # count failures; do not keep a row per successful sign-in
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -148,6 +180,14 @@ KEHU_ATTACHMENT_TYPES = env_list("KEHU_ATTACHMENT_TYPES", [
     "pdf", "png", "jpg", "jpeg", "gif", "webp", "doc", "docx", "xls", "xlsx", "ppt", "pptx",
     "txt", "csv", "zip",
 ])
+# Uploads are counted while they stream in: the first handler stops the request as soon as
+# one file passes KEHU_ATTACHMENT_MAX_BYTES (kehu/core/uploads.py); bodies other than files
+# stay under Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB). Both answer 413.
+FILE_UPLOAD_HANDLERS = [
+    "kehu.core.uploads.AttachmentLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,

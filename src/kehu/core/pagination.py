@@ -12,9 +12,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from kehu.core.inputs import INT64_MAX, string_problem
+
+# Our own cursors are well under 200 characters; anything much longer is not one of them.
+MAX_CURSOR_LENGTH = 512
 
 
 @dataclass(frozen=True)
@@ -30,7 +36,8 @@ def paginate(
     """One page of `qs` ordered by `sort` ("name" or "-name"), after or before `cursor`."""
     field = sort.lstrip("-")
     descending = sort.startswith("-")
-    backwards, anchor = _decode(cursor, field in datetime_fields) if cursor else (False, None)
+    backwards, anchor = (_decode(cursor, qs, field, field in datetime_fields) if cursor
+                         else (False, None))
     forward_desc = descending != backwards
     if anchor is not None:
         qs = qs.filter(_after(field, anchor, forward_desc))
@@ -69,12 +76,80 @@ def _encode(row: Any, field: str, backwards: bool) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, is_datetime: bool) -> tuple[bool, tuple[Any, int]]:
+def _decode(cursor: str, qs: QuerySet, field: str, is_datetime: bool) -> tuple[bool, tuple[Any, int]]:
+    """(backwards, (sort value, id)) from one of our cursors; a 422 on "cursor" for anything else."""
+    backwards, value, pk = decode_cursor_values(cursor, 3)
+    if backwards not in (0, 1) or isinstance(backwards, bool) or not _is_id(pk):
+        raise invalid_cursor()
+    if value is None:
+        raise invalid_cursor()
+    value = cursor_moment(value) if is_datetime else _as_column_value(qs, field, value)
+    return bool(backwards), (value, pk)
+
+
+def invalid_cursor() -> ValidationError:
+    return ValidationError({"cursor": [_("无效的分页游标")]})
+
+
+def decode_cursor_values(cursor: Any, count: int) -> list[Any]:
+    """The `count` flat JSON scalars a cursor encodes, or a ValidationError on "cursor".
+
+    Whatever a client sends instead of a cursor we gave out — too long, not base64,
+    not JSON, nested, of another length, a number wider than 64 bits, a string no
+    column can hold — is refused here, before anything reaches a query.
+    """
+    if not isinstance(cursor, str) or not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid_cursor()
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        backwards, value, pk = json.loads(base64.urlsafe_b64decode(padded))
-        if is_datetime and value is not None:
-            value = dt.datetime.fromisoformat(value)
-        return bool(backwards), (value, int(pk))
-    except (ValueError, TypeError) as exc:
-        raise ValidationError({"cursor": [_("无效的分页游标")]}) from exc
+        values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, TypeError, RecursionError) as exc:  # binascii and Unicode errors are ValueErrors
+        raise invalid_cursor() from exc
+    if not isinstance(values, list) or len(values) != count or not all(map(_is_scalar, values)):
+        raise invalid_cursor()
+    return values
+
+
+def cursor_moment(value: Any) -> dt.datetime:
+    """An aware datetime from a cursor's ISO text, one the database and the local time zone can hold."""
+    try:
+        moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+        if moment is None or timezone.is_naive(moment):
+            raise ValueError(value)
+        moment.astimezone(dt.UTC)
+        timezone.localtime(moment)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise invalid_cursor() from exc
+    return moment
+
+
+def _as_column_value(qs: QuerySet, field: str, value: Any) -> Any:
+    """The cursor's sort value as the column's type (a text for a number column is refused)."""
+    try:
+        column = qs.model._meta.get_field(field)
+    except FieldDoesNotExist:
+        return value
+    try:
+        converted = column.to_python(value)
+        column.get_prep_value(converted)
+    except (ValidationError, ValueError, TypeError, OverflowError) as exc:
+        raise invalid_cursor() from exc
+    if converted is None:
+        raise invalid_cursor()
+    return converted
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= INT64_MAX
+
+
+def _is_scalar(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -INT64_MAX <= value <= INT64_MAX
+    if isinstance(value, float):
+        return value == value and abs(value) != float("inf")
+    if isinstance(value, str):
+        return string_problem(value) is None
+    return False

@@ -12,15 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
-from ninja import Header, Query, Router, Schema
+from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
-from kehu.accounts.models import User
-from kehu.accounts.selectors import user_get_active
 from kehu.api.pagination import page_body
 from kehu.api.responses import json_response, no_content, parse_if_match
 from kehu.api.schemas import (
+    IF_MATCH,
     READ_ERRORS,
     VERSIONED_ERRORS,
     WRITE_ERRORS,
@@ -28,17 +26,13 @@ from kehu.api.schemas import (
     UserRef,
     page_of,
 )
-from kehu.core.errors import Http404, ValidationError
 from kehu.core.models import Origin
-from kehu.core.pagination import paginate
 from kehu.customers import selectors, services
 from kehu.customers.filters import CustomerFilters
 from kehu.customers.models import Contact, Customer
 
 customers_router = Router(tags=["customers"])
 contacts_router = Router(tags=["contacts"])
-
-IF_MATCH = Header(None, alias="If-Match", description='The version you read: 3, "3" or W/"3"')
 
 
 # --- schemas (the documented contract; validation itself lives in the services) ----------
@@ -128,14 +122,23 @@ class TransferOut(Schema):
 
 
 class ShareIn(Schema):
+    """Share with a colleague: `view` (read only) or `edit` (fields and history), until a date.
+
+    A share never lets its user transfer, re-share, delete or restore the customer.
+    Sharing again with the same user changes the level and end date."""
+
     model_config = ConfigDict(extra="forbid")
 
     user: int
+    level: str = Field("view", description="view | edit")
+    ends_on: dt.date | None = Field(None, description="Last day of the share (YYYY-MM-DD)")
 
 
 class ShareOut(Schema):
     customer_id: int
     user: UserRef
+    level: str
+    ends_on: dt.date | None
 
 
 class ContactIn(Schema):
@@ -241,14 +244,6 @@ def _contact_response(request: HttpRequest, pk: int, status: int = 200) -> HttpR
     return json_response(contact_dict(contact), status=status, version=contact.version)
 
 
-def _user(pk: int, field: str) -> User:
-    """An active person to hand a customer to or share it with."""
-    user = user_get_active(pk)
-    if user is None:
-        raise ValidationError({field: [_("用户不存在或已停用")]})
-    return user
-
-
 def _payload(payload: Schema) -> dict[str, Any]:
     # Only what the client sent: a PATCH must not blank the fields it left out.
     return payload.model_dump(exclude_unset=True)
@@ -279,7 +274,7 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> HttpResponse:
 def customer_transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse:
     """Hand customers over to another user (one or many); all or nothing."""
     moved = services.customer_transfer(actor=request.auth, origin=Origin.API, customer_ids=payload.ids,
-                                       to_user=_user(payload.to_user, "to_user"),
+                                       to_user=payload.to_user,
                                        reason=payload.reason)
     return json_response({"moved": moved})
 
@@ -320,21 +315,18 @@ def customer_restore(request: HttpRequest, customer_id: int) -> HttpResponse:
 @customers_router.post("/customers/{int:customer_id}/shares",
                        response={201: ShareOut, **WRITE_ERRORS})
 def customer_share(request: HttpRequest, customer_id: int, payload: ShareIn) -> HttpResponse:
-    user = _user(payload.user, "user")
-    services.customer_share(actor=request.auth, origin=Origin.API, customer=Customer(pk=customer_id),
-                            user=user)
-    return json_response({"customer_id": customer_id, "user": {"id": user.pk, "name": user.label}},
-                         status=201)
+    share = services.customer_share(actor=request.auth, origin=Origin.API, customer=customer_id,
+                                    **_payload(payload))
+    user = share.user
+    return json_response({"customer_id": customer_id, "user": {"id": user.pk, "name": user.label},
+                          "level": share.level, "ends_on": share.ends_on}, status=201)
 
 
 @customers_router.delete("/customers/{int:customer_id}/shares/{int:user_id}",
                          response={204: None, **WRITE_ERRORS})
 def customer_unshare(request: HttpRequest, customer_id: int, user_id: int) -> HttpResponse:
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        raise Http404
-    services.customer_unshare(actor=request.auth, origin=Origin.API,
-                              customer=Customer(pk=customer_id), user=user)
+    services.customer_unshare(actor=request.auth, origin=Origin.API, customer=customer_id,
+                              user=user_id)
     return no_content()
 
 
@@ -346,8 +338,7 @@ def customer_unshare(request: HttpRequest, customer_id: int, user_id: int) -> Ht
 def customer_contacts(
     request: HttpRequest, customer_id: int, page: Query[PageParams]
 ) -> HttpResponse:
-    if not selectors.customers_visible(viewer=request.auth).filter(pk=customer_id).exists():
-        raise Http404
+    selectors.customer_get(viewer=request.auth, pk=customer_id)  # 404 when out of sight
     return _contact_page(request, customer_id, page)
 
 
@@ -393,7 +384,6 @@ def contact_delete(
 
 
 def _contact_page(request: HttpRequest, customer_id: int | None, page: PageParams) -> HttpResponse:
-    qs = selectors.contact_list(viewer=request.auth, customer_id=customer_id)
-    result = paginate(qs, sort="id", cursor=page.cursor, limit=page.limit, datetime_fields=set())
-    selectors.contacts_masked(request.auth, result.items)
+    result = selectors.contact_page(viewer=request.auth, customer_id=customer_id,
+                                    cursor=page.cursor, limit=page.limit)
     return json_response(page_body(result, contact_dict))

@@ -64,3 +64,10 @@ class CustomFieldType(models.TextChoices):
     DATE = "date", _("日期")
     CHOICE = "choice", _("单选")
     MULTI_CHOICE = "multi_choice", _("多选")
+
+
+class ShareLevel(models.TextChoices):
+    """What a share lets its user do (never transfer, re-share or delete)."""
+
+    VIEW = "view", _("只读")
+    EDIT = "edit", _("可编辑")

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.customers import validation
@@ -22,6 +23,7 @@ from kehu.customers.choices import (
     DecisionRole,
     Gender,
     Industry,
+    ShareLevel,
     Source,
 )
 from kehu.customers.models import CustomField
@@ -122,6 +124,21 @@ def clean_contact(data: dict[str, Any], *, partial: bool = False) -> dict[str, A
     if (not partial or "name" in data) and not out.cleaned.get("name") and "name" not in out.errors:
         out.add_error("name", _("必填"))
     return out.result()
+
+
+def clean_share(data: dict[str, Any]) -> dict[str, Any]:
+    """A share's level (view / edit) and optional end date, which may not lie in the past."""
+    collector = Collector()
+    collector.run("level", _choice(ShareLevel, required=True), data.get("level") or ShareLevel.VIEW)
+    collector.run("ends_on", _future_date, data.get("ends_on"))
+    return collector.result()
+
+
+def _future_date(value: Any) -> dt.date | None:
+    day = clean_date(value)
+    if day is not None and day < timezone.localdate():
+        raise ValidationError(_("截止日期不能早于今天"))
+    return day
 
 
 def clean_custom_values(

@@ -9,10 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from kehu.accounts.models import User
 from kehu.customers.choices import CustomerKind, CustomFieldType, Industry
 from kehu.customers.cleaning import clean_custom_value
 from kehu.customers.models import CustomField, CustomValue
 from kehu.customers.search import search_filter
+from kehu.customers.sensitive import CUSTOMER_SENSITIVE, masked_fields
 
 SORTABLE = ("name", "created_at", "updated_at")
 DEFAULT_SORT = "-updated_at"
@@ -54,14 +56,22 @@ class CustomerFilters:
             raise ValidationError(errors)
         return filters
 
-    def apply(self, qs: QuerySet) -> QuerySet:
+    def apply(self, qs: QuerySet, *, viewer: User) -> QuerySet:
+        """`qs` narrowed by these filters, as `viewer` may search it.
+
+        Quick search matches the fields `viewer` sees masked only on a complete value
+        (see kehu.customers.search). Every other filter here compares a whole value
+        (an exact kind, region, owner, tag name or custom value), never a part, so
+        none of them can be used to read a masked value back piece by piece; a new
+        filter that takes a part of a sensitive field must go through `search` too.
+        """
         simple = {"kind": self.kind, "industry": self.industry, "province": self.province,
                   "city": self.city, "owner_id": self.owner}
         qs = qs.filter(**{k: v for k, v in simple.items() if v not in ("", None)})
         if self.tag:
             qs = qs.filter(tags__name=self.tag)
         if self.q:
-            qs = qs.filter(search_filter(self.q))
+            qs = qs.filter(search_filter(self.q, masked=masked_fields(viewer, CUSTOMER_SENSITIVE)))
         for key, value in self.custom.items():
             definition = self.custom_fields.get(key) or CustomField.objects.get(key=key)
             matches = CustomValue.objects.filter(field=definition, **{definition.value_column: value})

@@ -8,7 +8,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import Origin
-from kehu.core.scoping import CustomerBoundQuerySet, ScopedQuerySet
 from kehu.customers.choices import (
     CompanySize,
     CustomerKind,
@@ -16,8 +15,10 @@ from kehu.customers.choices import (
     DecisionRole,
     Gender,
     Industry,
+    ShareLevel,
     Source,
 )
+from kehu.customers.scoping import CustomerBoundQuerySet, ScopedQuerySet, ShareQuerySet
 
 LIVE = Q(deleted_at__isnull=True)
 
@@ -144,16 +145,25 @@ class Contact(models.Model):
 
 
 class CustomerShare(models.Model):
-    """A customer shared with a user outside its owner's reach (共享客户)."""
+    """A customer shared with a user outside its owner's reach (共享客户).
+
+    A grant to look (`view`) or also to edit fields and log history (`edit`), until
+    `ends_on` (inclusive) when set — never to transfer, re-share, delete or restore.
+    """
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="shares")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shared_customers"
     )
+    level = models.CharField(_("权限"), max_length=8, choices=ShareLevel.choices,
+                             default=ShareLevel.VIEW)
+    ends_on = models.DateField(_("截止日期"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ShareQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -7,20 +7,18 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
-from kehu.core.errors import Http404
 from kehu.core.masking import mask_value
 from kehu.core.pagination import Page, paginate
-from kehu.core.scoping import VIEW
 from kehu.customers.filters import CustomerFilters
-from kehu.customers.models import Contact, Customer, CustomField, OwnershipTransfer
+from kehu.customers.models import Contact, Customer, CustomField, OwnershipTransfer, Tag
+from kehu.customers.scoping import VIEW, shares_of
+from kehu.customers.sensitive import CONTACT_SENSITIVE, CUSTOMER_SENSITIVE, masked_fields
 
-# Which attributes hold personal or ID-like data, and how to mask each.
-CUSTOMER_SENSITIVE = {"phones": "phone", "emails": "email", "wechat": "id", "credit_code": "id"}
-CONTACT_SENSITIVE = {"phones": "phone", "email": "email", "wechat": "id"}
+__all__ = ["CONTACT_SENSITIVE", "CUSTOMER_SENSITIVE"]  # the table lives in customers.sensitive
 
 
 def customers_visible(*, viewer: User, action: str = VIEW) -> QuerySet[Customer]:
@@ -30,7 +28,7 @@ def customers_visible(*, viewer: User, action: str = VIEW) -> QuerySet[Customer]
 def customer_list(
     *, viewer: User, filters: CustomerFilters, cursor: str | None = None, limit: int = 50
 ) -> Page:
-    qs = filters.apply(customers_visible(viewer=viewer))
+    qs = filters.apply(customers_visible(viewer=viewer), viewer=viewer)
     page = paginate(qs, sort=filters.sort, cursor=cursor, limit=limit,
                     datetime_fields={"created_at", "updated_at"})
     attach_owners(page.items)
@@ -39,13 +37,11 @@ def customer_list(
     return page
 
 
-def customer_get(*, viewer: User, pk: int) -> Customer:
-    """One customer the viewer can see, or 404 — the same answer for missing and out of scope."""
-    customer = (
-        customers_visible(viewer=viewer).select_related("owner", "created_by").filter(pk=pk).first()
-    )
-    if customer is None:
-        raise Http404
+def customer_get(*, viewer: User, pk: int, action: str = VIEW) -> Customer:
+    """One customer the viewer may `action`, finished (tags, custom values, masking).
+
+    Through the gate: 404 for missing and out of scope alike, 403 when only readable."""
+    customer = Customer.objects.select_related("owner", "created_by").get_for(viewer, pk, action)
     attach_tags_and_custom([customer])
     mask_for(viewer, [customer], CUSTOMER_SENSITIVE)
     return customer
@@ -57,25 +53,69 @@ def customer_deleted_list(*, viewer: User, limit: int = 200) -> list[Customer]:
     return list(qs.order_by("-deleted_at")[:limit])
 
 
-def contact_list(*, viewer: User, customer_id: int | None = None) -> QuerySet[Contact]:
+def contact_list(*, viewer: User, customer_id: int) -> list[Contact]:
+    """Every contact of one customer, primary first: finished (masked, customer joined)."""
+    return finish_contacts(viewer, _contacts_visible(viewer, customer_id))
+
+
+def contact_page(
+    *, viewer: User, customer_id: int | None = None, cursor: str | None = None, limit: int = 50
+) -> Page:
+    """One keyset page (by id) of the contacts the viewer can see, optionally of one customer;
+    finished like `contact_list`. Two queries whatever the page size."""
+    page = paginate(_contacts_visible(viewer, customer_id), sort="id", cursor=cursor,
+                    limit=limit, datetime_fields=set())
+    finish_contacts(viewer, page.items)
+    return page
+
+
+def _contacts_visible(viewer: User, customer_id: int | None) -> QuerySet[Contact]:
     qs = Contact.objects.visible_to(viewer).select_related("customer")
-    if customer_id is not None:
-        qs = qs.filter(customer_id=customer_id)
-    return qs
+    return qs if customer_id is None else qs.filter(customer_id=customer_id)
 
 
-def contacts_masked(viewer: User, contacts) -> list[Contact]:
+def finish_contacts(viewer: User, contacts) -> list[Contact]:
+    """Contacts as every caller shows them: masked for a masking viewer, their customer too."""
     rows = list(contacts)
     mask_for(viewer, rows, CONTACT_SENSITIVE)
+    customers = {id(c.customer): c.customer for c in rows if Contact.customer.is_cached(c)}
+    mask_for(viewer, list(customers.values()), CUSTOMER_SENSITIVE)
     return rows
 
 
-def contact_get(*, viewer: User, pk: int) -> Contact:
-    contact = contact_list(viewer=viewer).filter(pk=pk).first()
-    if contact is None:
-        raise Http404
-    mask_for(viewer, [contact], CONTACT_SENSITIVE)
+def contact_get(*, viewer: User, pk: int, action: str = VIEW) -> Contact:
+    """One contact the viewer may `action` (the gate's 404 / 403), masked for a masking viewer."""
+    contact = Contact.objects.select_related("customer").get_for(viewer, pk, action)
+    finish_contacts(viewer, [contact])
     return contact
+
+
+def tags_in_scope(*, viewer: User) -> list[str]:
+    """The tag names to offer the viewer (the list's tag filter, any tag picker): the tags on
+    customers the viewer can see. An admin is offered every tag, used or not.
+
+    Cost at a million customers (about 2.5 million customer-tag links, tens of tags):
+    - whole-company viewers (the analyst): per tag, an EXISTS that walks the link table's
+      tag_id index and stops at the first live customer — a few index probes per tag;
+    - everyone else: the tags of their own customers, read from the customer side. The
+      scope compares several owners as `owner_id + 0` so that a list page walks its sort
+      index; here every customer of those owners is wanted, unsorted, so a plain, redundant
+      `owner_id IN (...)` (shared customers by id) lets the (owner, updated_at, id) index
+      find them, and the (customer_id, tag_id) unique index gives their tags: the cost
+      grows with the viewer's own book (a rep's few thousand customers), never with the
+      table. Walking per tag instead would read every link of every tag the viewer does
+      not use — the other teams' tags, hundreds of thousands of rows.
+    """
+    access = access_for(viewer)
+    tags = Tag.objects.order_by("name").values_list("name", flat=True)
+    if access.is_admin:
+        return list(tags)
+    visible = customers_visible(viewer=viewer)
+    if access.sees_all:
+        return list(tags.filter(Exists(visible.filter(tags=OuterRef("pk")))))
+    shared = shares_of(viewer).for_action(VIEW)
+    mine = visible.filter(Q(owner_id__in=sorted(access.owner_ids)) | Q(pk__in=sorted(shared)))
+    return list(tags.filter(pk__in=mine.values("tags")))
 
 
 def transfer_history(*, viewer: User, customer_id: int) -> QuerySet[OwnershipTransfer]:
@@ -166,9 +206,12 @@ def mask_for(viewer: User, rows: list, sensitive: dict[str, str]) -> None:
 
     Masked instances are flagged so that no service ever saves them back.
     """
-    if not access_for(viewer).masks_sensitive:
+    masked = masked_fields(viewer, sensitive)
+    if not masked:
         return
     for row in rows:
-        for attr, kind in sensitive.items():
+        if getattr(row, "is_masked", False):
+            continue  # never mask a masked value again
+        for attr, kind in masked.items():
             setattr(row, attr, mask_value(kind, getattr(row, attr)))
         row.is_masked = True

@@ -7,6 +7,8 @@ they wrote (rolling back if not).
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,13 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.accounts.policy import access_for, covers_owner, forget_access
+from kehu.accounts.policy import access_for, covers_owner
 from kehu.accounts.selectors import user_get_active
 from kehu.core.errors import Http404, PermissionDenied, ValidationError
-from kehu.core.models import Origin
-from kehu.core.scoping import CHANGE, VIEW
-from kehu.core.services import check_version, diff, log_change
+from kehu.core.records import log_change, record_create, record_delete, record_update
 from kehu.customers import cleaning
+from kehu.customers.choices import ShareLevel
 from kehu.customers.models import (
     Contact,
     Customer,
@@ -33,21 +34,12 @@ from kehu.customers.models import (
     Tag,
 )
 from kehu.customers.pinyin import name_pinyin
-
-
-def customer_for_change(*, actor: User, pk: int) -> Customer:
-    """The customer `actor` may change: 404 when out of sight, 403 when read-only."""
-    customer = Customer.objects.visible_to(actor, CHANGE).filter(pk=pk).first()
-    if customer is not None:
-        return customer
-    if Customer.objects.visible_to(actor, VIEW).filter(pk=pk).exists():
-        raise PermissionDenied(_("你只有查看权限"))
-    raise Http404
+from kehu.customers.scoping import CHANGE, MANAGE, VIEW, as_pk, forget_shares
 
 
 @transaction.atomic
 def customer_create(
-    *, actor: User, data: dict[str, Any], origin: str = Origin.MANUAL
+    *, actor: User, data: dict[str, Any], origin: str
 ) -> Customer:
     if not access_for(actor).can_write:
         raise PermissionDenied(_("你只有查看权限"))
@@ -55,14 +47,13 @@ def customer_create(
     custom = _clean_custom(data.get("custom"), partial=False)
     owner = _owner_for_create(actor, data.get("owner"))
     tags = _tags(data.get("tags"))
-    customer = Customer(**values, owner=owner, created_by=actor, origin=origin)
+    customer = Customer(**values, owner=owner)
     _set_pinyin(customer)
-    customer.save()
+    record_create(actor=actor, instance=customer, origin=origin,
+                  summary={"name": [None, customer.name]})
     if tags is not None:
         customer.tags.set(tags)
     _write_custom_values(customer, custom)
-    log_change(actor=actor, action="create", instance=customer, customer_id=customer.pk,
-               origin=origin, changes={"name": [None, customer.name]})
     _ensure_still_visible(actor, customer)
     return customer
 
@@ -74,29 +65,26 @@ def customer_update(
     customer: Customer,
     data: dict[str, Any],
     expected_version: int | None = None,
-    origin: str = Origin.MANUAL,
+    origin: str,
 ) -> Customer:
-    customer = _lock_for_change(actor, customer.pk)
-    check_version(customer, expected_version)
-    values = _clean_customer_values(data, partial=True, current=customer)
+    if "owner" in data:
+        raise ValidationError({"owner": [_("负责人不能在编辑时修改，请使用“转移”")]})
+    customer = Customer.objects.get_for(actor, customer, CHANGE, lock=True)
     custom = _clean_custom(data.get("custom"), partial=True)
     tags = _tags(data.get("tags"))
-    changes = diff(customer, values)
-    for field, value in values.items():
-        setattr(customer, field, value)
-    if "name" in values or "kind" in values:
-        _set_pinyin(customer)
-    if tags is not None:
-        before = sorted(customer.tags.values_list("name", flat=True))
-        customer.tags.set(tags)
-        if before != sorted(t.name for t in tags):
-            changes["tags"] = [before, sorted(t.name for t in tags)]
-    changes.update(_write_custom_values(customer, custom))
-    customer.version = F("version") + 1
-    customer.save()
-    customer.refresh_from_db(fields=["version", "updated_at"])
-    log_change(actor=actor, action="update", instance=customer, customer_id=customer.pk,
-               changes=changes, origin=origin)
+
+    def values(current: Customer) -> dict[str, Any]:
+        cleaned = _clean_customer_values(data, partial=True, current=current)
+        if "name" in cleaned or "kind" in cleaned:
+            cleaned.update(_pinyin_of(cleaned.get("name", current.name),
+                                      cleaned.get("kind", current.kind)))
+        return cleaned
+
+    def related(current: Customer) -> dict[str, Any]:
+        return {**_replace_tags(current, tags), **_write_custom_values(current, custom)}
+
+    record_update(actor=actor, instance=customer, values=values, after_save=related,
+                  expected_version=expected_version, origin=origin)
     _ensure_still_visible(actor, customer)
     return customer
 
@@ -104,40 +92,36 @@ def customer_update(
 @transaction.atomic
 def customer_delete(
     *, actor: User, customer: Customer, expected_version: int | None = None,
-    origin: str = Origin.MANUAL,
+    origin: str,
 ) -> None:
-    """Soft delete: the customer moves to the recycle bin and can be restored."""
-    customer = _lock_for_change(actor, customer.pk)
-    check_version(customer, expected_version)
-    Customer.objects.filter(pk=customer.pk).update(
-        deleted_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
-    )
-    log_change(actor=actor, action="delete", instance=customer, customer_id=customer.pk,
-               origin=origin)
+    """Soft delete: the customer moves to the recycle bin and can be restored.
+
+    Only someone whose own scope covers the owner may delete: a share does not reach."""
+    customer = Customer.objects.get_for(actor, customer, MANAGE, lock=True)
+    record_update(actor=actor, instance=customer, values={"deleted_at": timezone.now()},
+                  expected_version=expected_version, origin=origin, action="delete")
 
 
 @transaction.atomic
-def customer_restore(*, actor: User, pk: int, origin: str = Origin.MANUAL) -> Customer:
+def customer_restore(*, actor: User, pk: int, origin: str) -> Customer:
     customer = _deleted_customer_for_change(actor, pk)
-    Customer.objects.filter(pk=pk).update(
-        deleted_at=None, version=F("version") + 1, updated_at=timezone.now()
-    )
-    log_change(actor=actor, action="restore", instance=customer, customer_id=pk, origin=origin)
-    customer.refresh_from_db()
-    return customer
+    return record_update(actor=actor, instance=customer, values={"deleted_at": None},
+                         origin=origin, action="restore")
 
 
 @transaction.atomic
 def customer_transfer(
     *, actor: User, customer_ids: Iterable[int], to_user: User, reason: str = "",
-    origin: str = Origin.MANUAL,
+    origin: str,
 ) -> int:
-    """Hand customers over to `to_user` (single or bulk), keeping a transfer record for each."""
-    if not to_user.is_active or to_user.is_system:
-        raise ValidationError({"to_user": [_("接收人不是有效用户")]})
-    ids = sorted(set(customer_ids))
+    """Hand customers over to `to_user` (single or bulk), keeping a transfer record for each.
+
+    All or nothing; only customers whose owner the actor's own scope covers (MANAGE).
+    """
+    to_user = _person(to_user, "to_user")
+    ids = sorted({as_pk(pk) for pk in customer_ids})
     customers = list(
-        Customer.objects.visible_to(actor, CHANGE).filter(pk__in=ids).select_for_update()
+        Customer.objects.visible_to(actor, MANAGE).filter(pk__in=ids).select_for_update()
     )
     if len(customers) != len(ids):
         _raise_missing(actor, ids, {c.pk for c in customers})
@@ -158,27 +142,40 @@ def customer_transfer(
 
 @transaction.atomic
 def customer_share(
-    *, actor: User, customer: Customer, user: User, origin: str = Origin.MANUAL
+    *, actor: User, customer: Customer | int, user: User | int, origin: str,
+    level: str = ShareLevel.VIEW, ends_on: dt.date | str | None = None,
 ) -> CustomerShare:
-    customer = _lock_for_change(actor, customer.pk)
-    share, _created = CustomerShare.objects.get_or_create(
-        customer=customer, user=user, defaults={"created_by": actor}
+    """Share a customer with a colleague (read-only or to edit), optionally until a date.
+
+    Sharing again changes the level and end date of the existing share."""
+    customer = Customer.objects.get_for(actor, customer, MANAGE, lock=True)
+    user = _person(user, "user")
+    values = cleaning.clean_share({"level": level, "ends_on": ends_on})
+    if user.pk == customer.owner_id:
+        raise ValidationError({"user": [_("不能共享给客户的负责人")]})
+    share, _created = CustomerShare.objects.update_or_create(
+        customer=customer, user=user, defaults={**values, "created_by": actor}
     )
-    forget_access(user)
-    log_change(actor=actor, action="share", instance=customer, customer_id=customer.pk,
-               changes={"shared_with": user.pk}, origin=origin)
+    forget_shares(user)
+    log_change(actor=actor, action="share", instance=customer, origin=origin,
+               changes={"shared_with": user.pk, **{k: str(v) for k, v in values.items()}})
     return share
 
 
 @transaction.atomic
 def customer_unshare(
-    *, actor: User, customer: Customer, user: User, origin: str = Origin.MANUAL
+    *, actor: User, customer: Customer | int, user: User | int, origin: str
 ) -> None:
-    customer = _lock_for_change(actor, customer.pk)
-    CustomerShare.objects.filter(customer=customer, user=user).delete()
-    forget_access(user)
-    log_change(actor=actor, action="unshare", instance=customer, customer_id=customer.pk,
-               changes={"shared_with": user.pk}, origin=origin)
+    """End a share; the user is whoever holds it (active or not), else 404."""
+    customer = Customer.objects.get_for(actor, customer, MANAGE, lock=True)
+    share = CustomerShare.objects.filter(customer=customer, user_id=as_pk(user)) \
+        .select_related("user").first()
+    if share is None:
+        raise Http404
+    share.delete()
+    forget_shares(share.user)
+    log_change(actor=actor, action="unshare", instance=customer, origin=origin,
+               changes={"shared_with": share.user_id})
 
 
 # --- contacts -------------------------------------------------------------
@@ -186,50 +183,38 @@ def customer_unshare(
 
 @transaction.atomic
 def contact_create(
-    *, actor: User, customer: Customer, data: dict[str, Any], origin: str = Origin.MANUAL
+    *, actor: User, customer: Customer, data: dict[str, Any], origin: str
 ) -> Contact:
-    customer = _lock_for_change(actor, customer.pk)
+    customer = Customer.objects.get_for(actor, customer, CHANGE, lock=True)
     values = cleaning.clean_contact(data)
-    contact = Contact(customer=customer, created_by=actor, origin=origin, **values)
+    contact = Contact(customer=customer, **values)
     if not customer.contacts.exists():
         contact.is_primary = True
-    contact.save()
+    record_create(actor=actor, instance=contact, origin=origin,
+                  summary={"name": [None, contact.name]})
     _keep_one_primary(contact)
-    log_change(actor=actor, action="create", instance=contact, customer_id=customer.pk,
-               origin=origin, changes={"name": [None, contact.name]})
     return contact
 
 
 @transaction.atomic
 def contact_update(
     *, actor: User, contact: Contact, data: dict[str, Any], expected_version: int | None = None,
-    origin: str = Origin.MANUAL,
+    origin: str,
 ) -> Contact:
-    contact = _contact_for_change(actor, contact.pk)
-    check_version(contact, expected_version)
-    values = cleaning.clean_contact(data, partial=True)
-    changes = diff(contact, values)
-    for field, value in values.items():
-        setattr(contact, field, value)
-    contact.version = F("version") + 1
-    contact.save()
-    contact.refresh_from_db(fields=["version", "updated_at"])
+    contact = Contact.objects.get_for(actor, contact, CHANGE, lock=True)
+    record_update(actor=actor, instance=contact, values=cleaning.clean_contact(data, partial=True),
+                  expected_version=expected_version, origin=origin)
     _keep_one_primary(contact)
-    log_change(actor=actor, action="update", instance=contact,
-               customer_id=contact.customer_id, changes=changes, origin=origin)
     return contact
 
 
 @transaction.atomic
 def contact_delete(
     *, actor: User, contact: Contact, expected_version: int | None = None,
-    origin: str = Origin.MANUAL,
+    origin: str,
 ) -> None:
-    contact = _contact_for_change(actor, contact.pk)
-    check_version(contact, expected_version)
-    log_change(actor=actor, action="delete", instance=contact, customer_id=contact.customer_id,
-               changes={"name": [contact.name, None]}, origin=origin)
-    contact.delete()
+    contact = Contact.objects.get_for(actor, contact, CHANGE, lock=True)
+    record_delete(actor=actor, instance=contact, origin=origin, expected_version=expected_version)
 
 
 # --- tags and custom fields (admin) ----------------------------------------
@@ -244,42 +229,42 @@ def tag_get_or_create(*, name: str) -> Tag:
     return Tag.objects.get_or_create(name=name)[0]
 
 
+CUSTOM_FIELD_ATTRS = ("key", "label", "label_en", "field_type", "choices", "required",
+                      "show_in_list", "position", "is_active")
+
+
 @transaction.atomic
 def custom_field_save(
-    *, actor: User, data: dict[str, Any], field: CustomField | None = None
+    *, actor: User, data: dict[str, Any], origin: str, field: CustomField | None = None
 ) -> CustomField:
     """Create or change a custom field definition (admins only)."""
     if not access_for(actor).is_admin:
         raise PermissionDenied(_("只有管理员可以定义自定义字段"))
-    field = field or CustomField()
-    for name in ("key", "label", "label_en", "field_type", "choices", "required",
-                 "show_in_list", "position", "is_active"):
-        if name in data:
-            setattr(field, name, data[name])
+    values = {name: data[name] for name in CUSTOM_FIELD_ATTRS if name in data}
+    if field is None:
+        field = CustomField(**values)
+        _check_custom_field(field)
+        return record_create(actor=actor, instance=field, origin=origin,
+                             summary={"key": field.key, "type": field.field_type})
+    field = CustomField.objects.select_for_update().get(pk=field.pk)
+
+    def checked(current: CustomField) -> dict[str, Any]:
+        candidate = copy.copy(current)  # validate the would-be row, log the diff against the stored one
+        for name, value in values.items():
+            setattr(candidate, name, value)
+        _check_custom_field(candidate)
+        return values
+
+    return record_update(actor=actor, instance=field, values=checked, origin=origin)
+
+
+def _check_custom_field(field: CustomField) -> None:
     if field.field_type in ("choice", "multi_choice") and not field.choices:
         raise ValidationError({"choices": [_("单选和多选字段需要至少一个选项")]})
     field.full_clean()
-    field.save()
-    log_change(actor=actor, action="define", instance=field, customer_id=None,
-               changes={"key": field.key, "type": field.field_type})
-    return field
 
 
 # --- internals -------------------------------------------------------------
-
-
-def _lock_for_change(actor: User, pk: int) -> Customer:
-    customer_for_change(actor=actor, pk=pk)
-    return Customer.objects.select_for_update().get(pk=pk)
-
-
-def _contact_for_change(actor: User, pk: int) -> Contact:
-    contact = Contact.objects.visible_to(actor, CHANGE).filter(pk=pk).first()
-    if contact is None:
-        if Contact.objects.visible_to(actor, VIEW).filter(pk=pk).exists():
-            raise PermissionDenied(_("你只有查看权限"))
-        raise Http404
-    return Contact.objects.select_for_update().get(pk=pk)
 
 
 def _keep_one_primary(contact: Contact) -> None:
@@ -293,19 +278,17 @@ def _deleted_customer_for_change(actor: User, pk: int) -> Customer:
     access = access_for(actor)
     if not access.can_write:
         raise PermissionDenied(_("你只有查看权限"))
-    customer = Customer.objects.in_recycle_bin_of(actor).filter(pk=pk).first()
+    customer = Customer.objects.in_recycle_bin_of(actor).filter(pk=as_pk(pk)).first()
     if customer is None:
         raise Http404
-    return customer
+    return Customer.objects.select_for_update().get(pk=customer.pk)
 
 
 def _raise_missing(actor: User, wanted: list[int], found: set[int]) -> None:
     missing = [pk for pk in wanted if pk not in found]
-    visible = set(
-        Customer.objects.visible_to(actor, VIEW).filter(pk__in=missing).values_list("pk", flat=True)
-    )
-    if visible:
-        raise PermissionDenied(_("你只有查看权限"))
+    if Customer.objects.visible_to(actor, VIEW).filter(pk__in=missing).exists():
+        # Visible but not the actor's to hand over: the gate's own 403 for the first one.
+        Customer.objects.get_for(actor, min(missing), MANAGE)
     raise Http404
 
 
@@ -335,13 +318,18 @@ def _clean_custom(data: dict[str, Any] | None, *, partial: bool) -> dict[str, An
 def _owner_for_create(actor: User, owner: User | int | None) -> User:
     if owner in (None, ""):
         return actor
-    owner_id = owner.pk if isinstance(owner, User) else int(owner)
-    if not covers_owner(access_for(actor), owner_id):
+    user = _person(owner, "owner")
+    if not covers_owner(access_for(actor), user.pk):
         raise ValidationError({"owner": [_("只能把客户分配给你管辖范围内的同事")]})
-    user = user_get_active(owner_id)
-    if user is None:
-        raise ValidationError({"owner": [_("负责人不存在")]})
     return user
+
+
+def _person(user: User | int | str | None, field: str) -> User:
+    """The one rule for who may be made an owner or a share target: an active person."""
+    found = user_get_active(user.pk if isinstance(user, User) else user)
+    if found is None:
+        raise ValidationError({field: [_("用户不存在或已停用")]})
+    return found
 
 
 def _tags(names: Iterable[str] | None) -> list[Tag] | None:
@@ -353,9 +341,22 @@ def _tags(names: Iterable[str] | None) -> list[Tag] | None:
 
 
 def _set_pinyin(customer: Customer) -> None:
-    customer.name_pinyin, customer.name_initials = name_pinyin(
-        customer.name, is_person=customer.kind == "person"
-    )
+    for field, value in _pinyin_of(customer.name, customer.kind).items():
+        setattr(customer, field, value)
+
+
+def _pinyin_of(name: str, kind: str) -> dict[str, str]:
+    pinyin, initials = name_pinyin(name, is_person=kind == "person")
+    return {"name_pinyin": pinyin, "name_initials": initials}
+
+
+def _replace_tags(customer: Customer, tags: list[Tag] | None) -> dict[str, list]:
+    if tags is None:
+        return {}
+    before = sorted(customer.tags.values_list("name", flat=True))
+    customer.tags.set(tags)
+    after = sorted(t.name for t in tags)
+    return {"tags": [before, after]} if before != after else {}
 
 
 def _write_custom_values(customer: Customer, values: dict[str, Any]) -> dict[str, list]:

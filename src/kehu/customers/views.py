@@ -30,6 +30,7 @@ from kehu.accounts.policy import access_for
 from kehu.accounts.selectors import user_get_active, users_active, users_in_scope
 from kehu.core.cards import card_panels
 from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
+from kehu.core.models import Origin
 from kehu.core.pagination import Page
 from kehu.core.views import (
     attach_errors,
@@ -44,7 +45,7 @@ from kehu.core.views import (
     web_view,
 )
 from kehu.customers import cleaning, selectors, services
-from kehu.customers.choices import CustomerKind, CustomFieldType, Industry
+from kehu.customers.choices import CustomerKind, CustomFieldType, Industry, ShareLevel
 from kehu.customers.filters import SORTABLE, CustomerFilters
 from kehu.customers.forms import (
     CUSTOM_FIELD_PREFIX,
@@ -57,9 +58,12 @@ from kehu.customers.forms import (
     customer_initial,
     service_field,
 )
-from kehu.customers.models import Customer, CustomField, Tag
+from kehu.customers.models import Customer, CustomField
+from kehu.customers.scoping import CHANGE, MANAGE
 
 # (key, header, sort field). The name column is always shown and always sortable.
+WEB = Origin.MANUAL  # provenance of every write made through these pages
+
 COLUMNS = [
     ("kind", gettext_lazy("类型"), ""),
     ("industry", gettext_lazy("行业"), ""),
@@ -174,7 +178,7 @@ def _filter_choices(request: HttpRequest) -> dict[str, Any]:
     ]
     return {
         "kinds": CustomerKind.choices, "industries": Industry.choices,
-        "owners": users_in_scope(request.user), "tags": Tag.objects.values_list("name", flat=True),
+        "owners": users_in_scope(request.user), "tags": selectors.tags_in_scope(viewer=request.user),
         "filter_fields": filter_fields, "transfer_users": users_active(),
     }
 
@@ -183,19 +187,19 @@ def _filter_choices(request: HttpRequest) -> dict[str, Any]:
 @web_view
 def customer_bulk_transfer(request: HttpRequest) -> HttpResponse:
     back = safe_next(request, reverse("customers:list"))
-    ids = sorted({int(v) for v in request.POST.getlist("ids") if v.isdigit()})
-    to_user = user_get_active(request.POST.get("to_user"))
-    if not ids or to_user is None:
+    ids = request.POST.getlist("ids")
+    if not ids:
         messages.error(request, _("请先勾选客户并选择接收人"))
         return redirect(back)
     try:
-        moved = services.customer_transfer(actor=request.user, customer_ids=ids, to_user=to_user,
+        moved = services.customer_transfer(actor=request.user, origin=WEB, customer_ids=ids,
+                                           to_user=request.POST.get("to_user"),
                                            reason=request.POST.get("reason", ""))
     except ValidationError as exc:
         flash_errors(request, exc)
         return redirect(back)
     messages.success(request, _("已把 %(count)d 个客户转移给 %(user)s") % {
-        "count": moved, "user": to_user.label})
+        "count": moved, "user": user_get_active(request.POST.get("to_user")).label})
     return redirect(back)
 
 
@@ -236,8 +240,7 @@ def _card_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
 
 
 def _contacts(viewer: User, customer_id: int) -> list:
-    contacts = selectors.contacts_masked(
-        viewer, selectors.contact_list(viewer=viewer, customer_id=customer_id))
+    contacts = selectors.contact_list(viewer=viewer, customer_id=customer_id)
     for contact in contacts:
         contact.phones_display = [display_phone(p) for p in contact.phones]
     return contacts
@@ -257,17 +260,14 @@ def _display(value: Any) -> str:
 @require_POST
 @web_view
 def customer_transfer(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = services.customer_for_change(actor=request.user, pk=pk)
-    to_user = user_get_active(request.POST.get("to_user"))
-    if to_user is None:
-        messages.error(request, _("请选择接收人"))
-        return redirect(reverse("customers:detail", args=[pk]))
     try:
-        services.customer_transfer(actor=request.user, customer_ids=[customer.pk], to_user=to_user,
+        services.customer_transfer(actor=request.user, origin=WEB, customer_ids=[pk],
+                                   to_user=request.POST.get("to_user"),
                                    reason=request.POST.get("reason", ""))
     except ValidationError as exc:
         flash_errors(request, exc)
         return redirect(reverse("customers:detail", args=[pk]))
+    to_user = user_get_active(request.POST.get("to_user"))
     messages.success(request, _("已转移给 %(user)s") % {"user": to_user.label})
     if selectors.customers_visible(viewer=request.user).filter(pk=pk).exists():
         return redirect(reverse("customers:detail", args=[pk]))
@@ -277,17 +277,21 @@ def customer_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def customer_share(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = services.customer_for_change(actor=request.user, pk=pk)
-    user = user_get_active(request.POST.get("user"))
-    if user is None:
-        messages.error(request, _("请选择要共享的同事"))
-    elif request.POST.get("remove"):
-        services.customer_unshare(actor=request.user, customer=customer, user=user)
-        messages.success(request, _("已取消与 %(user)s 的共享") % {"user": user.label})
-    else:
-        services.customer_share(actor=request.user, customer=customer, user=user)
-        messages.success(request, _("已共享给 %(user)s") % {"user": user.label})
-    return redirect(reverse("customers:detail", args=[pk]) + "#sharing")
+    back = redirect(reverse("customers:detail", args=[pk]) + "#sharing")
+    user_id = request.POST.get("user")
+    if request.POST.get("remove"):
+        services.customer_unshare(actor=request.user, origin=WEB, customer=pk, user=user_id)
+        messages.success(request, _("已取消共享"))
+        return back
+    try:
+        share = services.customer_share(actor=request.user, origin=WEB, customer=pk, user=user_id,
+                                        level=request.POST.get("level") or ShareLevel.VIEW,
+                                        ends_on=request.POST.get("ends_on") or None)
+    except ValidationError as exc:
+        flash_errors(request, exc)
+        return back
+    messages.success(request, _("已共享给 %(user)s") % {"user": share.user.label})
+    return back
 
 
 # --- create, edit, delete -------------------------------------------------------
@@ -302,7 +306,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                         initial={"kind": CustomerKind.COMPANY, "owner": request.user.pk})
     if request.method == "POST" and form.is_valid():
         try:
-            customer = services.customer_create(actor=request.user, data=form.service_data())
+            customer = services.customer_create(actor=request.user, origin=WEB, data=form.service_data())
         except ValidationError as exc:
             attach_errors(form, exc, service_field)
         else:
@@ -313,14 +317,13 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 @web_view
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    services.customer_for_change(actor=request.user, pk=pk)  # 404 out of sight, 403 read-only
-    customer = selectors.customer_get(viewer=request.user, pk=pk)
+    customer = selectors.customer_get(viewer=request.user, pk=pk, action=CHANGE)
     form = CustomerForm(request.POST or None, custom_fields=selectors.custom_fields_active(),
                         masked=getattr(customer, "is_masked", False),
                         initial=customer_initial(customer))
     if request.method == "POST" and form.is_valid():
         try:
-            services.customer_update(actor=request.user, customer=customer,
+            services.customer_update(actor=request.user, origin=WEB, customer=customer,
                                      data=form.service_data(),
                                      expected_version=form.cleaned_data.get("version"))
         except ValidationError as exc:
@@ -353,13 +356,12 @@ def customer_validate_field(request: HttpRequest) -> HttpResponse:
 @web_view
 def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation (works without JavaScript); POST moves to the recycle bin."""
-    services.customer_for_change(actor=request.user, pk=pk)
-    customer = selectors.customer_get(viewer=request.user, pk=pk)
+    customer = selectors.customer_get(viewer=request.user, pk=pk, action=MANAGE)
     if request.method != "POST":
         return render(request, "customers/delete.html", {"customer": customer})
     version = request.POST.get("version")
     try:
-        services.customer_delete(actor=request.user, customer=customer,
+        services.customer_delete(actor=request.user, origin=WEB, customer=customer,
                                  expected_version=int(version) if version else None)
     except VersionConflict as exc:
         flash_errors(request, exc)
@@ -381,7 +383,7 @@ def trash(request: HttpRequest) -> HttpResponse:
 @require_POST
 @web_view
 def customer_restore(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = services.customer_restore(actor=request.user, pk=pk)
+    customer = services.customer_restore(actor=request.user, origin=WEB, pk=pk)
     messages.success(request, _("已恢复 %(name)s") % {"name": customer.name})
     return redirect(reverse("customers:detail", args=[pk]))
 
@@ -391,11 +393,11 @@ def customer_restore(request: HttpRequest, pk: int) -> HttpResponse:
 
 @web_view
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = services.customer_for_change(actor=request.user, pk=pk)
+    customer = selectors.customer_get(viewer=request.user, pk=pk, action=CHANGE)
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_create(actor=request.user, customer=customer,
+            services.contact_create(actor=request.user, origin=WEB, customer=customer,
                                     data=form.service_data())
         except ValidationError as exc:
             attach_errors(form, exc)
@@ -406,13 +408,12 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @web_view
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    contact = selectors.contact_get(viewer=request.user, pk=pk)
-    services.customer_for_change(actor=request.user, pk=contact.customer_id)
+    contact = selectors.contact_get(viewer=request.user, pk=pk, action=CHANGE)
     masked = getattr(contact, "is_masked", False)
     form = ContactForm(request.POST or None, masked=masked, initial=contact_initial(contact))
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_update(actor=request.user, contact=contact, data=form.service_data(),
+            services.contact_update(actor=request.user, origin=WEB, contact=contact, data=form.service_data(),
                                     expected_version=form.cleaned_data.get("version"))
         except ValidationError as exc:
             attach_errors(form, exc)
@@ -429,7 +430,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(viewer=request.user, pk=pk)
     version = request.POST.get("version")
     try:
-        services.contact_delete(actor=request.user, contact=contact,
+        services.contact_delete(actor=request.user, origin=WEB, contact=contact,
                                 expected_version=int(version) if version else None)
     except VersionConflict as exc:
         flash_errors(request, exc)
@@ -478,7 +479,7 @@ def custom_field_edit(request: HttpRequest, pk: int | None = None) -> HttpRespon
     form = CustomFieldForm(request.POST or None, editing=field is not None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.custom_field_save(actor=request.user, data=form.service_data(),
+            saved = services.custom_field_save(actor=request.user, origin=WEB, data=form.service_data(),
                                                field=field)
         except ValidationError as exc:
             attach_errors(form, exc)
@@ -494,6 +495,6 @@ def custom_field_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     """Deactivate (or reactivate) a field: its values stay, it leaves forms and filters."""
     _require_admin(request)
     field = get_object_or_404(CustomField, pk=pk)
-    services.custom_field_save(actor=request.user, data={"is_active": not field.is_active},
+    services.custom_field_save(actor=request.user, origin=WEB, data={"is_active": not field.is_active},
                                field=field)
     return redirect(reverse("customers:fields"))

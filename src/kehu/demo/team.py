@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 from kehu.accounts.models import User
-from kehu.accounts.services import department_path, user_create
+from kehu.accounts.services import department_path, generate_password, user_create
 
 EAST, SOUTH = "总部/华东区", "总部/华南区"
 
@@ -39,7 +38,7 @@ class Team:
 
 def ensure_team() -> Team:
     """Create the members that do not exist yet (existing usernames are reused, untouched)."""
-    password = secrets.token_urlsafe(9)
+    password = generate_password()
     created: list[str] = []
     users: dict[str, User] = {}
     for username, display, role, department, manager in MEMBERS:

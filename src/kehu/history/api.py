@@ -11,15 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Header, Query, Router, Schema
+from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from kehu.api.pagination import page_body
 from kehu.api.responses import json_response, no_content, parse_if_match
-from kehu.api.schemas import READ_ERRORS, VERSIONED_ERRORS, WRITE_ERRORS, PageParams
+from kehu.api.schemas import IF_MATCH, READ_ERRORS, VERSIONED_ERRORS, WRITE_ERRORS, PageParams
 from kehu.core.errors import Http404
 from kehu.core.models import Origin
-from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import Customer
 from kehu.history import api_schemas as s
 from kehu.history import selectors, services
@@ -35,8 +34,7 @@ from kehu.history.models import (
 )
 
 router = Router(tags=["history"])
-
-IF_MATCH = Header(None, alias="If-Match", description='The version you read: 3, "3" or W/"3"')
+API = Origin.API  # provenance of every write made through this router
 
 
 def _payload(payload: Schema) -> dict[str, Any]:
@@ -74,7 +72,6 @@ def customer_timeline(
     wanted = [k.strip() for k in kinds.split(",") if k.strip()] if kinds else None
     result = selectors.timeline(viewer=request.auth, customer_id=customer_id, kinds=wanted,
                                 cursor=page.cursor, limit=page.limit)
-    s.prefetch_entries(result.items)
     return json_response(page_body(result, s.timeline_entry_dict))
 
 
@@ -101,7 +98,7 @@ def communication_log(
     request: HttpRequest, customer_id: int, payload: s.CommunicationIn
 ) -> HttpResponse:
     record = services.communication_log(actor=request.auth, customer=_customer(customer_id),
-                                        data=_payload(payload), origin=Origin.API)
+                                        data=_payload(payload), origin=API)
     return _one(request, "communication", record.pk, status=201)
 
 
@@ -116,7 +113,7 @@ def communication_update(
     request: HttpRequest, communication_id: int, payload: s.CommunicationIn,
     if_match: str | None = IF_MATCH,
 ) -> HttpResponse:
-    services.communication_update(actor=request.auth,
+    services.communication_update(actor=request.auth, origin=API,
                                   communication=Communication(pk=communication_id),
                                   data=_payload(payload),
                                   expected_version=parse_if_match(if_match))
@@ -127,7 +124,7 @@ def communication_update(
 def communication_delete(
     request: HttpRequest, communication_id: int, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
-    services.communication_delete(actor=request.auth,
+    services.communication_delete(actor=request.auth, origin=API,
                                   communication=Communication(pk=communication_id),
                                   expected_version=parse_if_match(if_match))
     return no_content()
@@ -139,7 +136,7 @@ def attachment_add(
     request: HttpRequest, communication_id: int, file: File[UploadedFile]
 ) -> HttpResponse:
     """Upload one file (multipart/form-data, field `file`); size and type are limited."""
-    attachment = services.attachment_add(actor=request.auth,
+    attachment = services.attachment_add(actor=request.auth, origin=API,
                                          communication=Communication(pk=communication_id),
                                          upload=file)
     return json_response(s.attachment_dict(attachment), status=201)
@@ -157,7 +154,7 @@ def product_list(
 
 @router.post("/products", response={201: s.ProductOut, **WRITE_ERRORS})
 def product_create(request: HttpRequest, payload: s.ProductIn) -> HttpResponse:
-    product = services.product_save(actor=request.auth, data=_payload(payload))
+    product = services.product_save(actor=request.auth, origin=API, data=_payload(payload))
     return _one(request, "product", product.pk, status=201)
 
 
@@ -169,7 +166,7 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
 @router.patch("/products/{int:product_id}", response={200: s.ProductOut, **WRITE_ERRORS})
 def product_update(request: HttpRequest, product_id: int, payload: s.ProductIn) -> HttpResponse:
     product = selectors.record_get(viewer=request.auth, kind="product", pk=product_id)
-    services.product_save(actor=request.auth, data=_payload(payload), product=product)
+    services.product_save(actor=request.auth, origin=API, data=_payload(payload), product=product)
     return _one(request, "product", product_id)
 
 
@@ -187,7 +184,7 @@ def order_list(
 @router.post("/customers/{int:customer_id}/orders", response={201: s.OrderOut, **WRITE_ERRORS})
 def order_create(request: HttpRequest, customer_id: int, payload: s.OrderIn) -> HttpResponse:
     order = services.order_create(actor=request.auth, customer=_customer(customer_id),
-                                  data=_payload(payload), origin=Origin.API)
+                                  data=_payload(payload), origin=API)
     return _one(request, "order", order.pk, status=201)
 
 
@@ -199,7 +196,7 @@ def orders_bulk(request: HttpRequest, payload: s.BulkOrdersIn) -> HttpResponse:
     (`orders.17.lines.0.product`). Orders already known are counted, not changed.
     """
     rows = [row.model_dump(exclude_unset=True) for row in payload.orders]
-    result = services.orders_ingest(actor=request.auth, orders=rows, origin=Origin.API)
+    result = services.orders_ingest(actor=request.auth, orders=rows, origin=API)
     return json_response(result)
 
 
@@ -212,14 +209,14 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 def order_update(
     request: HttpRequest, order_id: int, payload: s.OrderIn, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
-    services.order_update(actor=request.auth, order=Order(pk=order_id), data=_payload(payload),
+    services.order_update(actor=request.auth, origin=API, order=Order(pk=order_id), data=_payload(payload),
                           expected_version=parse_if_match(if_match))
     return _one(request, "order", order_id)
 
 
 @router.delete("/orders/{int:order_id}", response={204: None, **VERSIONED_ERRORS})
 def order_delete(request: HttpRequest, order_id: int, if_match: str | None = IF_MATCH) -> HttpResponse:
-    services.order_delete(actor=request.auth, order=Order(pk=order_id),
+    services.order_delete(actor=request.auth, origin=API, order=Order(pk=order_id),
                           expected_version=parse_if_match(if_match))
     return no_content()
 
@@ -231,8 +228,6 @@ def order_delete(request: HttpRequest, order_id: int, if_match: str | None = IF_
             response={200: s.PreferenceOut, **READ_ERRORS})
 def preference_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The customer's preferences (empty values until someone records them)."""
-    if not customer_selectors.customers_visible(viewer=request.auth).filter(pk=customer_id).exists():
-        raise Http404
     preference = selectors.preference_get(viewer=request.auth, customer_id=customer_id)
     if preference is None:
         return json_response(s.empty_preference(customer_id))
@@ -245,7 +240,7 @@ def preference_save(
     request: HttpRequest, customer_id: int, payload: s.PreferenceIn,
     if_match: str | None = IF_MATCH,
 ) -> HttpResponse:
-    services.preference_save(actor=request.auth, customer=_customer(customer_id),
+    services.preference_save(actor=request.auth, origin=API, customer=_customer(customer_id),
                              data=_payload(payload), expected_version=parse_if_match(if_match))
     return preference_detail(request, customer_id)
 
@@ -261,7 +256,7 @@ def need_list(
 @router.post("/customers/{int:customer_id}/needs", response={201: s.NeedOut, **WRITE_ERRORS})
 def need_create(request: HttpRequest, customer_id: int, payload: s.NeedIn) -> HttpResponse:
     need = services.need_create(actor=request.auth, customer=_customer(customer_id),
-                                data=_payload(payload), origin=Origin.API)
+                                data=_payload(payload), origin=API)
     return _one(request, "need", need.pk, status=201)
 
 
@@ -274,14 +269,14 @@ def need_detail(request: HttpRequest, need_id: int) -> HttpResponse:
 def need_update(
     request: HttpRequest, need_id: int, payload: s.NeedIn, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
-    services.need_update(actor=request.auth, need=Need(pk=need_id), data=_payload(payload),
+    services.need_update(actor=request.auth, origin=API, need=Need(pk=need_id), data=_payload(payload),
                          expected_version=parse_if_match(if_match))
     return _one(request, "need", need_id)
 
 
 @router.delete("/needs/{int:need_id}", response={204: None, **VERSIONED_ERRORS})
 def need_delete(request: HttpRequest, need_id: int, if_match: str | None = IF_MATCH) -> HttpResponse:
-    services.need_delete(actor=request.auth, need=Need(pk=need_id),
+    services.need_delete(actor=request.auth, origin=API, need=Need(pk=need_id),
                          expected_version=parse_if_match(if_match))
     return no_content()
 
@@ -304,7 +299,7 @@ def opportunity_create(
     request: HttpRequest, customer_id: int, payload: s.OpportunityIn
 ) -> HttpResponse:
     record = services.opportunity_create(actor=request.auth, customer=_customer(customer_id),
-                                         data=_payload(payload), origin=Origin.API)
+                                         data=_payload(payload), origin=API)
     return _one(request, "opportunity", record.pk, status=201)
 
 
@@ -317,7 +312,7 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
 def opportunity_update(
     request: HttpRequest, opportunity_id: int, payload: s.OpportunityIn, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
-    services.opportunity_update(actor=request.auth, opportunity=Opportunity(pk=opportunity_id),
+    services.opportunity_update(actor=request.auth, origin=API, opportunity=Opportunity(pk=opportunity_id),
                                 data=_payload(payload), expected_version=parse_if_match(if_match))
     return _one(request, "opportunity", opportunity_id)
 
@@ -326,7 +321,7 @@ def opportunity_update(
 def opportunity_delete(
     request: HttpRequest, opportunity_id: int, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
-    services.opportunity_delete(actor=request.auth, opportunity=Opportunity(pk=opportunity_id),
+    services.opportunity_delete(actor=request.auth, origin=API, opportunity=Opportunity(pk=opportunity_id),
                                 expected_version=parse_if_match(if_match))
     return no_content()
 
@@ -336,7 +331,7 @@ def opportunity_move(
     request: HttpRequest, opportunity_id: int, payload: s.MoveIn, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
     """Move to another stage of the same pipeline (what the kanban's drag and drop does)."""
-    services.opportunity_move(actor=request.auth, opportunity=Opportunity(pk=opportunity_id),
+    services.opportunity_move(actor=request.auth, origin=API, opportunity=Opportunity(pk=opportunity_id),
                               stage=payload.stage, expected_version=parse_if_match(if_match))
     return _one(request, "opportunity", opportunity_id)
 
@@ -347,7 +342,7 @@ def opportunity_close(
     request: HttpRequest, opportunity_id: int, payload: s.CloseIn, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
     """Won or lost, with a reason (required when lost)."""
-    services.opportunity_close(actor=request.auth, opportunity=Opportunity(pk=opportunity_id),
+    services.opportunity_close(actor=request.auth, origin=API, opportunity=Opportunity(pk=opportunity_id),
                                won=payload.won, reason=payload.reason,
                                expected_version=parse_if_match(if_match))
     return _one(request, "opportunity", opportunity_id)
@@ -364,27 +359,27 @@ def pipeline_list(request: HttpRequest) -> HttpResponse:
 
 @router.post("/pipelines", response={201: s.PipelineOut, **WRITE_ERRORS})
 def pipeline_create(request: HttpRequest, payload: s.PipelineIn) -> HttpResponse:
-    pipeline = services.pipeline_save(actor=request.auth, data=_payload(payload))
+    pipeline = services.pipeline_save(actor=request.auth, origin=API, data=_payload(payload))
     return json_response(s.pipeline_dict(pipeline), status=201)
 
 
 @router.patch("/pipelines/{int:pipeline_id}", response={200: s.PipelineOut, **WRITE_ERRORS})
 def pipeline_update(request: HttpRequest, pipeline_id: int, payload: s.PipelineIn) -> HttpResponse:
-    pipeline = services.pipeline_save(actor=request.auth, data=_payload(payload),
+    pipeline = services.pipeline_save(actor=request.auth, origin=API, data=_payload(payload),
                                       pipeline=_exists(Pipeline, pipeline_id))
     return json_response(s.pipeline_dict(pipeline))
 
 
 @router.post("/pipelines/{int:pipeline_id}/stages", response={201: s.StageOut, **WRITE_ERRORS})
 def stage_create(request: HttpRequest, pipeline_id: int, payload: s.StageIn) -> HttpResponse:
-    stage = services.stage_save(actor=request.auth,
+    stage = services.stage_save(actor=request.auth, origin=API,
                                 data={**_payload(payload), "pipeline": _exists(Pipeline, pipeline_id).pk})
     return json_response(s.stage_dict(stage), status=201)
 
 
 @router.patch("/stages/{int:stage_id}", response={200: s.StageOut, **WRITE_ERRORS})
 def stage_update(request: HttpRequest, stage_id: int, payload: s.StageIn) -> HttpResponse:
-    stage = services.stage_save(actor=request.auth, data=_payload(payload),
+    stage = services.stage_save(actor=request.auth, origin=API, data=_payload(payload),
                                 stage=_exists(Stage, stage_id))
     return json_response(s.stage_dict(stage))
 
@@ -410,7 +405,7 @@ def survey_list(
 @router.post("/customers/{int:customer_id}/surveys", response={201: s.SurveyOut, **WRITE_ERRORS})
 def survey_record(request: HttpRequest, customer_id: int, payload: s.SurveyIn) -> HttpResponse:
     survey = services.survey_record(actor=request.auth, customer=_customer(customer_id),
-                                    data=_payload(payload), origin=Origin.API)
+                                    data=_payload(payload), origin=API)
     return _one(request, "survey", survey.pk, status=201)
 
 
@@ -421,7 +416,7 @@ def survey_detail(request: HttpRequest, survey_id: int) -> HttpResponse:
 
 @router.delete("/surveys/{int:survey_id}", response={204: None, **VERSIONED_ERRORS})
 def survey_delete(request: HttpRequest, survey_id: int, if_match: str | None = IF_MATCH) -> HttpResponse:
-    services.survey_delete(actor=request.auth, survey=Survey(pk=survey_id),
+    services.survey_delete(actor=request.auth, origin=API, survey=Survey(pk=survey_id),
                            expected_version=parse_if_match(if_match))
     return no_content()
 
@@ -437,7 +432,7 @@ def ticket_list(
 @router.post("/customers/{int:customer_id}/tickets", response={201: s.TicketOut, **WRITE_ERRORS})
 def ticket_create(request: HttpRequest, customer_id: int, payload: s.TicketIn) -> HttpResponse:
     ticket = services.ticket_create(actor=request.auth, customer=_customer(customer_id),
-                                    data=_payload(payload), origin=Origin.API)
+                                    data=_payload(payload), origin=API)
     return _one(request, "ticket", ticket.pk, status=201)
 
 
@@ -450,14 +445,14 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def ticket_update(
     request: HttpRequest, ticket_id: int, payload: s.TicketIn, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
-    services.ticket_update(actor=request.auth, ticket=Ticket(pk=ticket_id), data=_payload(payload),
-                           expected_version=parse_if_match(if_match))
+    services.ticket_update(actor=request.auth, origin=API, ticket=Ticket(pk=ticket_id),
+                           data=_payload(payload), expected_version=parse_if_match(if_match))
     return _one(request, "ticket", ticket_id)
 
 
 @router.delete("/tickets/{int:ticket_id}", response={204: None, **VERSIONED_ERRORS})
 def ticket_delete(request: HttpRequest, ticket_id: int, if_match: str | None = IF_MATCH) -> HttpResponse:
-    services.ticket_delete(actor=request.auth, ticket=Ticket(pk=ticket_id),
+    services.ticket_delete(actor=request.auth, origin=API, ticket=Ticket(pk=ticket_id),
                            expected_version=parse_if_match(if_match))
     return no_content()
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core.inputs import parse_id
 from kehu.customers.cleaning import Collector as BaseCollector
-from kehu.customers.cleaning import _choice, _text, clean_date, clean_decimal
+from kehu.customers.cleaning import _choice, _text, clean_decimal
+from kehu.customers.cleaning import clean_date as parse_date
 from kehu.history.choices import (
     Channel,
     ContactTime,
@@ -31,12 +34,20 @@ from kehu.history.choices import (
     TicketKind,
     TicketStatus,
 )
+from kehu.history.models import Opportunity, Order, OrderLine, Preference, Product
 
 CENT = Decimal("0.01")
-MONEY_MAX = Decimal("999999999999.99")  # 14 digits, 2 decimals
+# Arithmetic on cleaned values (line amounts, totals, sums of stored rows) never rounds to
+# 28 digits nor raises on a wide intermediate; widths are checked against the columns.
+WIDE = Context(prec=1000, rounding=ROUND_HALF_UP)
+# Moments are stored in UTC and shown in the local time zone: keep a day clear of the
+# limits of datetime so neither conversion (nor a later change of time zone) overflows.
+EARLIEST = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
 SURVEY_RANGES = {SurveyKind.CSAT: (1, 5), SurveyKind.NPS: (0, 10)}
 
-__all__ = ["CENT", "Collector", "clean_date", "clean_datetime", "clean_money", "quantize"]
+__all__ = ["CENT", "Collector", "clean_date", "clean_datetime", "clean_money", "fit_column",
+           "quantize"]
 
 
 class Collector(BaseCollector):
@@ -56,23 +67,56 @@ class Collector(BaseCollector):
 
 
 def quantize(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    """To the cent, half up, whatever the size (a sum of stored rows may be wide)."""
+    if not value.is_finite():
+        return value
+    return value.quantize(CENT, context=WIDE)
+
+
+def fit_column(value: Decimal, model: type[models.Model], name: str) -> Decimal:
+    """`value` as `model.name` stores it, or a ValidationError saying why it cannot be stored.
+
+    The precision is the column's own (max_digits, decimal_places), read from the model.
+    Nothing is rounded away: a value with more decimals than the column keeps is refused
+    (a quantity of 1e-10 is not 0.000), and so is one with more integer digits than it
+    holds (SQLite would store it anyway, and reading the row back would fail).
+    """
+    field = model._meta.get_field(name)
+    max_digits, places = field.max_digits, field.decimal_places
+    integer_digits = max_digits - places
+    if value and value.adjusted() >= integer_digits:
+        raise ValidationError(_("超出范围：整数部分最多 %(digits)d 位") % {"digits": integer_digits})
+    stored = value.quantize(Decimal(1).scaleb(-places), context=WIDE)
+    if stored != value:
+        if places == 0:
+            raise ValidationError(_("必须是整数"))
+        raise ValidationError(_("最多 %(places)d 位小数") % {"places": places})
+    return stored if stored else abs(stored)  # no "-0.00"
+
+
+def money(model: type[models.Model], name: str, *, required: bool = True) -> Callable[[Any], Any]:
+    """A cleaner for a non-negative amount stored in `model.name` (a Decimal, never a float)."""
+
+    def clean(value: Any) -> Decimal | None:
+        if value is None or value == "":
+            if not required:
+                return None
+            raise ValidationError(_("必填"))
+        number = clean_decimal(value)
+        if number < 0:
+            raise ValidationError(_("金额不能为负数"))
+        return fit_column(number, model, name)
+
+    return clean
 
 
 def clean_money(value: Any) -> Decimal:
-    """A non-negative amount with at most two decimals, as a Decimal (never a float)."""
-    if value is None or value == "":
-        raise ValidationError(_("必填"))
-    number = clean_decimal(value)
-    if number < 0:
-        raise ValidationError(_("金额不能为负数"))
-    if number > MONEY_MAX:
-        raise ValidationError(_("金额过大"))
-    return quantize(number)
+    """A non-negative amount that fits the standard money column (an order's total)."""
+    return money(Order, "total")(value)
 
 
 def clean_optional_money(value: Any) -> Decimal | None:
-    return None if value is None or value == "" else clean_money(value)
+    return money(Order, "total", required=False)(value)
 
 
 def clean_quantity(value: Any) -> Decimal:
@@ -81,13 +125,23 @@ def clean_quantity(value: Any) -> Decimal:
     number = clean_decimal(value)
     if number <= 0:
         raise ValidationError(_("数量必须大于 0"))
-    if number >= Decimal("1000000000"):
-        raise ValidationError(_("数量过大"))
-    return number.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+    return fit_column(number, OrderLine, "quantity")
+
+
+def clean_date(value: Any) -> dt.date | None:
+    """A calendar day (or None) whose local midnight every time zone can represent."""
+    day = parse_date(value)
+    if day is not None and not EARLIEST.date() <= day <= LATEST.date():
+        raise ValidationError(_("日期超出范围"))
+    return day
 
 
 def clean_datetime(value: Any) -> dt.datetime | None:
-    """A date-time (aware, in the current time zone when none is given) or None."""
+    """A date-time (aware, in the current time zone when none is given) or None.
+
+    Refused when it cannot be stored or shown: "0001-01-01T00:00:00" in Beijing is
+    before the first moment UTC can represent.
+    """
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):
@@ -99,9 +153,15 @@ def clean_datetime(value: Any) -> dt.datetime | None:
         try:
             moment = dt.datetime.fromisoformat(text)
         except ValueError:
-            moment = dt.datetime.combine(clean_date(text), dt.time.min)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+            moment = dt.datetime.combine(parse_date(text), dt.time.min)
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        in_range = EARLIEST <= moment.astimezone(dt.UTC) <= LATEST
+    except (OverflowError, ValueError):
+        in_range = False
+    if not in_range:
+        raise ValidationError(_("日期超出范围"))
     return moment
 
 
@@ -131,15 +191,25 @@ def clean_currency(value: Any) -> str:
 
 
 def clean_ref(value: Any) -> int | None:
-    """An id given as a number, a numeric string or a model instance."""
-    if value in (None, ""):
-        return None
+    """An id given as a number, a numeric string or a model instance (None when empty).
+
+    Only what an id column can hold (`kehu.core.inputs.parse_id`: 1 to 2^63 - 1), so a
+    larger integer is refused here rather than overflowing the query.
+    """
     if hasattr(value, "pk"):
         return value.pk
     try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(_("“%(value)s” 不是有效的编号") % {"value": value}) from exc
+        return parse_id(value, field="id", required=False)
+    except ValidationError as exc:
+        raise ValidationError(exc.messages) from exc
+
+
+def as_id(value: Any) -> int | None:
+    """`value` as an id, or None when it is not one (for lookups that report a miss)."""
+    try:
+        return parse_id(value, field="id")
+    except ValidationError:
+        return None
 
 
 def _run_fields(out: Collector, data: dict[str, Any], cleaners: dict[str, Callable]) -> None:
@@ -163,9 +233,14 @@ COMMUNICATION_CLEANERS: dict[str, Callable] = {
 
 
 def clean_communication(data: dict[str, Any]) -> dict[str, Any]:
-    """Every field is optional: the service fills in now, the primary contact and a channel."""
+    """Every field is optional: the service fills in now, the primary contact and a channel.
+
+    Optional means "may be left out", not "may be blanked": a channel or a time sent as
+    null or "" is refused, on a create as on an update.
+    """
     out = Collector()
     _run_fields(out, data, COMMUNICATION_CLEANERS)
+    _require(out, *(field for field in ("channel", "occurred_at") if field in data))
     values = out.result()
     if "direction" in values and not values["direction"]:
         values["direction"] = Direction.OUTBOUND
@@ -176,7 +251,7 @@ def clean_product(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     out = Collector()
     _run_fields(out, data, {
         "sku": _text(64), "name": _text(200), "category": _text(100),
-        "unit_price": clean_money, "currency": clean_currency,
+        "unit_price": money(Product, "unit_price"), "currency": clean_currency,
         "is_active": clean_bool,
     })
     if not partial:
@@ -208,7 +283,10 @@ def clean_order_lines(
     """Clean [{product, quantity, unit_price?, discount?}] against `products` (by id and by sku).
 
     Returns the cleaned lines (product resolved, amount computed) and the order total.
-    Errors are keyed "lines.<n>.<field>" so a form or an ERP can point at the line.
+    Errors are keyed "lines.<n>.<field>" so a form or an ERP can point at the line; every
+    value, the computed line amounts ("lines.<n>.amount") and the total ("total", next to
+    `prefix`) must fit their columns. Every path that writes orders (the web form, the API,
+    bulk ingestion, imports) comes through here.
     """
     if not isinstance(lines, list | tuple) or not lines:
         raise ValidationError({prefix: [_("订单至少需要一行商品")]})
@@ -222,7 +300,16 @@ def clean_order_lines(
                 errors[f"{prefix}.{index}.{field}"] = messages
     if errors:
         raise ValidationError(errors)
-    return cleaned, quantize(sum((line["amount"] for line in cleaned), Decimal(0)))
+    total = Decimal(0)
+    for line in cleaned:
+        total = WIDE.add(total, line["amount"])
+    try:
+        total = fit_column(total, Order, "total")
+    except ValidationError as exc:
+        raise ValidationError({prefix.removesuffix("lines") + "total": [
+            _("订单总额 %(total)s 存不下（%(why)s）") % {"total": total, "why": exc.messages[0]}]}
+        ) from exc
+    return cleaned, total
 
 
 def _clean_line(raw: Any, products: dict[Any, Any]) -> dict[str, Any]:
@@ -231,16 +318,21 @@ def _clean_line(raw: Any, products: dict[Any, Any]) -> dict[str, Any]:
     out = Collector()
     out.run("product", lambda v: _product(v, products), raw.get("product"))
     out.run("quantity", clean_quantity, raw.get("quantity"))
-    out.run("unit_price", clean_optional_money, raw.get("unit_price"))
-    out.run("discount", lambda v: clean_money(v or 0), raw.get("discount"))
+    out.run("unit_price", money(OrderLine, "unit_price", required=False), raw.get("unit_price"))
+    out.run("discount", lambda v: money(OrderLine, "discount")(v or 0), raw.get("discount"))
     line = out.result()
     if line["unit_price"] is None:
         line["unit_price"] = line["product"].unit_price
-    gross = line["quantity"] * line["unit_price"]
+    gross = WIDE.multiply(line["quantity"], line["unit_price"])
     if line["discount"] > gross:
         raise ValidationError({"discount": [_("折扣 %(discount)s 大于这一行的金额 %(gross)s")
                                             % {"discount": line["discount"], "gross": quantize(gross)}]})
-    line["amount"] = quantize(gross - line["discount"])
+    amount = quantize(WIDE.subtract(gross, line["discount"]))
+    try:
+        line["amount"] = fit_column(amount, OrderLine, "amount")
+    except ValidationError as exc:
+        raise ValidationError({"amount": [_("这一行的金额 %(amount)s 存不下（%(why)s）") % {
+            "amount": amount, "why": exc.messages[0]}]}) from exc
     return line
 
 
@@ -249,8 +341,8 @@ def _product(value: Any, products: dict[Any, Any]) -> Any:
         raise ValidationError(_("必填"))
     key = value.pk if hasattr(value, "pk") else value
     product = products.get(key)
-    if product is None and isinstance(key, str) and key.strip().isdigit():
-        product = products.get(int(key))
+    if product is None and isinstance(key, str):
+        product = products.get(as_id(key))
     if product is None:
         raise ValidationError(_("没有这个产品：%(value)s") % {"value": value})
     return product
@@ -260,7 +352,8 @@ def clean_preference(data: dict[str, Any]) -> dict[str, Any]:
     out = Collector()
     _run_fields(out, data, {
         "preferred_channel": _choice(Channel), "preferred_contact_time": _choice(ContactTime),
-        "budget_min": clean_optional_money, "budget_max": clean_optional_money,
+        "budget_min": money(Preference, "budget_min", required=False),
+        "budget_max": money(Preference, "budget_max", required=False),
         "currency": clean_currency, "decision_maker": clean_ref, "pain_points": _text(20000),
         "interests": _names,
     })
@@ -292,7 +385,7 @@ def clean_opportunity(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     out = Collector()
     _run_fields(out, data, {
         "title": _text(200), "kind": _choice(OpportunityType, required=True),
-        "amount": lambda v: clean_money(v or 0), "currency": clean_currency,
+        "amount": lambda v: money(Opportunity, "amount")(v or 0), "currency": clean_currency,
         "expected_close": clean_date, "pipeline": clean_ref, "stage": clean_ref,
         "owner": clean_ref, "products": _refs, "close_reason": _text(500),
     })

@@ -22,9 +22,18 @@ from kehu.history.choices import (
     SurveyKind,
     TicketKind,
 )
+from kehu.history.models import Opportunity, OrderLine
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def column_decimal(model: type, name: str, **kwargs: Any) -> forms.DecimalField:
+    """A number input as wide as the model's column (max_digits, decimal_places), so the
+    browser's value is refused next to its field rather than after the service rounds it."""
+    column = model._meta.get_field(name)
+    return forms.DecimalField(max_digits=column.max_digits, decimal_places=column.decimal_places,
+                              **kwargs)
 
 
 class ServiceForm(forms.Form):
@@ -83,10 +92,11 @@ class OrderForm(ServiceForm):
     status = forms.ChoiceField(label=_("状态"), choices=OrderStatus.choices,
                                initial=OrderStatus.CONFIRMED)
     product = forms.TypedChoiceField(label=_("产品"), coerce=int)
-    quantity = forms.DecimalField(label=_("数量"), initial=1, min_value=0, decimal_places=3)
-    unit_price = forms.DecimalField(label=_("单价"), required=False, decimal_places=2,
-                                    help_text=_("留空则用产品目录价"))
-    discount = forms.DecimalField(label=_("折扣金额"), required=False, decimal_places=2)
+    quantity = column_decimal(OrderLine, "quantity", label=_("数量"), initial=1, min_value=0)
+    unit_price = column_decimal(OrderLine, "unit_price", label=_("单价"), required=False,
+                                min_value=0, help_text=_("留空则用产品目录价"))
+    discount = column_decimal(OrderLine, "discount", label=_("折扣金额"), required=False,
+                              min_value=0)
     notes = forms.CharField(label=_("备注"), required=False,
                             widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -135,7 +145,7 @@ class TicketForm(ServiceForm):
 class OpportunityForm(ServiceForm):
     title = forms.CharField(label=_("名称"), max_length=200)
     kind = forms.ChoiceField(label=_("类型"), choices=OpportunityType.choices)
-    amount = forms.DecimalField(label=_("金额"), min_value=0, decimal_places=2)
+    amount = column_decimal(Opportunity, "amount", label=_("金额"), min_value=0)
     expected_close = forms.DateField(label=_("预计成交日期"), required=False, widget=DATE)
     stage = forms.TypedChoiceField(label=_("阶段"), coerce=int)
 

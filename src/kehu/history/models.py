@@ -7,12 +7,16 @@ card's timeline can take the newest N of each kind and merge them.
 
 from __future__ import annotations
 
+import decimal
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import Origin
-from kehu.core.scoping import CustomerBoundQuerySet, ScopedQuerySet
+from kehu.customers.scoping import CustomerBoundQuerySet, ScopedQuerySet
 from kehu.history.choices import (
     Channel,
     ContactTime,
@@ -28,6 +32,30 @@ from kehu.history.choices import (
 )
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# Enough digits to quantize any finite value SQLite can hand back (a float, at most ~1.8e308).
+READ_PRECISION = 400
+
+
+class DecimalColumn(models.DecimalField):
+    """A DecimalField whose rows stay readable when a stored value does not fit the column.
+
+    SQLite does not enforce max_digits, and Django's SQLite converter quantizes every value
+    it reads with the field's `context` (precision max_digits): one row holding a wider
+    value — written before the cleaning functions checked widths — raised InvalidOperation
+    on every page that read it, so the row could be neither shown, fixed nor deleted. Here
+    the read context is wide enough for any stored number and does not trap, so such a row
+    reads back as the number it holds (Decimal NaN for the unreadable: infinity). Writes do
+    not rely on this: `history.cleaning` checks every value against max_digits first.
+    """
+
+    @cached_property
+    def context(self) -> decimal.Context:
+        return decimal.Context(prec=max(self.max_digits, READ_PRECISION), traps=[])
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, float):  # rounded to the column's digits, as DecimalField does
+            value = decimal.Context(prec=self.max_digits).create_decimal_from_float(value)
+        return super().to_python(value)
 
 
 class AttachmentQuerySet(ScopedQuerySet):
@@ -125,7 +153,7 @@ class Product(models.Model):
     category = models.ForeignKey(
         ProductCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="products"
     )
-    unit_price = models.DecimalField(_("单价"), **MONEY)
+    unit_price = DecimalColumn(_("单价"), **MONEY)
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     is_active = models.BooleanField(_("在售"), default=True)
 
@@ -148,7 +176,7 @@ class Order(CustomerRecord):
         _("状态"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.CONFIRMED
     )
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
-    total = models.DecimalField(_("金额"), **MONEY, default=0)
+    total = DecimalColumn(_("金额"), **MONEY, default=0)
     notes = models.TextField(_("备注"), blank=True)
 
     class Meta:
@@ -164,10 +192,10 @@ class OrderLine(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(_("数量"), max_digits=12, decimal_places=3)
-    unit_price = models.DecimalField(_("单价"), **MONEY)
-    discount = models.DecimalField(_("折扣金额"), **MONEY, default=0)
-    amount = models.DecimalField(_("金额"), **MONEY)
+    quantity = DecimalColumn(_("数量"), max_digits=12, decimal_places=3)
+    unit_price = DecimalColumn(_("单价"), **MONEY)
+    discount = DecimalColumn(_("折扣金额"), **MONEY, default=0)
+    amount = DecimalColumn(_("金额"), **MONEY)
 
     objects = OrderLineQuerySet.as_manager()
 
@@ -190,8 +218,8 @@ class Preference(CustomerRecord):
     interests = models.ManyToManyField(
         ProductCategory, verbose_name=_("感兴趣的产品类别"), blank=True, related_name="+"
     )
-    budget_min = models.DecimalField(_("预算下限"), **MONEY, null=True, blank=True)
-    budget_max = models.DecimalField(_("预算上限"), **MONEY, null=True, blank=True)
+    budget_min = DecimalColumn(_("预算下限"), **MONEY, null=True, blank=True)
+    budget_max = DecimalColumn(_("预算上限"), **MONEY, null=True, blank=True)
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     decision_maker = models.ForeignKey(
         "customers.Contact", verbose_name=_("决策人"), null=True, blank=True,
@@ -253,7 +281,7 @@ class Opportunity(CustomerRecord):
         _("类型"), max_length=16, choices=OpportunityType.choices, default=OpportunityType.NEW
     )
     products = models.ManyToManyField(Product, verbose_name=_("产品"), blank=True, related_name="+")
-    amount = models.DecimalField(_("金额"), **MONEY, default=0)
+    amount = DecimalColumn(_("金额"), **MONEY, default=0)
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     expected_close = models.DateField(_("预计成交日期"), null=True, blank=True)
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="opportunities")

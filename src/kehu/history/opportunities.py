@@ -13,42 +13,45 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.accounts.policy import access_for, covers_owner
-from kehu.accounts.selectors import user_get_active
+from kehu.accounts.policy import access_for
+from kehu.accounts.selectors import owner_candidate
 from kehu.core.errors import PermissionDenied, ValidationError
-from kehu.core.models import Origin
-from kehu.core.services import diff, log_change
+from kehu.core.records import record_create, record_delete, record_update
 from kehu.customers.models import Customer
-from kehu.history import cleaning
+from kehu.customers.scoping import CHANGE, customer_for
+from kehu.history import cleaning, selectors
 from kehu.history.choices import OpportunityStatus, StageKind
 from kehu.history.models import Opportunity, Pipeline, Stage
 from kehu.history.orders import products_by_ref
-from kehu.history.records import customer_writable, record_create, record_delete, record_update
 
 # --- pipelines and stages (admin) ------------------------------------------------
 
 
 @transaction.atomic
-def pipeline_save(*, actor: User, data: dict[str, Any], pipeline: Pipeline | None = None) -> Pipeline:
+def pipeline_save(
+    *, actor: User, data: dict[str, Any], origin: str, pipeline: Pipeline | None = None
+) -> Pipeline:
     """Create or rename a pipeline; making one the default unsets the others."""
     _require_admin(actor)
     values = cleaning.clean_pipeline(data, partial=pipeline is not None)
     name = values.get("name")
     if name and Pipeline.objects.filter(name=name).exclude(pk=getattr(pipeline, "pk", None)).exists():
         raise ValidationError({"name": [_("已有同名的销售流程")]})
-    pipeline = pipeline or Pipeline()
-    changes = diff(pipeline, values)
-    for field, value in values.items():
-        setattr(pipeline, field, value)
-    pipeline.save()
+    if pipeline is None:
+        pipeline = record_create(actor=actor, instance=Pipeline(**values), origin=origin,
+                                 summary={"name": values.get("name")})
+    else:
+        pipeline = record_update(actor=actor, origin=origin, values=values,
+                                 instance=Pipeline.objects.select_for_update().get(pk=pipeline.pk))
     if pipeline.is_default:
         Pipeline.objects.exclude(pk=pipeline.pk).filter(is_default=True).update(is_default=False)
-    log_change(actor=actor, action="save", instance=pipeline, customer_id=None, changes=changes)
     return pipeline
 
 
 @transaction.atomic
-def stage_save(*, actor: User, data: dict[str, Any], stage: Stage | None = None) -> Stage:
+def stage_save(
+    *, actor: User, data: dict[str, Any], origin: str, stage: Stage | None = None
+) -> Stage:
     """Create or change a stage (name, position, win probability, open/won/lost)."""
     _require_admin(actor)
     values = cleaning.clean_stage(data, partial=stage is not None)
@@ -57,15 +60,16 @@ def stage_save(*, actor: User, data: dict[str, Any], stage: Stage | None = None)
         if pipeline is None:
             raise ValidationError({"pipeline": [_("销售流程不存在")]})
         values["pipeline_id"] = pipeline.pk
-    stage = stage or Stage()
-    changes = diff(stage, values)
-    for field, value in values.items():
-        setattr(stage, field, value)
-    if Stage.objects.filter(pipeline_id=stage.pipeline_id, name=stage.name).exclude(pk=stage.pk).exists():
+    current = Stage.objects.select_for_update().get(pk=stage.pk) if stage else None
+    pipeline_id = values.get("pipeline_id", getattr(current, "pipeline_id", None))
+    name = values.get("name", getattr(current, "name", None))
+    if Stage.objects.filter(pipeline_id=pipeline_id, name=name).exclude(pk=getattr(current, "pk", None)) \
+            .exists():
         raise ValidationError({"name": [_("该流程中已有同名阶段")]})
-    stage.save()
-    log_change(actor=actor, action="save", instance=stage, customer_id=None, changes=changes)
-    return stage
+    if current is None:
+        return record_create(actor=actor, instance=Stage(**values), origin=origin,
+                             summary={"name": name})
+    return record_update(actor=actor, instance=current, values=values, origin=origin)
 
 
 def _require_admin(actor: User) -> None:
@@ -74,8 +78,7 @@ def _require_admin(actor: User) -> None:
 
 
 def default_pipeline() -> Pipeline:
-    pipeline = Pipeline.objects.filter(is_default=True).order_by("pk").first()
-    pipeline = pipeline or Pipeline.objects.order_by("pk").first()
+    pipeline = selectors.default_pipeline()
     if pipeline is None:
         raise ValidationError({"pipeline": [_("还没有销售流程，请管理员先创建")]})
     return pipeline
@@ -93,10 +96,10 @@ def first_open_stage(pipeline: Pipeline) -> Stage:
 
 @transaction.atomic
 def opportunity_create(
-    *, actor: User, customer: Customer | int, data: dict[str, Any], origin: str = Origin.MANUAL
+    *, actor: User, customer: Customer | int, data: dict[str, Any], origin: str
 ) -> Opportunity:
     """Defaults: the default pipeline, its first open stage, the actor as owner."""
-    customer = customer_writable(actor, customer)
+    customer = customer_for(actor, customer, CHANGE, lock=True)
     values = cleaning.clean_opportunity(data, partial=False)
     products = _products(values.pop("products", None))
     pipeline = _pipeline(values.pop("pipeline", None))
@@ -114,7 +117,7 @@ def opportunity_create(
 
 @transaction.atomic
 def opportunity_update(
-    *, actor: User, opportunity: Opportunity, data: dict[str, Any],
+    *, actor: User, opportunity: Opportunity, data: dict[str, Any], origin: str,
     expected_version: int | None = None,
 ) -> Opportunity:
     values = cleaning.clean_opportunity(data, partial=True)
@@ -135,14 +138,15 @@ def opportunity_update(
             values["owner_id"] = _owner_id(actor, values.pop("owner"))
         return {**values, **_status_for(values.get("stage_id"), current)}
 
-    return record_update(actor=actor, instance=opportunity, clean=clean,
+    current = Opportunity.objects.get_for(actor, opportunity, CHANGE, lock=True)
+    return record_update(actor=actor, instance=current, values=clean, origin=origin,
                          expected_version=expected_version,
                          after_save=lambda current: _set_products(current, products))
 
 
 @transaction.atomic
 def opportunity_move(
-    *, actor: User, opportunity: Opportunity, stage: Stage | int,
+    *, actor: User, opportunity: Opportunity, stage: Stage | int, origin: str,
     expected_version: int | None = None,
 ) -> Opportunity:
     """Move to another stage of the same pipeline (the kanban's drag and drop)."""
@@ -152,13 +156,14 @@ def opportunity_move(
         target = _stage_of(Pipeline(pk=current.pipeline_id), stage_id)
         return {"stage_id": target.pk, **_status_for(target.pk, current)}
 
-    return record_update(actor=actor, instance=opportunity, clean=clean, action="move",
-                         expected_version=expected_version)
+    current = Opportunity.objects.get_for(actor, opportunity, CHANGE, lock=True)
+    return record_update(actor=actor, instance=current, values=clean, action="move",
+                         origin=origin, expected_version=expected_version)
 
 
 @transaction.atomic
 def opportunity_close(
-    *, actor: User, opportunity: Opportunity, won: bool, reason: str,
+    *, actor: User, opportunity: Opportunity, won: bool, reason: str, origin: str,
     expected_version: int | None = None,
 ) -> Opportunity:
     """Mark won or lost with a reason: moves it to the pipeline's won (or lost) stage."""
@@ -174,15 +179,17 @@ def opportunity_close(
             raise ValidationError({"stage": [_("该流程没有赢单/输单阶段")]})
         return {"stage_id": target.pk, **_status_for(target.pk, current), "close_reason": reason}
 
-    return record_update(actor=actor, instance=opportunity, clean=clean, action="close",
-                         expected_version=expected_version)
+    current = Opportunity.objects.get_for(actor, opportunity, CHANGE, lock=True)
+    return record_update(actor=actor, instance=current, values=clean, action="close",
+                         origin=origin, expected_version=expected_version)
 
 
 @transaction.atomic
 def opportunity_delete(
-    *, actor: User, opportunity: Opportunity, expected_version: int | None = None
+    *, actor: User, opportunity: Opportunity, origin: str, expected_version: int | None = None
 ) -> None:
-    record_delete(actor=actor, instance=opportunity, expected_version=expected_version)
+    current = Opportunity.objects.get_for(actor, opportunity, CHANGE, lock=True)
+    record_delete(actor=actor, instance=current, origin=origin, expected_version=expected_version)
 
 
 STATUS_BY_KIND = {StageKind.OPEN: OpportunityStatus.OPEN, StageKind.WON: OpportunityStatus.WON,
@@ -228,11 +235,10 @@ def _owner_id(actor: User, owner_id: int | None) -> int:
     """The owner defaults to the actor; anyone else must be within the actor's scope."""
     if owner_id is None or owner_id == actor.pk:
         return actor.pk
-    if not covers_owner(access_for(actor), owner_id):
-        raise ValidationError({"owner": [_("只能指定你管辖范围内的同事为负责人")]})
-    if user_get_active(owner_id) is None:
-        raise ValidationError({"owner": [_("负责人不存在")]})
-    return owner_id
+    owner = owner_candidate(actor, owner_id)
+    if owner is None:
+        raise ValidationError({"owner": [_("只能指定你管辖范围内的在职同事为负责人")]})
+    return owner.pk
 
 
 def _products(refs: list[Any] | None) -> list:

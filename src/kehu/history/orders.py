@@ -7,10 +7,12 @@ order total = the sum of its lines.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,13 +20,12 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
 from kehu.core.errors import PermissionDenied, ValidationError
-from kehu.core.models import ChangeLog, Origin
-from kehu.core.scoping import CHANGE
-from kehu.core.services import diff, log_change
+from kehu.core.models import ChangeLog
+from kehu.core.records import record_create, record_delete, record_update
 from kehu.customers.models import Customer
+from kehu.customers.scoping import CHANGE, customer_for
 from kehu.history import cleaning
 from kehu.history.models import Order, OrderLine, Product, ProductCategory
-from kehu.history.records import customer_writable, record_create, record_delete, record_update
 
 MAX_INGEST = 1000
 
@@ -32,7 +33,9 @@ MAX_INGEST = 1000
 
 
 @transaction.atomic
-def product_save(*, actor: User, data: dict[str, Any], product: Product | None = None) -> Product:
+def product_save(
+    *, actor: User, data: dict[str, Any], origin: str, product: Product | None = None
+) -> Product:
     """Create or change a catalogue item (admins and managers only); category by name."""
     if not can_manage_catalogue(actor):
         raise PermissionDenied(_("只有管理员和经理可以维护产品目录"))
@@ -43,24 +46,22 @@ def product_save(*, actor: User, data: dict[str, Any], product: Product | None =
     sku_taken = Product.objects.filter(sku=values.get("sku")).exclude(pk=getattr(product, "pk", None))
     if "sku" in values and sku_taken.exists():
         raise ValidationError({"sku": [_("SKU“%(sku)s”已存在") % {"sku": values["sku"]}]})
-    product = product or Product()
-    changes = diff(product, values) if product.pk else {"sku": [None, values["sku"]]}
-    for field, value in values.items():
-        setattr(product, field, value)
-    product.save()
-    log_change(actor=actor, action="save", instance=product, customer_id=None, changes=changes)
-    return product
+    if product is None:
+        return record_create(actor=actor, instance=Product(**values), origin=origin,
+                             summary={"sku": [None, values["sku"]]})
+    current = Product.objects.select_for_update().get(pk=product.pk)
+    return record_update(actor=actor, instance=current, values=values, origin=origin)
 
 
 def can_manage_catalogue(actor: User) -> bool:
-    access = access_for(actor)
-    role = getattr(actor, "role", None)
-    return access.is_admin or (access.can_write and role is not None and role.code == "manager")
+    """Admins, and roles given the catalogue permission (the built-in manager)."""
+    return access_for(actor).manages_catalogue
 
 
 def products_by_ref(refs: list[Any]) -> dict[Any, Product]:
     """{id: product, sku: product} for every reference, in one query."""
-    ids = {int(r) for r in refs if isinstance(r, int) or (isinstance(r, str) and r.strip().isdigit())}
+    ids = {cleaning.as_id(r) for r in refs
+           if isinstance(r, int) or (isinstance(r, str) and r.strip().isdigit())} - {None}
     skus = {str(r).strip() for r in refs if isinstance(r, str)}
     if not ids and not skus:
         return {}
@@ -87,22 +88,24 @@ def _line_refs(lines: Any) -> list[Any]:
 
 @transaction.atomic
 def order_create(
-    *, actor: User, customer: Customer | int, data: dict[str, Any], origin: str = Origin.MANUAL
+    *, actor: User, customer: Customer | int, data: dict[str, Any], origin: str
 ) -> Order:
-    customer = customer_writable(actor, customer)
+    customer = customer_for(actor, customer, CHANGE, lock=True)
     header, lines, total = _clean_order(data, partial=False)
     _check_numbers_free([header], prefix=None)
     header["number"] = header.get("number") or new_order_number(header["ordered_on"])
     order = Order(customer=customer, total=total, **header)
-    record_create(actor=actor, instance=order, origin=origin,
-                  summary={"number": order.number, "total": str(total)})
+    with _numbers_guard([header]):
+        record_create(actor=actor, instance=order, origin=origin,
+                      summary={"number": order.number, "total": str(total)})
     OrderLine.objects.bulk_create(OrderLine(order=order, **line) for line in lines)
     return order
 
 
 @transaction.atomic
 def order_update(
-    *, actor: User, order: Order, data: dict[str, Any], expected_version: int | None = None
+    *, actor: User, order: Order, data: dict[str, Any], origin: str,
+    expected_version: int | None = None,
 ) -> Order:
     """Change the header; when `lines` is given, they replace the order's lines and its total."""
     header, lines, total = _clean_order(data, partial=True)
@@ -123,13 +126,19 @@ def order_update(
         OrderLine.objects.bulk_create(OrderLine(order=current, **line) for line in lines)
         return {"lines": len(lines)}
 
-    return record_update(actor=actor, instance=order, clean=clean, after_save=replace_lines,
-                         expected_version=expected_version)
+    current = Order.objects.get_for(actor, order, CHANGE, lock=True)
+    with _numbers_guard([header], exclude=current.pk):
+        return record_update(actor=actor, instance=current, values=clean,
+                             after_save=replace_lines, origin=origin,
+                             expected_version=expected_version)
 
 
 @transaction.atomic
-def order_delete(*, actor: User, order: Order, expected_version: int | None = None) -> None:
-    record_delete(actor=actor, instance=order, expected_version=expected_version)
+def order_delete(
+    *, actor: User, order: Order, origin: str, expected_version: int | None = None
+) -> None:
+    current = Order.objects.get_for(actor, order, CHANGE, lock=True)
+    record_delete(actor=actor, instance=current, origin=origin, expected_version=expected_version)
 
 
 def new_order_number(day) -> str:
@@ -157,25 +166,58 @@ def _clean_order(data: dict[str, Any], *, partial: bool, prefix: str = "lines"):
     return header, lines, total
 
 
+NUMBER_FIELDS = ("number", "external_number")
+
+
+def number_taken(number: str) -> str:
+    """What a clash with an existing order answers, whoever's order it is.
+
+    Numbers are unique across the company, so a clash cannot be hidden; but the answer
+    is the same whether the other order is on this customer or another, in the actor's
+    scope or not — it never says where the order is (which would be an oracle for orders
+    out of scope). A rep who can see the other order finds it by its number in their own
+    lists; the message says the number is taken and what to do.
+    """
+    return _("单号“%(number)s”不能使用：已有订单使用这个单号（不一定在你的查看范围内），"
+             "请换一个单号") % {"number": number}
+
+
 def _check_numbers_free(headers: list[dict[str, Any]], *, prefix: str | None,
                         exclude: int | None = None, rows: list[int] | None = None) -> None:
-    """Order numbers are unique; `rows` maps each header to its row number in the batch."""
-    wanted: dict[str, int] = {}
+    """Order numbers and external numbers are unique; `rows` maps each header to its row
+    number in the batch. One query per kind of number."""
     errors = {}
-    for index, header in zip(rows or range(len(headers)), headers, strict=True):
-        number = header.get("number")
-        if number and number in wanted:
-            errors[f"{prefix}.{index}.number"] = [_("订单号在本批中重复")]
-        elif number:
-            wanted[number] = index
-    if not wanted:
-        return
-    taken = Order.objects.filter(number__in=wanted).exclude(pk=exclude).values_list("number", flat=True)
-    for number in taken:
-        key = "number" if prefix is None else f"{prefix}.{wanted[number]}.number"
-        errors[key] = [_("订单号“%(number)s”已存在") % {"number": number}]
+    repeated = {"number": _("订单号在本批中重复"), "external_number": _("外部单号在本批中重复")}
+    for field in NUMBER_FIELDS:
+        wanted: dict[str, int] = {}
+        for index, header in zip(rows or range(len(headers)), headers, strict=True):
+            number = header.get(field)
+            if number and number in wanted:
+                errors[f"{prefix}.{index}.{field}"] = [repeated[field]]
+            elif number:
+                wanted[number] = index
+        if not wanted:
+            continue
+        taken = (Order.objects.filter(**{f"{field}__in": wanted}).exclude(pk=exclude)
+                 .values_list(field, flat=True))
+        for number in taken:
+            key = field if prefix is None else f"{prefix}.{wanted[number]}.{field}"
+            errors[key] = [number_taken(number)]
     if errors:
         raise ValidationError(errors)
+
+
+@contextmanager
+def _numbers_guard(headers: list[dict[str, Any]], *, prefix: str | None = None,
+                   exclude: int | None = None, rows: list[int] | None = None) -> Iterator[None]:
+    """Write in a savepoint: a number a concurrent request took after our check is refused
+    like any taken number (a ValidationError), not a unique-constraint error."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        _check_numbers_free(headers, prefix=prefix, exclude=exclude, rows=rows)
+        raise
 
 
 # --- bulk ingestion from an ERP or a shop -----------------------------------------
@@ -183,7 +225,7 @@ def _check_numbers_free(headers: list[dict[str, Any]], *, prefix: str | None,
 
 @transaction.atomic
 def orders_ingest(
-    *, actor: User, orders: list[dict[str, Any]], origin: str = Origin.API
+    *, actor: User, orders: list[dict[str, Any]], origin: str
 ) -> dict[str, Any]:
     """Create many orders in one call, idempotent by `external_number`.
 
@@ -266,7 +308,7 @@ class _IngestBatch:
     def _existing(self, prefix, external, found, customer_id, errors) -> None:
         order_id, owner_customer = found
         if owner_customer != customer_id:
-            errors[f"{prefix}.external_number"] = [_("外部单号已被另一客户的订单使用")]
+            errors[f"{prefix}.external_number"] = [number_taken(external)]
         else:
             self.existing[external] = order_id
             self.existing_order.append(external)
@@ -289,7 +331,9 @@ class _IngestBatch:
                   **{**header, "number": header.get("number") or new_order_number(header["ordered_on"])})
             for customer_id, header, _lines, total in self.valid
         ]
-        created = Order.objects.bulk_create(orders, batch_size=500)
+        with _numbers_guard([header for _c, header, _l, _t in self.valid], prefix="orders",
+                            rows=self.valid_rows):
+            created = Order.objects.bulk_create(orders, batch_size=500)
         OrderLine.objects.bulk_create(
             [OrderLine(order=order, **line) for order, (_c, _h, lines, _t) in zip(created, self.valid,
                                                                                   strict=True)
@@ -303,7 +347,4 @@ class _IngestBatch:
 
 
 def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return cleaning.as_id(value)

@@ -17,6 +17,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from kehu.accounts.models import User
 from kehu.core.errors import Http404
 from kehu.core.pagination import Page, paginate
+from kehu.customers.scoping import customer_for
 from kehu.history.choices import Channel, StageKind
 from kehu.history.models import (
     Attachment,
@@ -144,7 +145,8 @@ def order_get(*, viewer: User, pk: int) -> Order:
 
 
 def preference_get(*, viewer: User, customer_id: int) -> Preference | None:
-    """The customer's preferences, or None when none were recorded yet."""
+    """The customer's preferences, or None when none were recorded yet (404 out of sight)."""
+    customer_id = customer_for(viewer, customer_id).pk
     return (Preference.objects.visible_to(viewer).filter(customer_id=customer_id)
             .select_related("decision_maker").prefetch_related("interests").first())
 
@@ -219,13 +221,18 @@ def pipeline_list(*, viewer: User | None = None) -> list[Pipeline]:
     return list(Pipeline.objects.prefetch_related(stages).order_by("-is_default", "name"))
 
 
+def default_pipeline() -> Pipeline | None:
+    """The pipeline new deals go to: the one marked default, else the oldest (the one rule)."""
+    return Pipeline.objects.order_by("-is_default", "pk").first()
+
+
 def open_stages(*, viewer: User | None = None, pipeline: Pipeline | int | None = None) -> list[Stage]:
     """The open stages of `pipeline` (the default one when not given), for a form's picker."""
-    qs = Stage.objects.filter(kind=StageKind.OPEN).select_related("pipeline")
+    pipeline = default_pipeline() if pipeline is None else pipeline
     if pipeline is None:
-        qs = qs.filter(pipeline__is_default=True)
-    else:
-        qs = qs.filter(pipeline_id=pipeline.pk if isinstance(pipeline, Pipeline) else int(pipeline))
+        return []
+    pipeline_id = pipeline.pk if isinstance(pipeline, Pipeline) else int(pipeline)
+    qs = Stage.objects.filter(kind=StageKind.OPEN, pipeline_id=pipeline_id).select_related("pipeline")
     return list(qs.order_by("position", "id"))
 
 

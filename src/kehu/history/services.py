@@ -10,6 +10,8 @@ re-exported here so callers import one module.
 from __future__ import annotations
 
 import mimetypes
+import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +23,11 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.accounts.selectors import user_get_active
+from kehu.core import uploads
 from kehu.core.errors import ValidationError
-from kehu.core.models import Origin
-from kehu.core.services import log_change
+from kehu.core.records import log_change, record_create, record_delete, record_update
 from kehu.customers.models import Contact, Customer
+from kehu.customers.scoping import CHANGE, customer_for
 from kehu.history import cleaning
 from kehu.history.choices import TicketStatus
 from kehu.history.models import (
@@ -52,41 +55,57 @@ from kehu.history.orders import (  # noqa: F401 -- re-exported
     orders_ingest,
     product_save,
 )
-from kehu.history.records import (
-    customer_writable,
-    record_create,
-    record_delete,
-    record_for_change,
-    record_update,
-)
 from kehu.history.selectors import last_channel
-
-DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 # --- communications (跟进记录) ---------------------------------------------
 
 
 @transaction.atomic
 def communication_log(
-    *, actor: User, customer: Customer | int, data: dict[str, Any], origin: str = Origin.MANUAL
+    *, actor: User, customer: Customer | int, data: dict[str, Any], origin: str,
+    attachments: Sequence[UploadedFile] = (),
 ) -> Communication:
-    """Log a touch point. Defaults: now, the primary contact, the actor's last channel."""
-    customer = customer_writable(actor, customer)
-    values = _communication_values(customer, cleaning.clean_communication(data))
+    """Log a touch point with its files, all or nothing (the web's quick log, the API).
+
+    Defaults: now, the primary contact, the actor's last channel. Every field and every
+    file (size, type, content) is checked before anything is written, and all their
+    errors are reported at once; the files reach the disk only when the transaction
+    commits (see `_attach`).
+    """
+    customer = customer_for(actor, customer, CHANGE, lock=True)
+    errors: dict[str, list] = {}
+    try:
+        values = _communication_values(customer, cleaning.clean_communication(data))
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    checked, problems = [], []
+    for upload in attachments:
+        problem = _upload_problem(upload)
+        if problem:
+            problems.append(problem)
+        else:
+            checked.append(upload)
+    if problems:
+        errors.setdefault("attachments", []).extend(ValidationError(p) for p in problems)
+    if errors:
+        raise ValidationError(errors)
     values.setdefault("occurred_at", timezone.now())
     values.setdefault("channel", last_channel(viewer=actor))
     if "contact_id" not in values:
         values["contact_id"] = _primary_contact_id(customer.pk)
     communication = Communication(customer=customer, **values)
-    return record_create(actor=actor, instance=communication, origin=origin,
-                         summary={"channel": communication.channel,
-                                  "subject": communication.subject})
+    communication = record_create(actor=actor, instance=communication, origin=origin,
+                                  summary={"channel": communication.channel,
+                                           "subject": communication.subject})
+    for upload in checked:
+        _attach(actor=actor, communication=communication, upload=upload, origin=origin)
+    return communication
 
 
 @transaction.atomic
 def communication_update(
     *, actor: User, communication: Communication, data: dict[str, Any],
-    expected_version: int | None = None,
+    origin: str, expected_version: int | None = None,
 ) -> Communication:
     def clean(current: Communication) -> dict[str, Any]:
         values = _communication_values(current.customer, cleaning.clean_communication(data))
@@ -96,17 +115,20 @@ def communication_update(
             raise ValidationError({"channel": [_("必填")]})
         return values
 
-    return record_update(actor=actor, instance=communication, clean=clean,
+    current = Communication.objects.get_for(actor, communication, CHANGE, lock=True)
+    return record_update(actor=actor, instance=current, values=clean, origin=origin,
                          expected_version=expected_version)
 
 
 @transaction.atomic
 def communication_delete(
-    *, actor: User, communication: Communication, expected_version: int | None = None
+    *, actor: User, communication: Communication, origin: str, expected_version: int | None = None
 ) -> None:
+    communication = Communication.objects.get_for(actor, communication, CHANGE, lock=True)
     files = list(Attachment.objects.filter(communication_id=communication.pk)
                  .values_list("file", flat=True))
-    record_delete(actor=actor, instance=communication, expected_version=expected_version)
+    record_delete(actor=actor, instance=communication, origin=origin,
+                  expected_version=expected_version)
     transaction.on_commit(lambda: _remove_files(files))
 
 
@@ -134,30 +156,57 @@ def _contact_of(customer: Customer, contact_id: int | None, field: str) -> int |
 
 
 @transaction.atomic
-def attachment_add(*, actor: User, communication: Communication, upload: UploadedFile) -> Attachment:
-    """Store an uploaded file under the data directory, after checking its size and type."""
-    communication = record_for_change(actor, Communication, communication.pk)
-    content_type = _check_upload(upload)
-    attachment = Attachment(communication=communication, original_name=upload.name[:255],
-                            content_type=content_type, size=upload.size, uploaded_by=actor)
-    attachment.file.save(Path(upload.name).name, upload, save=False)
-    try:
-        attachment.save()
-        log_change(actor=actor, action="attach", instance=communication,
-                   customer_id=communication.customer_id,
-                   changes={"file": attachment.original_name, "size": attachment.size})
-    except Exception:
-        attachment.file.delete(save=False)  # no orphan file when the row is not written
-        raise
+def attachment_add(
+    *, actor: User, communication: Communication, upload: UploadedFile, origin: str
+) -> Attachment:
+    """Attach one file to a logged call (the API's upload), checked like the quick log's."""
+    communication = Communication.objects.get_for(actor, communication, CHANGE, lock=True)
+    problem = _upload_problem(upload)
+    if problem:
+        raise ValidationError({"file": [problem]})
+    return _attach(actor=actor, communication=communication, upload=upload, origin=origin)
+
+
+def _attach(*, actor: User, communication: Communication, upload: UploadedFile,
+            origin: str) -> Attachment:
+    """The row now, the file when the transaction commits — whoever's transaction it is.
+
+    Writing the file at commit (not before) means a rollback anywhere, in this service or
+    in a caller's transaction around it, leaves nothing on disk: Django drops the
+    callbacks of a rolled-back transaction or savepoint. The name is chosen here (a random
+    one; the original name is kept in the row) so the row and the file agree. Should the
+    write fail after the commit, the row goes too rather than point at nothing.
+    """
+    name = Path(upload.name or "").name
+    attachment = Attachment(communication=communication, original_name=name[:255],
+                            content_type=_content_type(name), size=upload.size,
+                            uploaded_by=actor)
+    attachment.file = Attachment.file.field.generate_filename(
+        attachment, uuid.uuid4().hex + Path(name).suffix.lower())
+    attachment.save()
+    log_change(actor=actor, action="attach", instance=communication, origin=origin,
+               changes={"file": attachment.original_name, "size": attachment.size})
+    stored_name, storage, pk = attachment.file.name, attachment.file.storage, attachment.pk
+
+    def store() -> None:
+        try:
+            saved = storage.save(stored_name, upload)
+        except Exception:
+            Attachment.objects.filter(pk=pk).delete()
+            raise
+        if saved != stored_name:  # the storage picked another name: follow it
+            Attachment.objects.filter(pk=pk).update(file=saved)
+
+    transaction.on_commit(store)
     return attachment
 
 
 @transaction.atomic
-def attachment_delete(*, actor: User, attachment: Attachment) -> None:
+def attachment_delete(*, actor: User, attachment: Attachment, origin: str) -> None:
     attachment = Attachment.objects.select_related("communication").get(pk=attachment.pk)
-    communication = record_for_change(actor, Communication, attachment.communication_id)
-    log_change(actor=actor, action="detach", instance=communication,
-               customer_id=communication.customer_id, changes={"file": attachment.original_name})
+    communication = Communication.objects.get_for(actor, attachment.communication_id, CHANGE, lock=True)
+    log_change(actor=actor, action="detach", instance=communication, origin=origin,
+               changes={"file": attachment.original_name})
     name = attachment.file.name
     attachment.delete()
     transaction.on_commit(lambda: _remove_files([name]))
@@ -165,30 +214,35 @@ def attachment_delete(*, actor: User, attachment: Attachment) -> None:
 
 def attachment_limits() -> tuple[int, list[str]]:
     """(max bytes, allowed extensions) from KEHU_ATTACHMENT_MAX_BYTES / KEHU_ATTACHMENT_TYPES."""
-    max_bytes = getattr(settings, "KEHU_ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES)
+    max_bytes = uploads.attachment_max_bytes()
     types = getattr(settings, "KEHU_ATTACHMENT_TYPES", ["pdf", "png", "jpg", "jpeg", "txt"])
     return max_bytes, [t.lower().lstrip(".") for t in types]
 
 
-def _check_upload(upload: UploadedFile) -> str:
+def _upload_problem(upload: UploadedFile) -> str | None:
+    """What is wrong with a file (naming it), or None: its size, its extension, its content.
+
+    Over HTTP an oversized file never gets here: the upload handler stops it while it
+    streams in (kehu.core.uploads); this check serves every other caller.
+    """
     max_bytes, types = attachment_limits()
-    name = upload.name or ""
+    name = Path(upload.name or "").name
     if upload.size > max_bytes:
-        raise ValidationError({"file": [_("文件“%(name)s”大小为 %(size)s，超过上限 %(limit)s") % {
-            "name": name, "size": human_size(upload.size), "limit": human_size(max_bytes)}]})
+        return _("文件“%(name)s”大小为 %(size)s，超过上限 %(limit)s") % {
+            "name": name, "size": human_size(upload.size), "limit": human_size(max_bytes)}
     extension = Path(name).suffix.lower().lstrip(".")
     if extension not in types:
-        raise ValidationError({"file": [_("文件“%(name)s”的类型不允许（允许：%(types)s）") % {
-            "name": name, "types": "、".join(types)}]})
+        return _("文件“%(name)s”的类型不允许（允许：%(types)s）") % {
+            "name": name, "types": "、".join(types)}
+    return uploads.content_problem(name, extension, upload)
+
+
+def _content_type(name: str) -> str:
+    # From the extension, which the content was just checked against (not the client's word).
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
+human_size = uploads.human_size
 
 
 def _remove_files(names: list[str]) -> None:
@@ -205,10 +259,10 @@ def _remove_files(names: list[str]) -> None:
 @transaction.atomic
 def preference_save(
     *, actor: User, customer: Customer | int, data: dict[str, Any],
-    expected_version: int | None = None,
+    origin: str, expected_version: int | None = None,
 ) -> Preference:
     """Create or change the customer's one preference row."""
-    customer = customer_writable(actor, customer)
+    customer = customer_for(actor, customer, CHANGE, lock=True)
     values = cleaning.clean_preference(data)
     interests = values.pop("interests", None)
     if "decision_maker" in values:
@@ -216,10 +270,12 @@ def preference_save(
                                                   "decision_maker")
     preference = Preference.objects.filter(customer=customer).first()
     if preference is None:
-        preference = record_create(actor=actor, instance=Preference(customer=customer, **values))
+        preference = record_create(actor=actor, instance=Preference(customer=customer, **values),
+                                   origin=origin)
         _set_interests(preference, interests)
         return preference
-    return record_update(actor=actor, instance=preference, clean=lambda current: values,
+    preference = Preference.objects.select_for_update().get(pk=preference.pk)
+    return record_update(actor=actor, instance=preference, values=values, origin=origin,
                          expected_version=expected_version,
                          after_save=lambda current: _set_interests(current, interests))
 
@@ -236,26 +292,30 @@ def _set_interests(preference: Preference, names: list[str] | None) -> dict[str,
 
 @transaction.atomic
 def need_create(*, actor: User, customer: Customer | int, data: dict[str, Any],
-                origin: str = Origin.MANUAL) -> Need:
-    customer = customer_writable(actor, customer)
+                origin: str) -> Need:
+    customer = customer_for(actor, customer, CHANGE, lock=True)
     need = Need(customer=customer, **cleaning.clean_need(data, partial=False))
     return record_create(actor=actor, instance=need, origin=origin,
                          summary={"content": need.content[:100]})
 
 
 @transaction.atomic
-def need_update(*, actor: User, need: Need, data: dict[str, Any],
+def need_update(*, actor: User, need: Need, data: dict[str, Any], origin: str,
                 expected_version: int | None = None) -> Need:
     values = cleaning.clean_need(data, partial=True)
     if values.get("content", "x") == "":
         raise ValidationError({"content": [_("必填")]})
-    return record_update(actor=actor, instance=need, clean=lambda current: values,
+    current = Need.objects.get_for(actor, need, CHANGE, lock=True)
+    return record_update(actor=actor, instance=current, values=values, origin=origin,
                          expected_version=expected_version)
 
 
 @transaction.atomic
-def need_delete(*, actor: User, need: Need, expected_version: int | None = None) -> None:
-    record_delete(actor=actor, instance=need, expected_version=expected_version)
+def need_delete(
+    *, actor: User, need: Need, origin: str, expected_version: int | None = None
+) -> None:
+    current = Need.objects.get_for(actor, need, CHANGE, lock=True)
+    record_delete(actor=actor, instance=current, origin=origin, expected_version=expected_version)
 
 
 # --- satisfaction and feedback (满意度 / 反馈) --------------------------------
@@ -263,9 +323,9 @@ def need_delete(*, actor: User, need: Need, expected_version: int | None = None)
 
 @transaction.atomic
 def survey_record(*, actor: User, customer: Customer | int, data: dict[str, Any],
-                  origin: str = Origin.MANUAL) -> Survey:
+                  origin: str) -> Survey:
     """Record one survey answer; CSAT 1–5 and NPS 0–10 are checked against the kind."""
-    customer = customer_writable(actor, customer)
+    customer = customer_for(actor, customer, CHANGE, lock=True)
     values = cleaning.clean_survey(data)
     if "contact" in values:
         values["contact_id"] = _contact_of(customer, values.pop("contact"), "contact")
@@ -275,14 +335,17 @@ def survey_record(*, actor: User, customer: Customer | int, data: dict[str, Any]
 
 
 @transaction.atomic
-def survey_delete(*, actor: User, survey: Survey, expected_version: int | None = None) -> None:
-    record_delete(actor=actor, instance=survey, expected_version=expected_version)
+def survey_delete(
+    *, actor: User, survey: Survey, origin: str, expected_version: int | None = None
+) -> None:
+    current = Survey.objects.get_for(actor, survey, CHANGE, lock=True)
+    record_delete(actor=actor, instance=current, origin=origin, expected_version=expected_version)
 
 
 @transaction.atomic
 def ticket_create(*, actor: User, customer: Customer | int, data: dict[str, Any],
-                  origin: str = Origin.MANUAL) -> Ticket:
-    customer = customer_writable(actor, customer)
+                  origin: str) -> Ticket:
+    customer = customer_for(actor, customer, CHANGE, lock=True)
     values = _ticket_values(cleaning.clean_ticket(data, partial=False))
     values["opened_at"] = values.get("opened_at") or timezone.now()
     ticket = Ticket(customer=customer, **values)
@@ -292,7 +355,7 @@ def ticket_create(*, actor: User, customer: Customer | int, data: dict[str, Any]
 
 
 @transaction.atomic
-def ticket_update(*, actor: User, ticket: Ticket, data: dict[str, Any],
+def ticket_update(*, actor: User, ticket: Ticket, data: dict[str, Any], origin: str,
                   expected_version: int | None = None) -> Ticket:
     """Change a ticket; resolving or closing stamps resolved_at, reopening clears it."""
     values = _ticket_values(cleaning.clean_ticket(data, partial=True))
@@ -309,13 +372,17 @@ def ticket_update(*, actor: User, ticket: Ticket, data: dict[str, Any],
             values["resolved_at"] = None
         return values
 
-    return record_update(actor=actor, instance=ticket, clean=clean,
+    current = Ticket.objects.get_for(actor, ticket, CHANGE, lock=True)
+    return record_update(actor=actor, instance=current, values=clean, origin=origin,
                          expected_version=expected_version)
 
 
 @transaction.atomic
-def ticket_delete(*, actor: User, ticket: Ticket, expected_version: int | None = None) -> None:
-    record_delete(actor=actor, instance=ticket, expected_version=expected_version)
+def ticket_delete(
+    *, actor: User, ticket: Ticket, origin: str, expected_version: int | None = None
+) -> None:
+    current = Ticket.objects.get_for(actor, ticket, CHANGE, lock=True)
+    record_delete(actor=actor, instance=current, origin=origin, expected_version=expected_version)
 
 
 DONE_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)

@@ -14,8 +14,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min
 from django.utils import timezone
 
 from kehu.accounts.models import User
-from kehu.core.errors import Http404
-from kehu.customers.models import Customer
+from kehu.customers.scoping import customer_for
 from kehu.history.choices import (
     SPENDING_STATUSES,
     OpportunityStatus,
@@ -47,8 +46,7 @@ def customer_summary(
     *, viewer: User, customer_id: int, today: dt.date | None = None
 ) -> CustomerSummary:
     """The card's figures for one customer the viewer can see (404 otherwise)."""
-    if not Customer.objects.visible_to(viewer).filter(pk=customer_id).exists():
-        raise Http404
+    customer_id = customer_for(viewer, customer_id).pk  # the gate: 404 when out of sight
     today = today or timezone.localdate()
     orders = _order_figures(viewer, customer_id)
     last_contact = (Communication.objects.visible_to(viewer).filter(customer_id=customer_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from django_htmx.http import reswap, retarget
 
 from kehu.accounts.policy import access_for
 from kehu.core.errors import Http404, ValidationError, VersionConflict
+from kehu.core.models import Origin
 from kehu.core.views import (
     attach_errors,
     conflict_message,
@@ -32,9 +32,8 @@ from kehu.core.views import (
     web_view,
 )
 from kehu.customers import selectors as customer_selectors
-from kehu.customers import services as customer_services
+from kehu.customers.scoping import CHANGE
 from kehu.history import selectors, services
-from kehu.history.api_schemas import prefetch_entries
 from kehu.history.choices import OpportunityStatus, OrderStatus, TicketStatus
 from kehu.history.forms import (
     CommunicationForm,
@@ -45,6 +44,7 @@ from kehu.history.forms import (
     TicketForm,
 )
 
+WEB = Origin.MANUAL  # provenance of every write made through these pages
 TIMELINE_PAGE = 20
 LIST_PAGE = 50
 
@@ -95,10 +95,8 @@ def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 def _timeline(request: HttpRequest, customer: Any, *, kinds: list[str] | None,
               cursor: str | None) -> Any:
-    page = selectors.timeline(viewer=request.user, customer_id=customer.pk, kinds=kinds or None,
+    return selectors.timeline(viewer=request.user, customer_id=customer.pk, kinds=kinds or None,
                               cursor=cursor, limit=TIMELINE_PAGE)
-    prefetch_entries(page.items)
-    return page
 
 
 @web_view
@@ -110,9 +108,15 @@ def communication_log(request: HttpRequest, customer_id: int) -> HttpResponse:
     entry = None
     if form.is_valid():
         try:
-            entry = _log_with_attachments(request, customer, form)
+            # One service writes the call and its files, all or nothing.
+            communication = services.communication_log(
+                actor=request.user, customer=customer, data=form.data_for_service(),
+                attachments=request.FILES.getlist("attachments"), origin=WEB)
         except ValidationError as exc:
             attach_errors(form, exc)
+        else:
+            entry = selectors.TimelineEntry(kind="communication", at=communication.occurred_at,
+                                            obj=communication)
     if entry is None:
         return _log_form_invalid(request, customer, form)
     if not is_partial(request):
@@ -123,19 +127,6 @@ def communication_log(request: HttpRequest, customer_id: int) -> HttpResponse:
                     "summary": selectors.customer_summary(viewer=request.user,
                                                           customer_id=customer.pk)},
     })
-
-
-def _log_with_attachments(request: HttpRequest, customer: Any, form: CommunicationForm) -> Any:
-    # One transaction: a rejected attachment must not leave a half-logged call behind.
-    with transaction.atomic():
-        communication = services.communication_log(
-            actor=request.user, customer=customer, data=form.data_for_service(), origin="manual"
-        )
-        for upload in request.FILES.getlist("attachments"):
-            services.attachment_add(actor=request.user, communication=communication,
-                                    upload=upload)
-    return selectors.TimelineEntry(kind="communication", at=communication.occurred_at,
-                                   obj=communication)
 
 
 def _log_form_invalid(request: HttpRequest, customer: Any, form: CommunicationForm) -> HttpResponse:
@@ -156,7 +147,7 @@ def _log_form(request: HttpRequest, customer: Any) -> CommunicationForm:
 
 
 def _contacts(request: HttpRequest, customer: Any) -> list:
-    return list(customer_selectors.contact_list(viewer=request.user, customer_id=customer.pk))
+    return customer_selectors.contact_list(viewer=request.user, customer_id=customer.pk)
 
 
 def _card_url(customer: Any) -> str:
@@ -188,14 +179,14 @@ def record_add(request: HttpRequest, customer_id: int, kind: str) -> HttpRespons
     """One small form per record kind; on success back to the card's history."""
     spec = RECORD_KINDS.get(kind)
     # The form is for writers: a read-only viewer gets 403 before typing anything.
-    customer = customer_services.customer_for_change(actor=request.user, pk=customer_id)
+    customer = customer_selectors.customer_get(viewer=request.user, pk=customer_id, action=CHANGE)
     if spec is None:
         raise _not_found()
     form = spec.form(request.POST or None, **_form_choices(request, kind))
     if request.method == "POST" and form.is_valid():
         try:
             spec.create(actor=request.user, customer=customer, data=form.data_for_service(),
-                        **({"origin": "manual"} if kind in ("order",) else {}))
+                        origin=WEB)
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -240,7 +231,8 @@ def _pick_pipeline(pipelines: list, pipeline_id: int | None) -> Any:
         if found is None:
             raise _not_found()
         return found
-    return next((p for p in pipelines if p.is_default), pipelines[0] if pipelines else None)
+    default = selectors.default_pipeline()
+    return next((p for p in pipelines if default and p.pk == default.pk), None)
 
 
 @web_view
@@ -252,7 +244,7 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
     message, status = "", 200
     try:
         services.opportunity_move(
-            actor=request.user, opportunity=opportunity,
+            actor=request.user, origin=WEB, opportunity=opportunity,
             stage=_int(request.POST.get("stage")),
             expected_version=int(version) if version and version.isdigit() else None,
         )

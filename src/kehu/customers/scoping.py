@@ -1,0 +1,183 @@
+"""The customer scoping gate: the only place that decides which customer rows a person reaches.
+
+Every model that holds customer data uses a manager built from `ScopedQuerySet`.
+`visible_to(user, action)` narrows a queryset to the rows the user may read (VIEW),
+edit (CHANGE: fields and history) or manage (MANAGE: transfer, share, delete,
+restore); `get_for(user, pk, action)` is the one lookup of a single row: the same
+404 for missing and out-of-scope, 403 when the row is visible but the action is not
+allowed. The org chart ("which owners does this user cover") is `accounts.policy`;
+this module adds what only the customers know: soft deletion and shares.
+
+A share (`CustomerShare`) is a grant to look at one customer — and, at level
+`edit`, to edit its fields and log its history — until its end date. It never
+grants MANAGE: only someone whose own data scope covers the owner may hand a
+customer over, share it further, delete or restore it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Self
+
+from django.apps import apps
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.policy import Access, access_for
+from kehu.core.errors import Http404, PermissionDenied
+
+if TYPE_CHECKING:
+    from kehu.accounts.models import User
+
+VIEW = "view"
+CHANGE = "change"
+MANAGE = "manage"
+ACTIONS = (VIEW, CHANGE, MANAGE)
+
+
+@dataclass(frozen=True)
+class Shares:
+    """The customers shared with one user that are still running, by level."""
+
+    view_ids: frozenset[int]
+    edit_ids: frozenset[int]
+
+    def for_action(self, action: str) -> frozenset[int]:
+        if action == VIEW:
+            return self.view_ids | self.edit_ids
+        if action == CHANGE:
+            return self.edit_ids
+        return frozenset()
+
+
+NO_SHARES = Shares(frozenset(), frozenset())
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset whose rows belong to a customer reached through `customer_path`.
+
+    `customer_path` is "" for the customer itself and "customer__" for a contact,
+    an order, a communication and every other row attached to one customer.
+    """
+
+    customer_path: str = "customer__"
+
+    def visible_to(self, user: User | None, action: str = VIEW) -> Self:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        access = access_for(user)
+        if access.user_id is None or (action != VIEW and not access.can_write):
+            return self.none()
+        qs = self.filter(**{f"{self.customer_path}deleted_at__isnull": True})
+        shared = NO_SHARES if access.sees_all else shares_of(user)
+        return scope_filter(qs, access, shared.for_action(action), self.customer_path)
+
+    def get_for(self, user: User | None, pk: Any, action: str = VIEW, *, lock: bool = False) -> Any:
+        """The one row `user` may act on: 404 when missing or out of scope, 403 when read-only.
+
+        With `lock`, the row is re-read `select_for_update` (inside the caller's transaction).
+        """
+        pk = as_pk(pk)
+        row = self.visible_to(user, action).filter(pk=pk).first()
+        if row is None:
+            if action != VIEW and self.visible_to(user, VIEW).filter(pk=pk).exists():
+                raise PermissionDenied(_refusal(user, action))
+            raise Http404
+        if lock:
+            return self.model._default_manager.select_for_update().get(pk=pk)
+        return row
+
+    def in_recycle_bin_of(self, user: User | None) -> Self:
+        """Soft-deleted customers whose owner is in the user's scope (shares do not count:
+        a colleague a customer was shared with does not get to restore it)."""
+        access = access_for(user)
+        if access.user_id is None:
+            return self.none()
+        qs = self.filter(**{f"{self.customer_path}deleted_at__isnull": False})
+        return scope_filter(qs, access, frozenset(), self.customer_path)
+
+
+class CustomerBoundQuerySet(ScopedQuerySet):
+    """For rows attached to one customer through a `customer` foreign key."""
+
+    customer_path = "customer__"
+
+
+def scope_filter(
+    qs: models.QuerySet, access: Access, shared_ids: frozenset[int], path: str = ""
+) -> models.QuerySet:
+    """`qs` narrowed to the customers (reached via `path`) that `access` covers, plus `shared_ids`.
+
+    One owner is an equality the (owner, updated_at, id) index serves in list order.
+    Several owners (a manager's department) are compared as `owner_id + 0`, which no
+    index can serve: without fresh statistics SQLite would otherwise fetch every row
+    of every owner through the owner index and sort them all for one page, where
+    walking the list's sort index and skipping other owners' rows stays cheap.
+    Shared ids are a literal list, left out when empty so the common case keeps its index.
+    """
+    if access.sees_all:
+        return qs
+    owners = sorted(access.owner_ids)
+    if len(owners) == 1:
+        by_owner = Q(**{f"{path}owner_id": owners[0]})
+    else:
+        qs = qs.alias(_scope_owner=F(f"{path}owner_id") + 0)
+        by_owner = Q(_scope_owner__in=owners)
+    if not shared_ids:
+        return qs.filter(by_owner)
+    return qs.filter(by_owner | Q(**{f"{path}id__in" if path else "id__in": sorted(shared_ids)}))
+
+
+def shares_of(user: User) -> Shares:
+    """The user's running shares, read once per user object (usually none or a handful)."""
+    cached = getattr(user, "_kehu_shares", None)
+    if cached is not None:
+        return cached
+    shares = apps.get_model("customers", "CustomerShare").objects  # the models import this module
+    view_ids: set[int] = set()
+    edit_ids: set[int] = set()
+    for customer_id, level in shares.running().filter(user=user).values_list("customer_id", "level"):
+        (edit_ids if level == "edit" else view_ids).add(customer_id)
+    found = Shares(frozenset(view_ids), frozenset(edit_ids))
+    user._kehu_shares = found
+    return found
+
+
+def forget_shares(user: User) -> None:
+    """Drop the cached shares after one is added, changed or removed."""
+    user.__dict__.pop("_kehu_shares", None)
+
+
+def as_pk(value: Any) -> int:
+    """A primary key from a path, a form or a bare instance; anything else is a 404."""
+    if isinstance(value, models.Model):
+        value = value.pk
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if not 0 < pk < 2**63:
+        raise Http404
+    return pk
+
+
+def _refusal(user: User | None, action: str) -> str:
+    """Why a visible row refuses `action`: a read-only role, or a share that does not reach."""
+    if not access_for(user).can_write or action == CHANGE:
+        return _("你只有查看权限")
+    return _("共享给你的客户只能查看或编辑，转移、共享和删除需由负责人或其上级操作")
+
+
+class ShareQuerySet(CustomerBoundQuerySet):
+    """Shares are customer-bound rows like any other; `running()` leaves out expired ones."""
+
+    def running(self) -> Self:
+        today = timezone.localdate()
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+
+
+def customer_for(user: User | None, pk: Any, action: str = VIEW, *, lock: bool = False) -> Any:
+    """One customer through the gate — how other apps reach a customer they act on."""
+    return apps.get_model("customers", "Customer").objects.get_for(user, pk, action, lock=lock)

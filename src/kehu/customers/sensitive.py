@@ -1,0 +1,30 @@
+"""Which customer and contact attributes hold personal or ID-like data, and how each is masked.
+
+The one table behind every rule about sensitive values: the selectors mask these
+attributes for a role that sees them masked (`selectors.mask_for`), the forms refuse
+to save a masked value back, and quick search matches them for such a viewer only
+on a complete value (`search.search_filter`), so that search cannot be used to
+read back, a digit at a time, what the page shows as 138****5678. A field added
+here is covered by all three.
+
+It lives in a module of its own, below selectors, filters and search, so that
+each of them can read it without importing the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from kehu.accounts.models import User
+from kehu.accounts.policy import access_for
+
+# attribute -> mask kind ("phone", "email", or "id" for any other ID-like value)
+CUSTOMER_SENSITIVE: Mapping[str, str] = {
+    "phones": "phone", "emails": "email", "wechat": "id", "credit_code": "id",
+}
+CONTACT_SENSITIVE: Mapping[str, str] = {"phones": "phone", "email": "email", "wechat": "id"}
+
+
+def masked_fields(viewer: User | None, table: Mapping[str, str]) -> dict[str, str]:
+    """The part of `table` that `viewer` sees masked: all of it for a masking role, else none."""
+    return dict(table) if access_for(viewer).masks_sensitive else {}
