@@ -44,8 +44,8 @@ def test_a_rep_logs_a_call_and_only_those_who_see_the_customer_can_read_it(
     assert [api_as(u).get(path).status_code for u in (alice, bob, charlie, mallory, anna)] == [
         200, 404, 404, 200, 200]
     assert api_as(charlie).get("/communications").json()["items"] == []
-    assert api_as(anna).patch(path, {"outcome": "成交"}).status_code == 403
-    assert api_as(charlie).patch(path, {"outcome": "成交"}).status_code == 404
+    assert api_as(anna).patch(path, {"outcome": "成交"}, if_match=1).status_code == 403
+    assert api_as(charlie).patch(path, {"outcome": "成交"}, if_match=1).status_code == 404
 
 
 def test_an_edit_from_a_stale_version_is_412_and_changes_nothing(alice, call, api_as):
@@ -119,7 +119,7 @@ def test_validation_errors_have_the_api_shape_and_name_the_field(
     assert "colour" in errors_by_field(unknown)
     lost = services.opportunity_create(actor=alices_customer.owner, origin="manual", customer=alices_customer,
                                        data={"title": "丢了的单"})
-    no_reason = api.post(f"/opportunities/{lost.pk}/close", {"won": False})
+    no_reason = api.request("POST", f"/opportunities/{lost.pk}/close", {"won": False}, if_match=1)
     assert list(errors_by_field(no_reason)) == ["reason"]
 
 
@@ -130,11 +130,13 @@ def test_moving_an_opportunity_follows_the_stage_and_refuses_a_foreign_stage(
                                        data={"title": "续约", "amount": "1000"})
     stages = api_as(alice).get("/pipelines").json()[0]["stages"]
     won = next(s for s in stages if s["kind"] == "won")
-    moved = api_as(alice).post(f"/opportunities/{deal.pk}/move", {"stage": won["id"]})
+    moved = api_as(alice).request("POST", f"/opportunities/{deal.pk}/move", {"stage": won["id"]},
+                                  if_match=1)
     assert (moved.json()["status"], moved.json()["stage"]["name"]) == ("won", won["name"])
     other = services.pipeline_save(actor=root, origin="manual", data={"name": "渠道流程"})
     foreign = services.stage_save(actor=root, origin="manual", data={"pipeline": other.pk, "name": "洽谈"})
-    refused = api_as(alice).post(f"/opportunities/{deal.pk}/move", {"stage": foreign.pk})
+    refused = api_as(alice).request("POST", f"/opportunities/{deal.pk}/move", {"stage": foreign.pk},
+                                    if_match=moved["ETag"])
     assert refused.status_code == 422 and "stage" in errors_by_field(refused)
 
 
@@ -165,14 +167,15 @@ def test_the_timeline_pages_walk_every_entry_once_and_filter_by_kind(
 def test_the_preference_is_read_and_replaced_with_its_version(alice, alices_customer, api_as):
     api = api_as(alice)
     path = f"/customers/{alices_customer.pk}/preference"
-    assert api.get(path).json()["version"] == 0
+    assert api.get(path).json()["version"] == 0  # nothing recorded yet: If-Match "0"
     saved = api.request("PUT", path, {"interests": ["茶叶", "茶具"], "budget_min": "1000",
-                                      "budget_max": "5000"})
+                                      "budget_max": "5000"}, if_match='"0"')
     assert saved.status_code == 200
     assert saved.json()["interests"] == sorted(["茶叶", "茶具"])
     stale = api.request("PUT", path, {"pain_points": "交期"}, if_match='"0"')
     assert stale.status_code == 412
-    upside_down = api.request("PUT", path, {"budget_min": "9000", "budget_max": "10"})
+    upside_down = api.request("PUT", path, {"budget_min": "9000", "budget_max": "10"},
+                              if_match=saved["ETag"])
     assert list(errors_by_field(upside_down)) == ["budget_max"]
 
 

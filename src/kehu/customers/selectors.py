@@ -14,8 +14,15 @@ from kehu.accounts.policy import access_for
 from kehu.core.masking import mask_value
 from kehu.core.pagination import Page, paginate
 from kehu.customers.filters import CustomerFilters
-from kehu.customers.models import Contact, Customer, CustomField, OwnershipTransfer, Tag
-from kehu.customers.scoping import VIEW, shares_of
+from kehu.customers.models import (
+    Contact,
+    Customer,
+    CustomerShare,
+    CustomField,
+    OwnershipTransfer,
+    Tag,
+)
+from kehu.customers.scoping import MANAGE, VIEW, shares_of
 from kehu.customers.sensitive import CONTACT_SENSITIVE, CUSTOMER_SENSITIVE, masked_fields
 
 __all__ = ["CONTACT_SENSITIVE", "CUSTOMER_SENSITIVE"]  # the table lives in customers.sensitive
@@ -215,3 +222,14 @@ def mask_for(viewer: User, rows: list, sensitive: dict[str, str]) -> None:
         for attr, kind in masked.items():
             setattr(row, attr, mask_value(kind, getattr(row, attr)))
         row.is_masked = True
+
+
+def customer_allows(*, viewer: User, pk: int, action: str) -> bool:
+    """Whether the viewer may `action` the customer (to show or hide a form, never to guard)."""
+    return Customer.objects.visible_to(viewer, action).filter(pk=pk).exists()
+
+
+def share_list(*, viewer: User, customer_id: int) -> list[CustomerShare]:
+    """The customer's shares, for those who may manage it (everyone else gets none)."""
+    qs = CustomerShare.objects.visible_to(viewer, MANAGE).filter(customer_id=customer_id)
+    return list(qs.select_related("user").order_by("user__display_name", "user__username"))

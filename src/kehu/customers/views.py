@@ -233,9 +233,12 @@ def _card_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
         "masked": getattr(customer, "is_masked", False),
     }
     if can_write:
-        context["users"] = users_active()
-        context["shares"] = customer.shares.select_related("user")
         context["contact_form"] = ContactForm()
+    if selectors.customer_allows(viewer=viewer, pk=customer.pk, action=MANAGE):
+        context["users"] = users_active()
+        context["shares"] = selectors.share_list(viewer=viewer, customer_id=customer.pk)
+        context["share_levels"] = ShareLevel.choices
+        context["can_manage"] = True
     return context
 
 
