@@ -25,6 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from kehu.core.errors import ValidationError, VersionConflict
+from kehu.core.inputs import malformed
 
 View = Callable[..., HttpResponse]
 
@@ -33,13 +34,16 @@ def web_view(view: View) -> View:
     """`login_required` plus the one translation of service errors no form can show.
 
     A ValidationError or VersionConflict that reaches here (an action button,
-    not a form) is reported on a small page with status 400 / 409.
+    not a form) is reported on a small page with status 400 / 409. Input no field
+    may hold (a NUL byte anywhere in the query or the form) is refused first, the
+    same way (`kehu.core.inputs`).
     """
 
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
+            _refuse_malformed(request)
             return view(request, *args, **kwargs)
         except VersionConflict as exc:
             return render(request, "errors/conflict.html",
@@ -49,6 +53,14 @@ def web_view(view: View) -> View:
                           {"errors": error_messages(exc)}, status=400)
 
     return wrapped
+
+
+def _refuse_malformed(request: HttpRequest) -> None:
+    """A NUL byte (or a lone surrogate) in any query or form value: the 400 page, naming it."""
+    found = {**malformed(request.GET), **malformed(request.POST)}
+    if found:
+        raise ValidationError({field: [f"{field}: {message}" for message in messages_]
+                               for field, messages_ in found.items()})
 
 
 def error_messages(error: ValidationError) -> list[str]:

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core.inputs import parse_id
 from kehu.customers.choices import CustomerKind, CustomFieldType, Industry
 from kehu.customers.cleaning import clean_custom_value
 from kehu.customers.models import CustomField, CustomValue
@@ -124,12 +125,11 @@ def _one_of(value: str | None, allowed: list[str], name: str, errors: dict) -> s
 
 
 def _int(value: Any, name: str, errors: dict) -> int | None:
-    if value in (None, ""):
-        return None
+    """An id filter ("owner"): the shared id parser, so "abc", "²" and 2**64 are refused."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        errors.setdefault(name, []).append(_("应为整数"))
+        return parse_id(value, field=name, required=False)
+    except ValidationError as exc:
+        errors.setdefault(name, []).extend(exc.message_dict[name])
         return None
 
 

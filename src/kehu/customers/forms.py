@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.versions import VersionField
 from kehu.core.views import display_phone, joined, lines
 from kehu.customers.choices import (
     CompanySize,
@@ -111,7 +112,7 @@ class CustomerForm(forms.Form):
     tags = forms.CharField(label=_("标签"), required=False,
                            help_text=_("用逗号分隔，例如：重点客户, 渠道商"))
     notes = _textarea(_("备注"), rows=4)
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = VersionField(required=False)  # required by the edit view
 
     GROUPS = (
         (_("基本信息"), ("kind", "name", "short_name", "industry", "company_size", "source", "owner")),
@@ -217,7 +218,7 @@ class ContactForm(forms.Form):
     wechat = forms.CharField(label=_("微信"), required=False)
     is_primary = forms.BooleanField(label=_("主联系人"), required=False)
     notes = _textarea(_("备注"))
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = VersionField(required=False)  # required by the edit view
 
     def __init__(self, *args: Any, masked: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

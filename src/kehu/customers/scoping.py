@@ -181,3 +181,10 @@ class ShareQuerySet(CustomerBoundQuerySet):
 def customer_for(user: User | None, pk: Any, action: str = VIEW, *, lock: bool = False) -> Any:
     """One customer through the gate — how other apps reach a customer they act on."""
     return apps.get_model("customers", "Customer").objects.get_for(user, pk, action, lock=lock)
+
+
+def customer_ids_for(user: User | None, ids: Any, action: str = VIEW) -> set[int]:
+    """Which of `ids` the user may `action` — for batches that name many customers."""
+    pks = {pk for pk in ids if isinstance(pk, int) and 0 < pk < 2**63}  # others match nothing
+    qs = apps.get_model("customers", "Customer").objects.visible_to(user, action).filter(pk__in=pks)
+    return set(qs.values_list("pk", flat=True))

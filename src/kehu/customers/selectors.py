@@ -233,3 +233,14 @@ def share_list(*, viewer: User, customer_id: int) -> list[CustomerShare]:
     """The customer's shares, for those who may manage it (everyone else gets none)."""
     qs = CustomerShare.objects.visible_to(viewer, MANAGE).filter(customer_id=customer_id)
     return list(qs.select_related("user").order_by("user__display_name", "user__username"))
+
+
+def primary_contact_id(customer_id: int) -> int | None:
+    """The customer's primary contact, for defaults (the caller already passed the gate)."""
+    return (Contact.objects.filter(customer_id=customer_id, is_primary=True)
+            .values_list("pk", flat=True).first())
+
+
+def contact_belongs_to(contact_id: int, customer_id: int) -> bool:
+    """Whether the contact is one of the customer's (a contact of another customer is an error)."""
+    return Contact.objects.filter(pk=contact_id, customer_id=customer_id).exists()

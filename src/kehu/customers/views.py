@@ -30,8 +30,10 @@ from kehu.accounts.policy import access_for
 from kehu.accounts.selectors import user_get_active, users_active, users_in_scope
 from kehu.core.cards import card_panels
 from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
+from kehu.core.inputs import parse_ids
 from kehu.core.models import Origin
 from kehu.core.pagination import Page
+from kehu.core.versions import parse_version
 from kehu.core.views import (
     attach_errors,
     conflict_message,
@@ -192,7 +194,8 @@ def customer_bulk_transfer(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("请先勾选客户并选择接收人"))
         return redirect(back)
     try:
-        moved = services.customer_transfer(actor=request.user, origin=WEB, customer_ids=ids,
+        moved = services.customer_transfer(actor=request.user, origin=WEB,
+                                           customer_ids=parse_ids(ids, field="ids"),
                                            to_user=request.POST.get("to_user"),
                                            reason=request.POST.get("reason", ""))
     except ValidationError as exc:
@@ -324,6 +327,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = CustomerForm(request.POST or None, custom_fields=selectors.custom_fields_active(),
                         masked=getattr(customer, "is_masked", False),
                         initial=customer_initial(customer))
+    form.fields["version"].required = True  # an edit names the version it was made from
     if request.method == "POST" and form.is_valid():
         try:
             services.customer_update(actor=request.user, origin=WEB, customer=customer,
@@ -362,10 +366,10 @@ def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(viewer=request.user, pk=pk, action=MANAGE)
     if request.method != "POST":
         return render(request, "customers/delete.html", {"customer": customer})
-    version = request.POST.get("version")
+    version = parse_version(request.POST.get("version"))  # missing or junk: the 400 page
     try:
         services.customer_delete(actor=request.user, origin=WEB, customer=customer,
-                                 expected_version=int(version) if version else None)
+                                 expected_version=version)
     except VersionConflict as exc:
         flash_errors(request, exc)
         return redirect(reverse("customers:detail", args=[pk]))
@@ -414,6 +418,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(viewer=request.user, pk=pk, action=CHANGE)
     masked = getattr(contact, "is_masked", False)
     form = ContactForm(request.POST or None, masked=masked, initial=contact_initial(contact))
+    form.fields["version"].required = True  # an edit names the version it was made from
     if request.method == "POST" and form.is_valid():
         try:
             services.contact_update(actor=request.user, origin=WEB, contact=contact, data=form.service_data(),
@@ -431,10 +436,10 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @web_view
 def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(viewer=request.user, pk=pk)
-    version = request.POST.get("version")
+    version = parse_version(request.POST.get("version"))  # missing or junk: the 400 page
     try:
         services.contact_delete(actor=request.user, origin=WEB, contact=contact,
-                                expected_version=int(version) if version else None)
+                                expected_version=version)
     except VersionConflict as exc:
         flash_errors(request, exc)
     return _contacts_saved(request, contact.customer_id, _("已删除联系人"))

@@ -115,10 +115,6 @@ def clean_money(value: Any) -> Decimal:
     return money(Order, "total")(value)
 
 
-def clean_optional_money(value: Any) -> Decimal | None:
-    return money(Order, "total", required=False)(value)
-
-
 def clean_quantity(value: Any) -> Decimal:
     if value is None or value == "":
         raise ValidationError(_("必填"))
@@ -405,7 +401,7 @@ def _refs(value: Any) -> list[Any]:
 def clean_pipeline(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     out = Collector()
     _run_fields(out, data, {"name": _text(100), "is_default": clean_bool})
-    if not partial:
+    if not partial or "name" in data:  # a rename to null or "" is no rename
         _require(out, "name")
     return out.result()
 
@@ -416,8 +412,7 @@ def clean_stage(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         "pipeline": clean_ref, "name": _text(100), "position": _int_between(0, 10000),
         "probability": _int_between(0, 100), "kind": _choice(StageKind, required=True),
     })
-    if not partial:
-        _require(out, "pipeline", "name")
+    _require(out, *(f for f in ("pipeline", "name") if not partial or f in data))
     return out.result()
 
 

@@ -6,7 +6,7 @@ stamps closed_at), moving back to an open stage reopens it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,12 +17,14 @@ from kehu.accounts.policy import access_for
 from kehu.accounts.selectors import owner_candidate
 from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.core.records import record_create, record_delete, record_update
-from kehu.customers.models import Customer
 from kehu.customers.scoping import CHANGE, customer_for
 from kehu.history import cleaning, selectors
 from kehu.history.choices import OpportunityStatus, StageKind
 from kehu.history.models import Opportunity, Pipeline, Stage
 from kehu.history.orders import products_by_ref
+
+if TYPE_CHECKING:
+    from kehu.customers.models import Customer
 
 # --- pipelines and stages (admin) ------------------------------------------------
 

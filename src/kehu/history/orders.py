@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -22,10 +22,12 @@ from kehu.accounts.policy import access_for
 from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.core.models import ChangeLog
 from kehu.core.records import record_create, record_delete, record_update
-from kehu.customers.models import Customer
-from kehu.customers.scoping import CHANGE, customer_for
+from kehu.customers.scoping import CHANGE, customer_for, customer_ids_for
 from kehu.history import cleaning
 from kehu.history.models import Order, OrderLine, Product, ProductCategory
+
+if TYPE_CHECKING:
+    from kehu.customers.models import Customer
 
 MAX_INGEST = 1000
 
@@ -315,8 +317,7 @@ class _IngestBatch:
 
     def _writable_customers(self) -> set[int]:
         ids = {_int_or_none(r.get("customer")) for r in self.rows} - {None}
-        qs = Customer.objects.visible_to(self.actor, CHANGE).filter(pk__in=ids)
-        return set(qs.values_list("pk", flat=True))
+        return customer_ids_for(self.actor, ids, CHANGE)
 
     def _known_external_numbers(self) -> dict[str, tuple[int, int]]:
         numbers = {str(r.get("external_number") or "").strip() for r in self.rows} - {""}

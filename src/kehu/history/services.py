@@ -13,7 +13,7 @@ import mimetypes
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -26,7 +26,7 @@ from kehu.accounts.selectors import user_get_active
 from kehu.core import uploads
 from kehu.core.errors import ValidationError
 from kehu.core.records import log_change, record_create, record_delete, record_update
-from kehu.customers.models import Contact, Customer
+from kehu.customers import selectors as customer_selectors
 from kehu.customers.scoping import CHANGE, customer_for
 from kehu.history import cleaning
 from kehu.history.choices import TicketStatus
@@ -56,6 +56,9 @@ from kehu.history.orders import (  # noqa: F401 -- re-exported
     product_save,
 )
 from kehu.history.selectors import last_channel
+
+if TYPE_CHECKING:
+    from kehu.customers.models import Customer
 
 # --- communications (跟进记录) ---------------------------------------------
 
@@ -133,8 +136,7 @@ def communication_delete(
 
 
 def _primary_contact_id(customer_id: int) -> int | None:
-    return (Contact.objects.filter(customer_id=customer_id, is_primary=True)
-            .values_list("pk", flat=True).first())
+    return customer_selectors.primary_contact_id(customer_id)
 
 
 def _communication_values(customer: Customer, values: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +149,7 @@ def _contact_of(customer: Customer, contact_id: int | None, field: str) -> int |
     """A contact id, checked to belong to `customer` (a contact of another customer is an error)."""
     if contact_id is None:
         return None
-    if not Contact.objects.filter(pk=contact_id, customer_id=customer.pk).exists():
+    if not customer_selectors.contact_belongs_to(contact_id, customer.pk):
         raise ValidationError({field: [_("该联系人不属于这个客户")]})
     return contact_id
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,7 +21,9 @@ from django_htmx.http import reswap, retarget
 
 from kehu.accounts.policy import access_for
 from kehu.core.errors import Http404, ValidationError, VersionConflict
+from kehu.core.inputs import parse_id
 from kehu.core.models import Origin
+from kehu.core.versions import parse_version
 from kehu.core.views import (
     attach_errors,
     conflict_message,
@@ -240,28 +243,25 @@ def _pick_pipeline(pipelines: list, pipeline_id: int | None) -> Any:
 def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
     """A card dropped on another column (or moved with the select on a phone)."""
     opportunity = selectors.opportunity_get(viewer=request.user, pk=pk)
-    version = request.POST.get("version")
     message, status = "", 200
     try:
         services.opportunity_move(
             actor=request.user, origin=WEB, opportunity=opportunity,
-            stage=_int(request.POST.get("stage")),
-            expected_version=int(version) if version and version.isdigit() else None,
+            stage=parse_id(request.POST.get("stage"), field="stage"),
+            expected_version=parse_version(request.POST.get("version")),  # never skipped
         )
     except VersionConflict:
         message, status = conflict_message(), 409
     except ValidationError as exc:
         message, status = " ".join(error_messages(exc)), 400
     if not is_partial(request):
+        if message:
+            messages.error(request, message)
         return redirect(reverse("history:board_pipeline", args=[opportunity.pipeline_id]))
     pipeline = opportunity.pipeline
     context = {"pipeline": pipeline, "message": message,
                "board": selectors.opportunity_board(viewer=request.user, pipeline=pipeline)}
     return render(request, "history/partials/board_columns.html", context, status=status)
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 @web_view
