@@ -52,8 +52,10 @@ def build(entries: int):
     from kehu.history.models import Communication, Need, Order, Survey, Ticket
 
     rep, _ = user_create(username="rep", role_code="sales", department=department_path("总部"))
-    customer = customer_create(actor=rep, origin="demo", data={"kind": "company", "name": "长历史客户有限公司"})
-    contact_create(actor=rep, origin="demo", customer=customer, data={"name": "王经理", "phones": "13800138000"})
+    customer = customer_create(actor=rep, origin="demo", data={"kind": "company",
+                                                               "name": "长历史客户有限公司"})
+    contact_create(actor=rep, origin="demo", customer=customer, data={"name": "王经理",
+                                                                      "phones": "13800138000"})
     now = timezone.now()
     share = {"communication": 0.5, "order": 0.3, "need": 0.1, "survey": 0.05, "ticket": 0.05}
     n = {kind: int(entries * part) for kind, part in share.items()}

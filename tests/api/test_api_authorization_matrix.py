@@ -123,7 +123,8 @@ def test_every_registered_operation_has_a_row_in_the_matrix():
 
 @pytest.fixture
 def world(alice, bob, charlie, mallory, anna, root, alices_customer):
-    contact = services.contact_create(actor=alice, origin="manual", customer=alices_customer, data={"name": "陈采购"})
+    contact = services.contact_create(actor=alice, origin="manual", customer=alices_customer,
+                                      data={"name": "陈采购"})
     people = {"owner": alice, "teammate": bob, "outsider": charlie, "manager": mallory,
               "analyst": anna, "admin": root, "anonymous": None}
     return World(people=people, customer=alices_customer, contact=contact,

@@ -32,7 +32,8 @@ def test_two_edits_from_the_same_version_one_wins(alice, mallory, alices_custome
     services.customer_update(actor=alice, origin="manual", customer=alices_customer, data={"notes": "A"},
                              expected_version=1)
     with pytest.raises(VersionConflict):
-        services.customer_update(actor=mallory, origin="manual", customer=alices_customer, data={"notes": "B"},
+        services.customer_update(actor=mallory, origin="manual", customer=alices_customer,
+                                 data={"notes": "B"},
                                  expected_version=1)
     alices_customer.refresh_from_db()
     assert (alices_customer.notes, alices_customer.version) == ("A", 2)

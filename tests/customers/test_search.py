@@ -47,7 +47,8 @@ def test_search_still_respects_scope(book, charlie):
 def test_the_index_follows_edits(book):
     customer = selectors.customer_list(
         viewer=book, filters=CustomerFilters.from_params({"q": "西湖茶业"})).items[0]
-    services.customer_update(actor=book, origin="manual", customer=customer, data={"name": "杭州龙井茶业有限公司"})
+    services.customer_update(actor=book, origin="manual", customer=customer,
+                             data={"name": "杭州龙井茶业有限公司"})
     assert found(book, "西湖茶业") == []
     assert found(book, "龙井茶业") == ["杭州龙井茶业有限公司"]
 

@@ -144,8 +144,10 @@ def test_the_timeline_pages_walk_every_entry_once_and_filter_by_kind(
     alice, charlie, alices_customer, api_as
 ):
     for n in range(7):
-        services.communication_log(actor=alice, origin="manual", customer=alices_customer, data={"subject": f"第{n}次"})
-        services.need_create(actor=alice, origin="manual", customer=alices_customer, data={"content": f"需求{n}"})
+        services.communication_log(actor=alice, origin="manual", customer=alices_customer,
+                                   data={"subject": f"第{n}次"})
+        services.need_create(actor=alice, origin="manual", customer=alices_customer,
+                             data={"content": f"需求{n}"})
     api = api_as(alice)
     seen, cursor = [], None
     while True:

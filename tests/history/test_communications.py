@@ -27,14 +27,16 @@ def test_a_rep_logs_a_call_with_a_next_follow_up_date(alice, alices_customer, pr
 def test_the_channel_defaults_to_the_one_she_used_last(alice, alices_customer):
     first = services.communication_log(actor=alice, origin="manual", customer=alices_customer, data={})
     assert first.channel == "phone"
-    services.communication_log(actor=alice, origin="manual", customer=alices_customer, data={"channel": "wechat"})
+    services.communication_log(actor=alice, origin="manual", customer=alices_customer,
+                               data={"channel": "wechat"})
     third = services.communication_log(actor=alice, origin="manual", customer=alices_customer, data={})
     assert third.channel == "wechat"
 
 
 def test_the_contact_must_belong_to_the_customer(alice, alices_customer, make_customer):
     other = make_customer(alice, name="苏州园林建材有限公司")
-    stranger = customer_services.contact_create(actor=alice, origin="manual", customer=other, data={"name": "王五"})
+    stranger = customer_services.contact_create(actor=alice, origin="manual", customer=other,
+                                                data={"name": "王五"})
     with pytest.raises(ValidationError) as error:
         services.communication_log(actor=alice, origin="manual", customer=alices_customer,
                                    data={"contact": stranger.pk})
@@ -49,7 +51,8 @@ def test_an_outsider_gets_404_and_the_analyst_403(alice, charlie, anna, alices_c
         services.communication_log(actor=anna, origin="manual", customer=alices_customer, data={})
     call = services.communication_log(actor=alice, origin="manual", customer=alices_customer, data={})
     with pytest.raises(Http404):
-        services.communication_update(actor=charlie, origin="manual", communication=call, data={"subject": "x"})
+        services.communication_update(actor=charlie, origin="manual", communication=call,
+                                      data={"subject": "x"})
     with pytest.raises(PermissionDenied):
         services.communication_delete(actor=anna, origin="manual", communication=call)
     assert Communication.objects.count() == 1

@@ -13,13 +13,15 @@ from kehu.history import selectors, services
 
 def test_csat_and_nps_ranges_follow_the_kind(alice, alices_customer):
     with pytest.raises(ValidationError) as error:
-        services.survey_record(actor=alice, origin="manual", customer=alices_customer, data={"kind": "csat", "score": 8})
+        services.survey_record(actor=alice, origin="manual", customer=alices_customer,
+                               data={"kind": "csat", "score": 8})
     assert "score" in error.value.message_dict
     nps = services.survey_record(actor=alice, origin="manual", customer=alices_customer,
                                  data={"kind": "nps", "score": 8, "comment": "会推荐给同行"})
     assert (nps.score, nps.answered_on) == (8, timezone.localdate())
     with pytest.raises(ValidationError):
-        services.survey_record(actor=alice, origin="manual", customer=alices_customer, data={"kind": "nps", "score": 11})
+        services.survey_record(actor=alice, origin="manual", customer=alices_customer,
+                               data={"kind": "nps", "score": 11})
 
 
 def test_resolving_a_complaint_stamps_the_time_and_reopening_clears_it(alice, alices_customer):
@@ -51,7 +53,8 @@ def test_preferences_are_one_row_per_customer(alice, alices_customer, primary_co
 
 
 def test_needs_follow_their_status_and_stay_in_scope(alice, charlie, anna, alices_customer):
-    need = services.need_create(actor=alice, origin="manual", customer=alices_customer, data={"content": "需要礼盒定制"})
+    need = services.need_create(actor=alice, origin="manual", customer=alices_customer,
+                                data={"content": "需要礼盒定制"})
     need = services.need_update(actor=alice, origin="manual", need=need, data={"status": "in_progress"})
     assert (need.status, need.version) == ("in_progress", 2)
     with pytest.raises(Http404):

@@ -33,22 +33,28 @@ def test_a_new_opportunity_starts_in_the_first_stage_owned_by_its_creator(
 
 
 def test_moving_into_won_closes_and_moving_back_reopens(alice, alices_customer, pipeline):
-    deal = services.opportunity_create(actor=alice, origin="manual", customer=alices_customer, data={"title": "续约"})
-    deal = services.opportunity_move(actor=alice, origin="manual", opportunity=deal, stage=stage(pipeline, "赢单"),
+    deal = services.opportunity_create(actor=alice, origin="manual", customer=alices_customer,
+                                       data={"title": "续约"})
+    deal = services.opportunity_move(actor=alice, origin="manual", opportunity=deal,
+                                     stage=stage(pipeline, "赢单"),
                                      expected_version=1)
     assert (deal.status, deal.version) == ("won", 2) and deal.closed_at is not None
-    deal = services.opportunity_move(actor=alice, origin="manual", opportunity=deal, stage=stage(pipeline, "商务谈判"))
+    deal = services.opportunity_move(actor=alice, origin="manual", opportunity=deal,
+                                     stage=stage(pipeline, "商务谈判"))
     assert (deal.status, deal.closed_at) == ("open", None)
     with pytest.raises(VersionConflict):
-        services.opportunity_move(actor=alice, origin="manual", opportunity=deal, stage=stage(pipeline, "输单"),
+        services.opportunity_move(actor=alice, origin="manual", opportunity=deal, stage=stage(pipeline,
+                                                                                              "输单"),
                                   expected_version=2)
 
 
 def test_closing_as_lost_needs_a_reason(alice, alices_customer):
-    deal = services.opportunity_create(actor=alice, origin="manual", customer=alices_customer, data={"title": "新购"})
+    deal = services.opportunity_create(actor=alice, origin="manual", customer=alices_customer,
+                                       data={"title": "新购"})
     with pytest.raises(ValidationError):
         services.opportunity_close(actor=alice, origin="manual", opportunity=deal, won=False, reason=" ")
-    deal = services.opportunity_close(actor=alice, origin="manual", opportunity=deal, won=False, reason="价格太高")
+    deal = services.opportunity_close(actor=alice, origin="manual", opportunity=deal, won=False,
+                                      reason="价格太高")
     assert (deal.status, deal.stage.kind, deal.close_reason) == ("lost", "lost", "价格太高")
 
 
@@ -56,7 +62,8 @@ def test_a_stage_of_another_pipeline_is_refused(alice, root, alices_customer):
     other = services.pipeline_save(actor=root, origin="manual", data={"name": "续约流程"})
     foreign = services.stage_save(actor=root, origin="manual", data={"pipeline": other.pk, "name": "沟通",
                                                     "probability": 40})
-    deal = services.opportunity_create(actor=alice, origin="manual", customer=alices_customer, data={"title": "x"})
+    deal = services.opportunity_create(actor=alice, origin="manual", customer=alices_customer,
+                                       data={"title": "x"})
     with pytest.raises(ValidationError):
         services.opportunity_move(actor=alice, origin="manual", opportunity=deal, stage=foreign)
 
@@ -65,7 +72,8 @@ def test_only_admins_configure_pipelines(alice, mallory, root):
     for actor in (alice, mallory):
         with pytest.raises(PermissionDenied):
             services.pipeline_save(actor=actor, origin="manual", data={"name": "我的流程"})
-    pipeline = services.pipeline_save(actor=root, origin="manual", data={"name": "大客户流程", "is_default": True})
+    pipeline = services.pipeline_save(actor=root, origin="manual", data={"name": "大客户流程",
+                                                                         "is_default": True})
     assert list(Pipeline.objects.filter(is_default=True)) == [pipeline]
     with pytest.raises(ValidationError) as error:
         services.stage_save(actor=root, origin="manual", data={"pipeline": pipeline.pk, "name": "x",
@@ -91,7 +99,8 @@ def test_the_board_shows_each_stage_with_what_the_viewer_may_see(
 
 
 def test_an_outsider_cannot_touch_the_opportunity(alice, charlie, anna, alices_customer):
-    deal = services.opportunity_create(actor=alice, origin="manual", customer=alices_customer, data={"title": "x"})
+    deal = services.opportunity_create(actor=alice, origin="manual", customer=alices_customer,
+                                       data={"title": "x"})
     with pytest.raises(Http404):
         services.opportunity_update(actor=charlie, origin="manual", opportunity=deal, data={"title": "y"})
     with pytest.raises(PermissionDenied):

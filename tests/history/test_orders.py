@@ -20,7 +20,8 @@ def test_only_admins_and_managers_maintain_the_catalogue(alice, mallory, catalog
     assert cup.category == ProductCategory.objects.get(name="茶具")  # reused, not duplicated
     assert cup.unit_price == Decimal("88.00")
     with pytest.raises(ValidationError) as error:
-        services.product_save(actor=mallory, origin="manual", data={"sku": "CUP-1", "name": "重复", "unit_price": 1})
+        services.product_save(actor=mallory, origin="manual", data={"sku": "CUP-1", "name": "重复",
+                                                                    "unit_price": 1})
     assert "sku" in error.value.message_dict
 
 
@@ -58,7 +59,8 @@ def test_editing_the_lines_recomputes_the_total_and_checks_the_version(
         "status": "paid", "lines": [{"product": "TEA-PE-357", "quantity": 4}]})
     assert (order.status, order.total, order.version) == ("paid", Decimal("1074.00"), 2)
     with pytest.raises(VersionConflict):
-        services.order_update(actor=alice, origin="manual", order=order, expected_version=1, data={"notes": "x"})
+        services.order_update(actor=alice, origin="manual", order=order, expected_version=1,
+                              data={"notes": "x"})
 
 
 def test_an_outsider_cannot_order_for_alices_customer(alice, charlie, anna, alices_customer,

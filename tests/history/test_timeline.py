@@ -126,7 +126,8 @@ def test_the_timeline_filters_by_kind(alice, alices_customer):
 def test_an_outsider_sees_no_timeline_and_junk_cursors_are_refused(
     alice, charlie, alices_customer
 ):
-    services.communication_log(actor=alice, origin="manual", customer=alices_customer, data={"subject": "拜访"})
+    services.communication_log(actor=alice, origin="manual", customer=alices_customer,
+                               data={"subject": "拜访"})
     with pytest.raises(Http404):
         selectors.timeline(viewer=charlie, customer_id=alices_customer.pk)
     with pytest.raises(ValidationError):

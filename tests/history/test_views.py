@@ -79,7 +79,8 @@ def test_a_bad_log_form_comes_back_with_the_error_in_place(alice, alices_custome
 
 
 def test_the_form_defaults_to_my_last_channel(alice, alices_customer, primary_contact):
-    services.communication_log(actor=alice, origin="manual", customer=alices_customer, data={"channel": "visit"})
+    services.communication_log(actor=alice, origin="manual", customer=alices_customer,
+                               data={"channel": "visit"})
     html = browser_of(alice).get(reverse("customers:detail", args=[alices_customer.pk])).content
     assert b'value="visit" checked' in html
 

@@ -154,7 +154,8 @@ def test_an_edit_based_on_an_old_version_is_refused_with_a_clear_message(alice, 
     client = login(alice)
     url = reverse("customers:edit", args=[alices_customer.pk])
     stale = {"kind": "company", "name": "新名字", "version": alices_customer.version}
-    services.customer_update(actor=alice, origin="manual", customer=alices_customer, data={"notes": "别人改了"})
+    services.customer_update(actor=alice, origin="manual", customer=alices_customer,
+                             data={"notes": "别人改了"})
     page = text(client.post(url, stale))
     assert "刚被别人修改过" in page
     assert Customer.objects.get(pk=alices_customer.pk).name == "杭州西湖茶业有限公司"

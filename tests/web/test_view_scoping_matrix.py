@@ -156,7 +156,8 @@ def test_every_route_of_the_site_is_in_the_table():
 def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field) -> World:
     contact = services.contact_create(actor=alice, origin="manual", customer=alices_customer,
                                       data={"name": "陈经理", "phones": ["13700002222"]})
-    deleted = services.customer_create(actor=alice, origin="manual", data={"kind": "person", "name": "回收站里的人"})
+    deleted = services.customer_create(actor=alice, origin="manual", data={"kind": "person",
+                                                                           "name": "回收站里的人"})
     services.customer_delete(actor=alice, origin="manual", customer=deleted)
     users = {"alice": alice, "bob": bob, "charlie": charlie, "mallory": mallory, "anna": anna,
              "root": root}

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.customers import validation
+from kehu.customers import normalizers
 from kehu.customers.choices import (
     CompanySize,
     CustomerKind,
@@ -81,10 +81,10 @@ def clean_customer(data: dict[str, Any], *, partial: bool = False) -> dict[str, 
         if field in data:
             out.run(field, _choice(choices, required=field == "kind"), data[field])
     cleaners = {
-        "phones": validation.normalize_phones,
-        "emails": validation.normalize_emails,
+        "phones": normalizers.normalize_phones,
+        "emails": normalizers.normalize_emails,
         "birthday": clean_date,
-        "credit_code": lambda v: validation.normalize_credit_code(v or ""),
+        "credit_code": lambda v: normalizers.normalize_credit_code(v or ""),
     }
     for field, cleaner in cleaners.items():
         if field in data:
@@ -116,9 +116,9 @@ def clean_contact(data: dict[str, Any], *, partial: bool = False) -> dict[str, A
     if "decision_role" in data:
         out.run("decision_role", _choice(DecisionRole), data["decision_role"])
     if "phones" in data:
-        out.run("phones", validation.normalize_phones, data["phones"])
+        out.run("phones", normalizers.normalize_phones, data["phones"])
     if "email" in data:
-        out.run("email", lambda v: validation.normalize_email(v) if v else "", data["email"])
+        out.run("email", lambda v: normalizers.normalize_email(v) if v else "", data["email"])
     if "is_primary" in data:
         out.cleaned["is_primary"] = bool(data["is_primary"])
     if (not partial or "name" in data) and not out.cleaned.get("name") and "name" not in out.errors:

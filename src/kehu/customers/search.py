@@ -28,7 +28,7 @@ from django.db import connection
 from django.db.models import BooleanField, F, Func, JSONField, Q
 
 from kehu.customers.models import Customer
-from kehu.customers.validation import normalize_email, normalize_phone
+from kehu.customers.normalizers import normalize_email, normalize_phone
 
 PROBE_LIMIT = 2000
 TEXT, LATIN, PHONE_DIGITS, EMAIL = "text", "latin", "phone digits", "email"

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kehu.customers import validation
+from kehu.customers import normalizers
 from kehu.customers.cleaning import clean_customer, clean_date
 
 
@@ -25,30 +25,30 @@ from kehu.customers.cleaning import clean_customer, clean_date
     ],
 )
 def test_sheet_phone_cells_become_e164(cell, expected):
-    assert validation.normalize_phones(cell) == expected
+    assert normalizers.normalize_phones(cell) == expected
 
 
 @pytest.mark.parametrize("cell", ["1381234567", "12345", "电话待补", "138-1234-56789"])
 def test_a_bad_phone_says_which_value_is_wrong(cell):
     with pytest.raises(ValidationError) as error:
-        validation.normalize_phones(cell)
+        normalizers.normalize_phones(cell)
     assert cell in error.value.messages[0]
 
 
 def test_credit_code_check_digit():
-    assert validation.normalize_credit_code("91110000802100433b") == "91110000802100433B"
+    assert normalizers.normalize_credit_code("91110000802100433b") == "91110000802100433B"
     with pytest.raises(ValidationError, match="校验位"):
-        validation.normalize_credit_code("91110000802100433C")
+        normalizers.normalize_credit_code("91110000802100433C")
     with pytest.raises(ValidationError, match="18 位"):
-        validation.normalize_credit_code("9111000080210043")
+        normalizers.normalize_credit_code("9111000080210043")
 
 
 def test_emails_keep_the_local_part_and_lower_the_domain():
-    assert validation.normalize_emails("Li.Lei@Example.COM; li.lei@example.com") == [
+    assert normalizers.normalize_emails("Li.Lei@Example.COM; li.lei@example.com") == [
         "Li.Lei@example.com"
     ]
     with pytest.raises(ValidationError, match="邮箱"):
-        validation.normalize_emails("li.lei#example.com")
+        normalizers.normalize_emails("li.lei#example.com")
 
 
 @pytest.mark.parametrize("cell", ["2022/7/18", "2023年1月5日", "2020.11.30", "2021-03-04"])
@@ -66,7 +66,7 @@ def test_every_bad_field_is_reported_at_once():
 @given(st.text(max_size=40))
 def test_any_phone_cell_is_either_normalised_or_refused_with_a_message(cell):
     try:
-        numbers = validation.normalize_phones(cell)
+        numbers = normalizers.normalize_phones(cell)
     except ValidationError as error:
         assert error.messages and all(message for message in error.messages)
     else:

@@ -1,4 +1,4 @@
-"""Validation and normalisation of what people type into customer records.
+"""Normalisers of what people type into customer records: phones to E.164, emails, credit codes.
 
 Used by every write path (web form, API, import, demo) through the services.
 """
