@@ -119,8 +119,12 @@ def test_body_over_the_limit_is_a_413_page_in_the_web(alice, alices_customer, se
     assert not Communication.objects.exists()
 
 
-def test_upload_over_the_limit_is_refused_while_streaming(alice, call, media, settings):
+def test_upload_over_the_limit_is_refused_while_streaming(
+    alice, call, media, settings, tmp_path
+):
     settings.KEHU_ATTACHMENT_MAX_BYTES = 100 * 1024
+    settings.FILE_UPLOAD_TEMP_DIR = spool = tmp_path / "spool"  # 3 MB goes to a temporary file
+    spool.mkdir()
     big = SimpleUploadedFile("现场录像.pdf", PDF + b"0" * (3 * 1024 * 1024))
     response, consumed, size = post_streamed(
         Client(), f"/api/v1/communications/{call.pk}/attachments", {"file": big},
@@ -134,6 +138,7 @@ def test_upload_over_the_limit_is_refused_while_streaming(alice, call, media, se
     assert 100 < received < 300
     assert consumed < 300 * 1024 < size  # it stopped reading: 3 MB were never received
     assert not Attachment.objects.exists() and files_on_disk(media) == []
+    assert files_on_disk(spool) == []  # the partial temporary file is gone too
 
 
 def test_upload_over_the_limit_is_refused_while_streaming_in_the_web(
@@ -165,6 +170,20 @@ def test_upload_over_the_limit_over_htmx_shows_the_message_and_keeps_the_form(
     assert 'role="alert"' in response.content.decode()
     assert "现场照片.jpg" in response.content.decode()
     assert not Communication.objects.exists()
+
+
+def test_the_quick_log_still_checks_csrf_after_the_early_read(alice, alices_customer, media):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    client.get(reverse("customers:detail", args=[alices_customer.pk]))  # sets the CSRF cookie
+    path = reverse("history:log", args=[alices_customer.pk])
+    assert client.post(path, log_fields(
+        attachments=SimpleUploadedFile("报价单.pdf", PDF))).status_code == 403
+    token = client.cookies["csrftoken"].value
+    assert client.post(path, log_fields(
+        csrfmiddlewaretoken=token,
+        attachments=SimpleUploadedFile("报价单.pdf", PDF))).status_code == 302
+    assert Communication.objects.get().attachments.count() == 1
 
 
 # --- finding 8 and the consolidation: the call and its files, all or nothing --------------

@@ -122,8 +122,9 @@ class UploadLimitMiddleware:
     """The web's answer to a body over a limit: a page (413) that says what was too large.
 
     Listed just before CsrfViewMiddleware: its `process_view` reads the form first (the CSRF
-    check would read it next), while the user and the language are already known. Views
-    exempt from CSRF — the API — read their own bodies and answer in their own error shape.
+    check would read it next), while the user and the language are already known. The API
+    (views exempt from CSRF, URL namespace "api") reads its own bodies and answers in its
+    own error shape.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -134,7 +135,9 @@ class UploadLimitMiddleware:
 
     def process_view(self, request: HttpRequest, view_func: Callable, view_args: Any,
                      view_kwargs: Any) -> HttpResponse | None:
-        if request.method != "POST" or getattr(view_func, "csrf_exempt", False):
+        match = request.resolver_match
+        if (request.method != "POST" or getattr(view_func, "csrf_exempt", False)
+                or (match is not None and "api" in match.namespaces)):
             return None
         try:
             request.POST  # noqa: B018 -- parse now, under the upload handlers' limits
@@ -160,8 +163,8 @@ _KNOWN = {m.extension.lstrip(".").lower()
           if m.extension}
 # Plain text has no magic bytes (see _text_problem).
 TEXT_TYPES = {"txt", "csv", "tsv", "log", "md"}
-# What never goes in as an attachment, whatever the extension says: a browser or a mail
-# client would render or run it.
+# What a file must not turn out to be when its extension cannot be checked (text, or an
+# extension puremagic does not know): a browser or a mail client would render or run it.
 _ACTIVE = {"html", "htm", "xhtml", "shtml", "svg", "svgz", "xml", "xsl", "xslt", "js", "mjs",
            "php", "exe", "dll", "com", "scr", "msi", "bat", "cmd", "ps1", "vbs", "jar", "swf"}
 # The openings browsers sniff as HTML (WHATWG MIME sniffing), plus XML, SVG and PHP.

@@ -66,11 +66,7 @@ def _junk_message(field: str) -> str:
 
 
 class VersionField(forms.Field):
-    """The hidden `version` of a web edit form, parsed by `parse_version`.
-
-    Create forms leave it optional (there is no version yet); every edit form makes it
-    required, so a form posted without it is a form error rather than a lost update.
-    """
+    """The hidden `version` of a web edit form, parsed by `parse_version`."""
 
     widget = forms.HiddenInput
     default_error_messages = {"required": gettext_lazy("缺少版本号：请刷新页面，看过最新内容后再保存")}
@@ -82,3 +78,25 @@ class VersionField(forms.Field):
             return parse_version(value)
         except ValidationError as exc:
             raise ValidationError(exc.messages, code="invalid") from exc
+
+
+class VersionedForm(forms.Form):
+    """A form for a versioned record: a hidden `version`, and its errors shown at the top.
+
+    Creating leaves the version optional (there is none yet); an edit calls
+    `require_version()`, so an edit posted without it is a form error, not a lost update.
+    A hidden field has nowhere to show its error, so a missing or junk version is
+    reported with the form's own errors (next to "load the latest version").
+    """
+
+    version = VersionField(required=False)
+
+    def require_version(self) -> None:
+        self.fields["version"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        messages = self._errors.pop("version", None)
+        if messages:
+            self.add_error(None, list(messages))
+        return cleaned

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.versions import VersionField
+from kehu.core.versions import VersionedForm
 from kehu.core.views import display_phone, joined, lines
 from kehu.customers.choices import (
     CompanySize,
@@ -86,7 +86,7 @@ def custom_form_field(definition: CustomField) -> forms.Field:
     return field
 
 
-class CustomerForm(forms.Form):
+class CustomerForm(VersionedForm):
     """Create or edit a customer. Phones and emails: one per line; tags: comma-separated."""
 
     kind = forms.CharField(label=_("客户类型"), required=False,
@@ -112,7 +112,6 @@ class CustomerForm(forms.Form):
     tags = forms.CharField(label=_("标签"), required=False,
                            help_text=_("用逗号分隔，例如：重点客户, 渠道商"))
     notes = _textarea(_("备注"), rows=4)
-    version = VersionField(required=False)  # required by the edit view
 
     GROUPS = (
         (_("基本信息"), ("kind", "name", "short_name", "industry", "company_size", "source", "owner")),
@@ -206,7 +205,7 @@ def _display_number(value: Any) -> Any:
     return value
 
 
-class ContactForm(forms.Form):
+class ContactForm(VersionedForm):
     """A contact at a customer (联系人)."""
 
     name = forms.CharField(label=_("姓名"), required=False)
@@ -218,7 +217,6 @@ class ContactForm(forms.Form):
     wechat = forms.CharField(label=_("微信"), required=False)
     is_primary = forms.BooleanField(label=_("主联系人"), required=False)
     notes = _textarea(_("备注"))
-    version = VersionField(required=False)  # required by the edit view
 
     def __init__(self, *args: Any, masked: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

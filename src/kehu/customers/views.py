@@ -327,7 +327,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = CustomerForm(request.POST or None, custom_fields=selectors.custom_fields_active(),
                         masked=getattr(customer, "is_masked", False),
                         initial=customer_initial(customer))
-    form.fields["version"].required = True  # an edit names the version it was made from
+    form.require_version()  # an edit names the version it was made from
     if request.method == "POST" and form.is_valid():
         try:
             services.customer_update(actor=request.user, origin=WEB, customer=customer,
@@ -418,7 +418,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(viewer=request.user, pk=pk, action=CHANGE)
     masked = getattr(contact, "is_masked", False)
     form = ContactForm(request.POST or None, masked=masked, initial=contact_initial(contact))
-    form.fields["version"].required = True  # an edit names the version it was made from
+    form.require_version()  # an edit names the version it was made from
     if request.method == "POST" and form.is_valid():
         try:
             services.contact_update(actor=request.user, origin=WEB, contact=contact, data=form.service_data(),
