@@ -7,14 +7,14 @@ ValidationError that names each bad field, so callers can show them all at once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core.cleaning import Collector as BaseCollector
+from kehu.core.cleaning import choice_cleaner, clean_date, clean_decimal, text_cleaner
 from kehu.customers import normalizers
 from kehu.customers.choices import (
     CompanySize,
@@ -39,36 +39,17 @@ CUSTOMER_CHOICES = {
 CUSTOMER_FIELDS = (
     *CUSTOMER_TEXT_LIMITS, *CUSTOMER_CHOICES, "phones", "emails", "birthday", "credit_code",
 )
-# Fields that take a list of values; every other field takes a single value.
-LIST_FIELDS = {"phones", "emails", "tags"}
 CONTACT_TEXT_LIMITS = {"name": 100, "title": 100, "wechat": 64, "notes": 20000}
 CONTACT_FIELDS = (*CONTACT_TEXT_LIMITS, "decision_role", "phones", "email", "is_primary")
 
 
-class Collector:
-    """Runs one cleaner per field and keeps every error instead of stopping at the first."""
+class Collector(BaseCollector):
+    """The fields of a customer or a contact that take a list of values."""
 
-    def __init__(self) -> None:
-        self.cleaned: dict[str, Any] = {}
-        self.errors: dict[str, list[str]] = {}
+    LIST_FIELDS = frozenset({"phones", "emails", "tags"})
 
-    def run(self, field: str, cleaner: Callable[[Any], Any], value: Any) -> None:
-        if isinstance(value, list | dict) and field not in LIST_FIELDS \
-                and not field.startswith("custom."):
-            self.add_error(field, _("应为单个值，不是列表"))
-            return
-        try:
-            self.cleaned[field] = cleaner(value)
-        except ValidationError as exc:
-            self.errors.setdefault(field, []).extend(exc.messages)
 
-    def add_error(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, []).append(message)
-
-    def result(self) -> dict[str, Any]:
-        if self.errors:
-            raise ValidationError(self.errors)
-        return self.cleaned
+__all__ = ["Collector", "clean_date", "clean_decimal"]  # shared with the import and history
 
 
 def clean_customer(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
@@ -76,10 +57,10 @@ def clean_customer(data: dict[str, Any], *, partial: bool = False) -> dict[str, 
     out = Collector()
     for field, limit in CUSTOMER_TEXT_LIMITS.items():
         if field in data:
-            out.run(field, _text(limit), data[field])
+            out.run(field, text_cleaner(limit), data[field])
     for field, choices in CUSTOMER_CHOICES.items():
         if field in data:
-            out.run(field, _choice(choices, required=field == "kind"), data[field])
+            out.run(field, choice_cleaner(choices, required=field == "kind"), data[field])
     cleaners = {
         "phones": normalizers.normalize_phones,
         "emails": normalizers.normalize_emails,
@@ -112,9 +93,9 @@ def clean_contact(data: dict[str, Any], *, partial: bool = False) -> dict[str, A
     out = Collector()
     for field, limit in CONTACT_TEXT_LIMITS.items():
         if field in data:
-            out.run(field, _text(limit), data[field])
+            out.run(field, text_cleaner(limit), data[field])
     if "decision_role" in data:
-        out.run("decision_role", _choice(DecisionRole), data["decision_role"])
+        out.run("decision_role", choice_cleaner(DecisionRole), data["decision_role"])
     if "phones" in data:
         out.run("phones", normalizers.normalize_phones, data["phones"])
     if "email" in data:
@@ -129,7 +110,7 @@ def clean_contact(data: dict[str, Any], *, partial: bool = False) -> dict[str, A
 def clean_share(data: dict[str, Any]) -> dict[str, Any]:
     """A share's level (view / edit) and optional end date, which may not lie in the past."""
     collector = Collector()
-    collector.run("level", _choice(ShareLevel, required=True), data.get("level") or ShareLevel.VIEW)
+    collector.run("level", choice_cleaner(ShareLevel, required=True), data.get("level") or ShareLevel.VIEW)
     collector.run("ends_on", _future_date, data.get("ends_on"))
     return collector.result()
 
@@ -176,7 +157,7 @@ def clean_custom_value(field: CustomField, raw: Any) -> Any:
     if kind == CustomFieldType.MULTI_CHOICE:
         items = raw if isinstance(raw, list) else str(raw).split(",")
         return [_one_of(field.choices, str(item).strip()) for item in items if str(item).strip()]
-    return _text(500)(raw)
+    return text_cleaner(500)(raw)
 
 
 def _one_of(options: list[str], value: str) -> str:
@@ -186,57 +167,3 @@ def _one_of(options: list[str], value: str) -> str:
             % {"value": value, "options": "、".join(options)}
         )
     return value
-
-
-def _text(limit: int) -> Callable[[Any], str]:
-    def clean(value: Any) -> str:
-        text = "" if value is None else str(value).strip()
-        if "\x00" in text:  # PostgreSQL cannot store it; Django's form fields refuse it too
-            raise ValidationError(_("不能包含空字符（NUL）"))
-        if len(text) > limit:
-            raise ValidationError(_("最多 %(limit)d 个字符，这里有 %(count)d 个")
-                                  % {"limit": limit, "count": len(text)})
-        return text
-
-    return clean
-
-
-def _choice(choices, *, required: bool = False) -> Callable[[Any], str]:
-    def clean(value: Any) -> str:
-        text = "" if value is None else str(value).strip()
-        if not text and not required:
-            return ""
-        if text in choices.values:
-            return text
-        by_label = {str(label): val for val, label in choices.choices}
-        if text in by_label:
-            return by_label[text]
-        raise ValidationError(_("“%(value)s” 不是可选值（%(options)s）") % {
-            "value": text, "options": "、".join(choices.values)})
-
-    return clean
-
-
-def clean_date(value: Any) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip().replace("年", "-").replace("月", "-").replace("日", "")
-    text = text.replace("/", "-").replace(".", "-")
-    try:
-        return dt.date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
-    except ValueError as exc:
-        raise ValidationError(_("“%(value)s” 不是日期（例如 2024-05-01）") % {"value": value}) from exc
-
-
-def clean_decimal(value: Any) -> Decimal:
-    try:
-        number = Decimal(str(value).replace(",", "").strip())
-    except InvalidOperation as exc:
-        raise ValidationError(_("“%(value)s” 不是数字") % {"value": value}) from exc
-    if not number.is_finite():
-        raise ValidationError(_("“%(value)s” 不是数字") % {"value": value})
-    return number

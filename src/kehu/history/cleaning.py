@@ -18,10 +18,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core.cleaning import Collector as BaseCollector
+from kehu.core.cleaning import choice_cleaner, clean_decimal, text_cleaner
+from kehu.core.cleaning import clean_date as parse_date
 from kehu.core.inputs import parse_id
-from kehu.customers.cleaning import Collector as BaseCollector
-from kehu.customers.cleaning import _choice, _text, clean_decimal
-from kehu.customers.cleaning import clean_date as parse_date
 from kehu.history.choices import (
     Channel,
     ContactTime,
@@ -51,19 +51,9 @@ __all__ = ["CENT", "Collector", "clean_date", "clean_datetime", "clean_money", "
 
 
 class Collector(BaseCollector):
-    """The customers' Collector (one error per bad field, single values only), plus the
-    history fields that do take a list."""
+    """One error list per bad field; the history fields that take a list."""
 
     LIST_FIELDS = frozenset({"interests", "products"})
-
-    def run(self, field: str, cleaner: Callable[[Any], Any], value: Any) -> None:
-        if field not in self.LIST_FIELDS:
-            super().run(field, cleaner, value)
-            return
-        try:
-            self.cleaned[field] = cleaner(value)
-        except ValidationError as exc:
-            self.errors.setdefault(field, []).extend(exc.messages)
 
 
 def quantize(value: Decimal) -> Decimal:
@@ -221,10 +211,10 @@ def _require(out: Collector, *fields: str) -> None:
 
 
 COMMUNICATION_CLEANERS: dict[str, Callable] = {
-    "channel": _choice(Channel), "direction": _choice(Direction),
+    "channel": choice_cleaner(Channel), "direction": choice_cleaner(Direction),
     "occurred_at": clean_datetime, "contact": clean_ref,
-    "subject": _text(200), "content": _text(20000), "outcome": _text(500),
-    "next_step": _text(500), "next_follow_up": clean_date,
+    "subject": text_cleaner(200), "content": text_cleaner(20000), "outcome": text_cleaner(500),
+    "next_step": text_cleaner(500), "next_follow_up": clean_date,
 }
 
 
@@ -246,7 +236,7 @@ def clean_communication(data: dict[str, Any]) -> dict[str, Any]:
 def clean_product(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     out = Collector()
     _run_fields(out, data, {
-        "sku": _text(64), "name": _text(200), "category": _text(100),
+        "sku": text_cleaner(64), "name": text_cleaner(200), "category": text_cleaner(100),
         "unit_price": money(Product, "unit_price"), "currency": clean_currency,
         "is_active": clean_bool,
     })
@@ -256,9 +246,9 @@ def clean_product(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 
 
 ORDER_CLEANERS: dict[str, Callable] = {
-    "number": _text(64), "external_number": _text(64), "ordered_on": clean_required_date,
-    "status": _choice(OrderStatus, required=True), "currency": clean_currency,
-    "notes": _text(20000),
+    "number": text_cleaner(64), "external_number": text_cleaner(64), "ordered_on": clean_required_date,
+    "status": choice_cleaner(OrderStatus, required=True), "currency": clean_currency,
+    "notes": text_cleaner(20000),
 }
 
 
@@ -347,10 +337,10 @@ def _product(value: Any, products: dict[Any, Any]) -> Any:
 def clean_preference(data: dict[str, Any]) -> dict[str, Any]:
     out = Collector()
     _run_fields(out, data, {
-        "preferred_channel": _choice(Channel), "preferred_contact_time": _choice(ContactTime),
+        "preferred_channel": choice_cleaner(Channel), "preferred_contact_time": choice_cleaner(ContactTime),
         "budget_min": money(Preference, "budget_min", required=False),
         "budget_max": money(Preference, "budget_max", required=False),
-        "currency": clean_currency, "decision_maker": clean_ref, "pain_points": _text(20000),
+        "currency": clean_currency, "decision_maker": clean_ref, "pain_points": text_cleaner(20000),
         "interests": _names,
     })
     values = out.result()
@@ -371,7 +361,8 @@ def _names(value: Any) -> list[str]:
 
 def clean_need(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     out = Collector()
-    _run_fields(out, data, {"content": _text(20000), "status": _choice(NeedStatus, required=True)})
+    _run_fields(out, data, {"content": text_cleaner(20000),
+                            "status": choice_cleaner(NeedStatus, required=True)})
     if not partial:
         _require(out, "content")
     return out.result()
@@ -380,10 +371,10 @@ def clean_need(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 def clean_opportunity(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     out = Collector()
     _run_fields(out, data, {
-        "title": _text(200), "kind": _choice(OpportunityType, required=True),
+        "title": text_cleaner(200), "kind": choice_cleaner(OpportunityType, required=True),
         "amount": lambda v: money(Opportunity, "amount")(v or 0), "currency": clean_currency,
         "expected_close": clean_date, "pipeline": clean_ref, "stage": clean_ref,
-        "owner": clean_ref, "products": _refs, "close_reason": _text(500),
+        "owner": clean_ref, "products": _refs, "close_reason": text_cleaner(500),
     })
     if not partial:
         _require(out, "title")
@@ -400,7 +391,7 @@ def _refs(value: Any) -> list[Any]:
 
 def clean_pipeline(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     out = Collector()
-    _run_fields(out, data, {"name": _text(100), "is_default": clean_bool})
+    _run_fields(out, data, {"name": text_cleaner(100), "is_default": clean_bool})
     if not partial or "name" in data:  # a rename to null or "" is no rename
         _require(out, "name")
     return out.result()
@@ -409,8 +400,8 @@ def clean_pipeline(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 def clean_stage(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     out = Collector()
     _run_fields(out, data, {
-        "pipeline": clean_ref, "name": _text(100), "position": _int_between(0, 10000),
-        "probability": _int_between(0, 100), "kind": _choice(StageKind, required=True),
+        "pipeline": clean_ref, "name": text_cleaner(100), "position": _int_between(0, 10000),
+        "probability": _int_between(0, 100), "kind": choice_cleaner(StageKind, required=True),
     })
     _require(out, *(f for f in ("pipeline", "name") if not partial or f in data))
     return out.result()
@@ -433,8 +424,8 @@ def clean_survey(data: dict[str, Any]) -> dict[str, Any]:
     """CSAT scores run 1–5 and NPS 0–10; the range is checked against the kind."""
     out = Collector()
     _run_fields(out, data, {
-        "kind": _choice(SurveyKind, required=True), "score": _int_between(0, 10),
-        "comment": _text(20000), "channel": _choice(Channel), "answered_on": clean_date,
+        "kind": choice_cleaner(SurveyKind, required=True), "score": _int_between(0, 10),
+        "comment": text_cleaner(20000), "channel": choice_cleaner(Channel), "answered_on": clean_date,
         "contact": clean_ref,
     })
     _require(out, "kind", "score")
@@ -450,9 +441,9 @@ def clean_survey(data: dict[str, Any]) -> dict[str, Any]:
 def clean_ticket(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     out = Collector()
     _run_fields(out, data, {
-        "kind": _choice(TicketKind, required=True), "subject": _text(200),
-        "content": _text(20000), "status": _choice(TicketStatus, required=True),
-        "handler": clean_ref, "resolution": _text(20000), "opened_at": clean_datetime,
+        "kind": choice_cleaner(TicketKind, required=True), "subject": text_cleaner(200),
+        "content": text_cleaner(20000), "status": choice_cleaner(TicketStatus, required=True),
+        "handler": clean_ref, "resolution": text_cleaner(20000), "opened_at": clean_datetime,
     })
     if not partial:
         _require(out, "kind", "subject")
