@@ -34,6 +34,7 @@ test: install-dev lint test-sqlite test-postgres
 
 lint:
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m django makemigrations --check --dry-run
 
 test-sqlite: install-dev

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import pytest
@@ -68,3 +69,11 @@ def errors_by_field(response) -> dict[str, list[str]]:
     for item in response.json()["errors"]:
         found.setdefault(item["field"], []).append(item["message"])
     return found
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The schemathesis run's numbers (requests, statuses, server errors), when it ran."""
+    module = sys.modules.get("tests.api.test_schemathesis")
+    line = module.summary() if module is not None else None
+    if line:
+        terminalreporter.write_line(line)

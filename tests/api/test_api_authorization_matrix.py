@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from kehu.api.main import api
+from kehu.config.api import api
 from kehu.customers import services
 from tests.api.conftest import Caller
 from tests.history.api_matrix import HISTORY_MATRIX, seed_history

@@ -16,8 +16,8 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from kehu.api.main import api
 from kehu.api.responses import json_response
+from kehu.config.api import api
 from kehu.customers import services
 from kehu.customers.models import Customer
 from kehu.history import services as history_services

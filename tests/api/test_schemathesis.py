@@ -59,6 +59,8 @@ ID_SOURCES: dict[str, type] = {
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 TALLY: Counter[str] = Counter()
+STATUSES: Counter[int] = Counter()
+PHASES: Counter[str] = Counter()
 SERVER_ERRORS: list[str] = []
 REAL_IDS: dict[str, list[int]] = {}
 
@@ -148,17 +150,17 @@ def _load_schema() -> Any:
 schema = _load_schema()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _report(request):
-    yield
-    line = (f"schemathesis: {sum(TALLY.values())} requests "
-            f"({', '.join(f'{k} {v}' for k, v in sorted(TALLY.items()))}), "
-            f"{len(SERVER_ERRORS)} server errors, {EXAMPLES} fuzzing examples per operation")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(line)
-    else:  # pragma: no cover
-        print(line)
+def summary() -> str | None:
+    """The run in one line (printed by tests/api/conftest.py at the end of the session)."""
+    if not TALLY:
+        return None
+    def counts(counter: Counter) -> str:
+        return ", ".join(f"{k} {v}" for k, v in sorted(counter.items()))
+
+    return (f"schemathesis: {sum(TALLY.values())} requests ({counts(TALLY)}; phases "
+            f"{counts(PHASES)}; statuses {counts(STATUSES)}), "
+            f"{len(SERVER_ERRORS)} server errors, KEHU_FUZZ_EXAMPLES={EXAMPLES}"
+            + "".join(f"\n  5xx: {e}" for e in SERVER_ERRORS[:20]))
 
 
 @pytest.mark.django_db
@@ -169,6 +171,8 @@ def test_every_operation_as_admin_and_as_a_sales_rep(case, demo_world, identity)
         response = case.call()
         transaction.set_rollback(True)
     TALLY[identity] += 1
+    STATUSES[response.status_code] += 1
+    PHASES[case.meta.phase.name.value if case.meta else "explicit"] += 1
     if response.status_code >= 500:
         SERVER_ERRORS.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
     case.validate_response(response, checks=CHECKS)

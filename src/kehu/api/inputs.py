@@ -1,6 +1,6 @@
 """One check of every API operation's input: no NUL, no lone surrogate, no integer past 64 bits.
 
-Installed on the whole API (`api.add_decorator` in `kehu.api.main`), so it runs for
+Installed on the whole API (`api.add_decorator` in `kehu.api.site.make_api`), so it runs for
 every operation after authentication and after ninja has validated the parameters
 against their schemas, and before the endpoint. It looks at every value the endpoint
 receives — path, query, header, JSON or form body, nested to any depth — and at the

@@ -19,7 +19,6 @@ from kehu.api.responses import json_response, no_content, parse_if_match
 from kehu.api.schemas import IF_MATCH, READ_ERRORS, VERSIONED_ERRORS, WRITE_ERRORS, PageParams
 from kehu.core.errors import Http404
 from kehu.core.models import Origin
-from kehu.customers.models import Customer
 from kehu.history import api_schemas as s
 from kehu.history import selectors, services
 from kehu.history.models import (
@@ -54,10 +53,6 @@ def _page(request: HttpRequest, record: str, page: PageParams, **filters: Any) -
     result = selectors.LISTS[record](viewer=request.auth, cursor=page.cursor, limit=page.limit,
                                      **filters)
     return json_response(page_body(result, s.SERIALIZERS[record]))
-
-
-def _customer(customer_id: int) -> Customer:
-    return Customer(pk=customer_id)
 
 
 # --- the customer's timeline and figures --------------------------------------------
@@ -97,7 +92,7 @@ def communication_list(
 def communication_log(
     request: HttpRequest, customer_id: int, payload: s.CommunicationIn
 ) -> HttpResponse:
-    record = services.communication_log(actor=request.auth, customer=_customer(customer_id),
+    record = services.communication_log(actor=request.auth, customer=customer_id,
                                         data=_payload(payload), origin=API)
     return _one(request, "communication", record.pk, status=201)
 
@@ -183,7 +178,7 @@ def order_list(
 
 @router.post("/customers/{int:customer_id}/orders", response={201: s.OrderOut, **WRITE_ERRORS})
 def order_create(request: HttpRequest, customer_id: int, payload: s.OrderIn) -> HttpResponse:
-    order = services.order_create(actor=request.auth, customer=_customer(customer_id),
+    order = services.order_create(actor=request.auth, customer=customer_id,
                                   data=_payload(payload), origin=API)
     return _one(request, "order", order.pk, status=201)
 
@@ -240,7 +235,7 @@ def preference_save(
     request: HttpRequest, customer_id: int, payload: s.PreferenceIn,
     if_match: str | None = IF_MATCH,
 ) -> HttpResponse:
-    services.preference_save(actor=request.auth, origin=API, customer=_customer(customer_id),
+    services.preference_save(actor=request.auth, origin=API, customer=customer_id,
                              data=_payload(payload), expected_version=parse_if_match(if_match))
     return preference_detail(request, customer_id)
 
@@ -255,7 +250,7 @@ def need_list(
 
 @router.post("/customers/{int:customer_id}/needs", response={201: s.NeedOut, **WRITE_ERRORS})
 def need_create(request: HttpRequest, customer_id: int, payload: s.NeedIn) -> HttpResponse:
-    need = services.need_create(actor=request.auth, customer=_customer(customer_id),
+    need = services.need_create(actor=request.auth, customer=customer_id,
                                 data=_payload(payload), origin=API)
     return _one(request, "need", need.pk, status=201)
 
@@ -298,7 +293,7 @@ def opportunity_list(
 def opportunity_create(
     request: HttpRequest, customer_id: int, payload: s.OpportunityIn
 ) -> HttpResponse:
-    record = services.opportunity_create(actor=request.auth, customer=_customer(customer_id),
+    record = services.opportunity_create(actor=request.auth, customer=customer_id,
                                          data=_payload(payload), origin=API)
     return _one(request, "opportunity", record.pk, status=201)
 
@@ -404,7 +399,7 @@ def survey_list(
 
 @router.post("/customers/{int:customer_id}/surveys", response={201: s.SurveyOut, **WRITE_ERRORS})
 def survey_record(request: HttpRequest, customer_id: int, payload: s.SurveyIn) -> HttpResponse:
-    survey = services.survey_record(actor=request.auth, customer=_customer(customer_id),
+    survey = services.survey_record(actor=request.auth, customer=customer_id,
                                     data=_payload(payload), origin=API)
     return _one(request, "survey", survey.pk, status=201)
 
@@ -431,7 +426,7 @@ def ticket_list(
 
 @router.post("/customers/{int:customer_id}/tickets", response={201: s.TicketOut, **WRITE_ERRORS})
 def ticket_create(request: HttpRequest, customer_id: int, payload: s.TicketIn) -> HttpResponse:
-    ticket = services.ticket_create(actor=request.auth, customer=_customer(customer_id),
+    ticket = services.ticket_create(actor=request.auth, customer=customer_id,
                                     data=_payload(payload), origin=API)
     return _one(request, "ticket", ticket.pk, status=201)
 

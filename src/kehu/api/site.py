@@ -1,10 +1,11 @@
-"""The REST API under /api/v1/: one NinjaAPI, a router per app.
+"""The API's shape, shared by every router: JSON 404s and 405s, documented input rules.
 
-Every operation requires a bearer token or a signed-in session (see `auth`); every
-error has the same JSON shape (see `errors`). Unknown paths and wrong methods under
-/api/v1/ answer in that shape too instead of Django's HTML pages. Every operation's
-input is checked once for what no field may hold (see `inputs`), and the OpenAPI
-document says so: integers carry their 64-bit bounds and If-Match is required.
+`make_api()` builds the one NinjaAPI with the error handlers (see `errors`) and the
+input check every operation runs (see `inputs`); the project assembles it with each
+app's router in `kehu.config.api`. Unknown paths and wrong methods under /api/v1/
+answer in the error shape too instead of Django's HTML pages, and the OpenAPI document
+states the rules: integers carry their 64-bit bounds and If-Match is required.
+This module imports no app.
 """
 
 from __future__ import annotations
@@ -16,14 +17,23 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path
 from ninja import NinjaAPI, Swagger
 
-from kehu.accounts.api import router as accounts_router
 from kehu.api import errors
-from kehu.api.auth import AUTH
 from kehu.api.inputs import refuse_malformed_input
 from kehu.api.responses import IF_MATCH_HEADER
 from kehu.core.inputs import INT64_MAX, INT64_MIN
-from kehu.customers.api import contacts_router, customers_router
-from kehu.history.api import router as history_router
+
+DESCRIPTION = (
+    "客户管理 REST API. Authenticate with `Authorization: Bearer <token>`.\n\n"
+    "**Concurrency.** Every record you can change carries a `version`, sent as the "
+    "`ETag` header. Changing or deleting such a record (PATCH, PUT, DELETE, and the "
+    "`move` / `close` actions) **requires** `If-Match` with the ETag you read "
+    "(`3`, `\"3\"` or `W/\"3\"`): without it the answer is **428 Precondition "
+    "Required**, with a stale one **412 Precondition Failed** (and the current "
+    "`ETag`); `If-Match: *` explicitly accepts whatever version is current.\n\n"
+    "**Errors** are always `{\"detail\", \"errors\": [{\"field\", \"message\"}]}`. "
+    "No string may contain a NUL byte or a lone UTF-16 surrogate, and no integer may "
+    "exceed 64 bits: such input is a 422 naming the field."
+)
 
 
 class KehuAPI(NinjaAPI):
@@ -80,26 +90,13 @@ def _document_input_rules(node: Any, *, in_path: bool = False) -> None:
         _document_input_rules(value, in_path=in_path or node.get("in") == "path")
 
 
-api = KehuAPI(
-    title="Kehu API", version="1", urls_namespace="api", auth=AUTH,
-    description=(
-        "客户管理 REST API. Authenticate with `Authorization: Bearer <token>`.\n\n"
-        "**Concurrency.** Every record you can change carries a `version`, sent as the "
-        "`ETag` header. Changing or deleting such a record (PATCH, PUT, DELETE, and the "
-        "`move` / `close` actions) **requires** `If-Match` with the ETag you read "
-        "(`3`, `\"3\"` or `W/\"3\"`): without it the answer is **428 Precondition "
-        "Required**, with a stale one **412 Precondition Failed** (and the current "
-        "`ETag`); `If-Match: *` explicitly accepts whatever version is current.\n\n"
-        "**Errors** are always `{\"detail\", \"errors\": [{\"field\", \"message\"}]}`. "
-        "No string may contain a NUL byte or a lone UTF-16 surrogate, and no integer may "
-        "exceed 64 bits: such input is a 422 naming the field."
-    ),
-    # Swagger UI otherwise fetches a validator badge from swagger.io: the docs stay offline.
-    docs=Swagger(settings={"validatorUrl": None}),
-)
-errors.install(api)
-api.add_decorator(refuse_malformed_input)  # every operation, after auth and schema validation
-api.add_router("/", accounts_router)
-api.add_router("/", customers_router)
-api.add_router("/", contacts_router)
-api.add_router("/", history_router)
+def make_api(*, auth: list) -> KehuAPI:
+    """The API under /api/v1/ with its error handlers and input check; routers come later."""
+    api = KehuAPI(
+        title="Kehu API", version="1", urls_namespace="api", auth=auth, description=DESCRIPTION,
+        # Swagger UI otherwise fetches a validator badge from swagger.io: the docs stay offline.
+        docs=Swagger(settings={"validatorUrl": None}),
+    )
+    errors.install(api)
+    api.add_decorator(refuse_malformed_input)  # every operation, after auth and schema validation
+    return api

@@ -1,0 +1,20 @@
+"""The REST API under /api/v1/, assembled: one NinjaAPI, a router per app.
+
+Every operation requires a bearer token or a signed-in session (`accounts.auth`); the
+API's shape — errors, input rules, documentation — is `kehu.api.site`. Only the
+project's configuration imports every app's router; no app imports this module.
+"""
+
+from __future__ import annotations
+
+from kehu.accounts.api import router as accounts_router
+from kehu.accounts.auth import AUTH
+from kehu.api.site import make_api
+from kehu.customers.api import contacts_router, customers_router
+from kehu.history.api import router as history_router
+
+api = make_api(auth=AUTH)
+api.add_router("/", accounts_router)
+api.add_router("/", customers_router)
+api.add_router("/", contacts_router)
+api.add_router("/", history_router)
