@@ -359,3 +359,12 @@ def test_null_or_empty_stage_name_on_patch_is_422(root_api, name):
 def test_an_anonymous_caller_with_malformed_input_still_gets_401():
     response = Client().get(f"{PREFIX}/customers", {"q": "\x00", "owner": 2**64})
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/communications/-1/attachments", "/customers/null",
+                                  "/no-such-thing"])
+def test_an_unsafe_call_to_an_unknown_api_path_is_a_json_404_not_the_csrf_page(path):
+    """schemathesis found these: the catch-all 404 ran Django's CSRF check (an HTML 403)."""
+    response = Client(enforce_csrf_checks=True).post(f"{PREFIX}{path}", {"x": "1"})
+    assert response.status_code == 404
+    assert shape(response) == {}

@@ -130,8 +130,11 @@ def flatmap_headers(ctx, headers: dict[str, Any] | None) -> st.SearchStrategy:
 
 
 def flatmap_body(ctx, body: Any) -> st.SearchStrategy:
-    """Now and then a string of the body gets a lone surrogate (JSON can spell "\\ud800")."""
-    if not isinstance(body, dict) or not any(isinstance(v, str) for v in body.values()):
+    """Now and then a string of a JSON body gets a lone surrogate (JSON can spell "\\ud800")."""
+    operation = ctx.operation
+    content_types = operation.schema.get_request_payload_content_types(operation)
+    if (not isinstance(body, dict) or not any(isinstance(v, str) for v in body.values())
+            or not all("json" in t for t in content_types)):
         return st.just(body)
     keys = sorted(k for k, v in body.items() if isinstance(v, str))
     spoiled = st.sampled_from(keys).map(lambda k: {**body, k: body[k] + "\ud800"})

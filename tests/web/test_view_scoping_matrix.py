@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kehu.customers import services
 from kehu.customers.models import Contact, Customer, CustomField
+from kehu.history import services as history_services
 
 pytestmark = pytest.mark.django_db
 
@@ -44,13 +45,16 @@ ADMIN_ACTION = expect(403, 403, 403, 403, 403, 302)
 
 @dataclass
 class World:
-    """What the URLs point at: alice's customer, its contact, a deleted one, a custom field."""
+    """What the URLs point at: alice's customer, its contact, a deleted one, a custom field,
+    and a deal on her customer in the default pipeline."""
 
     users: dict[str, Any]
     customer: Customer
     contact: Contact
     deleted: Customer
     field: CustomField
+    opportunity: Any = None
+    next_stage: Any = None
 
 
 @dataclass(frozen=True)
@@ -117,11 +121,16 @@ TABLE: dict[str, list[Case]] = {
                     Case("post", lambda w: reverse("history:add", args=[w.customer.pk, "need"]),
                          WRITE_ACTION, lambda w: {"content": "要样品", "status": "open"})],
     "history:board": [Case("get", u("history:board"), EVERYONE)],
-    "history:board_pipeline": [Case("get", lambda w: reverse("history:board_pipeline", args=[999999]),
+    # Pipelines are company-wide configuration; the cards on them are scoped (tests/history).
+    "history:board_pipeline": [Case("get", lambda w: reverse("history:board_pipeline",
+                                                             args=[w.opportunity.pipeline_id]),
+                                    EVERYONE),
+                               Case("get", lambda w: reverse("history:board_pipeline", args=[999999]),
                                     expect(404, 404, 404, 404, 404, 404))],
     "history:opportunities": [Case("get", u("history:opportunities"), EVERYONE)],
-    "history:move": [Case("post", lambda w: reverse("history:move", args=[999999]),
-                          expect(404, 404, 404, 404, 404, 404))],
+    "history:move": [Case("post", lambda w: reverse("history:move", args=[w.opportunity.pk]),
+                          WRITE_ACTION, lambda w: {"stage": w.next_stage.pk,
+                                                   "version": w.opportunity.version})],
     "history:orders": [Case("get", u("history:orders"), EVERYONE)],
     "history:tickets": [Case("get", u("history:tickets"), EVERYONE)],
 }
@@ -161,7 +170,11 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field)
     services.customer_delete(actor=alice, origin="manual", customer=deleted)
     users = {"alice": alice, "bob": bob, "charlie": charlie, "mallory": mallory, "anna": anna,
              "root": root}
-    return World(users, alices_customer, contact, deleted, root_field)
+    deal = history_services.opportunity_create(actor=alice, origin="manual", customer=alices_customer,
+                                               data={"title": "矩阵商机"})
+    next_stage = deal.pipeline.stages.filter(kind="open").exclude(pk=deal.stage_id) \
+        .order_by("position").first()
+    return World(users, alices_customer, contact, deleted, root_field, deal, next_stage)
 
 
 @pytest.fixture
