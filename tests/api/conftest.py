@@ -14,6 +14,10 @@ from kehu.accounts.services import token_create
 PREFIX = "/api/v1"
 
 
+class Multipart(dict):
+    """A body sent as multipart/form-data (file uploads) instead of JSON."""
+
+
 class Caller:
     """One person's API client: a real bearer token on every request."""
 
@@ -27,7 +31,9 @@ class Caller:
         if if_match is not None:
             headers["If-Match"] = str(if_match)
         kwargs: dict[str, Any] = {"headers": headers}
-        if body is not None:
+        if isinstance(body, Multipart):
+            kwargs["data"] = dict(body)  # the test client encodes it as multipart/form-data
+        elif body is not None:
             kwargs.update(data=json.dumps(body), content_type="application/json")
         elif params:
             kwargs["data"] = params

@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from kehu.history import services
 from kehu.history.models import Pipeline
+from tests.api.conftest import Multipart
 
 Row = tuple[tuple[int, ...], Callable[[Any], Any] | None]
 
@@ -39,9 +42,8 @@ HISTORY_MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/communications/{communication_id}"): (READ_ONE, None),
     ("PATCH", "/communications/{communication_id}"): (CHANGE_ONE, lambda w: {"outcome": "已报价"}),
     ("DELETE", "/communications/{communication_id}"): (DELETE_ONE, None),
-    # A JSON body has no file: the schema check answers before any lookup, the same for all
-    # (scoping of uploads is tested with real multipart bodies in tests/history/test_api.py).
-    ("POST", "/communications/{communication_id}/attachments"): ((422,) * 6, None),
+    ("POST", "/communications/{communication_id}/attachments"): (CREATE_ONE, lambda w: Multipart(
+        {"file": SimpleUploadedFile("纪要.txt", "会议纪要".encode(), content_type="text/plain")})),
     ("GET", "/products"): (EVERYONE, None),
     ("POST", "/products"): ((403, 403, 403, 201, 403, 201),
                             lambda w: {"sku": "MX-001", "name": "矩阵产品", "unit_price": "9.90"}),
