@@ -11,7 +11,7 @@ from kehu.accounts.models import User
 from kehu.core.errors import Http404
 from kehu.customers import selectors
 from kehu.customers.models import Contact, Customer
-from kehu.customers.validation import normalize_credit_code, normalize_email, normalize_phone
+from kehu.customers.normalizers import normalize_credit_code, normalize_email, normalize_phone
 from kehu.demo import STEPS, DemoContext, generate
 from kehu.demo.load import indexes_set_aside
 

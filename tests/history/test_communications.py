@@ -76,3 +76,18 @@ def test_bad_input_names_every_bad_field(alice, alices_customer):
         services.communication_log(actor=alice, origin="manual", customer=alices_customer, data={
             "channel": "pigeon", "next_follow_up": "明天", "subject": "x" * 201})
     assert set(error.value.message_dict) == {"channel", "next_follow_up", "subject"}
+
+
+def test_the_form_and_the_service_default_to_the_same_contact(client, alice, alices_customer):
+    """One rule for the defaults: the primary contact, even when it was not added first."""
+    customer_services.contact_create(actor=alice, origin="manual", customer=alices_customer,
+                                     data={"name": "先加的助理"})
+    boss = customer_services.contact_create(actor=alice, origin="manual", customer=alices_customer,
+                                            data={"name": "后加的老板", "is_primary": True})
+    client.force_login(alice)
+    page = client.get(f"/history/customers/{alices_customer.pk}/")
+    form = page.context["history"]["log_form"]
+    assert form.initial["contact"] == boss.pk
+    call = services.communication_log(actor=alice, origin="manual", customer=alices_customer,
+                                      data={"subject": "回访"})
+    assert call.contact_id == boss.pk

@@ -26,6 +26,7 @@ from operator import or_
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import BooleanField, F, Func, JSONField, Q
+from django.db.models.expressions import RawSQL
 
 from kehu.customers.models import Customer
 from kehu.customers.normalizers import normalize_email, normalize_phone
@@ -67,12 +68,13 @@ def search_filter(text: str, *, masked: Mapping[str, str]) -> Q:
     proposes candidates; the plain filter, exact on the masked columns, decides.
     """
     masked = {column: kind for column, kind in masked.items() if column in SEARCH_FIELDS}
+    plain = search_q(text, masked=masked)
     terms = _index_terms(text, masked)
     if terms and all(len(term) >= 3 for term, _columns in terms):
-        ids = _indexed_ids(terms)
+        ids = _indexed_ids(terms, narrow=plain if masked else None)
         if ids is not None and len(ids) <= PROBE_LIMIT:
-            return Q(pk__in=ids) & search_q(text, masked=masked) if masked else Q(pk__in=ids)
-    return search_q(text, masked=masked)
+            return Q(pk__in=ids) & plain if masked else Q(pk__in=ids)
+    return plain
 
 
 def complete_value(kind: str, text: str) -> str | None:
@@ -192,14 +194,23 @@ def _index_terms(text: str, masked: Mapping[str, str]) -> list[tuple[str, tuple[
     return terms
 
 
-def _indexed_ids(terms: list[tuple[str, tuple[str, ...]]]) -> list[int] | None:
+def _indexed_ids(
+    terms: list[tuple[str, tuple[str, ...]]], *, narrow: Q | None = None
+) -> list[int] | None:
     """Ids of customers matching any term, at most PROBE_LIMIT + 1; None without an index.
 
     SQLite's FTS5 table keeps each column apart, so a term is looked for only in its
-    columns. PostgreSQL's pg_trgm index is over all the columns joined, so there a term
-    may also hit a masked column: the ids are candidates, which the masking viewer's
-    exact filter narrows (see search_filter).
+    columns. PostgreSQL's pg_trgm index is over all the columns joined, where a masking
+    viewer's "13812" would hit every phone holding those digits: there the probe itself
+    applies `narrow` (that viewer's exact filter) to the index's candidates, so that a
+    term common only in masked values does not overflow into a scan of the plain filter.
     """
+    if narrow is not None and connection.vendor == "postgresql":
+        where = " OR ".join([f"{PG_SEARCH_EXPRESSION} LIKE UPPER(%s)"] * len(terms))
+        hit = RawSQL(f"({where})", [f"%{_escape_like(t)}%" for t, _columns in terms],  # noqa: S611
+                     output_field=BooleanField())
+        return list(Customer.objects.filter(hit, narrow)
+                    .values_list("pk", flat=True)[:PROBE_LIMIT + 1])
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             match = " OR ".join(

@@ -74,13 +74,13 @@ class CommunicationForm(ServiceForm):
         self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
     @staticmethod
-    def defaults(*, contacts: list, last_channel: str | None) -> dict[str, Any]:
-        """Now, the primary contact, and the channel this rep used last."""
-        primary = next((c for c in contacts if c.is_primary), contacts[0] if contacts else None)
+    def initial_from(defaults: dict[str, Any]) -> dict[str, Any]:
+        """The form's initial values from `selectors.communication_defaults` (the one rule)."""
         return {
-            "channel": last_channel or Channel.PHONE,
-            "contact": primary.pk if primary else None,
-            "occurred_at": timezone.localtime().replace(second=0, microsecond=0),
+            "channel": defaults["channel"],
+            "contact": defaults["contact_id"],
+            "occurred_at": timezone.localtime(defaults["occurred_at"]).replace(second=0,
+                                                                               microsecond=0),
         }
 
 

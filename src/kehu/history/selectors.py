@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
 from kehu.accounts.models import User
 from kehu.core.errors import Http404
 from kehu.core.pagination import Page, paginate
+from kehu.customers import selectors as customer_selectors
 from kehu.customers.scoping import customer_for
 from kehu.history.choices import Channel, StageKind
 from kehu.history.models import (
@@ -93,6 +95,13 @@ def last_channel(*, viewer: User) -> str:
     channel = (Communication.objects.filter(created_by=viewer).order_by("-created_at", "-id")
                .values_list("channel", flat=True).first())
     return channel or Channel.PHONE
+
+
+def communication_defaults(*, viewer: User, customer_id: int) -> dict[str, Any]:
+    """What a new touch point defaults to, for the form and the service alike (one rule):
+    now, the customer's primary contact, and the channel the viewer logged last."""
+    return {"occurred_at": timezone.now(), "channel": last_channel(viewer=viewer),
+            "contact_id": customer_selectors.primary_contact_id(customer_id)}
 
 
 # --- products and orders --------------------------------------------------------------

@@ -55,7 +55,7 @@ from kehu.history.orders import (  # noqa: F401 -- re-exported
     orders_ingest,
     product_save,
 )
-from kehu.history.selectors import last_channel
+from kehu.history.selectors import communication_defaults
 
 if TYPE_CHECKING:
     from kehu.customers.models import Customer
@@ -92,10 +92,7 @@ def communication_log(
         errors.setdefault("attachments", []).extend(ValidationError(p) for p in problems)
     if errors:
         raise ValidationError(errors)
-    values.setdefault("occurred_at", timezone.now())
-    values.setdefault("channel", last_channel(viewer=actor))
-    if "contact_id" not in values:
-        values["contact_id"] = _primary_contact_id(customer.pk)
+    values = {**communication_defaults(viewer=actor, customer_id=customer.pk), **values}
     communication = Communication(customer=customer, **values)
     communication = record_create(actor=actor, instance=communication, origin=origin,
                                   summary={"channel": communication.channel,
@@ -133,10 +130,6 @@ def communication_delete(
     record_delete(actor=actor, instance=communication, origin=origin,
                   expected_version=expected_version)
     transaction.on_commit(lambda: _remove_files(files))
-
-
-def _primary_contact_id(customer_id: int) -> int | None:
-    return customer_selectors.primary_contact_id(customer_id)
 
 
 def _communication_values(customer: Customer, values: dict[str, Any]) -> dict[str, Any]:

@@ -32,8 +32,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.pagination import Page, cursor_moment, decode_cursor_values, invalid_cursor
 from kehu.customers.scoping import customer_for
-from kehu.customers.selectors import mask_for
-from kehu.customers.sensitive import CONTACT_SENSITIVE
+from kehu.customers.selectors import finish_contacts
 from kehu.history.models import (
     Communication,
     Need,
@@ -111,7 +110,7 @@ def _finish(viewer: User, entries: list[TimelineEntry]) -> None:
             prefetch_related_objects(rows, *SOURCES[kind].lookups())
     contacts = {id(e.obj.contact): e.obj.contact for e in entries
                 if "contact" in SOURCES[e.kind].related and e.obj.contact is not None}
-    mask_for(viewer, list(contacts.values()), CONTACT_SENSITIVE)
+    finish_contacts(viewer, contacts.values())
 
 
 def _sort_key(entry: TimelineEntry) -> tuple[dt.datetime, str, int]:

@@ -143,9 +143,8 @@ def _log_form_invalid(request: HttpRequest, customer: Any, form: CommunicationFo
 
 def _log_form(request: HttpRequest, customer: Any) -> CommunicationForm:
     contacts = _contacts(request, customer)
-    initial = CommunicationForm.defaults(
-        contacts=contacts, last_channel=selectors.last_channel(viewer=request.user)
-    )
+    initial = CommunicationForm.initial_from(
+        selectors.communication_defaults(viewer=request.user, customer_id=customer.pk))
     return CommunicationForm(initial=initial, contacts=contacts)
 
 
