@@ -1,0 +1,125 @@
+"""The customer card: everything on one page, plus transfer and sharing.
+
+Thin like every view: parse input, call a selector or a service, render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.accounts.policy import access_for
+from kehu.accounts.selectors import user_get_active, users_active
+from kehu.core.cards import card_panels
+from kehu.core.errors import ValidationError
+from kehu.core.views import (
+    display_phone,
+    flash_errors,
+    redirect,
+    web_view,
+)
+from kehu.customers import selectors, services
+from kehu.customers.choices import ShareLevel
+from kehu.customers.forms import (
+    ContactForm,
+    custom_field_label,
+)
+from kehu.customers.models import Customer
+from kehu.customers.scoping import MANAGE
+from kehu.customers.views.common import WEB, card_contacts
+
+# --- the card -----------------------------------------------------------------
+
+
+@web_view
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(viewer=request.user, pk=pk)
+    context = _card_context(request, customer)
+    context["panels"] = [
+        {"key": p.key, "title": p.title,
+         "html": mark_safe(render_to_string(  # noqa: S308 -- our own rendered template
+             p.template, {**context, **p.context(request, customer)}, request=request))}
+        for p in card_panels()
+    ]
+    return render(request, "customers/detail.html", context)
+
+
+def _card_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
+    viewer = request.user
+    can_write = access_for(viewer).can_write
+    values = selectors.custom_values_by_key(customer)
+    custom = [(custom_field_label(f), _display(values.get(f.key)))
+              for f in selectors.custom_fields_active()]
+    context = {
+        "customer": customer, "can_write": can_write, "custom": custom,
+        "phones": [display_phone(p) for p in customer.phones],
+        "contacts": card_contacts(viewer, customer.pk),
+        "transfers": selectors.transfer_history(viewer=viewer, customer_id=customer.pk),
+        "masked": getattr(customer, "is_masked", False),
+    }
+    if can_write:
+        context["contact_form"] = ContactForm()
+    if selectors.customer_allows(viewer=viewer, pk=customer.pk, action=MANAGE):
+        context["users"] = users_active()
+        context["shares"] = selectors.share_list(viewer=viewer, customer_id=customer.pk)
+        context["share_levels"] = ShareLevel.choices
+        context["can_manage"] = True
+    return context
+
+
+def _display(value: Any) -> str:
+    """A custom value as text: lists joined, numbers without trailing zeros."""
+    if isinstance(value, list):
+        return "、".join(_display(v) for v in value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+@require_POST
+@web_view
+def customer_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.customer_transfer(actor=request.user, origin=WEB, customer_ids=[pk],
+                                   to_user=request.POST.get("to_user"),
+                                   reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        flash_errors(request, exc)
+        return redirect(reverse("customers:detail", args=[pk]))
+    to_user = user_get_active(request.POST.get("to_user"))
+    messages.success(request, _("已转移给 %(user)s") % {"user": to_user.label})
+    if selectors.customers_visible(viewer=request.user).filter(pk=pk).exists():
+        return redirect(reverse("customers:detail", args=[pk]))
+    return redirect(reverse("customers:list"))
+
+
+@require_POST
+@web_view
+def customer_share(request: HttpRequest, pk: int) -> HttpResponse:
+    back = redirect(reverse("customers:detail", args=[pk]) + "#sharing")
+    user_id = request.POST.get("user")
+    if request.POST.get("remove"):
+        services.customer_unshare(actor=request.user, origin=WEB, customer=pk, user=user_id)
+        messages.success(request, _("已取消共享"))
+        return back
+    try:
+        share = services.customer_share(actor=request.user, origin=WEB, customer=pk, user=user_id,
+                                        level=request.POST.get("level") or ShareLevel.VIEW,
+                                        ends_on=request.POST.get("ends_on") or None)
+    except ValidationError as exc:
+        flash_errors(request, exc)
+        return back
+    messages.success(request, _("已共享给 %(user)s") % {"user": share.user.label})
+    return back

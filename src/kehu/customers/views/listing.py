@@ -1,0 +1,183 @@
+"""The customer list: filters, sorting, columns, keyset pages and bulk transfer.
+
+Thin like every view: parse input, call a selector or a service, render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from kehu.accounts.policy import access_for
+from kehu.accounts.selectors import user_get_active, users_active, users_in_scope
+from kehu.core.errors import ValidationError
+from kehu.core.inputs import parse_ids
+from kehu.core.pagination import Page
+from kehu.core.views import (
+    display_phone,
+    error_messages,
+    flash_errors,
+    is_partial,
+    redirect,
+    render_page,
+    safe_next,
+    web_view,
+)
+from kehu.customers import selectors, services
+from kehu.customers.choices import CustomerKind, CustomFieldType, Industry
+from kehu.customers.filters import SORTABLE, CustomerFilters
+from kehu.customers.forms import (
+    CUSTOM_FIELD_PREFIX,
+    custom_field_label,
+)
+from kehu.customers.models import Customer
+from kehu.customers.views.common import WEB
+
+# (key, header, sort field). The name column is always shown and always sortable.
+COLUMNS = [
+    ("kind", gettext_lazy("类型"), ""),
+    ("industry", gettext_lazy("行业"), ""),
+    ("region", gettext_lazy("地区"), ""),
+    ("phone", gettext_lazy("电话"), ""),
+    ("owner", gettext_lazy("负责人"), ""),
+    ("tags", gettext_lazy("标签"), ""),
+    ("source", gettext_lazy("来源"), ""),
+    ("created_at", gettext_lazy("创建时间"), "created_at"),
+    ("updated_at", gettext_lazy("更新时间"), "updated_at"),
+]
+DEFAULT_HIDDEN_COLUMNS = ("source", "created_at")
+
+
+@dataclass
+class Row:
+    """One line of the customer table: the customer plus its list-column custom values."""
+
+    customer: Customer
+    phone: str
+    custom: list[tuple[str, str]]
+
+
+# --- the list -----------------------------------------------------------------
+
+
+@web_view
+def customer_list(request: HttpRequest) -> HttpResponse:
+    filters, problems = _filters_from(request)
+    page = _page(request, filters, problems)
+    list_fields = [f for f in selectors.custom_fields_active() if f.show_in_list]
+    context = {
+        "filters": filters, "page": page, "problems": problems,
+        "rows": [_row(c, list_fields) for c in page.items],
+        "list_fields": [(f.key, custom_field_label(f)) for f in list_fields],
+        "columns": _columns(filters), "default_hidden": " ".join(DEFAULT_HIDDEN_COLUMNS),
+        "sort_links": _sort_links(filters), "page_size": settings.KEHU_PAGE_SIZE,
+        "next_url": _url(filters, cursor=page.next_cursor) if page.next_cursor else "",
+        "prev_url": _url(filters, cursor=page.prev_cursor) if page.prev_cursor else "",
+        "first_url": _url(filters) if request.GET.get("cursor") else "",
+        "can_write": access_for(request.user).can_write,
+    }
+    if not is_partial(request):
+        context.update(_filter_choices(request))
+    return render_page(request, "customers/list.html", "customers/partials/results.html", context)
+
+
+def _filters_from(request: HttpRequest) -> tuple[CustomerFilters, list[str]]:
+    """Parse the filters; a bad one is dropped and reported instead of failing the page."""
+    params = request.GET.copy()
+    try:
+        return CustomerFilters.from_params(params), []
+    except ValidationError as exc:
+        for key in exc.error_dict:
+            params.pop(key, None)
+        return CustomerFilters.from_params(params), error_messages(exc)
+
+
+def _page(request: HttpRequest, filters: CustomerFilters, problems: list[str]) -> Page:
+    cursor = request.GET.get("cursor") or None
+    limit = settings.KEHU_PAGE_SIZE
+    try:
+        return selectors.customer_list(viewer=request.user, filters=filters, cursor=cursor,
+                                       limit=limit)
+    except ValidationError as exc:  # a stale or hand-edited cursor: start from the first page
+        problems.extend(error_messages(exc))
+        return selectors.customer_list(viewer=request.user, filters=filters, limit=limit)
+
+
+def _row(customer: Customer, list_fields: list) -> Row:
+    values = selectors.custom_values_by_key(customer)
+    cells = []
+    for field in list_fields:
+        value = values.get(field.key)
+        text = "、".join(map(str, value)) if isinstance(value, list) else str(value or "")
+        cells.append((field.key, text))
+    phone = display_phone(customer.phones[0]) if customer.phones else ""
+    return Row(customer=customer, phone=phone, custom=cells)
+
+
+def _url(filters: CustomerFilters, **extra: Any) -> str:
+    params = {**filters.as_params(), **{k: v for k, v in extra.items() if v}}
+    return "?" + urlencode(params) if params else "?"
+
+
+def _sort_links(filters: CustomerFilters) -> dict[str, dict[str, str]]:
+    """For each sortable column: the link that sorts by it, and the current direction."""
+    current, descending = filters.sort.lstrip("-"), filters.sort.startswith("-")
+    links = {}
+    for field in SORTABLE:
+        if field == current:
+            new = field if descending else f"-{field}"
+            direction = "desc" if descending else "asc"
+        else:  # names read best A→Z, dates newest first
+            new, direction = (field if field == "name" else f"-{field}"), ""
+        links[field] = {"url": _url(filters, sort=new), "dir": direction}
+    return links
+
+
+def _columns(filters: CustomerFilters) -> list[dict[str, Any]]:
+    links = _sort_links(filters)
+    return [{"key": key, "label": label, "sort": links.get(sort)} for key, label, sort in COLUMNS]
+
+
+def _filter_choices(request: HttpRequest) -> dict[str, Any]:
+    filter_fields = [
+        {"key": f.key, "param": CUSTOM_FIELD_PREFIX + f.key, "label": custom_field_label(f),
+         "type": f.field_type, "choices": f.choices,
+         "value": request.GET.get(CUSTOM_FIELD_PREFIX + f.key, "")}
+        for f in selectors.custom_fields_active()
+        if f.field_type != CustomFieldType.TEXT or f.show_in_list
+    ]
+    return {
+        "kinds": CustomerKind.choices, "industries": Industry.choices,
+        "owners": users_in_scope(request.user), "tags": selectors.tags_in_scope(viewer=request.user),
+        "filter_fields": filter_fields, "transfer_users": users_active(),
+    }
+
+
+@require_POST
+@web_view
+def customer_bulk_transfer(request: HttpRequest) -> HttpResponse:
+    back = safe_next(request, reverse("customers:list"))
+    ids = request.POST.getlist("ids")
+    if not ids:
+        messages.error(request, _("请先勾选客户并选择接收人"))
+        return redirect(back)
+    try:
+        moved = services.customer_transfer(actor=request.user, origin=WEB,
+                                           customer_ids=parse_ids(ids, field="ids"),
+                                           to_user=request.POST.get("to_user"),
+                                           reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        flash_errors(request, exc)
+        return redirect(back)
+    messages.success(request, _("已把 %(count)d 个客户转移给 %(user)s") % {
+        "count": moved, "user": user_get_active(request.POST.get("to_user")).label})
+    return redirect(back)
