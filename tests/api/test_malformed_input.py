@@ -372,3 +372,10 @@ def test_an_unsafe_call_to_an_unknown_api_path_is_a_json_404_not_the_csrf_page(p
     response = Client(enforce_csrf_checks=True).post(f"{PREFIX}{path}", {"x": "1"})
     assert response.status_code == 404
     assert shape(response) == {}
+
+
+def test_an_unparseable_json_body_is_400_naming_the_body(alice_api):
+    response = raw(alice_api, "POST", "/customers", '{"kind": "company", "name": ')
+    assert response.status_code == 400
+    assert list(shape(response)) == ["body"]
+

@@ -12,7 +12,7 @@ import pytest
 from django.template.loader import render_to_string
 
 from kehu.history import selectors, services
-from kehu.history.api_schemas import timeline_entry_dict
+from kehu.history.api.serializers import timeline_entry_dict
 
 pytestmark = pytest.mark.django_db
 

@@ -113,6 +113,8 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         response = error_response(401, UNAUTHENTICATED)
         response["WWW-Authenticate"] = 'Bearer realm="kehu"'
         return response
+    if exc.status_code == 400:  # ninja's "Cannot parse request body": name what is broken
+        return error_response(400, MALFORMED_BODY, [{"field": "body", "message": str(exc)}])
     return error_response(exc.status_code, str(exc))
 
 

@@ -48,7 +48,8 @@ def malformed(value: Any, field: str = "") -> dict[str, list[str]]:
     """{dotted field: [message]} for every bad string, key or integer inside `value`.
 
     `value` may be a string, a number, a list, a dict, a Django QueryDict (every value
-    of every key) or a pydantic model (its fields, by their public names).
+    of every key) or a pydantic model (its fields, by their public names). Uploaded
+    files are the upload checks' business (Django's parser already drops NULs from names).
     """
     found: dict[str, list[str]] = {}
     _walk(value, field, found, depth=0)
