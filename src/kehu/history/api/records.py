@@ -156,7 +156,7 @@ def _named(view: Callable[..., HttpResponse], name: str, doc: str,
            params: list[inspect.Parameter]) -> Callable[..., HttpResponse]:
     """Give a generated view the name (the operation id) and signature ninja documents."""
     view.__name__ = view.__qualname__ = name
-    view.__module__ = "kehu.history.api"  # operation ids as the hand-written ones were: kehu_history_api_need_list
+    view.__module__ = "kehu.history.api"  # operation ids stay kehu_history_api_need_list
     view.__doc__ = doc or None
     request = P("request", P.POSITIONAL_OR_KEYWORD, annotation=HttpRequest)
     view.__signature__ = inspect.Signature([request, *params], return_annotation=HttpResponse)
