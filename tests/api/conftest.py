@@ -79,7 +79,7 @@ def errors_by_field(response) -> dict[str, list[str]]:
 
 def pytest_terminal_summary(terminalreporter) -> None:
     """The schemathesis run's numbers (requests, statuses, server errors), when it ran."""
-    module = sys.modules.get("tests.api.test_zz_probe_st")
+    module = sys.modules.get("tests.api.test_schemathesis")
     line = module.summary() if module is not None else None
     if line:
         terminalreporter.write_line(line)

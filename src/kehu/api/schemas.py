@@ -46,7 +46,7 @@ def page_of(item: type[Schema], name: str) -> type[Schema]:
 
 
 # The version a change is made from (see `responses.parse_if_match`): required on every
-# change of a versioned record, so the OpenAPI document marks it required (`main`).
+# change of a versioned record, so the OpenAPI document marks it required (`site`).
 IF_MATCH: Any = Header(
     None, alias="If-Match",
     description='Required: the ETag you read — 3, "3" or W/"3" (or * for any version). '
@@ -55,6 +55,7 @@ IF_MATCH: Any = Header(
 
 # Error responses every authenticated operation can give, for the OpenAPI document.
 READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: ErrorOut}
+# 400: a body that is not JSON (or multipart without a boundary), naming "body".
+WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 400: ErrorOut, 403: ErrorOut}
 # Changes of a versioned record: 412 for a stale If-Match, 428 for none at all.
 VERSIONED_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 412: ErrorOut, 428: ErrorOut}
