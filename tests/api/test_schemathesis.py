@@ -16,13 +16,15 @@ The number of requests and of server errors is printed at the end of the run.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections import Counter
 from typing import Any
 
 import pytest
 import schemathesis
-from django.db import transaction
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -46,6 +48,7 @@ from kehu.history.models import (
 EXAMPLES = int(os.environ.get("KEHU_FUZZ_EXAMPLES", "6"))
 SEED = 20260601
 CUSTOMERS = 40
+NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)  # the demo data's "today": the same rows every day
 IDENTITIES = {"admin": "admin", "sales": "wang.fang"}  # demo users: the admin and an east rep
 
 # Path and query parameters that name a record: half the time a real one.
@@ -77,7 +80,14 @@ def _config() -> schemathesis.Config:
 
 @pytest.fixture(scope="module")
 def demo_world(django_db_setup, django_db_blocker):
-    """Demo data and one token per identity, made once and rolled back after the module."""
+    """Demo data and one token per identity, made once and rolled back after the module.
+
+    Requests go through the real WSGI handler, which closes the database connection
+    when a request ends; like Django's test client, keep it open (and the test's
+    transaction with it) for the run.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()
@@ -85,7 +95,7 @@ def demo_world(django_db_setup, django_db_blocker):
             from django.test import override_settings
 
             with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-                generate(CUSTOMERS, SEED)
+                generate(CUSTOMERS, SEED, now=NOW)
             tokens = {name: token_create(user=User.objects.get(username=username),
                                          name="schemathesis")[1]
                       for name, username in IDENTITIES.items()}
@@ -95,6 +105,8 @@ def demo_world(django_db_setup, django_db_blocker):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(params=sorted(IDENTITIES))
@@ -164,6 +176,21 @@ def summary() -> str | None:
             f"{counts(PHASES)}; statuses {counts(STATUSES)}), "
             f"{len(SERVER_ERRORS)} server errors, KEHU_FUZZ_EXAMPLES={EXAMPLES}"
             + "".join(f"\n  5xx: {e}" for e in SERVER_ERRORS[:20]))
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Calls go through Django's real WSGI handler, whose request signals close a connection
+    that is inside a transaction (every test's, on PostgreSQL); the test client unhooks
+    them the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
