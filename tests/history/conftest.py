@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from kehu.accounts.services import token_create
 from kehu.customers import services as customer_services
 from kehu.history import services
+from tests.api.conftest import Caller
 
 
 @pytest.fixture
@@ -27,3 +29,20 @@ def primary_contact(alice, alices_customer):
     return customer_services.contact_create(
         actor=alice, origin="manual", customer=alices_customer,
         data={"name": "陈经理", "phones": ["13900001111"], "is_primary": True})
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # The people are created with passwords; Argon2 would make every test pay for it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) -> an API caller holding a fresh token of `user`."""
+    return lambda user: Caller(token_create(user=user, name="test")[1])
+
+
+def files_on_disk(root):
+    """Every file under `root`, in order (none when it does not exist yet)."""
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []

@@ -15,16 +15,6 @@ from tests.api.conftest import Caller, errors_by_field
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def api_as():
-    return lambda user: Caller(token_create(user=user, name="test")[1])
-
-
 @pytest.fixture
 def call(alice, alices_customer, primary_contact):
     return services.communication_log(actor=alice, origin="manual", customer=alices_customer,

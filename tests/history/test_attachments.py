@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kehu.history import services
 from kehu.history.models import Attachment
+from tests.history.conftest import files_on_disk
 
 
 @pytest.fixture
@@ -19,10 +20,6 @@ def media(settings, tmp_path):
 def call(alice, alices_customer):
     return services.communication_log(actor=alice, origin="manual", customer=alices_customer,
                                       data={"subject": "发送报价"})
-
-
-def files_on_disk(root):
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
 def test_a_quote_is_attached_and_stored_under_the_data_directory(

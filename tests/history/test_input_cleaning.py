@@ -16,7 +16,6 @@ from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from kehu.accounts.services import token_create
 from kehu.history import orders, services
 from kehu.history.models import (
     Communication,
@@ -27,22 +26,12 @@ from kehu.history.models import (
     Product,
     Ticket,
 )
-from tests.api.conftest import Caller, errors_by_field
+from tests.api.conftest import errors_by_field
 
 pytestmark = pytest.mark.django_db
 
 MANUAL = "manual"
 BIG_ID = 2**64
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def api_as():
-    return lambda user: Caller(token_create(user=user, name="test")[1])
 
 
 def one_line(**line):

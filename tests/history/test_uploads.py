@@ -22,6 +22,7 @@ from django.urls import reverse
 from kehu.accounts.services import token_create
 from kehu.history import services
 from kehu.history.models import Attachment, Communication
+from tests.history.conftest import files_on_disk
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
@@ -29,11 +30,6 @@ BOUNDARY = "kehu-upload-test-boundary"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 GBK_CSV = "品名,数量\n龙井,2\n".encode("gbk")  # what Excel in China saves
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -46,10 +42,6 @@ def media(settings, tmp_path):
 def call(alice, alices_customer):
     return services.communication_log(actor=alice, origin="manual", customer=alices_customer,
                                       data={"subject": "发送报价"})
-
-
-def files_on_disk(root):
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 def browser_of(user) -> Client:
