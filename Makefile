@@ -24,10 +24,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements/dev.lock
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: set up, migrate, load demo data on first run, serve on http://$(HOST):$(PORT)
+## make run: set up, migrate, load demo data on first run, serve on http://$(HOST):$(PORT) and run a worker (Ctrl-C stops both)
 run: install
 	$(BIN)/kehu setup
-	$(BIN)/kehu serve --host $(HOST) --port $(PORT)
+	$(BIN)/kehu run --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite on SQLite and on a throwaway PostgreSQL, plus lint
 test: install-dev lint test-sqlite test-postgres

@@ -11,6 +11,9 @@
 from __future__ import annotations
 
 import importlib
+import os
+import signal
+import subprocess
 
 import pytest
 
@@ -96,3 +99,28 @@ def make_customer():
 def alices_customer(alice, make_customer):
     return make_customer(alice, name="杭州西湖茶业有限公司", phones=["13812345678"],
                          emails=["buyer@xihu-tea.cn"], credit_code="91110000802100433B")
+
+
+@pytest.fixture
+def worker_log(tmp_path):
+    return tmp_path / "worker.log"
+
+
+@pytest.fixture
+def worker(worker_log):
+    """Start real `kehu worker` processes on demand; every one is killed at the end."""
+    from kehu.jobs.testing import start_worker
+
+    started: list[subprocess.Popen] = []
+
+    def start(**env: str) -> subprocess.Popen:
+        log = worker_log.open("ab")
+        process = start_worker(log, extra_env=env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)

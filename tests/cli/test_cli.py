@@ -1,4 +1,6 @@
-"""The `kehu` command as an operator uses it: set up, add people, hand out tokens."""
+"""The `kehu` command as an operator uses it: set up, add people, hand out tokens.
+
+Each command lives with its app (`<app>/management/commands/`); `kehu` dispatches to them."""
 
 from __future__ import annotations
 
@@ -14,11 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command, get_commands, load_command_class
+from django.core.management.base import CommandError
 
 from kehu import cli
 from kehu.accounts.models import Department, User
 from kehu.accounts.services import token_authenticate
 from kehu.customers.models import Customer
+from kehu.demo import DEFAULT_CUSTOMERS
 
 KEHU = Path(sys.executable).with_name("kehu")
 
@@ -29,6 +34,33 @@ def run(capsys, *argv: str, stdin: str | None = None, monkeypatch=None) -> tuple
     status = cli.main(list(argv))
     out, err = capsys.readouterr()
     return status, out, err
+
+
+def test_kehu_alone_lists_the_kehu_commands_with_their_help(capsys):
+    status, out, _ = run(capsys)
+    assert status == 0
+    listed = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert {"serve", "setup", "demo", "user", "token"} <= set(listed)
+    assert "gunicorn" in listed["serve"] and "演示数据" in listed["setup"]
+    for name, line in listed.items():
+        help_text = load_command_class(get_commands()[name], name).help
+        assert help_text.splitlines()[0] in line
+    assert "migrate" not in listed  # Django's own: named in the hint below the list
+    assert "kehu manage <command>" in out
+    assert run(capsys, "-h")[1] == out
+
+
+def test_each_command_lives_with_the_app_it_drives():
+    commands = get_commands()
+    assert commands["serve"] == "kehu.core"
+    assert commands["setup"] == commands["demo"] == "kehu.demo"
+    assert commands["user"] == commands["token"] == "kehu.accounts"
+
+
+def test_an_unknown_command_is_one_line_and_a_failing_status(capsys):
+    status, out, err = run(capsys, "bogus", "--flag")
+    assert status == 1 and out == ""
+    assert err.startswith("错误：") and err.count("\n") == 1 and "bogus" in err
 
 
 @pytest.mark.django_db
@@ -114,6 +146,19 @@ def test_a_bad_role_is_one_clear_line_and_a_failing_status(capsys, monkeypatch):
 
 
 @pytest.mark.django_db
+def test_a_script_creates_users_through_call_command(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Call-pass-2024\n"))
+    call_command("user", "create", "xiaozhou", "--role", "sales", "--team", "总部/华东区")
+    assert User.objects.get(username="xiaozhou").check_password("Call-pass-2024")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    call_command("user", "create", "xiaowu", role="analyst", display_name="小吴")
+    assert User.objects.get(username="xiaowu").display_name == "小吴"
+    # A refusal is a CommandError carrying the same one line the terminal shows.
+    with pytest.raises(CommandError, match=r"^role: .*sales"):
+        call_command("user", "create", "xiaozhao", role="boss")
+
+
+@pytest.mark.django_db
 def test_the_token_on_the_last_line_signs_its_user_in(capsys, alice):
     status, out, _ = run(capsys, "token", "create", "alice")
     assert status == 0
@@ -134,6 +179,13 @@ def test_demo_loads_the_asked_number_of_customers_reproducibly(capsys):
 
 
 @pytest.mark.django_db
+def test_demo_refuses_a_negative_number_of_customers(capsys):
+    status, _, err = run(capsys, "demo", "--customers", "-5")
+    assert status == 1 and err == "错误：--customers 不能为负数\n"
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
 def test_setup_prints_the_admin_password_only_on_the_first_run(capsys):
     status, first, _ = run(capsys, "setup")
     assert status == 0
@@ -141,11 +193,11 @@ def test_setup_prints_the_admin_password_only_on_the_first_run(capsys):
     password = next(line for line in first.splitlines() if "密码：" in line and "│" in line)
     password = password.split("：", 1)[1].strip(" │")
     assert User.objects.get(username="admin").check_password(password)
-    assert Customer.objects.count() == cli.DEFAULT_DEMO_CUSTOMERS
+    assert Customer.objects.count() == DEFAULT_CUSTOMERS
     status, second, _ = run(capsys, "setup")
     assert status == 0
     assert "┌" not in second and password not in second and "密码" not in second
-    assert Customer.objects.count() == cli.DEFAULT_DEMO_CUSTOMERS
+    assert Customer.objects.count() == DEFAULT_CUSTOMERS
 
 
 def test_the_installed_command_passes_other_subcommands_to_django(tmp_path):

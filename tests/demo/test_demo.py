@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
 
 from kehu.accounts.models import User
 from kehu.core.errors import Http404
 from kehu.customers import selectors
 from kehu.customers.models import Contact, Customer
 from kehu.customers.normalizers import normalize_credit_code, normalize_email, normalize_phone
-from kehu.demo import STEPS, DemoContext, generate
-from kehu.demo.load import indexes_set_aside
+from kehu.demo import STEPS, Batch, DemoContext, Step, generate
+from kehu.demo.customers import customers_step
+from kehu.demo.load import create_indexes, drop_indexes, indexes_set_aside
+from tests.demo.fingerprint import index_definitions
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 
@@ -109,34 +110,45 @@ def test_running_the_demo_twice_reuses_the_team_and_adds_customers():
 
 
 @pytest.mark.django_db
-def test_registered_steps_run_after_the_customers_with_the_context():
-    seen: list[DemoContext] = []
-    STEPS.append(seen.append)
+def test_a_registered_step_writes_each_batch_in_its_transaction_after_the_batchs_customers():
+    prepared: list[DemoContext] = []
+    batches: list[Batch] = []
+
+    def prepare(ctx: DemoContext):
+        assert not batches  # once, before the first batch
+        prepared.append(ctx)
+
+        def write(batch: Batch) -> None:
+            assert Customer.objects.filter(pk__in=batch.ids).count() == len(batch.ids)
+            batches.append(batch)
+
+        return write
+
+    step = Step("probe", prepare)
+    STEPS.append(step)
     try:
-        ctx = generate(25, 4, now=NOW)
+        ctx = generate(25, 4, now=NOW, batch_size=10)
     finally:
-        STEPS.remove(seen.append)
-    assert seen == [ctx]
+        STEPS.remove(step)
+    assert prepared == [ctx]
+    assert [b.index for b in batches] == [0, 1, 2]
+    assert [i for b in batches for i in b.ids] == list(ctx.customer_ids)
     assert len(ctx.customer_ids) == 25 == ctx.customers
     assert set(Customer.objects.values_list("pk", flat=True)) == set(ctx.customer_ids)
     assert ctx.rep_ids and set(ctx.rep_ids) <= set(ctx.user_ids)
-    assert ctx.rng_for("orders").random() == ctx.rng_for("orders").random()
+    assert batches[1].rng_for("probe").random() == Batch(1, range(0), 4).rng_for("probe").random()
+    assert batches[1].rng_for("probe").random() != batches[2].rng_for("probe").random()
 
 
 @pytest.mark.django_db
 def test_indexes_set_aside_for_a_big_load_come_back_exactly_as_the_migrations_made_them():
-    before = index_definitions()
-    with indexes_set_aside(Customer, Contact):
-        assert index_definitions() != before
-    assert index_definitions() == before
-
-
-def index_definitions() -> list[tuple]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                           "AND tbl_name IN ('customers_customer', 'customers_contact')")
-        else:
-            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
-                           "('customers_customer', 'customers_contact')")
-        return sorted(cursor.fetchall())
+    tables = [model for step in [customers_step, *STEPS] for model in step.models]
+    before = index_definitions(tables)
+    with indexes_set_aside(*tables):
+        during = index_definitions(tables)
+        assert during != before
+        drop_indexes(*tables)  # setting them aside again drops what is still there: nothing
+        assert index_definitions(tables) == during
+    assert index_definitions(tables) == before
+    create_indexes(*tables)  # and creating them again creates nothing
+    assert index_definitions(tables) == before

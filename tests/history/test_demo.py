@@ -3,8 +3,10 @@
 import datetime as dt
 from collections import Counter
 
+import pytest
 from django.db.models import Count, Sum
 
+from kehu.customers.models import Customer
 from kehu.demo import STEPS, generate
 from kehu.history.demo import history_step
 from kehu.history.models import (
@@ -71,3 +73,25 @@ def test_the_same_seed_gives_the_same_history(db):
     assert [row[1:4] for row in first[0]] == [row[1:4] for row in second[0]]
     assert [row[1:] for row in first[1]] == [row[1:] for row in second[1]]
     assert [row[1:] for row in first[2]] == [row[1:] for row in second[2]]
+
+
+def test_a_history_load_killed_halfway_continues_the_order_ids_without_a_gap_or_a_repeat(db):
+    def kill_in_the_third_batch(done: int, total: int, first_id: int) -> None:
+        if done == 3:
+            raise RuntimeError("kill -9")
+        saved.update(batches=done, first_id=first_id)
+
+    saved: dict[str, int] = {}
+    with pytest.raises(RuntimeError):
+        generate(customers=100, seed=3, now=NOW, batch_size=20, on_batch=kill_in_the_third_batch)
+    orders_before = Order.objects.count()
+    assert saved["batches"] == 2 and orders_before > 0
+    ctx = generate(customers=100, seed=3, now=NOW, batch_size=20, start_batch=saved["batches"],
+                   first_id=saved["first_id"])
+    ids = list(Order.objects.order_by("id").values_list("id", flat=True))
+    assert ids == list(range(1, len(ids) + 1)) and len(ids) > orders_before
+    numbers = Order.objects.values_list("number", flat=True)
+    assert len(set(numbers)) == len(ids)
+    live = set(Customer.objects.filter(deleted_at__isnull=True).values_list("pk", flat=True))
+    assert set(Communication.objects.values_list("customer_id", flat=True)) == live
+    assert live <= set(ctx.customer_ids)

@@ -55,6 +55,9 @@ class World:
     field: CustomField
     opportunity: Any = None
     next_stage: Any = None
+    job: Any = None
+    job_file: Any = None
+    schedule: Any = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ def u(name: str, arg: Callable[[World], Any] | None = None) -> Callable[[World],
 
 CUSTOMER = lambda w: w.customer.pk  # noqa: E731
 CONTACT = lambda w: w.contact.pk  # noqa: E731
+JOB = lambda w: w.job.pk  # noqa: E731
+SCHEDULE = lambda w: w.schedule.pk  # noqa: E731
+JOB_OWNER = expect(200, 404, 404, 404, 404, 200)
 
 TABLE: dict[str, list[Case]] = {
     "home": [Case("get", u("home"), expect(302, 302, 302, 302, 302, 302))],
@@ -133,6 +139,21 @@ TABLE: dict[str, list[Case]] = {
                                                    "version": w.opportunity.version})],
     "history:orders": [Case("get", u("history:orders"), EVERYONE)],
     "history:tickets": [Case("get", u("history:tickets"), EVERYONE)],
+    # A job and its files belong to the person who started it; admins see every job.
+    "jobs:list": [Case("get", u("jobs:list"), EVERYONE)],
+    "jobs:detail": [Case("get", u("jobs:detail", JOB), JOB_OWNER)],
+    "jobs:progress": [Case("get", u("jobs:progress", JOB), JOB_OWNER)],
+    "jobs:file": [Case("get", lambda w: reverse("jobs:file", args=[w.job.pk, w.job_file.pk]),
+                       JOB_OWNER)],
+    "jobs:cancel": [Case("post", u("jobs:cancel", JOB), expect(302, 404, 404, 404, 404, 302))],
+    # Re-running is for admins; alice sees her job but may not re-run it.
+    "jobs:rerun": [Case("post", u("jobs:rerun", JOB), expect(403, 404, 404, 404, 404, 302))],
+    "jobs:schedules": [Case("get", u("jobs:schedules"), ADMIN_PAGE)],
+    "jobs:schedule_edit": [Case("post", u("jobs:schedule_edit", SCHEDULE), ADMIN_ACTION,
+                                lambda w: {"cron": "0 4 * * *", "enabled": "on"})],
+    "jobs:schedule_run": [Case("post", u("jobs:schedule_run", SCHEDULE), ADMIN_ACTION)],
+    "demo:start": [Case("get", u("demo:start"), ADMIN_PAGE),
+                   Case("post", u("demo:start"), ADMIN_ACTION, lambda w: {"customers": "10", "seed": "1"})],
 }
 
 
@@ -174,7 +195,25 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field)
                                                data={"title": "矩阵商机"})
     next_stage = deal.pipeline.stages.filter(kind="open").exclude(pk=deal.stage_id) \
         .order_by("position").first()
-    return World(users, alices_customer, contact, deleted, root_field, deal, next_stage)
+    job, job_file, schedule = _alices_job_with_a_file(alice)
+    return World(users, alices_customer, contact, deleted, root_field, deal, next_stage,
+                 job, job_file, schedule)
+
+
+def _alices_job_with_a_file(alice):
+    from django.conf import settings
+
+    from kehu.jobs.models import Job, JobFile, Schedule
+    from kehu.jobs.schedules import sync_schedules
+
+    job = Job.objects.create(kind="jobs.prune", title="alice 的任务", actor=alice, origin="manual")
+    folder = settings.MEDIA_ROOT / "jobs" / str(job.pk)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.csv").write_text("a,b\n1,2\n")
+    job_file = JobFile.objects.create(job=job, name="report.csv", path=f"jobs/{job.pk}/report.csv",
+                                      size=8, content_type="text/csv")
+    sync_schedules()
+    return job, job_file, Schedule.objects.get(name="jobs.prune")
 
 
 @pytest.fixture

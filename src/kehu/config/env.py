@@ -6,7 +6,10 @@ A malformed value fails loudly at start-up instead of silently falling back.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -53,3 +56,109 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# --- e-mail (SMTP) -------------------------------------------------------------------------
+
+_EMAIL_SCHEMES = {"smtp": False, "smtps": True}  # scheme -> implicit TLS (SSL) from the start
+_EMAIL_QUERY = {"tls", "ssl", "timeout"}
+
+
+def env_email(prefix: str = "KEHU_EMAIL") -> dict[str, Any] | None:
+    """Django's EMAIL_* settings from `<prefix>_URL` or `<prefix>_HOST` and friends, or None.
+
+    None means no SMTP server is configured, so nothing is ever sent. A URL is read strictly
+    (`smtp://user:pass@host:587?tls=1`, `smtps://user:pass@host` for SSL, `smtp://host:1025`):
+    an unknown scheme, option or a bad port stops the start-up with a message that names the
+    variable but never echoes the password.
+    """
+    url = env_str(f"{prefix}_URL").strip()
+    host = env_str(f"{prefix}_HOST").strip()
+    if url and host:
+        raise ImproperlyConfigured(f"set {prefix}_URL or {prefix}_HOST, not both")
+    if url:
+        return parse_email_url(url, name=f"{prefix}_URL")
+    if not host:
+        return None
+    tls, ssl = env_bool(f"{prefix}_USE_TLS", False), env_bool(f"{prefix}_USE_SSL", False)
+    if tls and ssl:
+        raise ImproperlyConfigured(f"{prefix}_USE_TLS and {prefix}_USE_SSL exclude each other")
+    port = env_int(f"{prefix}_PORT", _default_port(tls=tls, ssl=ssl), minimum=1)
+    if port > 65535:
+        raise ImproperlyConfigured(f"{prefix}_PORT={port} is not a port (1-65535)")
+    return {"EMAIL_HOST": host, "EMAIL_PORT": port, "EMAIL_HOST_USER": env_str(f"{prefix}_USER"),
+            "EMAIL_HOST_PASSWORD": env_str(f"{prefix}_PASSWORD"), "EMAIL_USE_TLS": tls,
+            "EMAIL_USE_SSL": ssl, "EMAIL_TIMEOUT": env_int(f"{prefix}_TIMEOUT", 30, minimum=1)}
+
+
+def parse_email_url(url: str, *, name: str = "KEHU_EMAIL_URL") -> dict[str, Any]:
+    """`smtp[s]://[user[:password]@]host[:port][?tls=1|ssl=1&timeout=N]` as EMAIL_* settings.
+
+    User and password are percent-decoded, so a password may hold `@` or `:` as %40 / %3A.
+    """
+
+    def bad(why: str) -> ImproperlyConfigured:
+        return ImproperlyConfigured(f"{name}: {why} (expected smtp://user:password@host:587?tls=1, "
+                                    "smtps://user:password@host or smtp://host:1025)")
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise bad("the port is not a number from 1 to 65535") from exc
+    if parts.scheme not in _EMAIL_SCHEMES:
+        raise bad(f"unknown scheme {parts.scheme!r}")
+    if port == 0:
+        raise bad("the port is not a number from 1 to 65535")
+    if not parts.hostname:
+        raise bad("no host")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise bad("a path or #fragment has no meaning here")
+    try:
+        query = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    except ValueError as exc:
+        raise bad("the options after ? are not key=value pairs") from exc
+    options = dict(query)
+    if unknown := sorted(set(options) - _EMAIL_QUERY):
+        raise bad(f"unknown option {', '.join(unknown)} (known: ssl, timeout, tls)")
+    if len(options) != len(query):
+        raise bad("an option is given twice")
+    ssl_option, tls = _url_flag(options, "ssl", bad), _url_flag(options, "tls", bad)
+    ssl = _EMAIL_SCHEMES[parts.scheme] or ssl_option
+    if tls and ssl:
+        raise bad("STARTTLS (tls=1) and SSL (smtps:// or ssl=1) exclude each other")
+    config: dict[str, Any] = {
+        "EMAIL_HOST": parts.hostname, "EMAIL_PORT": port or _default_port(tls=tls, ssl=ssl),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": tls, "EMAIL_USE_SSL": ssl, "EMAIL_TIMEOUT": 30}
+    if "timeout" in options:
+        timeout = options["timeout"]
+        if not (timeout.isascii() and timeout.isdigit()) or int(timeout) < 1:
+            raise bad("timeout must be a whole number of seconds")
+        config["EMAIL_TIMEOUT"] = int(timeout)
+    return config
+
+
+def _url_flag(options: dict[str, str], key: str, bad: Callable[[str], Exception]) -> bool:
+    value = options.get(key, "0").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise bad(f"{key}={value!r} is not a boolean (use 1/0)")
+
+
+def _default_port(*, tls: bool, ssl: bool) -> int:
+    return 465 if ssl else 587 if tls else 25
+
+
+def env_base_url(name: str) -> str:
+    """An absolute http(s) address without a trailing slash (links in e-mails), or ""."""
+    raw = env_str(name).strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an address like https://crm.example.com")
+    return raw.rstrip("/")

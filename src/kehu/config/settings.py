@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from kehu.config.env import env_bool, env_int, env_list, env_str
+from kehu.config.env import env_base_url, env_bool, env_email, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("KEHU_DATA_DIR", str(Path.cwd() / "var"))).resolve()
@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "kehu.accounts",
     "kehu.customers",
     "kehu.history",
+    "kehu.jobs",
+    "kehu.notifications",
+    "kehu.demo",  # no models: installed for its `kehu demo` and `kehu setup` commands
 ]
 
 MIDDLEWARE = [
@@ -79,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "kehu.notifications.context_processors.notifications",
             ],
         },
     },
@@ -101,6 +105,9 @@ def _database() -> dict:
                 "PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY;"
             ),
         }
+    test_name = env_str("KEHU_SQLITE_TEST_NAME")  # a file, so a test's worker process shares it
+    if config["ENGINE"] == "django.db.backends.sqlite3" and test_name:
+        config["TEST"] = {"NAME": test_name}
     return config
 
 
@@ -188,6 +195,41 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+
+# Background jobs (kehu/jobs): the broker, worker threads, the lease after which a silent
+# worker's job is taken over, the first retry's delay (×4 per attempt), and how long
+# finished jobs and their files are kept.
+_ON_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+KEHU_JOBS = {
+    "BROKER": env_str("KEHU_JOB_BROKER", "postgres" if _ON_POSTGRES else "sqlite"),
+    "QUEUE_FILE": Path(env_str("KEHU_JOB_QUEUE_FILE", str(DATA_DIR / "queue.sqlite3"))),
+    "THREADS": env_int("KEHU_WORKER_THREADS", 2, minimum=1),
+    "LEASE_SECONDS": env_int("KEHU_JOB_LEASE_SECONDS", 120, minimum=2),
+    "RETRY_SECONDS": env_int("KEHU_JOB_RETRY_SECONDS", 10, minimum=0),
+    "RETENTION_DAYS": env_int("KEHU_JOB_RETENTION_DAYS", 90, minimum=1),
+}
+
+# E-mail: copies of notifications, sent by the job runner (never inside a web request). Off
+# unless an SMTP server is configured: KEHU_EMAIL_URL (smtp://user:pass@host:587?tls=1,
+# smtps://user:pass@host for SSL, smtp://host:1025) or KEHU_EMAIL_HOST / _PORT / _USER /
+# _PASSWORD / _USE_TLS / _USE_SSL / _TIMEOUT; the sender is KEHU_EMAIL_FROM. Without a
+# server Django's mail goes nowhere.
+_EMAIL = env_email("KEHU_EMAIL") or {}
+KEHU_EMAIL_ENABLED = bool(_EMAIL)
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if KEHU_EMAIL_ENABLED
+                 else "django.core.mail.backends.dummy.EmailBackend")
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _EMAIL.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _EMAIL.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _EMAIL.get("EMAIL_TIMEOUT", 30)  # a hung server must not hold a worker for ever
+DEFAULT_FROM_EMAIL = env_str("KEHU_EMAIL_FROM", f"Kehu <{EMAIL_HOST_USER}>" if "@" in EMAIL_HOST_USER
+                             else "Kehu <kehu@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The site's own address (https://crm.example.com), for absolute links in e-mails; empty: paths.
+KEHU_BASE_URL = env_base_url("KEHU_BASE_URL")
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,9 @@ urlpatterns = [
     path("account/", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("history/", include("kehu.history.urls")),
+    path("notifications/", include("kehu.notifications.urls")),
+    path("jobs/", include("kehu.jobs.urls")),
+    path("demo/", include("kehu.demo.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

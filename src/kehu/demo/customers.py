@@ -1,59 +1,36 @@
-"""The customers step: tags, customers, their contacts and tag links, in bulk."""
+"""The customers step: customers, their contacts and tag links, one batch at a time."""
 
 from __future__ import annotations
 
-import time
-
-from django.db import connection, transaction
-
 from kehu.customers.models import Contact, Customer, Tag
 from kehu.customers.services import tag_get_or_create
-from kehu.demo import DemoContext
+from kehu.demo import Batch, BatchWriter, DemoContext, Step
 from kehu.demo.fake import Faker
-from kehu.demo.load import RowWriter, fast_writes, indexes_set_aside, next_id, reset_sequences
+from kehu.demo.load import RowWriter, sequence_past
 from kehu.demo.words import TAGS
 
-BATCH = 10_000
-# Below this many rows, dropping and rebuilding indexes costs more than it saves.
-SET_INDEXES_ASIDE_FROM = 50_000
 TagLink = Customer.tags.through
 
 
-def customers_step(ctx: DemoContext) -> None:
-    """Insert ctx.customers customers (about 70% companies, each with 1–3 contacts)."""
-    if ctx.customers <= 0 or not ctx.rep_ids:
-        return
+def prepare(ctx: DemoContext) -> BatchWriter:
+    """Get or create the demo tags (idempotent) and return the batch writer."""
     tag_ids = [_tag(name, color) for name, color in TAGS]
-    first = next_id(Customer)
-    ctx.customer_ids = range(first, first + ctx.customers)
-    faker = Faker(ctx.rng, now=ctx.now)
     writers = (RowWriter(Customer, with_id=True), RowWriter(Contact), RowWriter(TagLink))
-    big = ctx.customers >= SET_INDEXES_ASIDE_FROM
-    started = time.monotonic()
-    with fast_writes(), indexes_set_aside(Customer, Contact, TagLink) if big else _nothing():
-        for start in range(first, first + ctx.customers, BATCH):
-            stop = min(start + BATCH, first + ctx.customers)
-            _batch(ctx, faker, writers, tag_ids, range(start, stop))
-            if big:
-                ctx.say(f"  客户 {stop - first:,}/{ctx.customers:,}"
-                        f"（{time.monotonic() - started:.0f} 秒）")
-        if big:
-            ctx.say("  正在重建索引 …")
-    if connection.vendor == "postgresql":
-        reset_sequences(Customer)
-        with connection.cursor() as cursor:
-            for model in (Customer, Contact, TagLink):
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-    ctx.say(f"已生成 {ctx.customers:,} 个演示客户")
+
+    def write(batch: Batch) -> None:
+        _batch(ctx, Faker(batch.rng_for("customers"), now=ctx.now), writers, tag_ids, batch.ids)
+
+    return write
 
 
-@transaction.atomic
 def _batch(ctx: DemoContext, faker: Faker, writers, tag_ids: list[int], ids: range) -> None:
+    """About 70% companies, each with 1–3 contacts; a quarter of the customers tagged."""
     customer_writer, contact_writer, link_writer = writers
+    rng = faker.rng
     customers, contacts, links = [], [], []
     for pk in ids:
-        owner = ctx.rng.choice(ctx.rep_ids)
-        row = faker.company(owner) if ctx.rng.random() < 0.7 else faker.person(owner)
+        owner = rng.choice(ctx.rep_ids)
+        row = faker.company(owner) if rng.random() < 0.7 else faker.person(owner)
         row["id"] = pk
         customers.append(row)
         if row["kind"] == "company":
@@ -62,6 +39,7 @@ def _batch(ctx: DemoContext, faker: Faker, writers, tag_ids: list[int], ids: ran
     customer_writer.write(customers)
     contact_writer.write(contacts)
     link_writer.write(links)
+    sequence_past(Customer, ids.stop - 1)
 
 
 def _tag(name: str, color: str) -> int:
@@ -71,9 +49,4 @@ def _tag(name: str, color: str) -> int:
     return tag.pk
 
 
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+customers_step = Step("customers", prepare, models=(Customer, Contact, TagLink))

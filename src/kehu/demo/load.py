@@ -1,5 +1,9 @@
 """Fast bulk writes for the demo loader: raw executemany, explicit ids, indexes set aside.
 
+Everything here is safe to run again after a crash at any point: id ranges are reserved
+before use, sequences only move forward, and indexes are dropped and created by name
+from the models' definitions (`IF EXISTS` / `IF NOT EXISTS`).
+
 `bulk_create` would overwrite explicit `created_at`/`updated_at` (their
 `pre_save` stamps "now" on auto_now fields) and builds a model instance per
 row; plain parameter tuples are several times faster and keep the timestamps.
@@ -14,8 +18,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.management.color import no_style
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 
 class RowWriter:
@@ -65,44 +68,105 @@ def next_id(model: type[models.Model]) -> int:
     return (last or 0) + 1
 
 
-def reset_sequences(*model_list: type[models.Model]) -> None:
-    """After explicit ids on PostgreSQL, move the id sequences past them."""
-    statements = connection.ops.sequence_reset_sql(no_style(), list(model_list))
+def sequence_past(model: type[models.Model], last_id: int) -> None:
+    """PostgreSQL, after explicit ids up to `last_id`: make sure the id sequence hands out
+    larger ones. Never moves it back (it may be past a reserved range). Cheap enough to run
+    in every batch's transaction, so the sequence is right after any commit."""
+    if connection.vendor != "postgresql" or last_id < 1:
+        return
     with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)",
+                       [model._meta.db_table, model._meta.pk.column])
+        sequence = cursor.fetchone()[0]
+        cursor.execute(f"SELECT setval(%s, GREATEST(%s, last_value)) FROM {sequence}",
+                       [sequence, last_id])
+
+
+def reserve_ids(model: type[models.Model], count: int) -> int:
+    """The first of `count` fresh ids for explicit inserts into `model`'s table.
+
+    The table's id sequence is moved past them at once, so that rows the application
+    inserts meanwhile (the load runs as a background job) never take one of them, and a
+    second reservation starts after the first even before its rows exist.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            return _reserve_postgresql(cursor, model, count)
+        if connection.vendor == "sqlite":
+            return _reserve_sqlite(cursor, model, count)
+        return next_id(model)
+
+
+def _reserve_postgresql(cursor, model: type[models.Model], count: int) -> int:
+    table = model._meta.db_table
+    # No insert may draw from the sequence between reading and moving it.
+    cursor.execute(f"LOCK TABLE {connection.ops.quote_name(table)} IN SHARE ROW EXCLUSIVE MODE")
+    cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, model._meta.pk.column])
+    sequence = cursor.fetchone()[0]
+    cursor.execute(f"SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {sequence}")
+    first = max(next_id(model), cursor.fetchone()[0])
+    if count:
+        cursor.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
+    return first
+
+
+def _reserve_sqlite(cursor, model: type[models.Model], count: int) -> int:
+    # AUTOINCREMENT tables: SQLite hands out max(largest rowid, sqlite_sequence.seq) + 1.
+    # (Django opens transactions IMMEDIATE here, so nobody writes between read and update.)
+    table = model._meta.db_table
+    cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+    row = cursor.fetchone()
+    first = max(next_id(model), (row[0] if row else 0) + 1)
+    if count and row:
+        cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [first + count - 1, table])
+    elif count:
+        cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, first + count - 1])
+    return first
 
 
 @contextlib.contextmanager
 def indexes_set_aside(*model_list: type[models.Model]) -> Iterator[None]:
-    """Drop the non-unique secondary indexes of these tables, and recreate them (same DDL) after.
+    """Drop the non-unique secondary indexes of these models, and create them again after.
 
     Building an index once over a million rows is far cheaper than updating it per insert.
-    Unique indexes stay, so uniqueness is still enforced during the load.
+    Unique indexes stay, so uniqueness is still enforced during the load. Both halves are
+    idempotent and read the indexes from the models, not from the database, so a load
+    killed with its indexes dropped simply runs this again when it resumes: it drops what
+    is still there and ends with every index present. (Indexes a migration made by hand,
+    such as the PostgreSQL trigram index of quick search, are not the models' and stay.)
     """
-    saved = [d for m in model_list for d in _secondary_indexes(m._meta.db_table)]
-    with connection.cursor() as cursor:
-        for name, _ddl in saved:
-            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    drop_indexes(*model_list)
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            for _name, ddl in saved:
-                cursor.execute(ddl)
+        create_indexes(*model_list)
 
 
-def _secondary_indexes(table: str) -> list[tuple[str, str]]:
+def drop_indexes(*model_list: type[models.Model]) -> None:
+    """Drop the models' non-unique secondary indexes that exist."""
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                           "AND tbl_name = %s AND sql IS NOT NULL", [table])
-        elif connection.vendor == "postgresql":
-            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
-        else:
-            return []
-        rows = cursor.fetchall()
-    return [(name, ddl) for name, ddl in rows if " UNIQUE " not in ddl.upper()]
+        for name, _ddl in model_indexes(*model_list):
+            cursor.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+def create_indexes(*model_list: type[models.Model]) -> None:
+    """Create the models' non-unique secondary indexes that do not exist (the migrations' DDL)."""
+    with connection.cursor() as cursor:
+        for _name, ddl in model_indexes(*model_list):
+            cursor.execute(ddl.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+
+
+def model_indexes(*model_list: type[models.Model]) -> list[tuple[str, str]]:
+    """(quoted name, CREATE INDEX statement) of every non-unique index the models declare:
+    field indexes (foreign keys, db_index, PostgreSQL's LIKE twins) and Meta.indexes.
+
+    The schema editor's own `_model_indexes_sql` (what CreateModel runs) makes the very DDL
+    the migrations ran; it is only assembled here, never executed by the editor, so it is
+    not entered (SQLite refuses to enter one inside a transaction).
+    """
+    editor = connection.schema_editor(collect_sql=True)
+    statements = [s for m in model_list for s in editor._model_indexes_sql(m)]
+    return [(str(s.parts["name"]), str(s)) for s in statements]
 
 
 def fast_writes() -> contextlib.AbstractContextManager[None]:

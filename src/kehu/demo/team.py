@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
+
 from kehu.accounts.models import User
 from kehu.accounts.services import department_path, generate_password, user_create
 
@@ -36,8 +38,11 @@ class Team:
     password: str
 
 
+@transaction.atomic
 def ensure_team() -> Team:
-    """Create the members that do not exist yet (existing usernames are reused, untouched)."""
+    """Create the members that do not exist yet (existing usernames are reused, untouched).
+
+    All or none: a run killed here leaves no half team, whose password nobody saw."""
     password = generate_password()
     created: list[str] = []
     users: dict[str, User] = {}

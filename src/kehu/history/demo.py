@@ -1,10 +1,13 @@
 """The history demo step: three years of orders, calls, opportunities, surveys and complaints.
 
-Registered in `kehu.demo.STEPS` by HistoryConfig.ready(). Deterministic for a seed
-(it draws only from `ctx.rng_for("history")` and `ctx.now`). Built for ten million
-orders: rows are parameter tuples written with one prepared INSERT per table in
-batches of 1,000 customers; order and opportunity ids are computed here so their
-lines and products need no read-back.
+Registered in `kehu.demo.STEPS` by HistoryConfig.ready(); writes the history of each
+batch of demo customers in that batch's transaction (see the step contract in
+`kehu.demo`). Deterministic for a seed and resumable: a batch draws only from
+`batch.rng_for("history")` and `ctx.now`, and takes its first order and opportunity
+ids from the database as the batch finds it, so batch k writes the same rows whether
+the run started at 0 or resumed at k. Built for ten million orders: rows are parameter
+tuples written with one prepared INSERT per table; order and opportunity ids are
+computed here so their lines and products need no read-back.
 
 Shape of the data: about 20% of customers are regular buyers who place most
 orders (≈10 orders per customer on average); order dates follow month weights
@@ -15,25 +18,17 @@ customer's creation.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import datetime as dt
 import itertools
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connection, models
 
 from kehu.customers.models import Contact, Customer
-from kehu.demo import DemoContext
-from kehu.demo.load import (
-    fast_writes,
-    foreign_keys_unchecked,
-    indexes_set_aside,
-    next_id,
-    reset_sequences,
-)
+from kehu.demo import Batch, BatchWriter, DemoContext, Step
+from kehu.demo.load import next_id, sequence_past
 from kehu.history import demo_words as words
 from kehu.history.models import (
     Communication,
@@ -49,8 +44,6 @@ from kehu.history.models import (
     Ticket,
 )
 
-BATCH = 1_000  # customers per transaction: ≈10k orders, 20k lines
-SET_INDEXES_ASIDE_FROM = 50_000
 YEARS = 3
 HEAVY_SHARE = 0.2
 HEAVY_MEAN, LIGHT_MEAN = 40.0, 2.5  # 0.2 × 40 + 0.8 × 2.5 = 10 orders per customer
@@ -66,29 +59,9 @@ class Item:
     price: Any  # the unit price as a DB parameter (see `_money`)
 
 
-def history_step(ctx: DemoContext) -> None:
-    """Generate the history of every customer in ctx.customer_ids."""
-    ids = ctx.customer_ids
-    if not len(ids):
-        return
-    started = time.monotonic()
-    gen = Generator(ctx, ensure_catalogue(), _stages())
-    big = len(ids) >= SET_INDEXES_ASIDE_FROM
-    aside = indexes_set_aside(*MODELS) if big else contextlib.nullcontext()
-    with fast_writes(), foreign_keys_unchecked(), aside:
-        for start in range(ids.start, ids.stop, BATCH):
-            gen.batch(range(start, min(start + BATCH, ids.stop)))
-            if big and (start - ids.start) % (BATCH * 50) == 0:
-                ctx.say(f"  历史记录 {start - ids.start:,}/{len(ids):,} 个客户"
-                        f"（{time.monotonic() - started:.0f} 秒）")
-    if connection.vendor == "postgresql":
-        reset_sequences(Order, Opportunity)
-        with connection.cursor() as cursor:
-            for model in MODELS:
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-    seconds = time.monotonic() - started
-    ctx.say(f"已生成历史记录：{gen.counts['orders']:,} 个订单、{gen.counts['rows']:,} 行，"
-            f"用时 {seconds:.1f} 秒（{gen.counts['rows'] / max(seconds, 0.001):,.0f} 行/秒）")
+def prepare(ctx: DemoContext) -> BatchWriter:
+    """Once per run: the catalogue (get-or-create) and the stages; then one batch at a time."""
+    return Generator(ctx, ensure_catalogue(), _stages()).batch
 
 
 def ensure_catalogue() -> list[list[Item]]:
@@ -193,13 +166,13 @@ class Buyer:
 
 @dataclass
 class Generator:
+    """Writes the history of one batch of customers at a time (`batch`); the rest is setup."""
+
     ctx: DemoContext
     catalogue: list[list[Item]]
     stages: list[Stage]
-    counts: dict[str, int] = field(default_factory=lambda: {"orders": 0, "rows": 0})
 
     def __post_init__(self) -> None:
-        self.rng = self.ctx.rng_for("history")
         self.now = self.ctx.now
         self.today = self.now.astimezone(SHANGHAI).date()
         self.first_day = self.today - dt.timedelta(days=365 * YEARS)
@@ -210,18 +183,21 @@ class Generator:
         self.day_info = [
             (self.adapt_date(d), f"SO{d:%Y%m%d}", d.month in words.GIFT_MONTHS,
              (self.today - d).days < 14, d.isoformat()) for d in self.days]
-        self.tables = _tables()
-        self.next_order = next_id(Order)
-        self.next_opportunity = next_id(Opportunity)
         self.gift = next(i for i, name in enumerate(words.CATALOGUE) if name == "商务礼品")
 
-    @transaction.atomic
-    def batch(self, ids: range) -> None:
-        for customer in self._customers(ids):
+    def batch(self, batch: Batch) -> None:
+        """The history of the customers in `batch`, in the caller's (the batch's) transaction."""
+        self.rng, self.tables = batch.rng_for("history"), _tables()
+        self.next_order, self.next_opportunity = next_id(Order), next_id(Opportunity)
+        for customer in self._customers(batch.ids):
             self.history_of(customer)
+        orders = len(self.tables["order"].rows)
         with connection.cursor() as cursor:
-            for table in self.tables.values():
-                self.counts["rows"] += table.flush(cursor)
+            rows = sum(table.flush(cursor) for table in self.tables.values())
+        sequence_past(Order, self.next_order - 1)
+        sequence_past(Opportunity, self.next_opportunity - 1)
+        self.ctx.tally("个订单", orders)
+        self.ctx.tally("行历史记录", rows)
 
     def _customers(self, ids: range) -> list[Buyer]:
         contacts = dict(Contact.objects.filter(
@@ -310,7 +286,6 @@ class Generator:
         self.tables["order"].rows.append((
             order_id, customer.id, stamp, stamp, customer.owner, "demo", 1,
             f"{prefix}{order_id:09d}", external, date_param, status, "CNY", money(total), ""))
-        self.counts["orders"] += 1
 
     def pick_item(self, favourite: int, gift_month: bool) -> Item:
         random = self.rng.random
@@ -411,6 +386,9 @@ def _day_weights(first: dt.date, last: dt.date) -> tuple[list[dt.date], list[flo
     return days, list(itertools.accumulate(weights))
 
 
-def register(steps: list[Any]) -> None:
+history_step = Step("history", prepare, models=MODELS)
+
+
+def register(steps: list[Step]) -> None:
     if history_step not in steps:
         steps.append(history_step)

@@ -1,5 +1,7 @@
 """A pytest plugin that starts a throwaway PostgreSQL server for the test run.
 
+It also gives every run its own job-queue file and SQLite test-database file.
+
 Enabled with KEHU_TEST_DB=postgres. It runs before pytest-django reads the
 settings, so DATABASE_URL points at the new server; the server and its data
 directory are removed when the run ends. As root it runs the server as the
@@ -24,9 +26,21 @@ PG_BIN_CANDIDATES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=Tr
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args) -> None:
+    _files_of_this_run()
     if os.environ.get("KEHU_TEST_DB") != "postgres" or os.environ.get("DATABASE_URL"):
         return
     os.environ["DATABASE_URL"] = start_server()
+
+
+def _files_of_this_run() -> None:
+    """The job queue and the SQLite test database as files of this run only (in memory-backed
+    /dev/shm where there is one): a worker process a test starts opens the same two files,
+    and two test runs side by side never share a queue."""
+    shm = Path("/dev/shm")
+    base = Path(tempfile.mkdtemp(prefix="kehu-test-", dir=shm if shm.is_dir() else None))
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    os.environ.setdefault("KEHU_JOB_QUEUE_FILE", str(base / "queue.sqlite3"))
+    os.environ.setdefault("KEHU_SQLITE_TEST_NAME", str(base / "test.sqlite3"))
 
 
 def start_server() -> str:

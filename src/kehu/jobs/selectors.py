@@ -1,0 +1,79 @@
+"""Reading jobs: a user sees their own, an admin sees everyone's; anything else is a 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from kehu.accounts.models import User
+from kehu.accounts.policy import access_for
+from kehu.jobs.models import Job, JobFile, Schedule, Status
+
+
+def jobs_for(viewer: User, *, everyone: bool = False) -> QuerySet[Job]:
+    """The viewer's jobs, newest first (an admin asking for `everyone` gets all of them)."""
+    jobs = Job.objects.select_related("actor").prefetch_related("files")
+    if everyone and access_for(viewer).is_admin:
+        return jobs
+    return jobs.filter(actor=viewer)
+
+
+def job_get(viewer: User, pk: object) -> Job:
+    """One job, if it is the viewer's or the viewer is an admin; otherwise 404."""
+    try:
+        job_id = int(pk)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise Http404 from None
+    job = jobs_for(viewer, everyone=True).filter(pk=job_id).first() if 0 < job_id < 2**63 else None
+    if job is None:
+        raise Http404
+    return job
+
+
+def job_file_get(viewer: User, job_pk: object, file_pk: object) -> JobFile:
+    job = job_get(viewer, job_pk)
+    file = next((f for f in job.files.all() if str(f.pk) == str(file_pk)), None)
+    if file is None:
+        raise Http404
+    return file
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress bar shows: percent, done/total, rate and time left."""
+
+    percent: int | None
+    done: int
+    total: int | None
+    rate: float | None  # units per second in this attempt
+    eta: dt.timedelta | None
+    elapsed: dt.timedelta | None
+
+
+def progress_of(job: Job, now: dt.datetime | None = None) -> Progress:
+    now = now or timezone.now()
+    end = job.finished_at or now
+    elapsed = end - job.started_at if job.started_at else None
+    rate = eta = None
+    if job.status == Status.RUNNING and job.resumed_at:
+        seconds = (now - job.resumed_at).total_seconds()
+        if seconds > 0.5 and job.done > job.resumed_done:
+            rate = (job.done - job.resumed_done) / seconds
+            if job.total:
+                eta = dt.timedelta(seconds=round(max(job.total - job.done, 0) / rate))
+    percent = None
+    if job.total:
+        percent = min(100, int(job.done * 100 / job.total))
+    if job.status == Status.DONE:
+        percent = 100
+    return Progress(percent, job.done, job.total, rate, eta, elapsed)
+
+
+def schedules_for(viewer: User) -> QuerySet[Schedule]:
+    if not access_for(viewer).is_admin:
+        return Schedule.objects.none()
+    return Schedule.objects.select_related("last_job")
