@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -35,7 +36,19 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from run import BIN, CLIENT_THREADS, ROOT, WORKERS, Client, Result, free_ports, identities, start, stop, wait_for
+from run import (
+    BIN,
+    CLIENT_THREADS,
+    ROOT,
+    WORKERS,
+    Client,
+    Result,
+    free_ports,
+    identities,
+    start,
+    stop,
+    wait_for,
+)
 
 RESULTS = ROOT / "bench" / "results" / "jobs.md"
 BACKENDS = ("sqlite", "postgres")
@@ -51,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.child).write_text(json.dumps(result, indent=1), encoding="utf-8")
         return 0
     backends = BACKENDS if args.backend == "both" else (args.backend,)
+    signal.signal(signal.SIGTERM, interrupted)
     machine = describe_machine()
     results = {}
     for backend in backends:
@@ -60,7 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         out.unlink(missing_ok=True)
         command = [sys.executable, __file__, *(argv if argv is not None else sys.argv[1:]),
                    "--backend", backend, "--child", str(out)]
-        code = subprocess.call(command, cwd=ROOT)
+        child = subprocess.Popen(command, cwd=ROOT)
+        try:
+            code = child.wait()
+        except BaseException:  # Ctrl-C or SIGTERM: let the child stop its servers first
+            child.send_signal(signal.SIGTERM)
+            child.wait(timeout=30)
+            raise
         if code != 0 or not out.exists():
             print(f"  {backend}: the run failed (exit status {code}); see the logs in "
                   f"{out.parent.relative_to(ROOT)}", flush=True)
@@ -93,6 +113,8 @@ def data_dir_for(backend: str, customers: int) -> Path:
 
 
 def run_backend(args: argparse.Namespace) -> dict[str, Any]:
+    signal.signal(signal.SIGTERM, interrupted)  # stop the servers on the way out
+    load_before = os.getloadavg()
     data_dir = data_dir_for(args.backend, args.customers)
     env = prepare_environment(args.backend, data_dir)
     built = build_database(args, data_dir)
@@ -124,7 +146,12 @@ def run_backend(args: argparse.Namespace) -> dict[str, Any]:
     from django.db import connection
 
     return {"backend": args.backend, "vendor": connection.vendor, "version": db_version(),
-            "broker": broker(), **built, "phases": phases}
+            "broker": broker(), **built, "phases": phases,
+            "load": [round(x, 2) for x in (*load_before[:1], *os.getloadavg()[:1])]}
+
+
+def interrupted(signum: int, frame: Any) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
 
 
 def prepare_environment(backend: str, data_dir: Path) -> dict[str, str]:
@@ -185,10 +212,17 @@ def build_database(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     generate(args.customers, 1)
     built = {"customers": args.customers, "build_seconds": round(time.monotonic() - started, 1)}
     if args.backend == "sqlite":
+        # SQLite's own backup, never a file copy: closing another descriptor of a database
+        # file this process has open drops its POSIX locks, and another process then takes
+        # itself for the last one and deletes the WAL under our connection's feet.
         connections.close_all()
-        with sqlite3.connect(data_dir / "kehu.sqlite3") as db:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        shutil.copyfile(data_dir / "kehu.sqlite3", data_dir / "pristine.sqlite3")
+        source = sqlite3.connect(data_dir / "kehu.sqlite3")
+        target = sqlite3.connect(data_dir / "pristine.sqlite3")
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
         marker.write_text(json.dumps(built))
     return {**built, "reused": False}
 
@@ -298,7 +332,8 @@ def phase_throughput(args: argparse.Namespace, load: WebLoad, logs: dict[str, Pa
     with transaction.atomic():  # queued on commit, all at once
         ids = [job_start(actor=admin, origin="system", kind="jobs.prune").pk
                for _ in range(args.jobs)]
-    enqueued = time.monotonic() - began
+        created = time.monotonic() - began
+    enqueued = time.monotonic() - began  # + the commit and the on_commit queue sends
     jobs = Job.objects.filter(pk__gte=min(ids), pk__lte=max(ids), kind="jobs.prune")
     finished = wait_until(lambda: jobs.filter(status__in=("done", "failed", "cancelled")).count()
                           == len(ids), args.timeout)
@@ -311,7 +346,8 @@ def phase_throughput(args: argparse.Namespace, load: WebLoad, logs: dict[str, Pa
     span = (last - first).total_seconds() if first and last else None
     done = statuses.get("done", 0)
     out = {"jobs": len(ids), "all_finished": finished, "statuses": dict(statuses),
-           "enqueue_seconds": round(enqueued, 2), "wall_seconds": round(waited, 1),
+           "create_seconds": round(created, 2), "enqueue_seconds": round(enqueued, 2),
+           "wall_seconds": round(waited, 1),
            "span_seconds": round(span, 2) if span else None,
            "jobs_per_second": round(done / span, 1) if span else None,
            "web": web, "logs": watch.findings()}
@@ -415,7 +451,8 @@ def report(args: argparse.Namespace, argv: list[str] | None, machine: dict[str, 
         r = results[name]
         built = "reused" if r["reused"] else "built"
         lines.append(f"- {heads[name]}: {r['version']}, queue {r['broker']}; {r['customers']:,} "
-                     f"demo customers ({built}, {r['build_seconds']} s to build)")
+                     f"demo customers ({built}, {r['build_seconds']} s to build); 1-minute load "
+                     f"average {r['load'][0]} before, {r['load'][1]} after")
     lines += ["", "| | " + " | ".join(heads[n] for n in names) + " |",
               "|---|" + "---|" * len(names)]
 
@@ -437,12 +474,14 @@ def report(args: argparse.Namespace, argv: list[str] | None, machine: dict[str, 
     web_rows("idle", f"worker idle, {args.seconds:.0f} s")
     row(f"throughput: {args.jobs} × jobs.prune, jobs/s (created → done)",
         lambda p: f"**{p['throughput']['jobs_per_second']}**")
-    row("throughput: enqueue (1 transaction) / first created → last done, s",
-        lambda p: f"{p['throughput']['enqueue_seconds']} / {p['throughput']['span_seconds']}")
+    row("throughput: rows created / + queue sends on commit / first created → last done, s",
+        lambda p: f"{p['throughput']['create_seconds']} / {p['throughput']['enqueue_seconds']} / "
+                  f"{p['throughput']['span_seconds']}")
     row("throughput: job statuses", lambda p: ", ".join(f"{k} {v}" for k, v in
                                                        p["throughput"]["statuses"].items()))
     web_rows("throughput", "during the throughput")
-    row("throughput: web p99 ÷ idle p99", lambda p: f"{p['throughput']['web']['p99'] / p['idle']['web']['p99']:.1f}×")
+    row("throughput: web p99 ÷ idle p99",
+        lambda p: f"{p['throughput']['web']['p99'] / p['idle']['web']['p99']:.1f}×")
     long = f"long job: demo.load {args.job_customers:,}"
     row(f"{long}: status, attempts", lambda p: f"{p['long']['status']}, {p['long']['attempts']}")
     row(f"{long}: seconds, customers/s", lambda p: f"{p['long']['job_seconds']} s, "

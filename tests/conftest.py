@@ -124,3 +124,14 @@ def worker(worker_log):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _queue_connection_closed_before_the_database_goes(django_db_setup):
+    """On PostgreSQL the queue lives in the test database: close its connection first, or
+    the test database cannot be dropped at the end ("other sessions are using it")."""
+    yield
+    from kehu.jobs.queue import get_huey
+
+    if get_huey.cache_info().currsize:
+        get_huey().storage.close()

@@ -41,10 +41,10 @@ def test_a_started_job_runs_once_its_transaction_commits(alice, django_capture_o
 def test_a_job_rolled_back_with_its_transaction_never_runs(alice, django_capture_on_commit_callbacks):
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            start(alice, count=1)
-            raise RuntimeError("the request failed")
+    with (django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError),
+          transaction.atomic()):
+        start(alice, count=1)
+        raise RuntimeError("the request failed")
     assert drain() == 0 and not Job.objects.exists()
 
 

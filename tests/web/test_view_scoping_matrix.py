@@ -58,6 +58,7 @@ class World:
     job: Any = None
     job_file: Any = None
     schedule: Any = None
+    notification: Any = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,13 @@ TABLE: dict[str, list[Case]] = {
     "jobs:schedule_edit": [Case("post", u("jobs:schedule_edit", SCHEDULE), ADMIN_ACTION,
                                 lambda w: {"cron": "0 4 * * *", "enabled": "on"})],
     "jobs:schedule_run": [Case("post", u("jobs:schedule_run", SCHEDULE), ADMIN_ACTION)],
+    # Notifications are private: anyone else's is a 404, admins included.
+    "notifications:list": [Case("get", u("notifications:list"), EVERYONE)],
+    "notifications:bell": [Case("get", u("notifications:bell"), expect(200, 200, 200, 200, 200, 200, 204))],
+    "notifications:read_all": [Case("post", u("notifications:read_all"),
+                                    expect(302, 302, 302, 302, 302, 302, 302))],
+    "notifications:read": [Case("post", u("notifications:read", lambda w: w.notification.pk),
+                                expect(302, 404, 404, 404, 404, 404, 302))],
     "demo:start": [Case("get", u("demo:start"), ADMIN_PAGE),
                    Case("post", u("demo:start"), ADMIN_ACTION, lambda w: {"customers": "10", "seed": "1"})],
 }
@@ -196,8 +204,11 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field)
     next_stage = deal.pipeline.stages.filter(kind="open").exclude(pk=deal.stage_id) \
         .order_by("position").first()
     job, job_file, schedule = _alices_job_with_a_file(alice)
+    from kehu.notifications.services import notify
+
+    note = notify(recipient=alice, title="导入完成", link="/customers/", actor=None, origin="system")
     return World(users, alices_customer, contact, deleted, root_field, deal, next_stage,
-                 job, job_file, schedule)
+                 job, job_file, schedule, note)
 
 
 def _alices_job_with_a_file(alice):

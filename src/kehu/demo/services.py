@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
 from kehu.demo import DEFAULT_SEED
-from kehu.demo.jobs import KIND
+from kehu.demo.jobs import KIND, batch_size_for
 from kehu.jobs.models import Job
 from kehu.jobs.services import job_start
 
@@ -28,10 +28,8 @@ def demo_start(*, actor: User, origin: str, customers: object, seed: object = DE
         errors["seed"] = [_("种子须是非负整数")]
     if errors:
         raise ValidationError(errors)
-    # About twenty batches: the progress bar moves in 5% steps (50 to 1,000 customers each).
-    batch_size = max(50, min(1000, count // 20))
-    return job_start(actor=actor, origin=origin, kind=KIND,
-                     params={"customers": count, "seed": seed_value, "batch_size": batch_size})
+    return job_start(actor=actor, origin=origin, kind=KIND, params={
+        "customers": count, "seed": seed_value, "batch_size": batch_size_for(count)})
 
 
 def _whole(value: object) -> int | None:

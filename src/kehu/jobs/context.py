@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.conf import settings
 from django.db import transaction
@@ -25,8 +25,11 @@ class JobContext:
     inside a transaction the job opened itself): the unit's writes and the progress commit
     together, so after a crash `state` says exactly what was finished."""
 
-    def __init__(self, job: Job, *, on_progress: Progress | None = None) -> None:
+    def __init__(self, job: Job, *, on_progress: Progress | None = None,
+                 out: TextIO | None = None) -> None:
         self.job = job
+        # The terminal when the job runs in the foreground (`kehu demo`); None in a worker.
+        self.out = out
         self.actor = job.actor
         self.params: dict[str, Any] = dict(job.params)
         self.state: dict[str, Any] = dict(job.state)

@@ -16,7 +16,7 @@ import os
 import socket
 import threading
 import traceback
-from typing import Any
+from typing import Any, TextIO
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -42,7 +42,8 @@ def lease() -> dt.timedelta:
     return dt.timedelta(seconds=settings.KEHU_JOBS["LEASE_SECONDS"])
 
 
-def execute(job_id: int, *, on_progress: Progress | None = None) -> Job | None:
+def execute(job_id: int, *, on_progress: Progress | None = None,
+            out: TextIO | None = None) -> Job | None:
     """Run the job if nobody else is running or has finished it; return it when run."""
     job = _claim(job_id)
     if job is None:
@@ -56,7 +57,7 @@ def execute(job_id: int, *, on_progress: Progress | None = None) -> Job | None:
         if not (job.actor.is_active or job.actor.is_system):
             job.attempts = job.max_attempts  # no retry: it would fail the same way
             raise PermissionError(f"the job's actor {job.actor.username} is deactivated")
-        result = kind.run(JobContext(job, on_progress=on_progress))
+        result = kind.run(JobContext(job, on_progress=on_progress, out=out))
     except JobCancelled:
         _finish(job, Status.CANCELLED)
     except Exception:  # the job's own failure, kept on the row; the worker carries on

@@ -20,8 +20,11 @@ from kehu.jobs.schedules import check_cron, next_slot
 
 
 def job_start(*, actor: User, origin: str, kind: str, params: dict[str, Any] | None = None,
-              key: str | None = None, title: str | None = None) -> Job:
-    """Record a job and queue it once the transaction commits. It will run as `actor`."""
+              key: str | None = None, title: str | None = None, queued: bool = True) -> Job:
+    """Record a job and queue it once the transaction commits. It will run as `actor`.
+
+    `queued=False`: the caller runs it itself, in the foreground (`run_in_foreground`).
+    """
     registered = kind_get(kind)
     if registered is None:
         raise ValidationError({"kind": [_("没有这种任务：%(kind)s") % {"kind": kind}]})
@@ -33,7 +36,20 @@ def job_start(*, actor: User, origin: str, kind: str, params: dict[str, Any] | N
     job = Job.objects.create(kind=kind, title=title or registered.title, actor=actor,
                              origin=origin, params=params, key=key,
                              max_attempts=registered.max_attempts)
-    transaction.on_commit(lambda: queue.send(job.pk))
+    if queued:
+        transaction.on_commit(lambda: queue.send(job.pk))
+    return job
+
+
+def run_in_foreground(*, actor: User, origin: str, kind: str, params: dict[str, Any],
+                      on_progress: Any = None, out: Any = None) -> Job:
+    """Run a job in this process (the command line), reporting progress; it is still a Job
+    row, in My jobs like any other. Returns the finished row."""
+    from kehu.jobs.runner import execute
+
+    job = job_start(actor=actor, origin=origin, kind=kind, params=params, queued=False)
+    execute(job.pk, on_progress=on_progress, out=out)
+    job.refresh_from_db()
     return job
 
 

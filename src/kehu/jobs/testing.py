@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
-import datetime as dt
 from pathlib import Path
 from typing import IO
 
@@ -14,7 +14,7 @@ from django.db import connection
 from kehu.jobs.queue import get_huey
 from kehu.jobs.runner import execute
 
-_FAR_FUTURE = dt.datetime(2999, 1, 1)  # huey compares naive UTC times
+_FAR_FUTURE = dt.datetime(2999, 1, 1)  # noqa: DTZ001 (huey compares naive UTC times)
 
 
 def drain(limit: int = 1000) -> int:

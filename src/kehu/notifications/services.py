@@ -7,6 +7,7 @@ SMTP server and a server that is down only delays the mail.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -61,8 +62,11 @@ def notification_mark_read(*, actor: User, notification_ids: Iterable[int] | Non
 
 
 def is_site_path(link: str) -> bool:
-    """A path on this site: starts with one "/", names no scheme or host, holds no backslash."""
-    return (link.startswith("/") and not link.startswith("//") and "\\" not in link
+    """A path on this site: starts with one "/", names no scheme or host, and holds no
+    backslash, space or control character (browsers drop or bend those, "/\\evil.example"
+    goes to another site in some). Paths Kehu makes (`reverse`) always pass."""
+    return (link.startswith("/") and not link.startswith("//")
+            and not any(c == "\\" or c.isspace() or unicodedata.category(c)[0] == "C" for c in link)
             and url_has_allowed_host_and_scheme(link, allowed_hosts=set()))
 
 

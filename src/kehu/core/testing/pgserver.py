@@ -36,7 +36,7 @@ def _files_of_this_run() -> None:
     """The job queue and the SQLite test database as files of this run only (in memory-backed
     /dev/shm where there is one): a worker process a test starts opens the same two files,
     and two test runs side by side never share a queue."""
-    shm = Path("/dev/shm")
+    shm = Path("/dev/shm")  # noqa: S108 (mkdtemp makes a private directory inside it)
     base = Path(tempfile.mkdtemp(prefix="kehu-test-", dir=shm if shm.is_dir() else None))
     atexit.register(shutil.rmtree, base, ignore_errors=True)
     os.environ.setdefault("KEHU_JOB_QUEUE_FILE", str(base / "queue.sqlite3"))

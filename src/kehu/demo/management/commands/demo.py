@@ -7,7 +7,8 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from kehu.core.commands import KehuCommand
-from kehu.demo import DEFAULT_CUSTOMERS, DEFAULT_SEED, generate
+from kehu.demo import DEFAULT_CUSTOMERS, DEFAULT_SEED
+from kehu.demo.jobs import load_in_foreground
 
 
 class Command(KehuCommand):
@@ -20,4 +21,4 @@ class Command(KehuCommand):
     def handle(self, *args: Any, customers: int, seed: int, **options: Any) -> None:
         if customers < 0:
             raise CommandError("--customers 不能为负数")
-        generate(customers, seed, stdout=self.stdout)
+        load_in_foreground(customers, seed, out=self.stdout)

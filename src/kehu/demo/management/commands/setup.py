@@ -15,7 +15,8 @@ from kehu.accounts.models import User
 from kehu.accounts.services import department_path, user_create
 from kehu.core.commands import KehuCommand
 from kehu.core.terminal import boxed
-from kehu.demo import DEFAULT_CUSTOMERS, DEFAULT_SEED, generate
+from kehu.demo import DEFAULT_CUSTOMERS, DEFAULT_SEED
+from kehu.demo.jobs import load_in_foreground
 
 
 class Command(KehuCommand):
@@ -30,6 +31,6 @@ class Command(KehuCommand):
                                       display_name="系统管理员", department=department_path("总部"))
         self.stdout.write(f"首次运行：正在生成演示数据（{DEFAULT_CUSTOMERS:,} 个客户）…")
         self.stdout.flush()
-        generate(DEFAULT_CUSTOMERS, DEFAULT_SEED, stdout=self.stdout)
+        load_in_foreground(DEFAULT_CUSTOMERS, DEFAULT_SEED, out=self.stdout)
         self.stdout.write(boxed(["管理员账号：admin", f"密码：{password}",
                                  "密码只显示这一次，请立即保存并登录后修改。"]))
