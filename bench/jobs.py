@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/jobs.py [--customers 20000] [--jobs 2000] [--backend sqlite|postgres|both]
 
-For each backend: a demo database of --customers customers (SQLite: built once under
-var/bench/jobs-sqlite-c<N>/ and restored from a pristine copy before every run;
-PostgreSQL: a throwaway server per run, loaded afresh), `kehu serve` (2 gunicorn sync
+For each backend: a demo database of --customers customers, built once under
+var/bench/jobs-<backend>-c<N>/ and restored before every run (the long job adds
+customers): SQLite from a pristine copy of the file, PostgreSQL by pg_restore into a
+throwaway server of its own (kehu.core.testing.pgserver); `kehu serve` (2 gunicorn sync
 workers) and one `kehu worker` (2 threads) on it, and 2 client threads sending
 `GET /api/v1/customers?limit=50` as the admin (bearer token) in three phases:
 
@@ -192,39 +193,76 @@ def restore_sqlite(data_dir: Path) -> None:
     for name in ("kehu.sqlite3", "kehu.sqlite3-wal", "kehu.sqlite3-shm", "queue.sqlite3",
                  "queue.sqlite3-wal", "queue.sqlite3-shm"):
         (data_dir / name).unlink(missing_ok=True)
-    if pristine.exists():
+    if pristine.exists():  # no connection is open yet: a plain copy is safe here
         shutil.copyfile(pristine, data_dir / "kehu.sqlite3")
 
 
 def build_database(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    """Load the demo customers once and keep a pristine copy: SQLite's backup of the file,
+    PostgreSQL's pg_dump (restored into each run's throwaway server in seconds)."""
     from django.core.management import call_command
-    from django.db import connections
 
-    from kehu.customers.models import Customer
     from kehu.demo import generate
 
-    call_command("migrate", interactive=False, verbosity=0)
     marker = data_dir / "bench-ready.json"
-    if args.backend == "sqlite" and marker.exists() and Customer.objects.count() == args.customers:
+    dump = data_dir / "pristine.pgdump"
+    postgres = args.backend == "postgres"
+    reused = marker.exists() and (dump if postgres else data_dir / "pristine.sqlite3").exists()
+    if reused and postgres:
+        pg_tool("pg_restore", "--no-owner", "--exit-on-error", "-d", os.environ["DATABASE_URL"],
+                str(dump))
+    call_command("migrate", interactive=False, verbosity=0)
+    if reused:
+        analyze()
         return {**json.loads(marker.read_text()), "reused": True}
     print(f"  building the database: {args.customers:,} customers …", flush=True)
     started = time.monotonic()
     generate(args.customers, 1)
     built = {"customers": args.customers, "build_seconds": round(time.monotonic() - started, 1)}
-    if args.backend == "sqlite":
-        # SQLite's own backup, never a file copy: closing another descriptor of a database
-        # file this process has open drops its POSIX locks, and another process then takes
-        # itself for the last one and deletes the WAL under our connection's feet.
-        connections.close_all()
-        source = sqlite3.connect(data_dir / "kehu.sqlite3")
-        target = sqlite3.connect(data_dir / "pristine.sqlite3")
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
-        marker.write_text(json.dumps(built))
+    if postgres:
+        pg_tool("pg_dump", "-Fc", "-f", str(dump), os.environ["DATABASE_URL"])
+    else:
+        backup_sqlite(data_dir / "kehu.sqlite3", data_dir / "pristine.sqlite3")
+    marker.write_text(json.dumps(built))
+    analyze()
     return {**built, "reused": False}
+
+
+def backup_sqlite(source_path: Path, target_path: Path) -> None:
+    """SQLite's own backup, never a file copy: closing another descriptor of a database file
+    this process has open drops its POSIX locks; another process then takes itself for the
+    last connection and deletes the WAL under our connection's feet (our later writes are
+    lost to everyone else)."""
+    from django.db import connections
+
+    connections.close_all()
+    source, target = sqlite3.connect(source_path), sqlite3.connect(target_path)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
+def pg_tool(name: str, *arguments: str) -> None:
+    from kehu.core.testing.pgserver import _pg_bin
+
+    subprocess.run([str(_pg_bin() / name), *arguments], check=True)  # noqa: S603
+
+
+def analyze() -> None:
+    """PostgreSQL: statistics (a restore has none; the demo loader ends with ANALYZE) and the
+    visibility map, as autovacuum leaves a settled database. SQLite: nothing, as Kehu runs
+    no ANALYZE there."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    import psycopg
+
+    connection.close()
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
 
 
 def wait_for_worker(worker: subprocess.Popen, log: Path, seconds: float = 60) -> None:

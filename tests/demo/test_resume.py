@@ -29,7 +29,7 @@ class Killed(Exception):
     """The worker died before the batch committed."""
 
 
-class Job:
+class JobRunner:
     """A job runner in miniature: saves a checkpoint in every batch, may be killed in one."""
 
     def __init__(self, *, killed_in_batch: int | None = None) -> None:
@@ -47,7 +47,7 @@ class Job:
 
 
 def uninterrupted(seed: int = 7) -> dict:
-    ctx = Job().run(seed)
+    ctx = JobRunner().run(seed)
     data = fingerprint(ctx.customer_ids.start)
     wipe()
     return data
@@ -67,7 +67,7 @@ def test_the_same_seed_gives_the_same_customers_contacts_and_history_and_another
 def test_a_run_killed_in_a_batch_resumes_there_and_ends_with_exactly_the_uninterrupted_data(
         killed_in_batch):
     expected = uninterrupted()
-    job = Job(killed_in_batch=killed_in_batch)
+    job = JobRunner(killed_in_batch=killed_in_batch)
     with pytest.raises(Killed):
         job.run()
     # The killed batch left nothing behind; the batches before it are committed.
@@ -113,7 +113,7 @@ def test_a_big_run_killed_with_its_indexes_dropped_ends_with_every_index_back(mo
     expected = uninterrupted()
     monkeypatch.setattr(kehu.demo, "SET_INDEXES_ASIDE_FROM", 100)
     present_during_the_load = []
-    job = Job(killed_in_batch=2)
+    job = JobRunner(killed_in_batch=2)
     job_on_batch = job.on_batch
 
     def on_batch(done: int, total: int, first_id: int) -> None:
@@ -141,7 +141,7 @@ def test_a_run_killed_after_its_last_batch_only_rebuilds_the_indexes(monkeypatch
     tables = [model for step in [customers_step, *STEPS] for model in step.models]
     migrated = index_definitions(tables)
     monkeypatch.setattr(kehu.demo, "SET_INDEXES_ASIDE_FROM", 100)
-    job = Job()
+    job = JobRunner()
     with monkeypatch.context() as crash:
         crash.setattr(demo_load, "create_indexes", lambda *models: None)
         job.run()

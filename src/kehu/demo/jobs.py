@@ -22,7 +22,7 @@ KIND = "demo.load"
 @job(KIND, title=_("加载演示数据"), max_attempts=3)
 def load_demo(ctx: JobContext) -> dict[str, Any]:
     """Generate `customers` demo customers with history; each batch commits with its checkpoint."""
-    from kehu.demo import DEFAULT_SEED, batches_for, generate
+    from kehu.demo import DEFAULT_SEED, generate
 
     if not (ctx.actor.is_system or access_for(ctx.actor).is_admin):
         raise PermissionDenied("only an admin loads demo data")
@@ -30,13 +30,15 @@ def load_demo(ctx: JobContext) -> dict[str, Any]:
     seed = int(ctx.params.get("seed", DEFAULT_SEED))
     size = int(ctx.params.get("batch_size", 1000))
     start = int(ctx.state.get("batches", 0))
-    ctx.stage(_("生成客户与历史"), total=batches_for(customers, size), done=start)
+    # Progress counts customers (the rate reads "客户/秒"); the checkpoint counts batches.
+    ctx.stage(_("生成客户与历史"), total=customers, done=min(start * size, customers))
 
     def on_batch(done: int, total: int, first_id: int) -> None:  # inside the batch's transaction
-        ctx.checkpoint(advance=1, batches=done, first_id=first_id)
+        written = min(size, customers - (done - 1) * size)
+        ctx.checkpoint(advance=written, batches=done, first_id=first_id)
 
-    def on_stage(name: str, total: int) -> None:
-        ctx.stage(name, total=total or None)
+    def on_stage(name: str, batches: int) -> None:
+        ctx.stage(name, total=customers if batches else None)
 
     generate(customers, seed, batch_size=size, start_batch=start,
              first_id=ctx.state.get("first_id"), on_batch=on_batch, on_stage=on_stage,
@@ -49,7 +51,7 @@ def load_in_foreground(customers: int, seed: int, *, out: TextIO) -> Job:
     from kehu.accounts.services import system_actor
     from kehu.jobs.services import run_in_foreground
 
-    with tqdm(desc=str(_("演示数据")), unit=str(_("批")), disable=None, file=sys.stderr) as bar:
+    with tqdm(desc=str(_("演示数据")), unit=str(_(" 客户")), disable=None, file=sys.stderr) as bar:
         def show(job: Job) -> None:
             bar.total = job.total
             bar.set_description_str(job.stage or str(_("演示数据")))
