@@ -47,6 +47,7 @@ test-postgres: install-dev
 bench: install-dev
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/card.py
+	$(BIN)/python bench/jobs.py
 
 ## make lock: refresh the pinned dependency files from pyproject.toml
 lock: $(BIN)/python

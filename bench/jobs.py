@@ -414,7 +414,7 @@ def phase_long_job(args: argparse.Namespace, load: WebLoad, logs: dict[str, Path
                ).total_seconds() if job.started_at else None
     added = Customer.objects.count() - before
     out = {"job_id": job.pk, "params": params, "finished": finished, "status": job.status,
-           "attempts": job.attempts, "batches": f"{job.done}/{job.total}", "customers_added": added,
+           "attempts": job.attempts, "progress": f"{job.done}/{job.total}", "customers_added": added,
            "queued_seconds": round((job.started_at - job.created_at).total_seconds(), 2)
            if job.started_at else None,
            "job_seconds": round(seconds, 1) if seconds else None,
@@ -479,8 +479,8 @@ def report(args: argparse.Namespace, argv: list[str] | None, machine: dict[str, 
         f"- {machine['date']}; {machine['nproc']} CPUs, {machine['ram']} RAM, Linux "
         f"{machine['kernel']}, Python {machine['python']}; load average at the start "
         f"{machine['load']}",
-        "- `.venv/bin/python bench/jobs.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        + "`",
+        "- `" + " ".join([".venv/bin/python bench/jobs.py",
+                          *(argv if argv is not None else sys.argv[1:])]) + "`",
         f"- `kehu serve` with {WORKERS} gunicorn sync workers, one `kehu worker` with "
         f"{WORKER_THREADS} threads; web load: {CLIENT_THREADS} client threads in a loop on "
         f"`GET {LIST}` (admin, bearer token); times in ms, client side",

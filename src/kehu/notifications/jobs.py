@@ -61,3 +61,19 @@ def mail_text(notification: Notification) -> str:
         parts.append(_("查看：%(url)s") % {"url": settings.KEHU_BASE_URL + notification.link})
     parts.append("— " + _("客户 Kehu"))
     return "\n\n".join(parts) + "\n"
+
+
+@job("notifications.prune", title=gettext_lazy("清理过期通知"), schedule="40 3 * * *")
+def prune_notifications(ctx: JobContext) -> dict[str, Any]:
+    """Delete notifications older than KEHU_JOB_RETENTION_DAYS, in batches."""
+    import datetime as dt
+
+    cutoff = timezone.now() - dt.timedelta(days=settings.KEHU_JOBS["RETENTION_DAYS"])
+    old = Notification.objects.filter(created_at__lt=cutoff)
+    ctx.stage(gettext_lazy("删除过期通知"), total=old.count())
+    removed = 0
+    while ids := list(old.values_list("pk", flat=True)[:1000]):
+        with ctx.step(advance=len(ids)):
+            Notification.objects.filter(pk__in=ids).delete()
+        removed += len(ids)
+    return {str(gettext_lazy("删除的通知")): removed}
