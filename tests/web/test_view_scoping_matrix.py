@@ -59,6 +59,7 @@ class World:
     job_file: Any = None
     schedule: Any = None
     notification: Any = None
+    failed_job: Any = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,8 @@ TABLE: dict[str, list[Case]] = {
                        JOB_OWNER)],
     "jobs:cancel": [Case("post", u("jobs:cancel", JOB), expect(302, 404, 404, 404, 404, 302))],
     # Re-running is for admins; alice sees her job but may not re-run it.
-    "jobs:rerun": [Case("post", u("jobs:rerun", JOB), expect(403, 404, 404, 404, 404, 302))],
+    "jobs:rerun": [Case("post", u("jobs:rerun", lambda w: w.failed_job.pk),
+                        expect(403, 404, 404, 404, 404, 302))],
     "jobs:schedules": [Case("get", u("jobs:schedules"), ADMIN_PAGE)],
     "jobs:schedule_edit": [Case("post", u("jobs:schedule_edit", SCHEDULE), ADMIN_ACTION,
                                 lambda w: {"cron": "0 4 * * *", "enabled": "on"})],
@@ -204,11 +206,14 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field)
     next_stage = deal.pipeline.stages.filter(kind="open").exclude(pk=deal.stage_id) \
         .order_by("position").first()
     job, job_file, schedule = _alices_job_with_a_file(alice)
+    from kehu.jobs.models import Job
     from kehu.notifications.services import notify
 
     note = notify(recipient=alice, title="导入完成", link="/customers/", actor=None, origin="system")
+    failed = Job.objects.create(kind="jobs.prune", title="alice 失败的任务", actor=alice,
+                                origin="manual", status="failed", error="boom")
     return World(users, alices_customer, contact, deleted, root_field, deal, next_stage,
-                 job, job_file, schedule, note)
+                 job, job_file, schedule, note, failed)
 
 
 def _alices_job_with_a_file(alice):

@@ -36,6 +36,8 @@ def job_start(*, actor: User, origin: str, kind: str, params: dict[str, Any] | N
     job = Job.objects.create(kind=kind, title=title or registered.title, actor=actor,
                              origin=origin, params=params, key=key,
                              max_attempts=registered.max_attempts)
+    log_change(actor=actor, action="start", instance=job, origin=origin,
+               changes={"kind": kind, "params": params})
     if queued:
         transaction.on_commit(lambda: queue.send(job.pk))
     return job
