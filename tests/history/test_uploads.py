@@ -181,7 +181,7 @@ def test_the_quick_log_still_checks_csrf_after_the_early_read(alice, alices_cust
 # --- finding 8 and the consolidation: the call and its files, all or nothing --------------
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_refused_upload_leaves_no_file_behind(alice, alices_customer, media):
     response = browser_of(alice).post(reverse("history:log", args=[alices_customer.pk]),
                                       log_fields(attachments=[
@@ -193,7 +193,7 @@ def test_refused_upload_leaves_no_file_behind(alice, alices_customer, media):
     assert files_on_disk(media) == []
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_call_logged_with_two_files_stores_both_after_the_commit(
     alice, alices_customer, media
 ):
@@ -210,7 +210,7 @@ def test_a_call_logged_with_two_files_stores_both_after_the_commit(
     assert (media / stored["报价单.pdf"].file.name).read_bytes() == PDF
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_outer_rollback_removes_the_file(alice, call, media):
     class Abandoned(Exception):
         pass
@@ -228,7 +228,7 @@ def test_outer_rollback_removes_the_file(alice, call, media):
     assert files_on_disk(media) == [media / kept.file.name]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_savepoint_leaves_no_file_but_the_rest_is_stored(
     alice, alices_customer, media
 ):
