@@ -207,7 +207,6 @@ KEHU_JOBS = {
     "LEASE_SECONDS": env_int("KEHU_JOB_LEASE_SECONDS", 120, minimum=2),
     "RETRY_SECONDS": env_int("KEHU_JOB_RETRY_SECONDS", 10, minimum=0),
     "RETENTION_DAYS": env_int("KEHU_JOB_RETENTION_DAYS", 90, minimum=1),
-    "NICE": env_int("KEHU_WORKER_NICE", 10, minimum=0),
 }
 
 # E-mail: copies of notifications, sent by the job runner (never inside a web request). Off

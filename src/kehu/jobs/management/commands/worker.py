@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -24,10 +23,6 @@ class Command(BaseCommand):
                             help="jobs run at the same time (default KEHU_WORKER_THREADS or 2)")
 
     def handle(self, *args: Any, threads: int, **options: Any) -> None:
-        from django.conf import settings
-
-        # Background work yields the CPU to people waiting on a page (0 turns this off).
-        os.nice(settings.KEHU_JOBS["NICE"])
         for name in ("huey", "kehu.jobs"):
             logging.getLogger(name).setLevel(logging.INFO)
         huey = get_huey()
