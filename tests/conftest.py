@@ -16,6 +16,7 @@ import signal
 import subprocess
 
 import pytest
+from django.test import Client
 
 from kehu.accounts.services import department_path, user_create
 from kehu.customers import services as customer_services
@@ -139,3 +140,15 @@ def _queue_connection_closed_before_the_database_goes(django_db_setup):
 
     if get_huey.cache_info().currsize:
         get_huey().storage.close()
+
+
+@pytest.fixture
+def login():
+    """login(user) -> a test client signed in as `user`."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -38,16 +37,6 @@ def api_search(caller: Caller, q: str) -> list[str]:
     response = caller.get("/customers", q=q)
     assert response.status_code == 200, response.content
     return [c["name"] for c in response.json()["items"]]
-
-
-@pytest.fixture
-def login():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.fixture

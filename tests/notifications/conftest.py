@@ -14,7 +14,6 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.test import Client
 
 from kehu.core.models import Origin
 from kehu.jobs.registry import job
@@ -54,16 +53,6 @@ def empty_queue():
 @pytest.fixture
 def no_smtp(settings):
     settings.KEHU_EMAIL_ENABLED = False
-
-
-@pytest.fixture
-def login():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.fixture
