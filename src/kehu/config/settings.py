@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "kehu.history",
     "kehu.jobs",
     "kehu.notifications",
+    "kehu.transfer",
     "kehu.demo",  # no models: installed for its `kehu demo` and `kehu setup` commands
 ]
 

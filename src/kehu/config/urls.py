@@ -15,6 +15,7 @@ urlpatterns = [
     path("history/", include("kehu.history.urls")),
     path("notifications/", include("kehu.notifications.urls")),
     path("jobs/", include("kehu.jobs.urls")),
+    path("transfer/", include("kehu.transfer.urls")),
     path("demo/", include("kehu.demo.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

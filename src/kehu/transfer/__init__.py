@@ -1,0 +1,1 @@
+"""Data in and out: spreadsheet import (mapping, dry run, error report, undo) and exports."""

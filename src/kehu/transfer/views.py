@@ -1,0 +1,1 @@
+"""Import and export pages (thin: parse, call a service or selector, render)."""
