@@ -33,12 +33,16 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
 
 
 def _files_of_this_run() -> None:
-    """The job queue and the SQLite test database as files of this run only (in memory-backed
-    /dev/shm where there is one): a worker process a test starts opens the same two files,
-    and two test runs side by side never share a queue."""
+    """The job queue, the SQLite test database and the data directory (uploaded and job files)
+    as files of this run only (in memory-backed /dev/shm where there is one): a worker process
+    a test starts opens the same files, and two runs side by side — `make test` runs the
+    SQLite and PostgreSQL suites at once — never share a queue or write the same job's files
+    (job 1 exists in both databases). The data directory is always this run's: tests never
+    write into a real installation's files."""
     shm = Path("/dev/shm")  # noqa: S108 (mkdtemp makes a private directory inside it)
     base = Path(tempfile.mkdtemp(prefix="kehu-test-", dir=shm if shm.is_dir() else None))
     atexit.register(shutil.rmtree, base, ignore_errors=True)
+    os.environ["KEHU_DATA_DIR"] = str(base / "data")
     os.environ.setdefault("KEHU_JOB_QUEUE_FILE", str(base / "queue.sqlite3"))
     os.environ.setdefault("KEHU_SQLITE_TEST_NAME", str(base / "test.sqlite3"))
 
