@@ -59,11 +59,20 @@ DEFAULT_HIDDEN_COLUMNS = ("source", "created_at")
 
 @dataclass
 class Row:
-    """One line of the customer table: the customer plus its list-column custom values."""
+    """One line of the customer table: the customer, its choice labels and list-column custom values."""
 
     customer: Customer
     phone: str
     custom: list[tuple[str, str]]
+    kind: str
+    industry: str
+    source: str
+
+
+# The choice fields shown per row. Their labels are looked up in dicts built once per page:
+# `get_industry_display()` hashes every (lazy) choice label on each call, which made 1,470
+# gettext calls and 80 % of a 50-row page's time (81 ms p50 against 31 ms before).
+LABELLED_FIELDS = ("kind", "industry", "source")
 
 
 # --- the list -----------------------------------------------------------------
@@ -76,7 +85,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     list_fields = [f for f in selectors.custom_fields_active() if f.show_in_list]
     context = {
         "filters": filters, "page": page, "problems": problems,
-        "rows": [_row(c, list_fields) for c in page.items],
+        "rows": _rows(page.items, list_fields),
         "list_fields": [(f.key, custom_field_label(f)) for f in list_fields],
         "columns": _columns(filters), "default_hidden": " ".join(DEFAULT_HIDDEN_COLUMNS),
         "sort_links": _sort_links(filters), "page_size": settings.KEHU_PAGE_SIZE,
@@ -112,7 +121,13 @@ def _page(request: HttpRequest, filters: CustomerFilters, problems: list[str]) -
         return selectors.customer_list(viewer=request.user, filters=filters, limit=limit)
 
 
-def _row(customer: Customer, list_fields: list) -> Row:
+def _rows(customers: list[Customer], list_fields: list) -> list[Row]:
+    labels = {name: {value: str(label) for value, label in Customer._meta.get_field(name).flatchoices}
+              for name in LABELLED_FIELDS}
+    return [_row(c, list_fields, labels) for c in customers]
+
+
+def _row(customer: Customer, list_fields: list, labels: dict[str, dict[str, str]]) -> Row:
     values = selectors.custom_values_by_key(customer)
     cells = []
     for field in list_fields:
@@ -120,7 +135,9 @@ def _row(customer: Customer, list_fields: list) -> Row:
         text = "、".join(map(str, value)) if isinstance(value, list) else str(value or "")
         cells.append((field.key, text))
     phone = display_phone(customer.phones[0]) if customer.phones else ""
-    return Row(customer=customer, phone=phone, custom=cells)
+    shown = {name: labels[name].get(getattr(customer, name), getattr(customer, name))
+             for name in LABELLED_FIELDS}
+    return Row(customer=customer, phone=phone, custom=cells, **shown)
 
 
 def _url(filters: CustomerFilters, **extra: Any) -> str:
