@@ -8,8 +8,10 @@ everywhere. Imports no app.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -77,26 +79,96 @@ def choice_cleaner(choices, *, required: bool = False) -> Callable[[Any], str]:
     return clean
 
 
+# Excel counts days from 1899-12-30 (its day 60 is the 29 February 1900 that never was,
+# so serials from 61 on are right). A serial as a number is taken from 61 (1900-03-01) to
+# 2958465 (9999-12-31); as text only with five digits, 10000 (1927) to 99999 (2173), so
+# that a year or a short number typed in a date column stays an error.
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+SERIAL_RANGE = (61, 2958465)
+_DATE_TEXT = re.compile(
+    r"(?P<y>\d{4})\s*(?:[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"|(?P<m8>\d{2})(?P<d8>\d{2}))"
+    r"(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
 def clean_date(value: Any) -> dt.date | None:
-    if value in (None, ""):
+    """A day from what forms, APIs and sheets hold, or a ValidationError naming the value.
+
+    Takes date and datetime objects, 2024-05-01, 2022/7/18, 2023年1月5日, 2020.11.30,
+    20201130, any of those with a time after them (2020-11-30 00:00:00, the time is
+    dropped), full-width digits, and Excel serial numbers (see SERIAL_RANGE).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value).strip().replace("年", "-").replace("月", "-").replace("日", "")
-    text = text.replace("/", "-").replace(".", "-")
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return _serial_day(value, value)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if re.fullmatch(r"\d{5}", text):
+        return _serial_day(int(text), value)
+    match = _DATE_TEXT.fullmatch(text)
+    if not match:
+        raise ValidationError(_("“%(value)s” 不是日期（例如 2024-05-01）") % {"value": value})
+    year, month, day = (int(match["y"]), int(match["m"] or match["m8"]),
+                        int(match["d"] or match["d8"]))
     try:
-        return dt.date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
+        return dt.date(year, month, day)
     except ValueError as exc:
-        raise ValidationError(_("“%(value)s” 不是日期（例如 2024-05-01）") % {"value": value}) from exc
+        raise ValidationError(_("“%(value)s” 不是有效的日期（没有这一天）") % {"value": value}) from exc
+
+
+def _serial_day(number: int | float | Decimal, shown: Any) -> dt.date:
+    """An Excel serial number (a fraction is the time of day, dropped)."""
+    try:
+        whole = int(number)
+    except (ValueError, OverflowError) as exc:  # NaN, infinity
+        raise ValidationError(_("“%(value)s” 不是日期（例如 2024-05-01）") % {"value": shown}) from exc
+    low, high = SERIAL_RANGE
+    if not low <= whole <= high:
+        raise ValidationError(_("“%(value)s” 不是日期：作为 Excel 日期序号超出范围") % {"value": shown})
+    return EXCEL_EPOCH + dt.timedelta(days=whole)
+
+
+# Units sheets put on amounts; 万 and 亿 scale the number (1.2万 = 12000).
+_SCALES = {"万": 4, "亿": 8}
+_CURRENCY = re.compile(r"^(?:¥|\$|rmb|cny|人民币)\s*|\s*(?:元|rmb|cny|人民币)$", re.IGNORECASE)
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+_WIDE = Context(prec=1000)
 
 
 def clean_decimal(value: Any) -> Decimal:
-    try:
-        number = Decimal(str(value).replace(",", "").strip())
-    except InvalidOperation as exc:
-        raise ValidationError(_("“%(value)s” 不是数字") % {"value": value}) from exc
+    """A number from what forms, APIs and sheets hold: ￥12,800.00, 1.2万, 8,650.5 元, 3.5亿.
+
+    Thousands separators must be in threes ("1,2" is refused rather than guessed: in
+    some countries it means 1.2). Full-width digits and signs are read as ASCII.
+    """
+    if isinstance(value, bool):
+        raise ValidationError(_("“%(value)s” 不是数字") % {"value": value})
+    number = Decimal(value) if isinstance(value, Decimal | int) else _decimal_text(value)
     if not number.is_finite():
         raise ValidationError(_("“%(value)s” 不是数字") % {"value": value})
     return number
+
+
+def _decimal_text(value: Any) -> Decimal:
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    text = _CURRENCY.sub("", text)
+    text = _CURRENCY.sub("", text).replace(" ", "")  # "¥ 1,200 元": a sign and a unit
+    scale = 0
+    if text[-1:] in _SCALES:
+        scale = _SCALES[text[-1]]
+        text = text[:-1]
+    if "," in text:
+        if not _GROUPED.fullmatch(text):
+            raise ValidationError(
+                _("“%(value)s” 不是数字：千分位逗号应每三位一个（例如 12,800.00）") % {"value": value})
+        text = text.replace(",", "")
+    try:
+        number = Decimal(text)
+        return number.scaleb(scale, _WIDE) if scale else number
+    except (InvalidOperation, ArithmeticError) as exc:
+        raise ValidationError(_("“%(value)s” 不是数字") % {"value": value}) from exc

@@ -6,6 +6,7 @@ Used by every write path (web form, API, import, demo) through the services.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import phonenumbers
 from django.conf import settings
@@ -22,9 +23,25 @@ _NOTES = re.compile(r"[（(][^）)]*[^\d\s\-+）)][^）)]*[）)]")
 
 
 def split_phone_cell(raw: str) -> list[str]:
-    """A sheet cell may hold two numbers ("a/b") and notes in brackets; return each number."""
-    cleaned = _NOTES.sub(" ", raw)
-    return [part.strip() for part in _SEPARATORS.split(cleaned) if part.strip()]
+    """A sheet cell may hold several numbers and notes in brackets; return each number.
+
+    Numbers are apart when separated by / ; , 、 (in either width), two spaces, or one
+    space when every piece is a whole number on its own (seven digits or more:
+    "13812345678 13987654321"), never inside "+86 138 1234 5678".
+    """
+    cleaned = _NOTES.sub(" ", unicodedata.normalize("NFKC", raw))
+    parts: list[str] = []
+    for part in _SEPARATORS.split(cleaned):
+        pieces = part.split()
+        if len(pieces) > 1 and all(_digits(p) >= 7 for p in pieces):
+            parts.extend(pieces)
+        elif part.strip():
+            parts.append(part.strip())
+    return parts
+
+
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
 
 
 def normalize_phone(raw: str, region: str | None = None) -> str:
