@@ -175,15 +175,17 @@ def _known_words(target: str) -> dict[str, str]:
             for word in (*group, field.label, field.key):
                 words.setdefault(normalise_header(word), f"custom.{field.key}")
     for key, aliases in WORDS[target].items():
-        for word in aliases:
-            words.setdefault(normalise_header(word), key)
+        for word in (*aliases, LABELS.get(key, ""), _label(key, target)):  # the template's own
+            if word:
+                words.setdefault(normalise_header(word), key)
     return words
 
 
 _ALL_WORDS = frozenset(
     normalise_header(word)
     for table in (*WORDS.values(),) for aliases in table.values() for word in aliases
-) | frozenset(normalise_header(word) for group in CUSTOM_SYNONYMS for word in group)
+) | frozenset(normalise_header(word) for word in LABELS.values()) \
+  | frozenset(normalise_header(word) for group in CUSTOM_SYNONYMS for word in group)
 
 
 def is_known_header(text: str) -> bool:
