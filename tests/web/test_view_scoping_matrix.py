@@ -141,6 +141,9 @@ TABLE: dict[str, list[Case]] = {
                                                    "version": w.opportunity.version})],
     "history:orders": [Case("get", u("history:orders"), EVERYONE)],
     "history:tickets": [Case("get", u("history:tickets"), EVERYONE)],
+    # The blank import template holds no data: any signed-in person may download it.
+    "transfer:import_template": [Case("get", u("transfer:import_template", lambda w: "customers"),
+                                      EVERYONE)],
     # A job and its files belong to the person who started it; admins see every job.
     "jobs:list": [Case("get", u("jobs:list"), EVERYONE)],
     "jobs:detail": [Case("get", u("jobs:detail", JOB), JOB_OWNER)],

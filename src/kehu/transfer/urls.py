@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401  (routes are added by the import and export pages)
+from django.urls import path
+
+from kehu.transfer import views
 
 app_name = "transfer"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("import/template/<str:target>/", views.import_template, name="import_template"),
+]
