@@ -39,6 +39,8 @@ def _builtin_roles_survive_flushes(request):
     importlib.import_module("kehu.accounts.migrations.0002_builtin_roles").create_roles(apps, None)
     importlib.import_module("kehu.accounts.migrations.0003_role_manages_catalogue") \
         .managers_keep_the_catalogue(apps, None)
+    importlib.import_module("kehu.accounts.migrations.0004_role_may_export") \
+        .built_in_roles_export(apps, None)
     importlib.import_module("kehu.history.migrations.0002_default_pipeline") \
         .create_default_pipeline(apps, None)
 

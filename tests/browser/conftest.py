@@ -34,6 +34,8 @@ def builtin_roles(transactional_db) -> None:
     importlib.import_module("kehu.accounts.migrations.0002_builtin_roles").create_roles(apps, None)
     importlib.import_module("kehu.accounts.migrations.0003_role_manages_catalogue") \
         .managers_keep_the_catalogue(apps, None)
+    importlib.import_module("kehu.accounts.migrations.0004_role_may_export") \
+        .built_in_roles_export(apps, None)
 
 
 @pytest.fixture(scope="session")

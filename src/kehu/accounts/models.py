@@ -62,6 +62,7 @@ class Role(models.Model):
     masks_sensitive = models.BooleanField(_("隐藏敏感字段"), default=False)
     is_admin = models.BooleanField(_("管理员"), default=False)
     manages_catalogue = models.BooleanField(_("维护产品目录"), default=False)
+    may_export = models.BooleanField(_("可导出"), default=False)
 
     class Meta:
         ordering = ["id"]

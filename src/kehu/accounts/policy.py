@@ -23,6 +23,7 @@ class Access:
     masks_sensitive: bool
     is_admin: bool
     manages_catalogue: bool = False
+    may_export: bool = False
 
     @property
     def sees_all(self) -> bool:
@@ -72,12 +73,12 @@ def forget_access(user: User) -> None:
 def _compute_access(user: User) -> Access:
     role = user.role
     if user.is_superuser or (role is not None and role.is_admin):
-        return Access(user.pk, DataScope.ALL, None, True, False, True, True)
+        return Access(user.pk, DataScope.ALL, None, True, False, True, True, True)
     if role is None:
         return Access(user.pk, DataScope.OWN, frozenset({user.pk}), False, False, False)
     owner_ids = _owner_ids_for_scope(user, role.data_scope)
     return Access(user.pk, role.data_scope, owner_ids, role.can_write, role.masks_sensitive,
-                  False, role.can_write and role.manages_catalogue)
+                  False, role.can_write and role.manages_catalogue, role.may_export)
 
 
 def _owner_ids_for_scope(user: User, scope: str) -> frozenset[int] | None:
