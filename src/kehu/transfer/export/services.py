@@ -7,17 +7,31 @@ from typing import IO
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
 from kehu.core.records import log_change
 from kehu.customers.filters import CustomerFilters
+from kehu.jobs.models import Job
+from kehu.jobs.services import job_start
 from kehu.transfer.export.columns import customer_columns
 from kehu.transfer.export.selectors import customer_rows
 from kehu.transfer.export.writers import open_writer
 
 Progress = Callable[[int], None]
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# Up to this many rows an export downloads at once; more run as a job in My jobs.
+# Measured on SQLite (bench/export.py): see DIRECT_LIMIT in docs/architecture.md.
+DIRECT_LIMIT = 5000
+
+
+def file_name(target: str, fmt: str) -> str:
+    return f"kehu-{target}-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
 
 
 def check_may_export(actor: User) -> None:
@@ -60,3 +74,15 @@ def record_export(*, actor: User, origin: str, target: str, fmt: str, params: di
         log_change(actor=actor, action="export", instance=actor, origin=origin, customer_id=None,
                    changes={"target": target, "format": fmt, "filters": params,
                             "columns": columns, "rows": rows})
+
+
+def export_start(
+    *, actor: User, origin: str, filters: CustomerFilters, fmt: str,
+    columns: list[str] | None = None, encoding: str = "utf-8-sig",
+) -> Job:
+    """Queue a large export as a job of `actor` (checked now and again when it runs)."""
+    check_may_export(actor)
+    customer_columns(columns)  # an unknown column is refused now, not in the worker
+    return job_start(actor=actor, origin=origin, kind="transfer.export", params={
+        "target": "customers", "format": fmt, "filters": filters.as_params(),
+        "columns": columns or [], "encoding": encoding})
