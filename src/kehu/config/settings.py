@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "kehu.jobs",
     "kehu.notifications",
     "kehu.transfer",
+    "kehu.backups",  # no models: `kehu backup`, `kehu restore` and the nightly backup job
     "kehu.demo",  # no models: installed for its `kehu demo` and `kehu setup` commands
 ]
 
@@ -231,6 +232,11 @@ DEFAULT_FROM_EMAIL = env_str("KEHU_EMAIL_FROM", f"Kehu <{EMAIL_HOST_USER}>" if "
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The site's own address (https://crm.example.com), for absolute links in e-mails; empty: paths.
 KEHU_BASE_URL = env_base_url("KEHU_BASE_URL")
+
+# Nightly backups (kehu/backups): where they go and how many stay (newest per day / per week).
+KEHU_BACKUP_DIR = Path(env_str("KEHU_BACKUP_DIR", str(DATA_DIR / "backups")))
+KEHU_BACKUP_KEEP_DAILY = env_int("KEHU_BACKUP_KEEP_DAILY", 7, minimum=1)
+KEHU_BACKUP_KEEP_WEEKLY = env_int("KEHU_BACKUP_KEEP_WEEKLY", 4, minimum=0)
 
 LOGGING = {
     "version": 1,
