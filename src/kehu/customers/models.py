@@ -248,3 +248,23 @@ class CustomValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field_id}={self.text or self.number or self.date}"
+
+
+class CustomerKey(models.Model):
+    """A customer's normalised match keys: each E.164 phone and lower-cased e-mail of the
+    customer and of its contacts, and its credit code. Imports match rows on these (issue
+    9), the duplicate finder groups on them (10); later the value becomes a blind index
+    (14). Written only by `customers.keys` (every write path calls it); soft-deleted
+    customers keep their keys, readers filter them."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="keys")
+    kind = models.CharField(max_length=16)  # phone | email | credit_code
+    value = models.CharField(max_length=254)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "kind", "value"],
+                                               name="custkey_unique")]
+        indexes = [models.Index(fields=["kind", "value"], name="custkey_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"

@@ -24,6 +24,7 @@ from kehu.core.errors import Http404, PermissionDenied, ValidationError
 from kehu.core.records import log_change, record_create, record_delete, record_update
 from kehu.customers import cleaning
 from kehu.customers.choices import ShareLevel
+from kehu.customers.keys import keys_refresh
 from kehu.customers.models import (
     Contact,
     Customer,
@@ -54,6 +55,7 @@ def customer_create(
     if tags is not None:
         customer.tags.set(tags)
     _write_custom_values(customer, custom)
+    keys_refresh([customer.pk])
     _ensure_still_visible(actor, customer)
     return customer
 
@@ -85,6 +87,7 @@ def customer_update(
 
     record_update(actor=actor, instance=customer, values=values, after_save=related,
                   expected_version=expected_version, origin=origin)
+    keys_refresh([customer.pk])
     _ensure_still_visible(actor, customer)
     return customer
 
@@ -193,6 +196,7 @@ def contact_create(
     record_create(actor=actor, instance=contact, origin=origin,
                   summary={"name": [None, contact.name]})
     _keep_one_primary(contact)
+    keys_refresh([customer.pk])
     return contact
 
 
@@ -205,6 +209,7 @@ def contact_update(
     record_update(actor=actor, instance=contact, values=cleaning.clean_contact(data, partial=True),
                   expected_version=expected_version, origin=origin)
     _keep_one_primary(contact)
+    keys_refresh([contact.customer_id])
     return contact
 
 
@@ -215,6 +220,7 @@ def contact_delete(
 ) -> None:
     contact = Contact.objects.get_for(actor, contact, CHANGE, lock=True)
     record_delete(actor=actor, instance=contact, origin=origin, expected_version=expected_version)
+    keys_refresh([contact.customer_id])
 
 
 # --- tags and custom fields (admin) ----------------------------------------
