@@ -144,6 +144,11 @@ TABLE: dict[str, list[Case]] = {
     # The blank import template holds no data: any signed-in person may download it.
     "transfer:import_template": [Case("get", u("transfer:import_template", lambda w: "customers"),
                                       EVERYONE)],
+    # Export: everyone whose role may export gets their own list (scope is in the rows,
+    # tests/transfer/test_export_*); the analyst's role may not export by default.
+    "transfer:export_customers": [Case("post", u("transfer:export_customers"),
+                                       expect(200, 200, 200, 200, 403, 200),
+                                       lambda w: {"format": "csv"})],
     # A job and its files belong to the person who started it; admins see every job.
     "jobs:list": [Case("get", u("jobs:list"), EVERYONE)],
     "jobs:detail": [Case("get", u("jobs:detail", JOB), JOB_OWNER)],

@@ -39,7 +39,7 @@ def customer_export(request: HttpRequest) -> HttpResponse:
                                     fmt=fmt, columns=columns, encoding=encoding)
         messages.success(request, _("导出的行较多，已转为后台任务；完成后在“我的任务”下载。"))
         return redirect(reverse("jobs:detail", args=[job.pk]))
-    stream = tempfile.TemporaryFile()  # deleted when the response closes it
+    stream = tempfile.TemporaryFile()  # noqa: SIM115  (the response closes it, which deletes it)
     services.export_customers(actor=request.user, origin=Origin.MANUAL, filters=filters,
                               fmt=fmt, stream=stream, columns=columns, encoding=encoding)
     stream.seek(0)
