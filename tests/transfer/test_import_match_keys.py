@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 
 from kehu.customers import services
+from kehu.customers.bulk import keys_lookup
 from kehu.customers.keys import keys_refresh_range
 from kehu.customers.models import Customer, CustomerKey
 
@@ -53,3 +54,17 @@ def test_the_backfill_rebuilds_from_the_stored_rows_what_the_services_wrote(alic
     keys_refresh_range(made[0].pk, made[-1].pk)  # again: nothing doubled
     assert CustomerKey.objects.count() == 7
     assert Customer.objects.count() == 3
+
+
+def test_a_batch_of_keys_is_looked_up_at_once_live_customers_only(alice, bob, make_customer,
+                                                                  django_assert_num_queries):
+    first = make_customer(alice, name="甲", phones=["13800138000"], emails=["x@y.cn"])
+    second = make_customer(bob, name="乙", phones=["13800138000"])
+    gone = make_customer(alice, name="丙", credit_code=CODE)
+    services.customer_delete(actor=alice, origin="manual", customer=gone)
+    pairs = [("phone", "+8613800138000"), ("email", "x@y.cn"), ("credit_code", CODE),
+             ("email", "nobody@y.cn"), ("phone", "")]
+    with django_assert_num_queries(1):
+        found = keys_lookup(pairs)
+    assert dict(found) == {("phone", "+8613800138000"): {first.pk, second.pk},
+                           ("email", "x@y.cn"): {first.pk}}
