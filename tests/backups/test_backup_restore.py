@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import tarfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -38,7 +41,9 @@ def alices_book(alice, make_customer, media, django_capture_on_commit_callbacks)
     return customers
 
 
-def restored_checksums(backup: Path, tmp_path: Path) -> dict:
+@contextlib.contextmanager
+def restored(backup: Path, tmp_path: Path) -> Iterator[Any]:
+    """A cursor on the backup's database restored into a scratch file or database."""
     manifest = archive.backup_verify(backup)
     dump = archive.extract(backup, manifest["database"], tmp_path / manifest["database"])
     vendor = connection.vendor
@@ -46,11 +51,18 @@ def restored_checksums(backup: Path, tmp_path: Path) -> dict:
         target = tmp_path / "restored.sqlite3"
         databases.restore_sqlite(dump, target)
         with databases.open_cursor(vendor, str(target)) as cursor:
-            return databases.checksums(cursor, vendor)
+            yield cursor
+        return
     with databases.scratch_postgres("kehu_test_restore") as name:
+        # pg_restore adds the foreign keys after the rows: a dangling one fails the restore.
         databases.restore_postgres(dump, dbname=name)
         with databases.open_cursor(vendor, name) as cursor:
-            return databases.checksums(cursor, vendor)
+            yield cursor
+
+
+def restored_checksums(backup: Path, tmp_path: Path) -> dict:
+    with restored(backup, tmp_path) as cursor:
+        return databases.checksums(cursor, connection.vendor)
 
 
 def live_checksums() -> dict:
@@ -71,6 +83,9 @@ def test_a_backup_restores_every_table_row_for_row_and_every_attachment(
     assert manifest["vendor"] == connection.vendor
     assert manifest["row_counts"]["customers_customer"] == 3
     assert "customers.0001_initial" in manifest["migrations"]
+    # the database copy, the files and the manifest; no secret key, no job queue
+    assert {n for n in manifest["sha256"] if not n.startswith("files/")} == {
+        manifest["database"]}
 
 
 def test_the_drill_reports_every_table_equal_then_fails_on_a_difference(
@@ -113,16 +128,30 @@ def test_restore_refuses_an_instance_that_already_has_data(alices_book, tmp_path
         call_command("restore", str(backup))
 
 
+ORPHANS = """SELECT COUNT(*) FROM customers_customer c WHERE NOT EXISTS (
+    SELECT 1 FROM core_changelog l WHERE l.model = 'customers.customer'
+    AND l.action = 'create' AND l.object_id = c.id)"""
+
+
+def writes_seen(manifests: list[dict]) -> int:
+    return len({m["row_counts"]["customers_customer"] for m in manifests})
+
+
 def test_a_backup_taken_while_customers_are_written_is_one_point_in_time(
         alice, make_customer, media, tmp_path):
-    stop = threading.Event()
+    stop, written = threading.Event(), [0]
+
+    def backup_after_a_new_customer(path: Path) -> dict:
+        seen = written[0]
+        while written[0] == seen and writer.is_alive():  # the writer commits between copies
+            stop.wait(0.005)
+        return archive.backup_create(path)
 
     def keep_writing() -> None:
         try:
-            n = 0
             while not stop.is_set():
-                make_customer(alice, name=f"并发客户{n}")
-                n += 1
+                make_customer(alice, name=f"并发客户{written[0]}")
+                written[0] += 1
         finally:
             connection.close()
 
@@ -131,17 +160,25 @@ def test_a_backup_taken_while_customers_are_written_is_one_point_in_time(
     try:
         make_customer(alice, name="先有的客户")
         backups = [tmp_path / f"during-{n}.tar" for n in range(3)]
-        manifests = [archive.backup_create(path) for path in backups]
+        manifests = [backup_after_a_new_customer(path) for path in backups]
     finally:
         stop.set()
         writer.join()
     for backup, manifest in zip(backups, manifests, strict=True):
         (tmp_path / backup.stem).mkdir()
-        restored = restored_checksums(backup, tmp_path / backup.stem)
-        counts = {table: rows for table, (rows, _sum) in restored.items()}
+        with restored(backup, tmp_path / backup.stem) as cursor:
+            counts = {t: rows for t, (rows, _sum) in databases.checksums(
+                cursor, connection.vendor).items()}
+            if connection.vendor == "sqlite":
+                cursor.execute("PRAGMA foreign_key_check")
+                assert cursor.fetchall() == []
+            # A customer and its change-log row commit together: a copy taken between the
+            # two writes of one customer would show a customer without its "create" row.
+            cursor.execute(ORPHANS)
+            assert cursor.fetchone()[0] == 0
         assert counts == manifest["row_counts"]
-        # every customer came with its change-log row: the copy is one point in time
         assert counts["customers_customer"] >= 1
+    assert writes_seen(manifests) == 3  # the writer really ran between the copies
 
 
 def test_retention_keeps_the_newest_of_seven_days_and_four_weeks(tmp_path):
