@@ -25,6 +25,13 @@ def kehu(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
 
 
+def assert_a_working_instance(env: dict[str, str]) -> None:
+    """Django's checks pass on the restored database and no migration is missing."""
+    for command in (["check", "--database", "default"], ["migrate", "--check"]):
+        done = kehu(*command, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_kehu_restore_rebuilds_a_fresh_instance_table_for_table_file_for_file(
         alices_book, media, tmp_path, settings):  # noqa: F811
     backup = tmp_path / "kehu.tar.gz"
@@ -38,6 +45,7 @@ def test_kehu_restore_rebuilds_a_fresh_instance_table_for_table_file_for_file(
         target = str(fresh / "kehu.sqlite3")
         assert restored.returncode == 0, restored.stderr
         again = kehu("restore", str(backup), env=env)  # now it has data: refused
+        assert_a_working_instance(env)
         with databases.open_cursor(vendor, target) as cursor:
             tables = databases.checksums(cursor, vendor)
     else:
@@ -46,6 +54,7 @@ def test_kehu_restore_rebuilds_a_fresh_instance_table_for_table_file_for_file(
             restored = kehu("restore", str(backup), env=env)
             assert restored.returncode == 0, restored.stderr
             again = kehu("restore", str(backup), env=env)
+            assert_a_working_instance(env)
             with databases.open_cursor(vendor, name) as cursor:
                 tables = databases.checksums(cursor, vendor)
     assert tables == live_checksums()

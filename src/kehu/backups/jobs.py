@@ -14,6 +14,7 @@ from kehu.jobs.context import JobContext
 from kehu.jobs.registry import job
 
 BACKUP_JOB = "backups.nightly"
+STAGES = {"数据库": _("数据库"), "文件": _("文件")}  # archive's stage names, for the job page
 
 
 @job(BACKUP_JOB, title=_("定期备份"), max_attempts=3, schedule="30 2 * * *")
@@ -22,7 +23,7 @@ def nightly_backup(ctx: JobContext) -> dict[str, Any]:
     path = folder / archive.stamp_name(timezone.now())
 
     def progress(stage: str, total: int | None, done: int | None) -> None:
-        ctx.stage(str(_(stage)), total=total, done=done)
+        ctx.stage(str(STAGES.get(stage, stage)), total=total, done=done)
 
     manifest = archive.backup_create(path, progress=progress)
     ctx.stage(str(_("校验")))
