@@ -45,6 +45,7 @@ def test_kehu_restore_rebuilds_a_fresh_instance_table_for_table_file_for_file(
         target = str(fresh / "kehu.sqlite3")
         assert restored.returncode == 0, restored.stderr
         again = kehu("restore", str(backup), env=env)  # now it has data: refused
+        forced = kehu("restore", "--force", str(backup), env=env)
         assert_a_working_instance(env)
         with databases.open_cursor(vendor, target) as cursor:
             tables = databases.checksums(cursor, vendor)
@@ -54,6 +55,7 @@ def test_kehu_restore_rebuilds_a_fresh_instance_table_for_table_file_for_file(
             restored = kehu("restore", str(backup), env=env)
             assert restored.returncode == 0, restored.stderr
             again = kehu("restore", str(backup), env=env)
+            forced = kehu("restore", "--force", str(backup), env=env)
             assert_a_working_instance(env)
             with databases.open_cursor(vendor, name) as cursor:
                 tables = databases.checksums(cursor, vendor)
@@ -62,6 +64,7 @@ def test_kehu_restore_rebuilds_a_fresh_instance_table_for_table_file_for_file(
     copies = {p.relative_to(fresh / "files"): p.read_bytes()
               for p in (fresh / "files").rglob("*") if p.is_file()}
     assert copies == originals and len(copies) == 1
+    assert forced.returncode == 0, forced.stderr  # --force overwrites, and the tables match
     assert (again.returncode, again.stderr.strip()) == (
         1, "错误：目标实例不是空的（已有数据表或文件）；确认覆盖请加 --force")
 
