@@ -15,6 +15,7 @@ from kehu.accounts.models import User
 from kehu.core.commands import KehuCommand
 from kehu.core.models import Origin
 from kehu.customers.filters import CustomerFilters
+from kehu.transfer.export.columns import customer_columns
 from kehu.transfer.export.selectors import customer_count
 from kehu.transfer.export.services import check_may_export, export_customers
 from kehu.transfer.export.writers import ENCODINGS, FORMATS
@@ -27,17 +28,20 @@ class Command(KehuCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("target", choices=["customers"])
-        parser.add_argument("--format", dest="fmt", choices=FORMATS, default=None)
+        # Checked in handle(), not by argparse: a refusal is one 错误： line, not a usage text.
+        parser.add_argument("--format", dest="fmt", default=None, help="xlsx 或 csv（默认按文件后缀）")
         parser.add_argument("-o", "--output", required=True)
         parser.add_argument("--as", dest="as_user", default=None,
                             help="以此用户的范围和脱敏规则导出（默认：唯一的管理员）")
-        parser.add_argument("--encoding", choices=ENCODINGS, default="utf-8-sig")
+        parser.add_argument("--encoding", default="utf-8-sig", help="utf-8-sig（默认）或 gb18030")
         parser.add_argument("--columns", default="", help="列的键，逗号分隔")
         for name in FILTERS:
             parser.add_argument(f"--{name}", default=None)
         parser.add_argument("--custom", action="append", default=[], metavar="KEY=VALUE")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["encoding"] not in ENCODINGS:
+            raise CommandError(_("--encoding 只能是 %(all)s") % {"all": "、".join(ENCODINGS)})
         actor = self._actor(options["as_user"])
         try:
             check_may_export(actor)
@@ -49,6 +53,7 @@ class Command(KehuCommand):
         if fmt not in FORMATS:
             raise CommandError(_("--format 只能是 csv 或 xlsx"))
         columns = [c.strip() for c in options["columns"].split(",") if c.strip()] or None
+        customer_columns(columns)  # an unknown column is refused before the file is created
         total = customer_count(viewer=actor, filters=filters)
         with tqdm(total=total, desc=str(_("导出")), unit=str(_(" 行")), disable=None,
                   file=sys.stderr) as bar, path.open("wb") as stream:
