@@ -261,6 +261,10 @@ class CustomerKey(models.Model):
     kind = models.CharField(max_length=16)  # phone | email | credit_code
     value = models.CharField(max_length=254)
 
+    # Scoped like every customer-bound row; the import's batch lookup reads it unscoped
+    # on purpose (customers.bulk.keys_lookup) and refuses out-of-scope matches itself.
+    objects = CustomerBoundQuerySet.as_manager()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["customer", "kind", "value"],
                                                name="custkey_unique")]
