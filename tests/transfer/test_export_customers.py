@@ -13,13 +13,17 @@ import io
 import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
+from hypothesis import given
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from kehu.accounts.models import Role
 from kehu.accounts.services import user_create
 from kehu.core.models import ChangeLog
+from kehu.core.views import display_phone
 from kehu.customers.filters import CustomerFilters
 from kehu.customers.services import custom_field_save
+from kehu.transfer.export.columns import _phone
 from kehu.transfer.export.services import export_customers
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +145,8 @@ def test_gb18030_on_request_keeps_rare_characters(alice, make_customer):
     data = export(alice, "csv", encoding="gb18030")
     assert not data.startswith(b"\xef\xbb\xbf")
     assert "𠮷野家餐饮有限公司" in data.decode("gb18030")
+
+
+@given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+def test_the_fast_mobile_format_is_the_lists_format(mobile):
+    assert _phone(f"+86{mobile}") == display_phone(f"+86{mobile}")

@@ -52,18 +52,31 @@ def export_customers(
     """
     check_may_export(actor)
     chosen = customer_columns(columns)
-    writer = open_writer(fmt, stream, chosen, encoding=encoding)
+    count = write_customers(viewer=actor, filters=filters, fmt=fmt, stream=stream,
+                            columns=chosen, encoding=encoding, progress=progress)
+    record_export(actor=actor, origin=origin, target="customers", fmt=fmt,
+                  params=filters.as_params(), columns=[c.key for c in chosen], rows=count)
+    return count
+
+
+def write_customers(
+    *, viewer: User, filters: CustomerFilters, fmt: str, stream: IO[bytes], columns: list,
+    encoding: str = "utf-8-sig", progress: Progress | None = None, limit: int | None = None,
+) -> int:
+    """The sheet itself, unrecorded (`export_customers` checks and records; the bench reads
+    a database it must not write to). Stops after `limit` rows when one is given."""
+    writer = open_writer(fmt, stream, columns, encoding=encoding)
     count = 0
-    for row in customer_rows(viewer=actor, filters=filters):
-        writer.write([column.value(row) for column in chosen])
+    for row in customer_rows(viewer=viewer, filters=filters):
+        writer.write([column.value(row) for column in columns])
         count += 1
         if progress is not None and count % 1000 == 0:
             progress(count)
+        if count == limit:
+            break
     writer.close()
     if progress is not None:
         progress(count)
-    record_export(actor=actor, origin=origin, target="customers", fmt=fmt,
-                  params=filters.as_params(), columns=[c.key for c in chosen], rows=count)
     return count
 
 
