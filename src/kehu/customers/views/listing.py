@@ -82,8 +82,10 @@ LABELLED_FIELDS = ("kind", "industry", "source")
 def customer_list(request: HttpRequest) -> HttpResponse:
     filters, problems = _filters_from(request)
     page = _page(request, filters, problems)
-    list_fields = [f for f in selectors.custom_fields_active() if f.show_in_list]
+    custom_fields = selectors.custom_fields_active()  # once a page: the filters and the export use them too
+    list_fields = [f for f in custom_fields if f.show_in_list]
     context = {
+        "custom_fields": custom_fields,
         "filters": filters, "page": page, "problems": problems,
         "rows": _rows(page.items, list_fields),
         "list_fields": [(f.key, custom_field_label(f)) for f in list_fields],
@@ -95,7 +97,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "can_write": access_for(request.user).can_write,
     }
     if not is_partial(request):
-        context.update(_filter_choices(request))
+        context.update(_filter_choices(request, custom_fields))
     return render_page(request, "customers/list.html", "customers/partials/results.html", context)
 
 
@@ -164,12 +166,12 @@ def _columns(filters: CustomerFilters) -> list[dict[str, Any]]:
     return [{"key": key, "label": label, "sort": links.get(sort)} for key, label, sort in COLUMNS]
 
 
-def _filter_choices(request: HttpRequest) -> dict[str, Any]:
+def _filter_choices(request: HttpRequest, custom_fields: list) -> dict[str, Any]:
     filter_fields = [
         {"key": f.key, "param": CUSTOM_FIELD_PREFIX + f.key, "label": custom_field_label(f),
          "type": f.field_type, "choices": f.choices,
          "value": request.GET.get(CUSTOM_FIELD_PREFIX + f.key, "")}
-        for f in selectors.custom_fields_active()
+        for f in custom_fields
         if f.field_type != CustomFieldType.TEXT or f.show_in_list
     ]
     return {

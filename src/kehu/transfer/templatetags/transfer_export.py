@@ -17,11 +17,11 @@ register = template.Library()
 
 
 @register.inclusion_tag("transfer/export/form.html", takes_context=True)
-def export_form(context: dict[str, Any], filters: Any) -> dict[str, Any]:
+def export_form(context: dict[str, Any], filters: Any, custom_fields: Any = None) -> dict[str, Any]:
     user = context["request"].user
     if not access_for(user).may_export:
         return {"shown": False}
-    return {"shown": True, "columns": [(c.key, c.header) for c in customer_columns()],
+    return {"shown": True, "columns": [(c.key, c.header) for c in customer_columns(definitions=custom_fields)],
             "csrf_token": context.get("csrf_token")}
 
 

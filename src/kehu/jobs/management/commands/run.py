@@ -34,4 +34,7 @@ class Command(BaseCommand):
         manager.add_process("web", serve)
         manager.add_process("worker", f"{kehu} worker")
         manager.loop()
+        if manager.returncode:  # said in words, not only honcho's "worker stopped (rc=-9)"
+            self.stderr.write(f"Kehu 已停止：网页服务 (web) 与后台任务进程 (worker) 一同运行，"
+                              f"其一退出则两者都停止（退出码 {manager.returncode}）")
         sys.exit(manager.returncode)
