@@ -65,6 +65,18 @@ class CustomerIn(Schema):
     custom: dict[str, Any] | None = Field(None, description="{custom field key: value}")
 
 
+class MatchedOut(Schema):
+    """Why a quick search found the customer: the field and its value as you may see it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="name, short_name, pinyin, initials, phone, email, contact,"
+                       " contact_phone or contact_email")
+    text: str = Field(description="The matching value (masked when you see it masked)")
+    contact: str | None = Field(None, description="The contact's name, for contact_phone and"
+                                " contact_email")
+
+
 class CustomerOut(Schema):
     model_config = ConfigDict(extra="forbid")
 
@@ -94,12 +106,17 @@ class CustomerOut(Schema):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    matched: MatchedOut | None = Field(None, description="With `q`: why the customer was found")
 
 
 class CustomerListParams(Schema):
     """Documented filters; `cf_<key>=value` filters on a custom field too."""
 
-    q: str | None = Field(None, description="Name, pinyin initials, phone digits or email")
+    q: str | None = Field(None, description=(
+        "Any part of the name or a contact's name, pinyin or initials, four or more phone"
+        " digits, part of an email. Without `sort`: best match first (exact name, name"
+        " prefix, exact initials/pinyin, their prefix, anywhere in the name, then contacts,"
+        " phones and emails; newest first within each), next_cursor only"))
     kind: str | None = None
     industry: str | None = None
     province: str | None = None
@@ -204,6 +221,7 @@ def customer_dict(c: Customer) -> dict[str, Any]:
         "custom": {k: _custom_json(v) for k, v in selectors.custom_values_by_key(c).items()},
         "notes": c.notes, "masked": getattr(c, "is_masked", False), "origin": c.origin,
         "version": c.version, "created_at": c.created_at, "updated_at": c.updated_at,
+        "matched": getattr(c, "matched", None),
     }
 
 

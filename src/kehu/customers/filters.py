@@ -35,6 +35,8 @@ class CustomerFilters:
     tag: str = ""
     custom: dict[str, Any] = field(default_factory=dict)
     sort: str = DEFAULT_SORT
+    # Whether the sort was asked for: a quick search without one is ranked (customers.ranking).
+    sort_given: bool = False
     # The definitions behind `custom`, read once while parsing.
     custom_fields: dict[str, CustomField] = field(default_factory=dict, repr=False, compare=False)
 
@@ -51,13 +53,19 @@ class CustomerFilters:
             owner=_int(get("owner"), "owner", errors),
             tag=(get("tag") or "").strip(),
             sort=_sort(get("sort"), errors),
+            sort_given=bool(get("sort")),
         )
         filters.custom, filters.custom_fields = _custom(params, errors)
         if errors:
             raise ValidationError(errors)
         return filters
 
-    def apply(self, qs: QuerySet, *, viewer: User) -> QuerySet:
+    @property
+    def ranked(self) -> bool:
+        """A quick search with no sort asked for lists the best matches first."""
+        return bool(self.q) and not self.sort_given
+
+    def apply(self, qs: QuerySet, *, viewer: User, search: bool = True) -> QuerySet:
         """`qs` narrowed by these filters, as `viewer` may search it.
 
         Quick search matches the fields `viewer` sees masked only on a complete value
@@ -65,13 +73,14 @@ class CustomerFilters:
         (an exact kind, region, owner, tag name or custom value), never a part, so
         none of them can be used to read a masked value back piece by piece; a new
         filter that takes a part of a sensitive field must go through `search` too.
+        With `search=False` the quick search is left to the caller (the ranked list).
         """
         simple = {"kind": self.kind, "industry": self.industry, "province": self.province,
                   "city": self.city, "owner_id": self.owner}
         qs = qs.filter(**{k: v for k, v in simple.items() if v not in ("", None)})
         if self.tag:
             qs = qs.filter(tags__name=self.tag)
-        if self.q:
+        if self.q and search:
             qs = qs.filter(search_filter(self.q, masked=masked_fields(viewer, CUSTOMER_SENSITIVE)))
         for key, value in self.custom.items():
             definition = self.custom_fields.get(key) or CustomField.objects.get(key=key)
@@ -86,7 +95,7 @@ class CustomerFilters:
             ("province", self.province), ("city", self.city), ("owner", self.owner or ""),
             ("tag", self.tag)) if v}
         params.update({f"{CUSTOM_PREFIX}{k}": str(v) for k, v in self.custom.items()})
-        if self.sort != DEFAULT_SORT:
+        if self.sort != DEFAULT_SORT or self.sort_given:
             params["sort"] = self.sort
         return params
 

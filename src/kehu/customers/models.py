@@ -94,6 +94,8 @@ class Customer(models.Model):
             models.Index(fields=["owner", "updated_at", "id"], name="cust_owner_live",
                          condition=LIVE),
             models.Index(fields=["name_initials"], name="cust_initials"),
+            # Quick search ranks an exact or leading pinyin match first (searchindex, ranking).
+            models.Index(fields=["name_pinyin"], name="cust_pinyin"),
             models.Index(fields=["credit_code"], name="cust_credit_code"),
             # Only the recycle bin's rows: an index over every row's deleted_at would tempt
             # SQLite (without statistics) to serve `deleted_at IS NULL` from it and sort.

@@ -1,19 +1,26 @@
-"""Quick search over a million customers.
+"""Quick search over a million customers: what matches, and the index that finds it.
 
-A substring search (`LIKE '%西湖%'`) has to read every row when the term is rare.
-So terms of three characters or more first ask a trigram index — SQLite's FTS5
-`trigram` tokenizer, PostgreSQL's `pg_trgm` — for at most PROBE_LIMIT matching ids.
-A rare term becomes an indexed `id IN (...)`. A common term (more matches than
-that) falls back to the plain filter, which is fast precisely because it is
-common: walking the sorted index finds a page of matches after a few rows.
-Terms under three characters cannot use a trigram index and take the plain filter.
+A term matches a customer by any part of its name or short name, a run of Latin letters
+in the pinyin or initials of its name, four or more digits of a phone, a part of an
+e-mail (three characters or more), and the same in its contacts: any part of a
+contact's name, phone or e-mail. `search_q` is that rule as one filter (the authority).
+
+A substring filter reads every row when the term is rare. So `search_filter` first asks
+the gram index (kehu.customers.searchindex: CJK characters and pairs, trigrams, phone
+four-grams, on SQLite FTS5 and PostgreSQL GIN) for at most PROBE_LIMIT candidate ids —
+for a term of any length, 欧 and 建军 included — and re-checks them with `search_q`. A
+common term (more candidates than that) takes the plain filter, which is fast precisely
+because it is common: walking the sorted index finds a page of matches after a few rows.
+A term the index cannot answer (one or two Latin letters: every initials column holds
+some) takes the plain filter too; it is common by nature.
 
 A viewer who sees phones and emails masked (138****5678) must not be able to read
 them back by searching "13812", then "138123" and so on. For that viewer every
-column named in the sensitive-field table (kehu.customers.sensitive) matches only
-on its complete value — a whole phone number in any common format (compared as
-E.164), a whole email address — and never on a part; the index probe then only
-narrows the candidates, and the exact test decides. Other viewers search as before.
+column named in the sensitive-field tables (kehu.customers.sensitive), the contacts'
+too, matches only on its complete value — a whole phone number in any common format
+(compared as E.164), a whole email address — and never on a part; the index is asked
+only for the grams of the columns shown in the clear and of such complete values, and
+`search_q` decides. Other viewers search as before.
 """
 
 from __future__ import annotations
@@ -24,57 +31,111 @@ from functools import reduce
 from operator import or_
 
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import BooleanField, F, Func, JSONField, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Exists, F, Func, JSONField, OuterRef, Q
 
-from kehu.customers.models import Customer
+from kehu.customers import searchindex
+from kehu.customers.models import Contact, Customer
 from kehu.customers.normalizers import normalize_email, normalize_phone
+from kehu.customers.searchindex import PROBE_LIMIT
+from kehu.customers.sensitive import CONTACT_SENSITIVE
 
-PROBE_LIMIT = 2000
+__all__ = ["PROBE_LIMIT", "search_filter", "search_q"]
+
 TEXT, LATIN, PHONE_DIGITS, EMAIL = "text", "latin", "phone digits", "email"
-# The columns quick search reads (the trigram index of migration 0002 covers the same)
-# and how a term matches a part of each: anywhere in the text; a run of Latin letters in
-# the pinyin; four or more digits of a phone; a part of an email when the term has an "@".
+# The columns quick search reads and how a term matches a part of each: anywhere in the
+# text; a run of Latin letters in the pinyin; four or more digits of a phone; a part of
+# three characters or more of an email.
 SEARCH_FIELDS: Mapping[str, str] = {
     "name": TEXT, "short_name": TEXT, "name_pinyin": LATIN, "name_initials": LATIN,
     "phones": PHONE_DIGITS, "emails": EMAIL,
 }
+CONTACT_FIELDS: Mapping[str, str] = {"name": TEXT, "phones": PHONE_DIGITS, "email": EMAIL}
 SEARCH_COLUMNS = tuple(SEARCH_FIELDS)
-PG_SEARCH_EXPRESSION = (
-    "UPPER(name || ' ' || short_name || ' ' || name_pinyin || ' ' || name_initials"
-    " || ' ' || phones::text || ' ' || emails::text)"
-)
 
 
-def search_q(text: str, *, masked: Mapping[str, str]) -> Q:
-    """The plain filter: name or short name, pinyin, pinyin initials, phone digits, email.
+def search_q(text: str, *, masked: Mapping[str, str],
+             contact_masked: Mapping[str, str] | None = None) -> Q:
+    """The plain filter: name or short name, pinyin, pinyin initials, phone digits, email,
+    and a contact's name, phone digits or email.
 
-    `masked` maps the columns the viewer sees masked to their mask kind; those match
-    only a complete value.
+    `masked` maps the customer columns the viewer sees masked to their mask kind,
+    `contact_masked` the contact columns (the same as `masked` would be, by default);
+    those match only a complete value.
     """
-    parts = [
-        _complete_q(column, masked[column], text) if column in masked else _part_q(column, how, text)
-        for column, how in SEARCH_FIELDS.items()
-    ]
-    parts = [q for q in parts if q is not None]
-    return reduce(or_, parts) if parts else Q(pk__in=[])
+    if contact_masked is None:
+        contact_masked = _contact_masking(masked)
+    own = _columns_q(SEARCH_FIELDS, masked, text, Customer)
+    of_contact = _columns_q(CONTACT_FIELDS, contact_masked, text, Contact)
+    if of_contact is not None:
+        contacts = Contact.objects.filter(of_contact, customer_id=OuterRef("pk"))
+        own = Exists(contacts) if own is None else own | Exists(contacts)
+    return own if own is not None else Q(pk__in=[])
 
 
 def search_filter(text: str, *, masked: Mapping[str, str]) -> Q:
-    """The filter for a quick search, using the trigram index when it helps.
-
-    For a masking viewer the index (which holds phones and emails in full) only
-    proposes candidates; the plain filter, exact on the masked columns, decides.
-    """
+    """The filter for a quick search: candidates from the gram index, re-checked by the
+    plain filter; the plain filter alone when the term is common or not indexable."""
     masked = {column: kind for column, kind in masked.items() if column in SEARCH_FIELDS}
     plain = search_q(text, masked=masked)
-    terms = _index_terms(text, masked)
-    if terms and all(len(term) >= 3 for term, _columns in terms):
-        ids = _indexed_ids(terms, narrow=plain if masked else None)
-        if ids is not None and len(ids) <= PROBE_LIMIT:
-            return Q(pk__in=ids) & plain if masked else Q(pk__in=ids)
-    return plain
+    ids = probe_ids(text, masked=masked)
+    if ids is None or len(ids) > searchindex.PROBE_LIMIT:
+        return plain
+    return Q(pk__in=ids) & plain
+
+
+def probe_ids(text: str, *, masked: Mapping[str, str]) -> list[int] | None:
+    """Candidate ids from the gram index (at most PROBE_LIMIT + 1), or None when the index
+    cannot answer for this term (the caller then scans with the plain filter)."""
+    groups = index_groups(text, masked=masked)
+    return None if groups is None else searchindex.probe(groups)
+
+
+def index_groups(text: str, *, masked: Mapping[str, str]) -> list[list[str]] | None:
+    """The gram groups a matching customer holds all of at least one of; None when a way
+    of matching has no gram to look for (then only a scan can tell)."""
+    groups: list[list[str]] = []
+    text_grams = searchindex.term_text_grams(text)
+    if text_grams is None:
+        return None  # the names always match by part, so the index must answer for them
+    groups.append(text_grams)
+    contact_masked = _contact_masking(masked)
+    phones_masked = "phones" in masked or "phones" in contact_masked
+    email_masked = "emails" in masked or "email" in contact_masked
+    if phones_masked:
+        value = complete_value("phone", text)
+        if value is not None:
+            groups.append(searchindex.term_phone_grams(value))
+    elif phone_digits(text):
+        groups.append(searchindex.term_phone_grams(phone_digits(text)))
+    if email_masked:
+        value = complete_value("email", text)
+        if value is not None:
+            groups.append(searchindex.term_email_grams(value) or [])
+            if not groups[-1]:
+                return None
+    elif _email_part(text):
+        email = searchindex.term_email_grams(text)
+        if email is None:
+            return None
+        groups.append(email)
+    return groups
+
+
+def _contact_masking(masked: Mapping[str, str]) -> dict[str, str]:
+    """The contact columns masked for a viewer whose customer columns `masked` are: masking
+    is per role, all or nothing, so a viewer who sees customers' values masked sees the
+    contacts' masked too."""
+    return dict(CONTACT_SENSITIVE) if masked else {}
+
+
+def _columns_q(fields: Mapping[str, str], masked: Mapping[str, str], text: str, model) -> Q | None:
+    parts = [
+        _complete_q(column, masked[column], text, model) if column in masked
+        else _part_q(column, how, text)
+        for column, how in fields.items()
+    ]
+    parts = [q for q in parts if q is not None]
+    return reduce(or_, parts) if parts else None
 
 
 def complete_value(kind: str, text: str) -> str | None:
@@ -107,16 +168,16 @@ def _part_q(column: str, how: str, text: str) -> Q | None:
         digits = phone_digits(text)
         return Q(**{f"{column}__icontains": digits}) if digits else None
     if how == EMAIL:
-        return Q(**{f"{column}__icontains": lowered}) if "@" in text else None
+        return Q(**{f"{column}__icontains": lowered}) if _email_part(text) else None
     raise ValueError(f"unknown search kind {how!r}")
 
 
-def _complete_q(column: str, kind: str, text: str) -> Q | None:
+def _complete_q(column: str, kind: str, text: str, model=Customer) -> Q | None:
     """What a viewer who sees `column` masked matches: its complete value, nothing less."""
     value = complete_value(kind, text)
     if value is None:
         return None
-    if not _is_list(column):
+    if not _is_list(column, model):
         return Q(**{f"{column}__iexact": value})
     # A number stored with an extension (+8657188886666;ext=123) is found by its whole
     # number too; an extension typed in the term must match in full.
@@ -124,8 +185,8 @@ def _complete_q(column: str, kind: str, text: str) -> Q | None:
     return Q(HasElement(column, value, with_extension=extension))
 
 
-def _is_list(column: str) -> bool:
-    return isinstance(Customer._meta.get_field(column), JSONField)
+def _is_list(column: str, model=Customer) -> bool:
+    return isinstance(model._meta.get_field(column), JSONField)
 
 
 class HasElement(Func):
@@ -163,75 +224,12 @@ class HasElement(Func):
                 [*column_params, *column_params, *params])
 
 
+def _email_part(text: str) -> bool:
+    """Whether `text` may be a part of an e-mail address: three ASCII characters or more."""
+    text = text.strip()
+    return len(text) >= 3 and text.isascii()
+
+
 def phone_digits(text: str) -> str:
     digits = re.sub(r"\D", "", text)
     return digits if len(digits) >= 4 else ""
-
-
-def _index_terms(text: str, masked: Mapping[str, str]) -> list[tuple[str, tuple[str, ...]]]:
-    """The substrings any match must contain, each with the columns it may be found in.
-
-    Without masking: the text itself and its digits, in any column. With masking: the
-    text in the columns shown in the clear, and each masked column's complete value
-    (when the text is one) in that column alone.
-    """
-    term = text.strip().lower()
-    if not masked:
-        terms = [(term, SEARCH_COLUMNS)]
-        digits = phone_digits(text)
-        if digits and digits != term:
-            terms.append((digits, SEARCH_COLUMNS))
-        return terms
-    clear = tuple(column for column in SEARCH_COLUMNS if column not in masked)
-    terms = [(term, clear)] if clear else []
-    for column, kind in masked.items():
-        value = complete_value(kind, text)
-        if value is None:
-            continue
-        if not value.isascii() and _is_list(column) and connection.vendor == "sqlite":
-            return []  # SQLite indexes a JSON list as its text, where \uXXXX hides the value
-        terms.append((value.lower(), (column,)))
-    return terms
-
-
-def _indexed_ids(
-    terms: list[tuple[str, tuple[str, ...]]], *, narrow: Q | None = None
-) -> list[int] | None:
-    """Ids of customers matching any term, at most PROBE_LIMIT + 1; None without an index.
-
-    SQLite's FTS5 table keeps each column apart, so a term is looked for only in its
-    columns. PostgreSQL's pg_trgm index is over all the columns joined, where a masking
-    viewer's "13812" would hit every phone holding those digits: there the probe itself
-    applies `narrow` (that viewer's exact filter) to the index's candidates, so that a
-    term common only in masked values does not overflow into a scan of the plain filter.
-    """
-    if narrow is not None and connection.vendor == "postgresql":
-        where = " OR ".join([f"{PG_SEARCH_EXPRESSION} LIKE UPPER(%s)"] * len(terms))
-        hit = RawSQL(f"({where})", [f"%{_escape_like(t)}%" for t, _columns in terms],  # noqa: S611
-                     output_field=BooleanField())
-        return list(Customer.objects.filter(hit, narrow)
-                    .values_list("pk", flat=True)[:PROBE_LIMIT + 1])
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            match = " OR ".join(
-                ("" if columns == SEARCH_COLUMNS else "{" + " ".join(columns) + "} : ")
-                + '"' + term.replace('"', '""') + '"'
-                for term, columns in terms
-            )
-            cursor.execute(
-                "SELECT rowid FROM customers_search WHERE customers_search MATCH %s LIMIT %s",
-                [match, PROBE_LIMIT + 1],
-            )
-        elif connection.vendor == "postgresql":
-            where = " OR ".join([f"{PG_SEARCH_EXPRESSION} LIKE UPPER(%s)"] * len(terms))
-            cursor.execute(
-                f"SELECT id FROM customers_customer WHERE {where} LIMIT %s",  # noqa: S608
-                [*(f"%{_escape_like(t)}%" for t, _columns in terms), PROBE_LIMIT + 1],
-            )
-        else:
-            return None
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -22,6 +22,7 @@ from kehu.customers.models import (
     OwnershipTransfer,
     Tag,
 )
+from kehu.customers.ranking import explain, ranked_page
 from kehu.customers.scoping import MANAGE, VIEW
 from kehu.customers.sensitive import CONTACT_SENSITIVE, CUSTOMER_SENSITIVE, masked_fields
 
@@ -35,9 +36,19 @@ def customers_visible(*, viewer: User, action: str = VIEW) -> QuerySet[Customer]
 def customer_list(
     *, viewer: User, filters: CustomerFilters, cursor: str | None = None, limit: int = 50
 ) -> Page:
-    qs = filters.apply(customers_visible(viewer=viewer), viewer=viewer)
-    page = paginate(qs, sort=filters.sort, cursor=cursor, limit=limit,
-                    datetime_fields={"created_at", "updated_at"})
+    """One keyset page of the viewer's customers. A quick search without a sort asked for
+    comes best match first (customers.ranking); with a search, each row carries `matched`
+    (why it was found, as the viewer may see it)."""
+    masked = masked_fields(viewer, CUSTOMER_SENSITIVE)
+    if filters.ranked:
+        qs = filters.apply(customers_visible(viewer=viewer), viewer=viewer, search=False)
+        page = ranked_page(qs=qs, q=filters.q, masked=masked, cursor=cursor, limit=limit)
+    else:
+        qs = filters.apply(customers_visible(viewer=viewer), viewer=viewer)
+        page = paginate(qs, sort=filters.sort, cursor=cursor, limit=limit,
+                        datetime_fields={"created_at", "updated_at"})
+    if filters.q:
+        explain(page.items, filters.q, masked=masked)
     attach_owners(page.items)
     attach_tags_and_custom(page.items)
     mask_for(viewer, page.items, CUSTOMER_SENSITIVE)

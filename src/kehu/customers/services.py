@@ -36,6 +36,7 @@ from kehu.customers.models import (
 )
 from kehu.customers.pinyin import name_pinyin
 from kehu.customers.scoping import CHANGE, MANAGE, VIEW, as_pk, forget_shares
+from kehu.customers.searchindex import search_index_refresh
 
 
 @transaction.atomic
@@ -56,6 +57,7 @@ def customer_create(
         customer.tags.set(tags)
     _write_custom_values(customer, custom)
     keys_refresh([customer.pk])
+    search_index_refresh([customer.pk])
     _ensure_still_visible(actor, customer)
     return customer
 
@@ -88,6 +90,7 @@ def customer_update(
     record_update(actor=actor, instance=customer, values=values, after_save=related,
                   expected_version=expected_version, origin=origin)
     keys_refresh([customer.pk])
+    search_index_refresh([customer.pk])
     _ensure_still_visible(actor, customer)
     return customer
 
@@ -197,6 +200,7 @@ def contact_create(
                   summary={"name": [None, contact.name]})
     _keep_one_primary(contact)
     keys_refresh([customer.pk])
+    search_index_refresh([customer.pk])
     return contact
 
 
@@ -210,6 +214,7 @@ def contact_update(
                   expected_version=expected_version, origin=origin)
     _keep_one_primary(contact)
     keys_refresh([contact.customer_id])
+    search_index_refresh([contact.customer_id])
     return contact
 
 
@@ -221,6 +226,7 @@ def contact_delete(
     contact = Contact.objects.get_for(actor, contact, CHANGE, lock=True)
     record_delete(actor=actor, instance=contact, origin=origin, expected_version=expected_version)
     keys_refresh([contact.customer_id])
+    search_index_refresh([contact.customer_id])
 
 
 # --- tags and custom fields (admin) ----------------------------------------

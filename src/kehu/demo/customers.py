@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kehu.customers.keys import keys_refresh_range
 from kehu.customers.models import Contact, Customer, Tag
+from kehu.customers.searchindex import search_index_refresh_range
 from kehu.customers.services import tag_get_or_create
 from kehu.demo import Batch, BatchWriter, DemoContext, Step
 from kehu.demo.fake import Faker
@@ -41,6 +42,7 @@ def _batch(ctx: DemoContext, faker: Faker, writers, tag_ids: list[int], ids: ran
     contact_writer.write(contacts)
     link_writer.write(links)
     keys_refresh_range(ids.start, ids.stop - 1)
+    search_index_refresh_range(ids.start, ids.stop - 1)
     sequence_past(Customer, ids.stop - 1)
 
 

@@ -67,6 +67,18 @@ class Row:
     kind: str
     industry: str
     source: str
+    # Quick search: the name cut around the matched part, or why else the row was found.
+    name_parts: tuple[str, str, str] | None = None
+    why: str = ""
+
+
+# How the list says why a search found a row other than by its name ("联系人：张三").
+MATCH_LABELS = {
+    "short_name": gettext_lazy("简称"), "pinyin": gettext_lazy("拼音"),
+    "initials": gettext_lazy("首字母"), "phone": gettext_lazy("电话"),
+    "email": gettext_lazy("邮箱"), "contact": gettext_lazy("联系人"),
+    "contact_phone": gettext_lazy("联系人电话"), "contact_email": gettext_lazy("联系人邮箱"),
+}
 
 
 # The choice fields shown per row. Their labels are looked up in dicts built once per page:
@@ -87,7 +99,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     context = {
         "custom_fields": custom_fields,
         "filters": filters, "page": page, "problems": problems,
-        "rows": _rows(page.items, list_fields),
+        "rows": _rows(page.items, list_fields, filters.q),
         "list_fields": [(f.key, custom_field_label(f)) for f in list_fields],
         "columns": _columns(filters), "default_hidden": " ".join(DEFAULT_HIDDEN_COLUMNS),
         "sort_links": _sort_links(filters), "page_size": settings.KEHU_PAGE_SIZE,
@@ -123,13 +135,29 @@ def _page(request: HttpRequest, filters: CustomerFilters, problems: list[str]) -
         return selectors.customer_list(viewer=request.user, filters=filters, limit=limit)
 
 
-def _rows(customers: list[Customer], list_fields: list) -> list[Row]:
+def _rows(customers: list[Customer], list_fields: list, q: str = "") -> list[Row]:
     labels = {name: {value: str(label) for value, label in Customer._meta.get_field(name).flatchoices}
               for name in LABELLED_FIELDS}
-    return [_row(c, list_fields, labels) for c in customers]
+    return [_row(c, list_fields, labels, q) for c in customers]
 
 
-def _row(customer: Customer, list_fields: list, labels: dict[str, dict[str, str]]) -> Row:
+def _why(customer: Customer, q: str) -> dict[str, Any]:
+    """The name cut around the term when it matched there, else a line saying what matched."""
+    matched = getattr(customer, "matched", None)
+    if not matched:
+        return {}
+    if matched["field"] == "name":
+        at = customer.name.lower().find(q.strip().lower())
+        if at >= 0:
+            end = at + len(q.strip())
+            return {"name_parts": (customer.name[:at], customer.name[at:end], customer.name[end:])}
+        return {}
+    text = f"{matched['contact']} {matched['text']}" if matched.get("contact") else matched["text"]
+    return {"why": f"{MATCH_LABELS.get(matched['field'], matched['field'])}：{text}"}
+
+
+def _row(customer: Customer, list_fields: list, labels: dict[str, dict[str, str]],
+         q: str = "") -> Row:
     values = selectors.custom_values_by_key(customer)
     cells = []
     for field in list_fields:
@@ -139,7 +167,7 @@ def _row(customer: Customer, list_fields: list, labels: dict[str, dict[str, str]
     phone = display_phone(customer.phones[0]) if customer.phones else ""
     shown = {name: labels[name].get(getattr(customer, name), getattr(customer, name))
              for name in LABELLED_FIELDS}
-    return Row(customer=customer, phone=phone, custom=cells, **shown)
+    return Row(customer=customer, phone=phone, custom=cells, **shown, **_why(customer, q))
 
 
 def _url(filters: CustomerFilters, **extra: Any) -> str:

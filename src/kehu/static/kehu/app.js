@@ -103,11 +103,11 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       document.querySelectorAll("details.menu[open]").forEach(function (d) { d.open = false; });
-      if (typing(document.activeElement) && document.activeElement.id === "q") document.activeElement.blur();
+      if (typing(document.activeElement) && /^(global-)?q$/.test(document.activeElement.id)) document.activeElement.blur();
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
-    var search = document.getElementById("q");
+    var search = document.getElementById("q") || document.getElementById("global-q");
     if (event.key === "/" && search) {
       event.preventDefault();
       search.focus();

@@ -1,0 +1,214 @@
+"""The quick-search index: a bag of grams per customer, for terms of every length.
+
+Most Chinese names are one to three characters, so a trigram index (what this replaced)
+cannot serve the common case: 欧 or 建军 took a full read of the table when rare. Here
+every customer gets one set of grams, computed in Python from its own columns and its
+contacts':
+
+- every CJK character and every pair of neighbouring CJK characters of the name, the
+  short name and each contact's name (`西`, `西湖`);
+- every three letters or digits in a row of those names and of the name's pinyin and
+  initials (`zha`, `han` … for zhangsan);
+- `p` + every four digits in a row of each phone, the customer's and its contacts'
+  (stored as E.164, so `p8613`, `p6138` …);
+- `e` + every three letters or digits in a row of each e-mail address.
+
+A term becomes the grams it must contain: its CJK pairs (or its one character) and its
+trigrams in one group, its four-digit runs (when it has four digits or more) in a second,
+its e-mail trigrams in a third. A customer is a candidate when it holds every gram of any
+group — necessary, not sufficient, so the caller always re-checks the candidates with the
+plain filter (`search.search_q`), which also decides what a masking viewer may match.
+
+SQLite keeps the grams in an FTS5 table (`unicode61`, `detail=none`: no positions are
+needed, which keeps it small), PostgreSQL in a `text[]` column with a GIN index. Neither
+knows customers' scope: the probe returns ids, and the scoped query does the rest.
+
+Written only here, set-based in windows: one read of the customers, one of their contacts,
+one DELETE and one multi-row INSERT per window (`search_index_refresh` for the ids a
+service or an import batch touched, `search_index_refresh_range` for the demo loader and
+the backfill). Every write path that calls `keys_refresh` calls this too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+
+from kehu.customers.pinyin import name_pinyin
+
+WINDOW = 1000
+# A probe that finds more ids than this is "common": walking the sorted list finds a page
+# of matches sooner than fetching and sorting all of them.
+PROBE_LIMIT = 2000
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUNS = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
+_DIGITS = re.compile(r"\d+")
+SQLITE_TABLE = "customers_searchgrams"
+
+
+def search_index_refresh(customer_ids: Iterable[int]) -> None:
+    """Rebuild the grams of these customers (after any write to them or their contacts)."""
+    ids = sorted({int(i) for i in customer_ids})
+    for start in range(0, len(ids), WINDOW):
+        chunk = ids[start:start + WINDOW]
+        _rebuild(f"IN ({', '.join(['%s'] * len(chunk))})", chunk)
+
+
+def search_index_refresh_range(first: int, last: int) -> None:
+    """Rebuild the grams of customers first..last (ids; the demo loader, the backfill)."""
+    for start in range(first, last + 1, WINDOW):
+        _rebuild("BETWEEN %s AND %s", [start, min(last, start + WINDOW - 1)])
+
+
+# --- grams -----------------------------------------------------------------------
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case: how both documents and terms are compared."""
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def text_grams(text: str) -> set[str]:
+    """CJK characters and pairs, and trigrams of letter/digit runs, of one name."""
+    grams: set[str] = set()
+    for run in _RUNS.findall(normalize(text)):
+        if run[0].isascii():
+            grams.update(run[i:i + 3] for i in range(len(run) - 2))
+        else:
+            grams.update(run)
+            grams.update(run[i:i + 2] for i in range(len(run) - 1))
+    return grams
+
+
+def phone_grams(phone: str) -> set[str]:
+    grams: set[str] = set()
+    for run in _DIGITS.findall(phone or ""):
+        grams.update("p" + run[i:i + 4] for i in range(len(run) - 3))
+    return grams
+
+
+def email_grams(email: str) -> set[str]:
+    grams: set[str] = set()
+    for run in re.findall(r"[a-z0-9]+", normalize(email)):
+        grams.update("e" + run[i:i + 3] for i in range(len(run) - 2))
+    return grams
+
+
+def term_text_grams(term: str) -> list[str] | None:
+    """The grams any name, pinyin or initials holding `term` holds; None when it has none
+    (a term of one or two letters: the index cannot answer, the caller scans)."""
+    grams: set[str] = set()
+    for run in _RUNS.findall(normalize(term)):
+        if run[0].isascii():
+            grams.update(run[i:i + 3] for i in range(len(run) - 2))
+        elif len(run) == 1:
+            grams.add(run)
+        else:
+            grams.update(run[i:i + 2] for i in range(len(run) - 1))
+    return sorted(grams) or None
+
+
+def term_phone_grams(digits: str) -> list[str]:
+    return sorted(phone_grams(digits))
+
+
+def term_email_grams(term: str) -> list[str] | None:
+    return sorted(email_grams(term)) or None
+
+
+# --- probe -----------------------------------------------------------------------
+
+
+def probe(groups: Sequence[Sequence[str]], limit: int | None = None) -> list[int] | None:
+    """Ids (at most limit + 1, any order) of customers holding every gram of some group.
+
+    None on a database without the index. Soft-deleted customers are included: the
+    scoped query that follows leaves them out.
+    """
+    limit = PROBE_LIMIT if limit is None else limit
+    groups = [sorted(set(g)) for g in groups if g]
+    if not groups:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            match = " OR ".join(
+                "(" + " AND ".join('"' + g.replace('"', '""') + '"' for g in group) + ")"
+                for group in groups)
+            cursor.execute(f"SELECT rowid FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH %s"  # noqa: S608
+                           " LIMIT %s", [match, limit + 1])
+        elif connection.vendor == "postgresql":
+            where = " OR ".join(["grams @> %s::text[]"] * len(groups))
+            cursor.execute(f"SELECT customer_id FROM customers_searchgrams WHERE {where}"  # noqa: S608
+                           " LIMIT %s", [*groups, limit + 1])
+        else:
+            return None
+        return [row[0] for row in cursor.fetchall()]
+
+
+# --- writer ----------------------------------------------------------------------
+
+
+def _rebuild(condition: str, params: list[int]) -> None:
+    customers, contacts = _read(condition, params)
+    rows = [(pk, sorted(_customer_grams(values, contacts.get(pk, ()))))
+            for pk, values in customers.items()]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"DELETE FROM {SQLITE_TABLE} WHERE rowid {condition}", params)  # noqa: S608
+            if rows:
+                cursor.execute(
+                    f"INSERT INTO {SQLITE_TABLE} (rowid, grams) VALUES "  # noqa: S608
+                    + ", ".join(["(%s, %s)"] * len(rows)),
+                    [v for pk, grams in rows for v in (pk, " ".join(grams))])
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"DELETE FROM customers_searchgrams WHERE customer_id {condition}",  # noqa: S608
+                           params)
+            if rows:
+                cursor.execute(
+                    "INSERT INTO customers_searchgrams (customer_id, grams) VALUES "
+                    + ", ".join(["(%s, %s::text[])"] * len(rows)),
+                    [v for pk, grams in rows for v in (pk, grams)])
+
+
+def _read(condition: str, params: list[int]) -> tuple[dict[int, tuple], dict[int, list[tuple]]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, kind, name, short_name, name_pinyin, name_initials, phones, emails"
+            f" FROM customers_customer WHERE id {condition}", params)  # noqa: S608
+        customers = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute("SELECT customer_id, name, phones, email FROM customers_contact"
+                       f" WHERE customer_id {condition}", params)  # noqa: S608
+        contacts: dict[int, list[tuple]] = defaultdict(list)
+        for customer_id, *values in cursor.fetchall():
+            contacts[customer_id].append(tuple(values))
+    return customers, contacts
+
+
+def _customer_grams(values: tuple, contacts: Iterable[tuple]) -> set[str]:
+    kind, name, short_name, pinyin, initials, phones, emails = values
+    if not pinyin and not initials and name:  # rows written without it (raw loaders)
+        pinyin, initials = name_pinyin(name, is_person=kind == "person")
+    grams = text_grams(name) | text_grams(short_name) | text_grams(pinyin) \
+        | text_grams(initials)
+    for phone in _list(phones):
+        grams |= phone_grams(phone)
+    for email in _list(emails):
+        grams |= email_grams(email)
+    for contact_name, contact_phones, contact_email in contacts:
+        grams |= text_grams(contact_name) | email_grams(contact_email)
+        for phone in _list(contact_phones):
+            grams |= phone_grams(phone)
+    return grams
+
+
+def _list(value) -> list[str]:
+    """A JSON list column as read by a raw cursor: text on SQLite, a list on PostgreSQL."""
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return [str(v) for v in value or [] if v]

@@ -1,0 +1,174 @@
+"""Search of every length, ranked, with why each customer matched (issue 10 #1).
+
+Alice keeps 张三 (a person), 张三丰 and 曾小贤, and a company whose contact is called
+张三. She finds 张三 however she types it — zs, zhangsan, 张, 三, 张三, four digits of
+his phone — with the exact match first and the contact last, saying why it was found.
+Charlie, in another region, finds none of it, through the API or the web.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from kehu.customers import searchindex, selectors, services
+from kehu.customers.filters import CustomerFilters
+from kehu.customers.models import Customer
+from tests.api.conftest import Caller
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api_as():
+    from kehu.accounts.services import token_create
+
+    return lambda user: Caller(token_create(user=user, name="test")[1])
+
+
+def search(user, q: str, **params) -> list[Customer]:
+    filters = CustomerFilters.from_params({"q": q, **params})
+    return selectors.customer_list(viewer=user, filters=filters).items
+
+
+def names(user, q: str) -> list[str]:
+    return [c.name for c in search(user, q)]
+
+
+@pytest.fixture
+def book(alice, make_customer):
+    make_customer(alice, kind="person", name="张三", phones=["13812345678"],
+                  emails=["san.zhang@example.cn"])
+    make_customer(alice, kind="person", name="张三丰", phones=["13900002222"])
+    make_customer(alice, kind="person", name="曾小贤")
+    company = make_customer(alice, name="北京星辰科技有限公司")
+    services.contact_create(actor=alice, customer=company, origin="manual",
+                            data={"name": "张三", "phones": ["13700004444"],
+                                  "email": "buyer@stellar-tech.cn"})
+    return alice
+
+
+@pytest.mark.parametrize("q", ["zs", "zhangsan", "张", "三", "张三", "2345", "1381234"])
+def test_alice_finds_zhang_san_however_she_types_it(book, q):
+    assert "张三" in names(book, q)
+
+
+def test_a_surname_read_its_own_way_is_found_by_its_initials(book):
+    assert names(book, "zxx") == ["曾小贤"]
+    assert names(book, "zengxiaoxian") == ["曾小贤"]
+
+
+def test_the_exact_name_comes_first_then_the_longer_name_then_the_contact(book):
+    # 张三丰 and the company were written after 张三: recency alone would put them first.
+    assert names(book, "张三") == ["张三", "张三丰", "北京星辰科技有限公司"]
+    assert names(book, "zs") == ["张三", "张三丰"]  # exact initials before a longer prefix
+
+
+def test_each_result_says_why_it_matched(book):
+    matched = {c.name: c.matched for c in search(book, "张三")}
+    assert matched["张三"] == {"field": "name", "text": "张三"}
+    assert matched["北京星辰科技有限公司"] == {"field": "contact", "text": "张三"}
+    assert search(book, "zxx")[0].matched == {"field": "initials", "text": "zxx"}
+    assert search(book, "0000444")[0].matched == {
+        "field": "contact_phone", "text": "+8613700004444", "contact": "张三"}
+
+
+def test_a_customer_is_found_by_its_contacts_phone_and_email(book):
+    assert names(book, "137-0000-4444") == ["北京星辰科技有限公司"]
+    assert names(book, "stellar") == ["北京星辰科技有限公司"]
+    assert names(book, "buyer@stellar-tech.cn") == ["北京星辰科技有限公司"]
+
+
+def test_the_index_follows_contact_edits(book):
+    contact = selectors.contact_page(viewer=book).items[0]
+    services.contact_update(actor=book, contact=contact, origin="manual",
+                            data={"name": "欧阳建军"})
+    assert names(book, "欧") == ["北京星辰科技有限公司"]
+    assert names(book, "建军") == ["北京星辰科技有限公司"]
+    assert names(book, "张三") == ["张三", "张三丰"]
+    services.contact_delete(actor=book, contact=contact, origin="manual")
+    assert names(book, "建军") == []
+
+
+def test_the_index_follows_renames(book):
+    customer = search(book, "曾小贤")[0]
+    services.customer_update(actor=book, customer=customer, origin="manual",
+                             data={"name": "单田芳"})
+    assert names(book, "曾") == []
+    assert names(book, "stf") == ["单田芳"]  # 单 as a surname reads shan
+
+
+def test_charlie_finds_none_of_alices_customers_by_any_way_of_typing(book, charlie, api_as,
+                                                                       login):
+    api, web = api_as(charlie), login(charlie)
+    for q in ("张三", "zs", "张", "2345", "stellar", "zxx"):
+        assert names(charlie, q) == [], q
+        assert api.get("/customers", q=q).json()["items"] == [], q
+        assert web.get(reverse("customers:list"), {"q": q}).context["rows"] == [], q
+
+
+def test_the_api_ranks_and_explains_too(book, api_as):
+    body = api_as(book).get("/customers", q="张三").json()
+    assert [c["name"] for c in body["items"]] == ["张三", "张三丰", "北京星辰科技有限公司"]
+    assert body["items"][2]["matched"] == {"field": "contact", "text": "张三"}
+    assert api_as(book).get("/customers", q="张三", sort="-updated_at").json()["items"][0][
+        "name"] == "北京星辰科技有限公司"  # a sort asked for is kept: newest first
+
+
+def test_the_web_list_shows_why_a_customer_matched(book, login):
+    response = login(book).get(reverse("customers:list"), {"q": "张三"})
+    assert "联系人：张三" in response.content.decode()
+
+
+def test_a_masked_viewer_sees_why_masked_and_cannot_search_a_contacts_phone_by_part(
+        book, anna):
+    assert names(anna, "0000444") == []
+    assert names(anna, "13700004444") == ["北京星辰科技有限公司"]
+    assert search(anna, "13700004444")[0].matched["text"] == "137****4444"
+    assert names(anna, "buyer@stellar") == []
+    assert names(anna, "stellar-tech") == []
+
+
+def test_ranked_pages_cover_every_match_once(alice, make_customer):
+    for i in range(7):
+        make_customer(alice, name=f"西湖{i}号茶庄")
+    make_customer(alice, name="西湖")
+    filters = CustomerFilters.from_params({"q": "西湖"})
+    seen, cursor = [], None
+    while True:
+        page = selectors.customer_list(viewer=alice, filters=filters, cursor=cursor, limit=3)
+        seen += [c.name for c in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen[0] == "西湖" and sorted(seen[1:]) == sorted(f"西湖{i}号茶庄" for i in range(7))
+    assert len(seen) == 8
+
+
+def test_a_common_term_still_puts_the_exact_name_first_and_pages_through_the_rest(
+        alice, charlie, make_customer, monkeypatch):
+    monkeypatch.setattr(searchindex, "PROBE_LIMIT", 3)  # "common" from four candidates on
+    make_customer(alice, name="茶")
+    for i in range(5):
+        make_customer(alice, name=f"龙井{i}茶")
+    make_customer(charlie, name="南方茶")
+    filters = CustomerFilters.from_params({"q": "茶"})
+    first = selectors.customer_list(viewer=alice, filters=filters, limit=4)
+    assert [c.name for c in first.items] == ["茶", "龙井4茶", "龙井3茶", "龙井2茶"]
+    second = selectors.customer_list(viewer=alice, filters=filters, limit=4,
+                                     cursor=first.next_cursor)
+    assert [c.name for c in second.items] == ["龙井1茶", "龙井0茶"]
+    assert second.next_cursor is None
+
+
+def test_a_junk_ranked_cursor_is_a_422_not_a_500(book, api_as):
+    response = api_as(book).get("/customers", q="张三", cursor="bm9wZQ")
+    assert response.status_code == 422
+
+
+def test_every_page_has_a_search_box_that_goes_to_the_customer_list(book, login):
+    page = login(book).get(reverse("history:orders")).content.decode()
+    assert 'id="global-q"' in page and f'action="{reverse("customers:list")}"' in page
+    assert 'aria-keyshortcuts="/"' in page
+    found = login(book).get(reverse("customers:list"), {"q": "zxx"})
+    assert [row.customer.name for row in found.context["rows"]] == ["曾小贤"]
