@@ -147,7 +147,7 @@ def test_ranked_pages_cover_every_match_once(alice, make_customer):
 
 def test_a_common_term_still_puts_the_exact_name_first_and_pages_through_the_rest(
         alice, charlie, make_customer, monkeypatch):
-    monkeypatch.setattr(searchindex, "PROBE_LIMIT", 3)  # "common" from four candidates on
+    monkeypatch.setattr(searchindex, "probe_limit", lambda: 3)  # "common" from four on
     make_customer(alice, name="茶")
     for i in range(5):
         make_customer(alice, name=f"龙井{i}茶")

@@ -7,7 +7,7 @@ contact's name, phone or e-mail. `search_q` is that rule as one filter (the auth
 
 A substring filter reads every row when the term is rare. So `search_filter` first asks
 the gram index (kehu.customers.searchindex: CJK characters and pairs, trigrams, phone
-four-grams, on SQLite FTS5 and PostgreSQL GIN) for at most PROBE_LIMIT candidate ids —
+four-grams, on SQLite FTS5 and PostgreSQL GIN) for at most `probe_limit()` candidates —
 for a term of any length, 欧 and 建军 included — and re-checks them with `search_q`. A
 common term (more candidates than that) takes the plain filter, which is fast precisely
 because it is common: walking the sorted index finds a page of matches after a few rows.
@@ -32,6 +32,7 @@ from operator import or_
 
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Exists, F, Func, JSONField, OuterRef, Q
+from django.db.models.expressions import RawSQL
 
 from kehu.customers import searchindex
 from kehu.customers.models import Contact, Customer
@@ -39,7 +40,7 @@ from kehu.customers.normalizers import normalize_email, normalize_phone
 from kehu.customers.searchindex import PROBE_LIMIT
 from kehu.customers.sensitive import CONTACT_SENSITIVE
 
-__all__ = ["PROBE_LIMIT", "search_filter", "search_q"]
+__all__ = ["PROBE_LIMIT", "rare_candidates", "search_filter", "search_q"]
 
 TEXT, LATIN, PHONE_DIGITS, EMAIL = "text", "latin", "phone digits", "email"
 # The columns quick search reads and how a term matches a part of each: anywhere in the
@@ -51,6 +52,9 @@ SEARCH_FIELDS: Mapping[str, str] = {
 }
 CONTACT_FIELDS: Mapping[str, str] = {"name": TEXT, "phones": PHONE_DIGITS, "email": EMAIL}
 SEARCH_COLUMNS = tuple(SEARCH_FIELDS)
+# Up to this many candidates go to the database as a literal id list; more as the index's
+# own sub-select, which spares thousands of parameters (see searchindex.probe_sql).
+LITERAL_IDS = 200
 
 
 def search_q(text: str, *, masked: Mapping[str, str],
@@ -77,17 +81,23 @@ def search_filter(text: str, *, masked: Mapping[str, str]) -> Q:
     plain filter; the plain filter alone when the term is common or not indexable."""
     masked = {column: kind for column, kind in masked.items() if column in SEARCH_FIELDS}
     plain = search_q(text, masked=masked)
-    ids = probe_ids(text, masked=masked)
-    if ids is None or len(ids) > searchindex.PROBE_LIMIT:
-        return plain
-    return Q(pk__in=ids) & plain
+    candidates = rare_candidates(text, masked=masked)
+    return plain if candidates is None else candidates & plain
 
 
-def probe_ids(text: str, *, masked: Mapping[str, str]) -> list[int] | None:
-    """Candidate ids from the gram index (at most PROBE_LIMIT + 1), or None when the index
-    cannot answer for this term (the caller then scans with the plain filter)."""
+def rare_candidates(text: str, *, masked: Mapping[str, str]) -> Q | None:
+    """`id IN (the gram index's candidates)` when there are at most `probe_limit()`;
+    None when the term is common or the index cannot answer for it (then scan)."""
     groups = index_groups(text, masked=masked)
-    return None if groups is None else searchindex.probe(groups)
+    if groups is None:
+        return None
+    ids = searchindex.probe(groups)
+    if ids is None or len(ids) > searchindex.probe_limit():
+        return None
+    if len(ids) <= LITERAL_IDS:
+        return Q(pk__in=ids)
+    sql, params = searchindex.probe_sql(groups)
+    return Q(pk__in=RawSQL(sql, params))  # noqa: S611  (grams are parameters)
 
 
 def index_groups(text: str, *, masked: Mapping[str, str]) -> list[list[str]] | None:
@@ -231,5 +241,9 @@ def _email_part(text: str) -> bool:
 
 
 def phone_digits(text: str) -> str:
+    """The digits of a term written like (a part of) a phone number, when four or more;
+    "" for anything else (zhangbin1771 is a name or an e-mail, not a phone search)."""
+    if not re.fullmatch(r"[\d\s+\-().]+", text.strip()):
+        return ""
     digits = re.sub(r"\D", "", text)
     return digits if len(digits) >= 4 else ""

@@ -32,7 +32,9 @@ the backfill). Every write path that calls `keys_refresh` calls this too.
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -42,9 +44,15 @@ from django.db import connection
 from kehu.customers.pinyin import name_pinyin
 
 WINDOW = 1000
-# A probe that finds more ids than this is "common": walking the sorted list finds a page
-# of matches sooner than fetching and sorting all of them.
+# A term the index finds for more customers than `probe_limit()` is "common": walking the
+# list's (updated_at, id) index finds a page of matches sooner than reading them all. A
+# walk reads about page × customers ÷ matches rows (≈4 µs each with the re-check, measured
+# at 100,000 customers on SQLite), reading the candidates ≈2.5 µs each: the two meet near
+# √(80 × customers) matches — 2,800 at 100,000, 9,000 at 1,000,000 — kept within these.
 PROBE_LIMIT = 2000
+PROBE_CEILING = 20_000
+_SIZE_TTL = 600.0
+_size = {"rows": 0, "at": -_SIZE_TTL}
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
@@ -64,6 +72,17 @@ def search_index_refresh_range(first: int, last: int) -> None:
     """Rebuild the grams of customers first..last (ids; the demo loader, the backfill)."""
     for start in range(first, last + 1, WINDOW):
         _rebuild("BETWEEN %s AND %s", [start, min(last, start + WINDOW - 1)])
+
+
+def probe_limit() -> int:
+    """How many candidates a rare term may have (see PROBE_LIMIT); the table's size is
+    read (as its largest id, an index lookup) at most every ten minutes per process."""
+    now = time.monotonic()
+    if now - _size["at"] > _SIZE_TTL:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT MAX(id) FROM customers_customer")
+            _size["rows"], _size["at"] = cursor.fetchone()[0] or 0, now
+    return max(PROBE_LIMIT, min(PROBE_CEILING, int(math.sqrt(80 * _size["rows"]))))
 
 
 # --- grams -----------------------------------------------------------------------
@@ -126,29 +145,42 @@ def term_email_grams(term: str) -> list[str] | None:
 
 
 def probe(groups: Sequence[Sequence[str]], limit: int | None = None) -> list[int] | None:
-    """Ids (at most limit + 1, any order) of customers holding every gram of some group.
+    """Ids (at most limit + 1, any order; limit: `probe_limit()`) of customers holding every
+    gram of some group.
 
     None on a database without the index. Soft-deleted customers are included: the
     scoped query that follows leaves them out.
     """
-    limit = PROBE_LIMIT if limit is None else limit
+    limit = probe_limit() if limit is None else limit
+    query = probe_sql(groups)
+    if query is None:
+        return None
+    sql, params = query
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT %s", [*params, limit + 1])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def probe_sql(groups: Sequence[Sequence[str]]) -> tuple[str, list] | None:
+    """The probe as a sub-select of ids (for `id IN (…)`), or None without an index.
+
+    Handing the database the sub-select rather than the ids it returned saves passing
+    thousands of parameters: 8,000 candidates cost 33 ms as a literal list, 20 ms
+    this way (SQLite, 100,000 customers).
+    """
     groups = [sorted(set(g)) for g in groups if g]
     if not groups:
-        return []
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            match = " OR ".join(
-                "(" + " AND ".join('"' + g.replace('"', '""') + '"' for g in group) + ")"
-                for group in groups)
-            cursor.execute(f"SELECT rowid FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH %s"  # noqa: S608
-                           " LIMIT %s", [match, limit + 1])
-        elif connection.vendor == "postgresql":
-            where = " OR ".join(["grams @> %s::text[]"] * len(groups))
-            cursor.execute(f"SELECT customer_id FROM customers_searchgrams WHERE {where}"  # noqa: S608
-                           " LIMIT %s", [*groups, limit + 1])
-        else:
-            return None
-        return [row[0] for row in cursor.fetchall()]
+        return "SELECT 0 WHERE 1 = 0", []
+    if connection.vendor == "sqlite":
+        match = " OR ".join(
+            "(" + " AND ".join('"' + g.replace('"', '""') + '"' for g in group) + ")"
+            for group in groups)
+        return (f"SELECT rowid FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH %s",  # noqa: S608
+                [match])
+    if connection.vendor == "postgresql":
+        where = " OR ".join(["grams @> %s::text[]"] * len(groups))
+        return f"SELECT customer_id FROM customers_searchgrams WHERE {where}", list(groups)  # noqa: S608
+    return None
 
 
 # --- writer ----------------------------------------------------------------------
