@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
                         str(port), "--workers", str(run.WORKERS)], env, data_dir / "kehu.log")
     try:
         run.wait_for(server, port)
+        warm_up(args, setup, port, terms)
         rows = [measure_term(args, setup, port, *term) for term in terms]
     finally:
         run.stop(server)
@@ -110,22 +111,35 @@ def pick_terms(rng: random.Random) -> list[tuple[str, str, str]]:
         "phone digits": {_digits(p)[-k:] for r in rows for p in r[3] for k in (4, 7)},
         "email part": {part for r in rows for e in r[4] for part in _email_parts(e)},
     }
+    frequent = Counter(g for text in names + [r[1] for r in rows] for g in _parts(text))
     picked = []
     for kind, terms in candidates.items():
-        counted = _counts(sorted(terms), rng)
+        counted = _counts(sorted(terms), rng, frequent)
         rare = min((t for t in counted if counted[t] >= 1), key=lambda t: (counted[t], t))
         common = max(counted, key=lambda t: (counted[t], t))
         picked += [(kind, f"rare ({counted[rare]:,})", rare),
                    (kind, f"common ({_many(counted[common])})", common)]
+        if kind == "2 Chinese characters":  # the worst case: just under the rare/common line
+            from kehu.customers.searchindex import probe_limit
+
+            line = min(counted, key=lambda t: (abs(counted[t] - probe_limit()), t))
+            picked.append((kind, f"at the line ({counted[line]:,})", line))
     return picked
 
 
-def _counts(terms: list[str], rng: random.Random, at_most: int = 200) -> Counter:
-    """Matches in the index (up to 100,000) of at most `at_most` of the terms."""
+def _parts(text: str) -> set[str]:
+    return {text[i:i + n] for n in (1, 2, 3, 5) for i in range(len(text) - n + 1)}
+
+
+def _counts(terms: list[str], rng: random.Random, frequent: Counter, at_most: int = 300) -> Counter:
+    """Matches in the index (up to 100,000) of the sample's 100 most frequent terms of a
+    kind and up to 200 others picked at random."""
     from kehu.customers.search import index_groups
     from kehu.customers.searchindex import probe
 
-    chosen = terms if len(terms) <= at_most else rng.sample(terms, at_most)
+    top = sorted(terms, key=lambda t: (-frequent[t], t))[:100]
+    others = sorted(set(terms) - set(top))
+    chosen = top + (others if len(others) <= at_most - 100 else rng.sample(others, at_most - 100))
     counted: Counter = Counter()
     for term in chosen:
         groups = index_groups(term, masked={})
@@ -168,6 +182,14 @@ def measure_term(args: argparse.Namespace, setup: dict, port: int, kind: str, ho
     print(f"  {kind:<22} {how:<18} {term[:24]:<24} api {run.summary(api):<34} "
           f"rep {run.summary(rep):<34} index {run.summary(raw)}", flush=True)
     return row
+
+
+def warm_up(args: argparse.Namespace, setup: dict, port: int, terms: list[tuple]) -> None:
+    """Every term once through every worker before timing (first requests load code)."""
+    for _kind, _how, term in terms:
+        run.measure(argparse.Namespace(requests=2 * run.WORKERS, seconds=10), setup,
+                    run.Scenario("warm-up", "admin", lambda term=term: (
+                        lambda _last: "/api/v1/customers?" + urlencode({"q": term}))), port)
 
 
 def raw_index(term: str, times: int) -> run.Result:
