@@ -172,3 +172,13 @@ def test_every_page_has_a_search_box_that_goes_to_the_customer_list(book, login)
     assert 'aria-keyshortcuts="/"' in page
     found = login(book).get(reverse("customers:list"), {"q": "zxx"})
     assert [row.customer.name for row in found.context["rows"]] == ["曾小贤"]
+
+
+def test_typing_in_the_lists_box_is_ranked_though_the_form_sends_an_empty_sort(book, login):
+    client = login(book)
+    assert 'name="sort" value=""' in client.get(reverse("customers:list")).content.decode()
+    rows = client.get(reverse("customers:list"),
+                      {"q": "张三", "sort": "", "kind": "", "industry": ""}).context["rows"]
+    assert [row.customer.name for row in rows] == ["张三", "张三丰", "北京星辰科技有限公司"]
+    assert rows[0].name_parts == ("", "张三", "")
+    assert rows[2].why == "联系人：张三"
