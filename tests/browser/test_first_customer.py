@@ -77,6 +77,14 @@ def test_a_rep_creates_her_first_customer_and_finds_it_again(
     expect(page.get_by_text("138 1234 5678")).to_be_visible()
     page.screenshot(path=artifacts / "card-desktop.png", full_page=True)
 
+    # Every page's header has the search box: "/" focuses it, Enter lists what it finds.
+    page.keyboard.press("/")
+    expect(page.locator("#global-q")).to_be_focused()
+    page.keyboard.type("海曙")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/customers/\?q="))
+    expect(page.locator("#customer-table mark")).to_have_text("海曙")
+
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="客户").click()
     table = page.locator("#customer-table")
     expect(table.get_by_role("link", name="上海示例贸易有限公司")).to_be_visible()
