@@ -71,7 +71,11 @@ def search_q(text: str, *, masked: Mapping[str, str],
     own = _columns_q(SEARCH_FIELDS, masked, text, Customer)
     of_contact = _columns_q(CONTACT_FIELDS, contact_masked, text, Contact)
     if of_contact is not None:
-        contacts = Contact.objects.filter(of_contact, customer_id=OuterRef("pk"))
+        # The customer's contacts as a range of one (>= and <=), not an equality: under an
+        # OR, PostgreSQL may otherwise run the EXISTS as a "hashed SubPlan", reading every
+        # contact once (49 ms at 100,000 customers) to answer a walk that needs 600 rows.
+        contacts = Contact.objects.filter(of_contact, customer_id__gte=OuterRef("pk"),
+                                          customer_id__lte=OuterRef("pk"))
         own = Exists(contacts) if own is None else own | Exists(contacts)
     return own if own is not None else Q(pk__in=[])
 
