@@ -182,3 +182,18 @@ def test_typing_in_the_lists_box_is_ranked_though_the_form_sends_an_empty_sort(b
     assert [row.customer.name for row in rows] == ["张三", "张三丰", "北京星辰科技有限公司"]
     assert rows[0].name_parts == ("", "张三", "")
     assert rows[2].why == "联系人：张三"
+
+
+def test_a_wechat_id_finds_its_customer_by_part_and_only_whole_for_a_masked_viewer(
+        alice, anna, make_customer):
+    customer = make_customer(alice, name="上海某某科技有限公司", wechat="shmm_tech_2024")
+    services.contact_create(actor=alice, customer=customer, origin="manual",
+                            data={"name": "李四", "wechat": "lisi_wx_88"})
+    assert names(alice, "tech_20") == ["上海某某科技有限公司"]
+    assert search(alice, "tech_20")[0].matched == {"field": "wechat", "text": "shmm_tech_2024"}
+    assert search(alice, "lisi_wx")[0].matched == {
+        "field": "contact_wechat", "text": "lisi_wx_88", "contact": "李四"}
+    assert names(anna, "tech_2024") == [] and names(anna, "lisi_wx") == []
+    assert names(anna, "SHMM_tech_2024") == ["上海某某科技有限公司"]
+    assert names(anna, "lisi_wx_88") == ["上海某某科技有限公司"]
+    assert search(anna, "lisi_wx_88")[0].matched["text"] == "lisi**x_88"

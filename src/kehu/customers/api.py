@@ -70,11 +70,11 @@ class MatchedOut(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    field: str = Field(description="name, short_name, pinyin, initials, phone, email, contact,"
-                       " contact_phone or contact_email")
+    field: str = Field(description="name, short_name, pinyin, initials, phone, email, wechat,"
+                       " contact, contact_phone, contact_email or contact_wechat")
     text: str = Field(description="The matching value (masked when you see it masked)")
-    contact: str | None = Field(None, description="The contact's name, for contact_phone and"
-                                " contact_email")
+    contact: str | None = Field(None, description="The contact's name, for contact_phone,"
+                                " contact_email and contact_wechat")
 
 
 class CustomerOut(Schema):

@@ -173,7 +173,8 @@ def explain(rows: list[Customer], q: str, *, masked: Mapping[str, str]) -> None:
         return
     contacts: dict[int, list[Contact]] = {}
     for contact in Contact.objects.filter(customer_id__in=[r.pk for r in pending]) \
-            .only("customer_id", "name", "phones", "email").order_by("-is_primary", "id"):
+            .only("customer_id", "name", "phones", "email", "wechat") \
+            .order_by("-is_primary", "id"):
         contacts.setdefault(contact.customer_id, []).append(contact)
     for row in pending:
         row.matched = _contact_match(contacts.get(row.pk, []), term, bool(masked))
@@ -195,6 +196,9 @@ def _own_match(row: Customer, term: Term, masked: Mapping[str, str]) -> dict | N
     email = _matching(row.emails or [], term, "email", bool(masked))
     if email:
         return {"field": "email", "text": email}
+    wechat = _matching([row.wechat] if row.wechat else [], term, "id", bool(masked))
+    if wechat:
+        return {"field": "wechat", "text": wechat}
     return None
 
 
@@ -209,6 +213,9 @@ def _contact_match(contacts: list[Contact], term: Term, masking: bool) -> dict |
         email = _matching([contact.email] if contact.email else [], term, "email", masking)
         if email:
             return {"field": "contact_email", "text": email, "contact": contact.name}
+        wechat = _matching([contact.wechat] if contact.wechat else [], term, "id", masking)
+        if wechat:
+            return {"field": "contact_wechat", "text": wechat, "contact": contact.name}
     return None
 
 

@@ -42,15 +42,19 @@ from kehu.customers.sensitive import CONTACT_SENSITIVE
 
 __all__ = ["PROBE_LIMIT", "rare_candidates", "search_filter", "search_q"]
 
-TEXT, LATIN, PHONE_DIGITS, EMAIL = "text", "latin", "phone digits", "email"
+TEXT, LATIN, PHONE_DIGITS, EMAIL, WECHAT = "text", "latin", "phone digits", "email", "wechat"
 # The columns quick search reads and how a term matches a part of each: anywhere in the
 # text; a run of Latin letters in the pinyin; four or more digits of a phone; a part of
 # three characters or more of an email.
 SEARCH_FIELDS: Mapping[str, str] = {
     "name": TEXT, "short_name": TEXT, "name_pinyin": LATIN, "name_initials": LATIN,
-    "phones": PHONE_DIGITS, "emails": EMAIL,
+    "phones": PHONE_DIGITS, "emails": EMAIL, "wechat": WECHAT,
 }
-CONTACT_FIELDS: Mapping[str, str] = {"name": TEXT, "phones": PHONE_DIGITS, "email": EMAIL}
+CONTACT_FIELDS: Mapping[str, str] = {"name": TEXT, "phones": PHONE_DIGITS, "email": EMAIL,
+                                     "wechat": WECHAT}
+# What a WeChat id looks like (its rules: a letter, then 5-19 letters, digits, - or _);
+# a masking viewer's term is compared with the stored ids only when it is one.
+WECHAT_ID = re.compile(r"[A-Za-z][-_A-Za-z0-9]{5,19}")
 SEARCH_COLUMNS = tuple(SEARCH_FIELDS)
 # Up to this many candidates go to the database as a literal id list; more as the index's
 # own sub-select, which spares thousands of parameters (see searchindex.probe_sql).
@@ -127,11 +131,13 @@ def index_groups(text: str, *, masked: Mapping[str, str]) -> list[list[str]] | N
             groups.append(searchindex.term_email_grams(value) or [])
             if not groups[-1]:
                 return None
-    elif _email_part(text):
+    elif _email_part(text):  # a part of an e-mail or a WeChat id (grams of one kind)
         email = searchindex.term_email_grams(text)
         if email is None:
             return None
         groups.append(email)
+    if email_masked and WECHAT_ID.fullmatch(text.strip()):  # a whole WeChat id
+        groups.append(searchindex.term_email_grams(text) or [])
     return groups
 
 
@@ -181,13 +187,15 @@ def _part_q(column: str, how: str, text: str) -> Q | None:
     if how == PHONE_DIGITS:
         digits = phone_digits(text)
         return Q(**{f"{column}__icontains": digits}) if digits else None
-    if how == EMAIL:
+    if how in (EMAIL, WECHAT):
         return Q(**{f"{column}__icontains": lowered}) if _email_part(text) else None
     raise ValueError(f"unknown search kind {how!r}")
 
 
 def _complete_q(column: str, kind: str, text: str, model=Customer) -> Q | None:
     """What a viewer who sees `column` masked matches: its complete value, nothing less."""
+    if column == "wechat" and not WECHAT_ID.fullmatch(text.strip()):
+        return None
     value = complete_value(kind, text)
     if value is None:
         return None

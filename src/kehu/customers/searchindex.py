@@ -11,7 +11,7 @@ contacts':
   initials (`zha`, `han` … for zhangsan);
 - `p` + every four digits in a row of each phone, the customer's and its contacts'
   (stored as E.164, so `p8613`, `p6138` …);
-- `e` + every three letters or digits in a row of each e-mail address.
+- `e` + every three letters or digits in a row of each e-mail address and WeChat id.
 
 A term becomes the grams it must contain: its CJK pairs (or its one character) and its
 trigrams in one group, its four-digit runs (when it has four digits or more) in a second,
@@ -211,10 +211,10 @@ def _rebuild(condition: str, params: list[int]) -> None:
 def _read(condition: str, params: list[int]) -> tuple[dict[int, tuple], dict[int, list[tuple]]]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, kind, name, short_name, name_pinyin, name_initials, phones, emails"
-            f" FROM customers_customer WHERE id {condition}", params)  # noqa: S608
+            "SELECT id, kind, name, short_name, name_pinyin, name_initials, phones, emails,"
+            f" wechat FROM customers_customer WHERE id {condition}", params)  # noqa: S608
         customers = {row[0]: row[1:] for row in cursor.fetchall()}
-        cursor.execute("SELECT customer_id, name, phones, email FROM customers_contact"
+        cursor.execute("SELECT customer_id, name, phones, email, wechat FROM customers_contact"
                        f" WHERE customer_id {condition}", params)  # noqa: S608
         contacts: dict[int, list[tuple]] = defaultdict(list)
         for customer_id, *values in cursor.fetchall():
@@ -223,17 +223,17 @@ def _read(condition: str, params: list[int]) -> tuple[dict[int, tuple], dict[int
 
 
 def _customer_grams(values: tuple, contacts: Iterable[tuple]) -> set[str]:
-    kind, name, short_name, pinyin, initials, phones, emails = values
+    kind, name, short_name, pinyin, initials, phones, emails, wechat = values
     if not pinyin and not initials and name:  # rows written without it (raw loaders)
         pinyin, initials = name_pinyin(name, is_person=kind == "person")
     grams = text_grams(name) | text_grams(short_name) | text_grams(pinyin) \
-        | text_grams(initials)
+        | text_grams(initials) | email_grams(wechat)
     for phone in _list(phones):
         grams |= phone_grams(phone)
     for email in _list(emails):
         grams |= email_grams(email)
-    for contact_name, contact_phones, contact_email in contacts:
-        grams |= text_grams(contact_name) | email_grams(contact_email)
+    for contact_name, contact_phones, contact_email, contact_wechat in contacts:
+        grams |= text_grams(contact_name) | email_grams(contact_email) | email_grams(contact_wechat)
         for phone in _list(contact_phones):
             grams |= phone_grams(phone)
     return grams

@@ -78,6 +78,7 @@ MATCH_LABELS = {
     "initials": gettext_lazy("首字母"), "phone": gettext_lazy("电话"),
     "email": gettext_lazy("邮箱"), "contact": gettext_lazy("联系人"),
     "contact_phone": gettext_lazy("联系人电话"), "contact_email": gettext_lazy("联系人邮箱"),
+    "wechat": gettext_lazy("微信"), "contact_wechat": gettext_lazy("联系人微信"),
 }
 
 
