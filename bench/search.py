@@ -144,7 +144,7 @@ def _counts(terms: list[str], rng: random.Random, frequent: Counter, at_most: in
     for term in chosen:
         groups = index_groups(term, masked={})
         if groups is not None:
-            counted[term] = len(probe(groups, limit=100_000) or [])
+            counted[term] = len(probe(groups, limit=100_000, estimate=False) or [])
     return counted
 
 
@@ -204,7 +204,7 @@ def raw_index(term: str, times: int) -> run.Result:
         return result
     for _ in range(times):
         started = time.perf_counter()
-        probe(groups)
+        probe(groups, estimate=False)
         result.times.append(time.perf_counter() - started)
     return result
 

@@ -144,14 +144,20 @@ def term_email_grams(term: str) -> list[str] | None:
 # --- probe -----------------------------------------------------------------------
 
 
-def probe(groups: Sequence[Sequence[str]], limit: int | None = None) -> list[int] | None:
+def probe(groups: Sequence[Sequence[str]], limit: int | None = None, *,
+          estimate: bool = True) -> list[int] | None:
     """Ids (at most limit + 1, any order; limit: `probe_limit()`) of customers holding every
     gram of some group.
 
-    None on a database without the index. Soft-deleted customers are included: the
-    scoped query that follows leaves them out.
+    None on a database without the index, and on PostgreSQL (with `estimate`) when its
+    statistics already say a one-gram group matches more than `limit`: a GIN index
+    cannot stop at a LIMIT, it builds the bitmap of every match first (公 at 100,000
+    customers: 69,000 ids, 11 ms), where the statistics cost nothing. Soft-deleted
+    customers are included: the scoped query that follows leaves them out.
     """
     limit = probe_limit() if limit is None else limit
+    if connection.vendor == "postgresql" and estimate and _known_common(groups, limit):
+        return None
     query = probe_sql(groups)
     if query is None:
         return None
@@ -159,6 +165,33 @@ def probe(groups: Sequence[Sequence[str]], limit: int | None = None) -> list[int
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} LIMIT %s", [*params, limit + 1])
         return [row[0] for row in cursor.fetchall()]
+
+
+def _known_common(groups: Sequence[Sequence[str]], limit: int) -> bool:
+    """Whether PostgreSQL's statistics on the grams (most common elements, from ANALYZE or
+    autovacuum) put some one-gram group above `limit` rows. Multi-gram groups are always
+    probed: their grams' frequencies bound the intersection from above only."""
+    rows, frequencies = _pg_gram_stats()
+    return any(len(group) == 1 and frequencies.get(group[0], 0.0) * rows > limit
+               for group in groups)
+
+
+_stats: dict = {"at": -_SIZE_TTL, "rows": 0.0, "freqs": {}}
+
+
+def _pg_gram_stats() -> tuple[float, dict[str, float]]:
+    now = time.monotonic()
+    if now - _stats["at"] > _SIZE_TTL:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs"
+                " FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = c.relname"
+                " AND s.attname = 'grams' WHERE c.relname = 'customers_searchgrams'")
+            row = cursor.fetchone() or (0, None, None)
+        elems, freqs = row[1] or [], row[2] or []
+        _stats.update(at=now, rows=max(float(row[0] or 0), 0.0),
+                      freqs=dict(zip(elems, freqs, strict=False)))
+    return _stats["rows"], _stats["freqs"]
 
 
 def probe_sql(groups: Sequence[Sequence[str]]) -> tuple[str, list] | None:
