@@ -154,7 +154,8 @@ def _why(customer: Customer, q: str) -> dict[str, Any]:
             return {"name_parts": (customer.name[:at], customer.name[at:end], customer.name[end:])}
         return {}
     text = f"{matched['contact']} {matched['text']}" if matched.get("contact") else matched["text"]
-    return {"why": f"{MATCH_LABELS.get(matched['field'], matched['field'])}：{text}"}
+    label = MATCH_LABELS.get(matched["field"], matched["field"])
+    return {"why": _("%(field)s：%(value)s") % {"field": label, "value": text}}
 
 
 def _row(customer: Customer, list_fields: list, labels: dict[str, dict[str, str]],
