@@ -13,6 +13,17 @@ def users_active() -> QuerySet[User]:
     return User.objects.filter(is_active=True, is_system=False).order_by("display_name", "username")
 
 
+def user_find(text: str) -> User | None:
+    """An active person by username or display name, as a sheet's 负责人 column names them
+    (a display name two people share finds nobody rather than the wrong one)."""
+    name = str(text or "").strip()
+    by_username = users_active().filter(username=name).first()
+    if by_username is not None:
+        return by_username
+    named = list(users_active().filter(display_name=name)[:2])
+    return named[0] if len(named) == 1 else None
+
+
 def user_get_active(pk: int | str | None) -> User | None:
     """An active person (not the system actor) a customer or task can be given to, or None."""
     text = str(pk).strip() if pk is not None else ""

@@ -74,7 +74,7 @@ def choice_cleaner(choices, *, required: bool = False) -> Callable[[Any], str]:
         if text in by_label:
             return by_label[text]
         raise ValidationError(_("“%(value)s” 不是可选值（%(options)s）") % {
-            "value": text, "options": "、".join(choices.values)})
+            "value": text, "options": "、".join(map(str, choices.labels))})
 
     return clean
 

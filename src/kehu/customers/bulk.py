@@ -1,16 +1,49 @@
 """Batched reads and writes for imports (issue 9): one query per batch, never per row.
 
-So far: looking up a batch's match keys. The batched create/update services follow.
+`customers_bulk_create` is `customer_create` for a thousand rows at once: the rows come
+cleaned by the same `cleaning` functions (the import calls them row by row, so a bad
+value is refused exactly as in the web form), and the writes are set-based — customers,
+contacts, tags, custom values, change log and match keys each one INSERT per batch.
+Updates of matched customers go through `customer_update` row by row (the one write
+path with its version check); undo of an import's creations through
+`customers_bulk_remove`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
-from kehu.customers.models import CustomerKey
+from kehu.accounts.models import User
+from kehu.accounts.policy import access_for, covers_owner
+from kehu.core.errors import PermissionDenied, ValidationError
+from kehu.core.models import ChangeLog
+from kehu.customers.keys import keys_refresh
+from kehu.customers.models import Contact, Customer, CustomerKey, CustomField, CustomValue, Tag
+from kehu.customers.pinyin import name_pinyin
+from kehu.customers.scoping import CHANGE, MANAGE
+from kehu.customers.searchindex import search_index_refresh
+from kehu.customers.selectors import attach_tags_and_custom
+
+# Rows that belong to a customer and go with it: what undo may remove along with it.
+OWN_ROWS = frozenset({Contact, CustomValue, CustomerKey, Customer.tags.through})
+
+
+@dataclass
+class NewCustomer:
+    """One customer to create: values already cleaned by `cleaning.clean_customer`."""
+
+    values: dict[str, Any]
+    owner_id: int
+    tags: list[str] = field(default_factory=list)
+    custom: dict[str, Any] = field(default_factory=dict)  # cleaned, {key: value or [values]}
+    contact: dict[str, Any] | None = None  # cleaned by `cleaning.clean_contact`
 
 
 def keys_lookup(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[int]]:
@@ -32,4 +65,157 @@ def keys_lookup(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[i
             .values_list("kind", "value", "customer_id"))
     for kind, value, customer_id in rows:
         found[(kind, value)].add(customer_id)
+    return found
+
+
+@transaction.atomic
+def customers_bulk_create(*, actor: User, origin: str, items: list[NewCustomer],
+                          note: dict[str, Any] | None = None
+                          ) -> tuple[list[Customer], list[Contact]]:
+    """Create cleaned customers (each with at most one contact) in a few set-based writes.
+
+    `note` goes into every change-log row (the import's id). Owners must lie in the
+    actor's own scope, as in `customer_create`."""
+    access = access_for(actor)
+    if not access.can_write:
+        raise PermissionDenied(_("你只有查看权限"))
+    if any(not covers_owner(access, owner) for owner in {i.owner_id for i in items}):
+        raise ValidationError({"owner": [_("只能把客户分配给你管辖范围内的同事")]})
+    customers = Customer.objects.bulk_create(
+        [_customer(item, actor, origin) for item in items], batch_size=500)
+    contacts = Contact.objects.bulk_create(
+        [Contact(customer=c, **{"is_primary": True, **i.contact}, created_by=actor, origin=origin)
+         for c, i in zip(customers, items, strict=True) if i.contact], batch_size=500)
+    _add_tags(customers, items)
+    _add_custom_values(customers, items)
+    extra = note or {}
+    ChangeLog.objects.bulk_create(
+        [ChangeLog(actor=actor, origin=origin, action="create", model="customers.customer",
+                   object_id=c.pk, customer_id=c.pk, changes={"name": [None, c.name], **extra})
+         for c in customers]
+        + [ChangeLog(actor=actor, origin=origin, action="create", model="customers.contact",
+                     object_id=t.pk, customer_id=t.customer_id,
+                     changes={"name": [None, t.name], **extra}) for t in contacts],
+        batch_size=500)
+    keys_refresh(c.pk for c in customers)
+    search_index_refresh(c.pk for c in customers)
+    return customers, contacts
+
+
+def _customer(item: NewCustomer, actor: User, origin: str) -> Customer:
+    values = item.values
+    pinyin, initials = name_pinyin(values["name"], is_person=values["kind"] == "person")
+    return Customer(**values, owner_id=item.owner_id, name_pinyin=pinyin,
+                    name_initials=initials, created_by=actor, origin=origin)
+
+
+def _add_tags(customers: list[Customer], items: list[NewCustomer]) -> None:
+    names = sorted({n for i in items for n in i.tags})
+    if not names:
+        return
+    Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
+    ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+    through = Customer.tags.through
+    through.objects.bulk_create(
+        [through(customer_id=c.pk, tag_id=ids[n])
+         for c, i in zip(customers, items, strict=True) for n in dict.fromkeys(i.tags)],
+        batch_size=500)
+
+
+def _add_custom_values(customers: list[Customer], items: list[NewCustomer]) -> None:
+    keys = {k for i in items for k in i.custom}
+    if not keys:
+        return
+    fields = {f.key: f for f in CustomField.objects.filter(key__in=keys)}
+    rows = []
+    for customer, item in zip(customers, items, strict=True):
+        for key, value in item.custom.items():
+            for one in value if isinstance(value, list) else [value]:
+                if one is not None:
+                    rows.append(CustomValue(customer_id=customer.pk, field=fields[key],
+                                            **{fields[key].value_column: one}))
+    CustomValue.objects.bulk_create(rows, batch_size=500)
+
+
+@transaction.atomic
+def customers_bulk_remove(*, actor: User, origin: str, versions: dict[int, int],
+                          contacts: Iterable[int] = (), note: dict[str, Any] | None = None) -> int:
+    """Delete for good customers an import created — undo, not the recycle bin.
+
+    All or nothing: refused, naming each customer, when one was changed since
+    (`versions`: id -> the version the import left), is out of the actor's reach, or has
+    rows of its own that the import did not write (a call logged, a contact added:
+    `contacts` are the contact ids the import created)."""
+    ids = sorted(versions)
+    found = {c.pk: c for c in Customer.objects.visible_to(actor, MANAGE).filter(pk__in=ids)
+             .select_for_update()}
+    problems = [_("客户 #%(id)s 已不在你的管辖范围内或已删除") % {"id": pk}
+                for pk in ids if pk not in found]
+    problems += [_("“%(name)s”在导入后被修改过") % {"name": c.name}
+                 for pk, c in found.items() if c.version != versions[pk]]
+    problems += _rows_added_since(found, set(contacts))
+    if problems:
+        raise ValidationError({"undo": problems})
+    extra = note or {}
+    ChangeLog.objects.bulk_create(
+        [ChangeLog(actor=actor, origin=origin, action="remove", model="customers.customer",
+                   object_id=c.pk, customer_id=c.pk, changes={"name": [c.name, None], **extra})
+         for c in found.values()], batch_size=500)
+    for start in range(0, len(ids), 500):
+        Customer.objects.filter(pk__in=ids[start:start + 500]).delete()
+    return len(ids)
+
+
+def _rows_added_since(customers: dict[int, Customer], own_contacts: set[int]) -> list[str]:
+    """Names of customers that hold rows other than the import's own (history, shares…)."""
+    busy: set[int] = set()
+    ids = list(customers)
+    for relation in Customer._meta.related_objects:
+        model = relation.related_model
+        if model in OWN_ROWS or not hasattr(relation, "field"):
+            continue
+        column = relation.field.name
+        for start in range(0, len(ids), 500):
+            busy.update(model._default_manager.filter(
+                **{f"{column}__in": ids[start:start + 500]}).values_list(column, flat=True))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        busy.update(Contact.objects.filter(customer_id__in=chunk)
+                    .exclude(pk__in=own_contacts).values_list("customer_id", flat=True))
+    return [_("“%(name)s”在导入后有了新的记录（联系人、沟通、订单等）") % {"name": customers[pk].name}
+            for pk in sorted(busy)]
+
+
+def customers_for_import(*, actor: User, ids: Iterable[int]) -> dict[int, Customer]:
+    """The matched customers `actor` may change, with tags, custom values and contacts, to
+    compare a batch's rows against. Not masked: the values are compared, never shown."""
+    wanted = sorted(set(ids))
+    found: dict[int, Customer] = {}
+    for start in range(0, len(wanted), 500):
+        rows = list(Customer.objects.visible_to(actor, CHANGE)
+                    .filter(pk__in=wanted[start:start + 500]).prefetch_related("contacts"))
+        attach_tags_and_custom(rows)
+        found.update((c.pk, c) for c in rows)
+    return found
+
+
+def current_versions(model: str, ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """id -> (version, name) of customers or contacts ("customers.customer" /
+    "customers.contact"), for undo to name every record changed since before it touches any."""
+    table = {"customers.customer": Customer, "customers.contact": Contact}[model]
+    wanted = sorted(set(ids))
+    versions: dict[int, tuple[int, str]] = {}
+    for start in range(0, len(wanted), 500):
+        versions.update((pk, (version, name)) for pk, version, name in table.objects.filter(
+            pk__in=wanted[start:start + 500]).values_list("pk", "version", "name"))
+    return versions
+
+
+def contact_customers(ids: Iterable[int]) -> dict[int, int]:
+    """contact id -> its customer's id, for the contacts that still exist."""
+    wanted = sorted(set(ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(wanted), 500):
+        found.update(Contact.objects.filter(pk__in=wanted[start:start + 500])
+                     .values_list("pk", "customer_id"))
     return found

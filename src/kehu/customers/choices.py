@@ -23,6 +23,8 @@ class Industry(models.TextChoices):
     ENERGY = "energy", _("能源化工")
     GOVERNMENT = "government", _("政府/事业单位")
     SERVICES = "services", _("专业服务")
+    MEDIA = "media", _("文化传媒")
+    CONSUMER_GOODS = "consumer_goods", _("快消品")
     OTHER = "other", _("其他")
 
 

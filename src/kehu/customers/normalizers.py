@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 import phonenumbers
 from django.conf import settings
@@ -44,9 +45,18 @@ def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
+# A Chinese mobile as sheets write it: 13812345678, 138-1234-5678, +86 138 1234 5678, 86-138…
+_CN_MOBILE = re.compile(r"(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})")
+
+
 def normalize_phone(raw: str, region: str | None = None) -> str:
     """One number to E.164 (with ;ext= for an extension), or a ValidationError saying why."""
     text = raw.strip()
+    mobile = _CN_MOBILE.fullmatch(text)
+    if mobile and (region or settings.KEHU_PHONE_REGION) == "CN":
+        digits = "".join(mobile.groups())
+        if _mobile_prefix_valid(digits[:5]):
+            return "+86" + digits
     extension = ""
     match = _EXTENSION.search(text)
     if match:
@@ -62,6 +72,27 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
         raise ValidationError(_("“%(value)s” 不是有效的电话号码（位数或号段不对）") % {"value": raw})
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return f"{e164};ext={extension}" if extension else e164
+
+
+@cache  # at most 70,000 prefixes (13000-19999)
+def _mobile_prefix_valid(prefix: str) -> bool:
+    """Whether every Chinese mobile starting with these five digits is valid.
+
+    Parsing with phonenumbers costs ~130 µs a number, most of an import row's time; its
+    Chinese mobile patterns fix at most the first five digits, so a prefix whose lowest
+    and highest numbers are both valid is valid throughout, and the number skips parsing.
+    Parsed as a national number, as the slow path does (CN strips carrier prefixes such
+    as 1799x there, which makes 17993006709 no number at all).
+    """
+    for tail in ("000000", "999999"):
+        try:
+            number = phonenumbers.parse(prefix + tail, "CN")
+        except phonenumbers.NumberParseException:
+            return False
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if not phonenumbers.is_valid_number(number) or e164 != "+86" + prefix + tail:
+            return False
+    return True
 
 
 def normalize_phones(values: list[str] | str | None) -> list[str]:

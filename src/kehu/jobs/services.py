@@ -47,9 +47,14 @@ def run_in_foreground(*, actor: User, origin: str, kind: str, params: dict[str, 
                       on_progress: Any = None, out: Any = None) -> Job:
     """Run a job in this process (the command line), reporting progress; it is still a Job
     row, in My jobs like any other. Returns the finished row."""
+    job = job_start(actor=actor, origin=origin, kind=kind, params=params, queued=False)
+    return run_here(job, on_progress=on_progress, out=out)
+
+
+def run_here(job: Job, *, on_progress: Any = None, out: Any = None) -> Job:
+    """Run a job started with queued=False in this process; returns the finished row."""
     from kehu.jobs.runner import execute
 
-    job = job_start(actor=actor, origin=origin, kind=kind, params=params, queued=False)
     execute(job.pk, on_progress=on_progress, out=out)
     job.refresh_from_db()
     return job

@@ -203,11 +203,16 @@ CHOICE_ALIASES: dict[str, dict[str, str]] = {
                  "酒店": "hospitality", "物流": "logistics", "交通物流": "logistics",
                  "教育": "education", "医疗": "healthcare", "零售": "retail",
                  "批发": "retail", "制造": "manufacturing", "农业": "agriculture",
-                 "能源": "energy", "化工": "energy", "政府": "government"},
+                 "能源": "energy", "化工": "energy", "政府": "government",
+                 "传媒": "media", "文化": "media", "广告": "media", "媒体": "media",
+                 "快消": "consumer_goods", "日化": "consumer_goods", "教育": "education",
+                 "金融": "finance", "银行": "finance", "保险": "finance", "咨询": "services",
+                 "服务": "services"},
     "source": {"老客户介绍": "referral", "转介绍": "referral", "介绍": "referral",
                "官网": "website", "官网注册": "website", "线上广告": "online_ads",
                "广告": "online_ads", "地推": "walk_in", "上门": "walk_in",
-               "电销": "cold_call", "合作方": "partner"},
+               "电销": "cold_call", "电话营销": "cold_call", "合作方": "partner",
+               "合作伙伴": "partner", "展会": "trade_show"},
 }
 
 

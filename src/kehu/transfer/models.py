@@ -58,6 +58,7 @@ class ImportRun(models.Model):
     undo_job = models.ForeignKey("jobs.Job", on_delete=models.SET_NULL, null=True,
                                  blank=True, related_name="+")
     report_path = models.CharField(max_length=500, blank=True)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)  # data rows, once counted
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -108,3 +109,23 @@ class ImportRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.model}#{self.object_id} (row {self.row})"
+
+
+class ImportProblem(models.Model):
+    """A rejected row: its cells as the sheet held them and why, for the preview and the
+    error report (the rows in their own columns plus 错误原因, to fix and re-import)."""
+
+    PREVIEW, IMPORT = "preview", "import"
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="problems")
+    phase = models.CharField(max_length=8, choices=[(PREVIEW, _("预览")), (IMPORT, _("导入"))])
+    row = models.PositiveIntegerField()  # as Excel shows it
+    cells = models.JSONField(default=list)
+    reasons = models.JSONField(default=list)  # [[column, reason], ...]
+
+    class Meta:
+        ordering = ["row", "id"]
+        indexes = [models.Index(fields=["run", "phase", "row"])]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.reasons}"

@@ -75,7 +75,7 @@ def import_configure(*, actor: User, origin: str, run: ImportRun, mapping: dict[
                      match: list[str], owner: User | int | None = None) -> ImportRun:
     """Set the mapping (header -> field key), the match keys (priority order, [] = none)
     and the owner of created customers; every problem is named at once."""
-    _may_touch(actor, run)
+    may_touch(actor, run)
     if run.status not in CONFIGURABLE:
         raise ValidationError({"status": [_("这次导入已开始，不能再修改设置")]})
     errors: dict[str, list[str]] = {}
@@ -177,6 +177,6 @@ def _may_import(actor: User) -> None:
         raise PermissionDenied(_("你没有导入数据的权限"))
 
 
-def _may_touch(actor: User, run: ImportRun) -> None:
+def may_touch(actor: User, run: ImportRun) -> None:
     if run.actor_id != actor.pk and not access_for(actor).is_admin:
         raise PermissionDenied(_("这不是你的导入"))

@@ -21,7 +21,8 @@ def export_form(context: dict[str, Any], filters: Any, custom_fields: Any = None
     user = context["request"].user
     if not access_for(user).may_export:
         return {"shown": False}
-    return {"shown": True, "columns": [(c.key, c.header) for c in customer_columns(definitions=custom_fields)],
+    columns = customer_columns(definitions=custom_fields)
+    return {"shown": True, "columns": [(c.key, c.header) for c in columns],
             "csrf_token": context.get("csrf_token")}
 
 

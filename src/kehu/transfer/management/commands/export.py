@@ -11,10 +11,10 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from kehu.accounts.models import User
 from kehu.core.commands import KehuCommand
 from kehu.core.models import Origin
 from kehu.customers.filters import CustomerFilters
+from kehu.transfer.commands import acting_user
 from kehu.transfer.export.columns import customer_columns
 from kehu.transfer.export.selectors import customer_count
 from kehu.transfer.export.services import check_may_export, export_customers
@@ -42,7 +42,7 @@ class Command(KehuCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["encoding"] not in ENCODINGS:
             raise CommandError(_("--encoding 只能是 %(all)s") % {"all": "、".join(ENCODINGS)})
-        actor = self._actor(options["as_user"])
+        actor = acting_user(options["as_user"])
         try:
             check_may_export(actor)
         except PermissionDenied as exc:
@@ -70,16 +70,3 @@ class Command(KehuCommand):
             key, _sep, value = pair.partition("=")
             params[f"cf_{key}"] = value
         return params
-
-    @staticmethod
-    def _actor(username: str | None) -> User:
-        users = User.objects.filter(is_active=True, is_system=False)
-        if username:
-            user = users.filter(username=username).first()
-            if user is None:
-                raise CommandError(_("没有用户“%(name)s”") % {"name": username})
-            return user
-        admins = list(users.filter(role__is_admin=True)[:2])
-        if len(admins) != 1:
-            raise CommandError(_("请用 --as 指定以哪个用户导出"))
-        return admins[0]

@@ -1,0 +1,350 @@
+"""Running an import: the dry run, the import itself in resumable batches, and undo.
+
+Both runs read the stored sheet again, row by row (a 1,000,000-row CSV never sits in
+memory), and plan BATCH rows at a time (`planning.CustomerPlanner`). The import writes
+each batch in one transaction together with the job's checkpoint (`ctx.step`): the
+customers, their change log, the `ImportRecord` ledger, the rejected rows and the run's
+counts commit together or not at all, so a worker killed mid-import resumes after the
+last committed row and no row is written twice.
+
+Undo reads the ledger: customers the import created are removed, fields it changed get
+their old values back — all in one transaction, refused, naming each record, when any
+was changed since (its version moved on) or gained rows of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kehu.accounts.models import User
+from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
+from kehu.core.models import Origin
+from kehu.core.records import log_change
+from kehu.customers.bulk import contact_customers, current_versions, customers_bulk_remove
+from kehu.customers.bulk import customers_bulk_create as bulk_create
+from kehu.customers.services import contact_create, contact_delete, contact_update, customer_update
+from kehu.jobs.context import JobContext
+from kehu.jobs.registry import job
+from kehu.jobs.services import job_start
+from kehu.transfer.models import ImportProblem, ImportRecord, ImportRun, RunStatus
+from kehu.transfer.planning import BatchPlan, Change, CustomerPlanner, Problem
+from kehu.transfer.reading import open_sheet
+from kehu.transfer.report import write_report
+from kehu.transfer.rows import RawRow, RowShape
+from kehu.transfer.services import may_touch as _may_touch
+
+BATCH = 1000
+EXAMPLES = 20  # rows of each outcome the preview shows
+IMPORT_KIND, UNDO_KIND = "transfer.import", "transfer.undo"
+CUSTOMER, CONTACT = "customers.customer", "customers.contact"
+STARTABLE = (RunStatus.UPLOADED, RunStatus.PREVIEWED)
+
+
+# --- services ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_start(*, actor: User, origin: str, run: ImportRun, dry_run: bool,
+                 queued: bool = True) -> ImportRun:
+    """Queue the dry run or the import of a configured run (its actor or an admin)."""
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    _may_touch(actor, run)
+    if run.target != "customers":
+        raise ValidationError({"target": [_("目前只能导入客户")]})
+    if run.status not in STARTABLE:
+        raise ValidationError({"status": [_("这次导入已经开始或已结束（%(status)s）")
+                                          % {"status": run.get_status_display()}]})
+    task = job_start(actor=actor, origin=origin, kind=IMPORT_KIND, queued=queued,
+                     params={"run": run.pk, "dry_run": dry_run},
+                     title=_("预览导入：%(name)s") % {"name": run.filename} if dry_run
+                     else _("导入：%(name)s") % {"name": run.filename})
+    if dry_run:
+        run.status, run.preview_job = RunStatus.PREVIEWING, task
+    else:
+        run.status, run.import_job = RunStatus.IMPORTING, task
+    run.save(update_fields=["status", "preview_job", "import_job", "updated_at"])
+    log_change(actor=actor, action="preview" if dry_run else "import", instance=run,
+               origin=origin, changes={"job": task.pk})
+    return run
+
+
+@transaction.atomic
+def import_undo(*, actor: User, origin: str, run: ImportRun, queued: bool = True) -> ImportRun:
+    """Queue the undo of a finished import, after naming every record changed since."""
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    _may_touch(actor, run)
+    if run.status != RunStatus.DONE:
+        raise ValidationError({"status": [_("只能撤销已完成的导入")]})
+    problems = undo_problems(run)
+    if problems:
+        raise ValidationError({"undo": problems})
+    run.undo_job = job_start(actor=actor, origin=origin, kind=UNDO_KIND, queued=queued,
+                             params={"run": run.pk},
+                             title=_("撤销导入：%(name)s") % {"name": run.filename})
+    run.status = RunStatus.UNDOING
+    run.save(update_fields=["status", "undo_job", "updated_at"])
+    log_change(actor=actor, action="undo", instance=run, origin=origin,
+               changes={"job": run.undo_job.pk})
+    return run
+
+
+# --- the job: dry run and import -------------------------------------------------------------
+
+
+@job(IMPORT_KIND, title=gettext_lazy("导入"), max_attempts=3)
+def run_import(ctx: JobContext) -> dict[str, Any]:
+    run = ImportRun.objects.select_related("owner").get(pk=ctx.params["run"])
+    dry_run = bool(ctx.params["dry_run"])
+    sheet = open_sheet(Path(settings.MEDIA_ROOT) / run.stored_path)
+    shape = RowShape(run.headers, run.mapping)
+    planner = CustomerPlanner(actor=ctx.actor, shape=shape, match=run.match,
+                              default_owner=run.owner or ctx.actor)
+    if run.rows_total is None:
+        ctx.stage(_("清点行数"))
+        run.rows_total = sum(1 for _row in sheet.rows())
+        ImportRun.objects.filter(pk=run.pk).update(rows_total=run.rows_total)
+    start = 0 if dry_run else int(ctx.state.get("row", 0))
+    if start:  # resumed: the customers earlier batches wrote were touched by earlier rows
+        planner.touched.update(run.records.filter(model=CUSTOMER).values_list("object_id",
+                                                                               flat=True))
+    if dry_run:  # the plan lives in memory (`seen`): a retried dry run starts again
+        planner.seen = {}
+        ImportProblem.objects.filter(run=run, phase=ImportProblem.PREVIEW).delete()
+        summary = _fresh_summary()
+    ctx.stage(_("预览") if dry_run else _("导入"), total=run.rows_total,
+              done=0 if dry_run else ctx.job.done)
+    for batch in _batches(sheet.rows(), shape, after=start):
+        plan = planner.plan(batch)
+        with ctx.step(advance=len(batch), row=batch[-1].number):
+            if dry_run:
+                _tally(summary, plan, run)
+            else:
+                planner.touched.update(_write(ctx.actor, run, plan))
+    return _finish(run, dry_run, summary if dry_run else None)
+
+
+def _batches(rows: Iterator[tuple[int, list[Any]]], shape: RowShape,
+             after: int) -> Iterator[list[RawRow]]:
+    wanted = (shape.row(number, cells) for number, cells in rows if number > after)
+    while batch := list(islice(wanted, BATCH)):
+        yield batch
+
+
+def _fresh_summary() -> dict[str, Any]:
+    return {"created": 0, "updated": 0, "unchanged": 0, "merged": 0, "rejected": 0,
+            "examples": {"created": [], "updated": [], "unchanged": [], "merged": []}}
+
+
+def _tally(summary: dict[str, Any], plan: BatchPlan, run: ImportRun) -> None:
+    examples = summary["examples"]
+    created = [(c.row.number, c.item.values["name"], []) for c in plan.creates]
+    updated = [(row, change.name, plan.updated_rows[row]) for change in plan.changes.values()
+               for row in change.rows]
+    for key, items in (("created", created), ("updated", updated),
+                       ("unchanged", [(row, "", []) for row in plan.unchanged]),
+                       ("merged", [(row, _("与第 %(row)d 行是同一客户") % {"row": first}, [])
+                                   for row, first in plan.merged_rows.items()])):
+        summary[key] += len(items)
+        room = EXAMPLES - len(examples[key])
+        examples[key].extend([row, name, fields] for row, name, fields in items[:max(room, 0)])
+    summary["rejected"] += len(plan.problems)
+    _save_problems(run, ImportProblem.PREVIEW, plan.problems)
+
+
+def _save_problems(run: ImportRun, phase: str, problems: list[tuple[RawRow, list[Problem]]]) -> None:
+    ImportProblem.objects.bulk_create(
+        [ImportProblem(run=run, phase=phase, row=row.number, cells=[_jsonable(c) for c in row.cells],
+                       reasons=[[p.column, p.reason] for p in found])
+         for row, found in problems], batch_size=500)
+
+
+def _write(actor: User, run: ImportRun, plan: BatchPlan) -> list[int]:
+    """One batch: creations set-based, updates through the one update path, the ledger.
+    Returns the ids of the customers it created."""
+    note = {"import": run.pk}
+    records: list[ImportRecord] = []
+    customers: list = []
+    if plan.creates:
+        customers, contacts = bulk_create(actor=actor, origin=Origin.IMPORT, note=note,
+                                          items=[c.item for c in plan.creates])
+        records += [ImportRecord(run=run, row=c.row.number, model=CUSTOMER, object_id=customer.pk,
+                                 action=ImportRecord.CREATED, version=customer.version,
+                                 after={"name": customer.name})
+                    for c, customer in zip(plan.creates, customers, strict=True)]
+        rows = {customer.pk: c.row.number for c, customer in zip(plan.creates, customers,
+                                                                  strict=True)}
+        records += [ImportRecord(run=run, row=rows[t.customer_id], model=CONTACT, object_id=t.pk,
+                                 action=ImportRecord.CREATED, version=t.version)
+                    for t in contacts]
+    updated = 0
+    for change in plan.changes.values():
+        written, refused = _apply(actor, run, change)
+        if refused:
+            plan.problems += refused
+            continue
+        records += written
+        updated += len(change.rows)
+    ImportRecord.objects.bulk_create(records, batch_size=500)
+    _save_problems(run, ImportProblem.IMPORT, plan.problems)
+    ImportRun.objects.filter(pk=run.pk).update(
+        created=F("created") + len(plan.creates), updated=F("updated") + updated,
+        unchanged=F("unchanged") + len(plan.unchanged) + len(plan.merged_rows),
+        rejected=F("rejected") + len(plan.problems))
+    return [c.pk for c in customers]
+
+
+def _apply(actor: User, run: ImportRun, change: Change) -> tuple[list[ImportRecord], list]:
+    """Write one customer's update (and its contacts'); a refusal rejects its rows."""
+    first = change.rows[0]
+    try:
+        with transaction.atomic():
+            records = []
+            if change.data:
+                customer = customer_update(actor=actor, customer=change.customer_id,
+                                           data=change.data, expected_version=change.version,
+                                           origin=Origin.IMPORT)
+                records.append(ImportRecord(
+                    run=run, row=first, model=CUSTOMER, object_id=customer.pk,
+                    action=ImportRecord.UPDATED, version=customer.version,
+                    before=_jsonable(change.before), after=_jsonable(change.data)))
+            for data in change.contacts_new:
+                contact = contact_create(actor=actor, customer=change.customer_id, data=data,
+                                         origin=Origin.IMPORT)
+                records.append(ImportRecord(run=run, row=first, model=CONTACT, object_id=contact.pk,
+                                            action=ImportRecord.CREATED, version=contact.version))
+            for contact_id, data in change.contact_updates.items():
+                contact = contact_update(actor=actor, contact=contact_id, data=data,
+                                         expected_version=change.contact_versions[contact_id],
+                                         origin=Origin.IMPORT)
+                records.append(ImportRecord(
+                    run=run, row=first, model=CONTACT, object_id=contact.pk,
+                    action=ImportRecord.UPDATED, version=contact.version,
+                    before=_jsonable(change.contact_before[contact_id]), after=_jsonable(data)))
+            return records, []
+    except (ValidationError, VersionConflict, PermissionDenied) as exc:
+        reason = "；".join(getattr(exc, "messages", None) or [str(exc)])
+        return [], [(RawRow(row, {}, []), [Problem("", _("更新“%(name)s”失败：%(reason)s")
+                                               % {"name": change.name, "reason": reason})])
+                for row in change.rows]
+
+
+def _finish(run: ImportRun, dry_run: bool, summary: dict[str, Any] | None) -> dict[str, Any]:
+    phase = ImportProblem.PREVIEW if dry_run else ImportProblem.IMPORT
+    report = write_report(run, phase)
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        run.report_path = report or ""
+        if dry_run:
+            run.status, run.dry_run_result = RunStatus.PREVIEWED, summary
+        else:
+            run.status = RunStatus.DONE
+        run.save()
+    counts = summary if dry_run else {"created": run.created, "updated": run.updated,
+                                      "unchanged": run.unchanged, "rejected": run.rejected}
+    return {str(_("新建")): counts["created"], str(_("更新")): counts["updated"],
+            str(_("未变")): counts["unchanged"] + counts.get("merged", 0),
+            str(_("拒绝")): counts["rejected"]}
+
+
+# --- undo -------------------------------------------------------------------------------------
+
+
+def undo_problems(run: ImportRun) -> list[str]:
+    """Every record the import wrote that was changed since, named; [] when undo may go."""
+    latest = _latest_versions(run)
+    problems = []
+    for model, versions in latest.items():
+        current = current_versions(model, versions)
+        for pk, version in versions.items():
+            if pk not in current:
+                continue  # gone already: nothing to restore (a contact deleted by hand)
+            now, name = current[pk]
+            if now != version:
+                problems.append(_("“%(name)s”在导入后被修改过") % {"name": name})
+    return problems
+
+
+def _latest_versions(run: ImportRun) -> dict[str, dict[int, int]]:
+    latest: dict[str, dict[int, int]] = {CUSTOMER: {}, CONTACT: {}}
+    for model, pk, version in run.records.order_by("id").values_list("model", "object_id",
+                                                                     "version"):
+        latest[model][pk] = version
+    return latest
+
+
+@job(UNDO_KIND, title=gettext_lazy("撤销导入"), max_attempts=2)
+def run_undo(ctx: JobContext) -> dict[str, Any]:
+    run = ImportRun.objects.get(pk=ctx.params["run"])
+    records = list(run.records.order_by("id"))
+    ctx.stage(_("撤销导入"), total=len(records), done=0)
+    with ctx.step(advance=len(records)):
+        problems = undo_problems(run)
+        if problems:
+            raise ValidationError({"undo": problems})
+        created = {(r.model, r.object_id) for r in records if r.action == ImportRecord.CREATED}
+        latest = _latest_versions(run)
+        _restore_updates(ctx.actor, records, created, latest)
+        customers = {pk: latest[CUSTOMER][pk] for model, pk in created if model == CUSTOMER}
+        own_contacts = [pk for model, pk in created if model == CONTACT]
+        _remove_contacts(ctx.actor, records, customers, latest)
+        removed = customers_bulk_remove(actor=ctx.actor, origin=Origin.IMPORT, versions=customers,
+                                        contacts=own_contacts, note={"undo_import": run.pk})
+        ImportRun.objects.filter(pk=run.pk).update(status=RunStatus.UNDONE)
+    return {str(_("删除")): removed, str(_("还原")): sum(
+        1 for r in records if r.action == ImportRecord.UPDATED and r.model == CUSTOMER)}
+
+
+def _restore_updates(actor: User, records: list[ImportRecord], created: set, latest: dict) -> None:
+    """Old values back, the earliest `before` of each record winning, newest record first."""
+    before: dict[tuple[str, int], dict[str, Any]] = {}
+    for record in records:
+        if record.action == ImportRecord.UPDATED and (record.model, record.object_id) not in created:
+            olds = before.setdefault((record.model, record.object_id), {})
+            for key, value in record.before.items():
+                olds.setdefault(key, value)
+    for (model, pk), olds in before.items():
+        if model == CUSTOMER and (CUSTOMER, pk) not in created:
+            customer_update(actor=actor, customer=pk, data=_customer_data(olds),
+                            expected_version=latest[CUSTOMER][pk], origin=Origin.IMPORT)
+        elif model == CONTACT and pk in current_versions(CONTACT, [pk]):
+            contact_update(actor=actor, contact=pk, data=olds,
+                           expected_version=latest[CONTACT][pk], origin=Origin.IMPORT)
+
+
+def _customer_data(olds: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in olds.items() if not k.startswith("custom.")}
+    custom = {k.removeprefix("custom."): v for k, v in olds.items() if k.startswith("custom.")}
+    if custom:
+        data["custom"] = custom
+    return data
+
+
+def _remove_contacts(actor: User, records: list[ImportRecord], customers: dict[int, int],
+                     latest: dict) -> None:
+    """Contacts the import added to customers that stay (the others go with their customer)."""
+    ids = [r.object_id for r in records
+           if r.model == CONTACT and r.action == ImportRecord.CREATED]
+    owners = contact_customers(ids)
+    for pk in ids:
+        if pk in owners and owners[pk] not in customers:
+            contact_delete(actor=actor, contact=pk, expected_version=latest[CONTACT][pk],
+                           origin=Origin.IMPORT)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
