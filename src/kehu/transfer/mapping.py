@@ -205,7 +205,7 @@ CHOICE_ALIASES: dict[str, dict[str, str]] = {
                  "批发": "retail", "制造": "manufacturing", "农业": "agriculture",
                  "能源": "energy", "化工": "energy", "政府": "government",
                  "传媒": "media", "文化": "media", "广告": "media", "媒体": "media",
-                 "快消": "consumer_goods", "日化": "consumer_goods", "教育": "education",
+                 "快消": "consumer_goods", "日化": "consumer_goods",
                  "金融": "finance", "银行": "finance", "保险": "finance", "咨询": "services",
                  "服务": "services"},
     "source": {"老客户介绍": "referral", "转介绍": "referral", "介绍": "referral",
