@@ -31,7 +31,7 @@ def test_required_columns_are_marked_and_id_like_ones_are_text(db):
     write_blank_template("customers", buffer)
     sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
     headers = [c.value for c in sheet[1]]
-    assert "客户名称*" in headers and "客户类型*" in headers and "备注" in headers
+    assert "客户名称*" in headers and "客户类型" in headers and "备注" in headers
     phones = headers.index("电话") + 1
     assert sheet.cell(row=1, column=phones).value == "电话"
     assert sheet.column_dimensions[openpyxl.utils.get_column_letter(phones)].number_format == "@" \

@@ -64,7 +64,7 @@ def test_orders_and_communications_have_their_own_words(db):
 
 def test_importable_fields_mark_required_and_id_like_and_list_custom_fields(team_fields):
     fields = {f.key: f for f in importable_fields("customers")}
-    assert fields["name"].required and fields["kind"].required and not fields["notes"].required
+    assert fields["name"].required and not fields["kind"].required and not fields["notes"].required
     assert fields["phones"].id_like and fields["credit_code"].id_like
     assert fields["custom.spent"].label == "累计消费金额"
     assert {f.key for f in importable_fields("orders") if f.required} == {"customer", "number"}

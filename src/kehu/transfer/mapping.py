@@ -105,7 +105,9 @@ CUSTOM_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("首次合作日期", "首次合作", "首次合作时间", "合作日期", "开始合作日期"),
     ("累计消费金额", "消费总额", "累计消费", "消费金额", "累计金额"),
 )
-REQUIRED = {"customers": {"name", "kind"}, "orders": {"customer", "number"},
+# A customer's kind may be left out: the import tells companies from people by the name
+# (有限公司, 集团 … or a credit code; see planning._guess_kind).
+REQUIRED = {"customers": {"name"}, "orders": {"customer", "number"},
             "communications": {"customer"}}
 ID_LIKE = {"phones", "contact.phones", "credit_code", "customer.phone",
            "customer.credit_code", "number", "external_number", "wechat", "contact.wechat"}

@@ -72,6 +72,9 @@ def open_sheet(path: Path) -> Sheet:
         raise SheetError(_("无法打开文件：%(error)s") % {"error": exc.strerror or exc}) from exc
     if head.startswith((ZIP_MAGIC, OLE_MAGIC)):
         sheet = Sheet(path=path, headers=[], header_row=0, encoding=None, kind="xlsx")
+    elif path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        raise SheetError(_("这不是 Excel 文件（内容与扩展名 %(suffix)s 不符）")
+                         % {"suffix": path.suffix})
     else:
         sheet = Sheet(path=path, headers=[], header_row=0, encoding=_csv_encoding(head),
                       kind="csv")
