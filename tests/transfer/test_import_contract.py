@@ -14,8 +14,8 @@ from kehu.transfer.selectors import import_get, import_list, mapping_templates
 from kehu.transfer.services import import_configure, import_upload, mapping_template_save
 
 pytestmark = pytest.mark.django_db
-GBK = Path("/work/shared/data/customers_gbk.csv")
-XLSX = Path("/work/shared/data/customers_messy.xlsx")
+GBK = Path(__file__).resolve().parents[1] / "data" / "customers_gbk.csv"
+XLSX = Path(__file__).resolve().parents[1] / "data" / "customers_messy.xlsx"
 
 
 @pytest.fixture(autouse=True)

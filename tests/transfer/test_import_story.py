@@ -21,8 +21,9 @@ from kehu.transfer.models import ImportRun, RunStatus
 from kehu.transfer.services import import_configure, import_upload
 
 pytestmark = pytest.mark.django_db
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data"
-HEADER = ["客户名称", "客户类型", "手机", "邮箱", "统一社会信用代码", "联系人", "职务", "标签", "累计消费金额"]
+SAMPLES = Path(__file__).resolve().parents[1] / "data"  # copies of ../shared/data
+HEADER = ["客户名称", "客户类型", "手机", "邮箱", "统一社会信用代码", "联系人", "职务", "标签",
+          "累计消费金额"]
 
 
 def write_csv(path: Path, rows: list[list[str]], *, encoding: str = "gb18030",

@@ -1,10 +1,14 @@
 """The headers people write find their fields; custom fields by their label."""
 
+from pathlib import Path
+
 import pytest
 
 from kehu.customers.services import custom_field_save
 from kehu.transfer.mapping import guess_mapping, importable_fields, is_known_header, translate_choice
 from kehu.transfer.reading import open_sheet
+
+DATA = Path(__file__).resolve().parents[1] / "data"  # copies of ../shared/data
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +22,7 @@ def team_fields(root):
 
 
 def test_the_gbk_sample_maps_every_column(team_fields):
-    sheet = open_sheet("/work/shared/data/customers_gbk.csv")
+    sheet = open_sheet(DATA / "customers_gbk.csv")
     assert guess_mapping(sheet.headers, "customers") == {
         "客户名称": "name", "客户类型": "kind", "所属行业": "industry", "省份": "province",
         "城市": "city", "联系人": "contact.name", "职务": "contact.title", "手机": "phones",
@@ -29,7 +33,7 @@ def test_the_gbk_sample_maps_every_column(team_fields):
 
 
 def test_the_messy_sample_maps_its_other_wording(team_fields):
-    sheet = open_sheet("/work/shared/data/customers_messy.xlsx")
+    sheet = open_sheet(DATA / "customers_messy.xlsx")
     mapping = guess_mapping(sheet.headers, "customers")
     assert mapping == {
         "公司/客户名称": "name", "类型": "kind", "行业": "industry", "所在省份": "province",

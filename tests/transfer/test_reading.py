@@ -9,7 +9,7 @@ import xlsxwriter
 
 from kehu.transfer.reading import SheetError, open_sheet, sample_rows
 
-DATA = Path("/work/shared/data")
+DATA = Path(__file__).resolve().parents[1] / "data"  # copies of ../shared/data
 HEADER = "客户名称,客户类型,手机,邮箱\n"
 
 
