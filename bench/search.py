@@ -12,7 +12,7 @@ one matching the most customers (common). Each term is timed through the API
 (`kehu serve`, 2 gunicorn workers, 2 client threads, an admin's token: every customer in
 scope; and a sales rep's for two terms) and as the raw index query alone
 (`searchindex.probe`, in this process, the same SQL the search runs first). Results:
-printed and saved to bench/results/search-<vendor>.md.
+printed and saved to bench/results/search-<vendor>-<thousands>k.md.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run  # noqa: E402  (bench/run.py: the servers, the client, the database)
 
-RESULTS = run.ROOT / "bench" / "results" / "search-{vendor}.md"
+RESULTS = run.ROOT / "bench" / "results" / "search-{vendor}-{size}k.md"
 SAMPLE = 3000
 
 
@@ -228,7 +228,7 @@ def report(args: argparse.Namespace, setup: dict, rows: list[tuple]) -> None:
         lines.append(f"| {kind} | {how} | `{term}` | {run.cells(api)} | {run.cells(rep)} | "
                      f"{run.cells(raw)} |")
     text = "\n".join(lines) + "\n"
-    path = Path(str(RESULTS).format(vendor=connection.vendor))
+    path = Path(str(RESULTS).format(vendor=connection.vendor, size=setup["customers"] // 1000))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     print("\n" + text + f"\nSaved to {path.relative_to(run.ROOT)}")
