@@ -26,7 +26,7 @@ from kehu.jobs.services import run_here
 from kehu.transfer.commands import acting_user
 from kehu.transfer.importing import import_start
 from kehu.transfer.models import ImportProblem, ImportRun
-from kehu.transfer.services import import_configure, import_upload
+from kehu.transfer.services import MATCH_FIELDS, import_configure, import_upload
 
 DEFAULT_MATCH = "credit_code,phone,email"
 SHOWN_PROBLEMS = 20
@@ -39,8 +39,8 @@ class Command(KehuCommand):
         parser.add_argument("target", choices=["customers"])
         parser.add_argument("file")
         parser.add_argument("--mapping", default=None, help="JSON 文件：{\"表头\": \"字段\"}")
-        parser.add_argument("--match", default=DEFAULT_MATCH,
-                            help=f"匹配键，按优先顺序（默认 {DEFAULT_MATCH}），或 none")
+        parser.add_argument("--match", default=None,
+                            help=f"匹配键，按优先顺序（默认 {DEFAULT_MATCH} 中表里有的），或 none")
         parser.add_argument("--dry-run", action="store_true", help="只预览，不写入")
         parser.add_argument("--owner", default=None, help="新建客户的负责人（用户名或姓名）")
         parser.add_argument("--as", dest="as_user", default=None,
@@ -60,7 +60,11 @@ class Command(KehuCommand):
             if found is None:
                 raise CommandError(_("没有用户“%(name)s”") % {"name": options["owner"]})
             owner = found.pk
-        match = [k.strip() for k in options["match"].split(",") if k.strip()]
+        if options["match"] is None:  # the default keys the sheet has columns for
+            mapped = set(mapping.values())
+            match = [k for k in DEFAULT_MATCH.split(",") if mapped & set(MATCH_FIELDS["customers"][k])]
+        else:
+            match = [k.strip() for k in options["match"].split(",") if k.strip()]
         run = import_configure(actor=actor, origin=Origin.MANUAL, run=run, mapping=mapping,
                                match=match, owner=owner)
         self._run(actor, run, options["dry_run"])
