@@ -60,6 +60,7 @@ class World:
     schedule: Any = None
     notification: Any = None
     failed_job: Any = None
+    run: Any = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ CUSTOMER = lambda w: w.customer.pk  # noqa: E731
 CONTACT = lambda w: w.contact.pk  # noqa: E731
 JOB = lambda w: w.job.pk  # noqa: E731
 SCHEDULE = lambda w: w.schedule.pk  # noqa: E731
+RUN = lambda w: w.run.pk  # noqa: E731
 JOB_OWNER = expect(200, 404, 404, 404, 404, 200)
 
 TABLE: dict[str, list[Case]] = {
@@ -144,6 +146,19 @@ TABLE: dict[str, list[Case]] = {
     # The blank import template holds no data: any signed-in person may download it.
     "transfer:import_template": [Case("get", u("transfer:import_template", lambda w: "customers"),
                                       EVERYONE)],
+    # Imports: any writer may upload; a run (its file holds customer data) is seen only by
+    # whoever started it and admins, 404 for everyone else.
+    "transfer:import_list": [Case("get", u("transfer:import_list"), EVERYONE)],
+    "transfer:import_detail": [Case("get", u("transfer:import_detail", RUN), JOB_OWNER)],
+    "transfer:import_progress": [Case("get", u("transfer:import_progress", RUN), JOB_OWNER)],
+    "transfer:import_configure": [Case("post", u("transfer:import_configure", RUN),
+                                       expect(302, 404, 404, 404, 404, 302),
+                                       lambda w: {"map-0": "name"})],
+    "transfer:import_undo": [Case("post", u("transfer:import_undo", RUN),
+                                  expect(302, 404, 404, 404, 404, 302))],
+    "transfer:import_report": [Case("get", lambda w: reverse("transfer:import_report",
+                                                             args=[w.run.pk, "preview", "csv"]),
+                                    JOB_OWNER)],
     # Export: everyone whose role may export gets their own list (scope is in the rows,
     # tests/transfer/test_export_*); the analyst's role may not export by default.
     "transfer:export_customers": [Case("post", u("transfer:export_customers"),
@@ -221,7 +236,29 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field)
     failed = Job.objects.create(kind="jobs.prune", title="alice 失败的任务", actor=alice,
                                 origin="manual", status="failed", error="boom")
     return World(users, alices_customer, contact, deleted, root_field, deal, next_stage,
-                 job, job_file, schedule, note, failed)
+                 job, job_file, schedule, note, failed, _alices_previewed_import(alice))
+
+
+def _alices_previewed_import(alice):
+    """A run alice previewed: one row rejected, so the preview's error report exists."""
+    import tempfile
+    from pathlib import Path
+
+    from kehu.jobs.services import run_here
+    from kehu.transfer.importing import import_start
+    from kehu.transfer.services import import_configure, import_upload
+
+    with tempfile.TemporaryDirectory() as folder:
+        sheet = Path(folder) / "客户.csv"
+        sheet.write_text("客户名称,手机\n甲公司,13800001111\n乙公司,123\n", encoding="utf-8")
+        run = import_upload(actor=alice, origin="manual", target="customers", file=sheet,
+                            filename=sheet.name)
+    run = import_configure(actor=alice, origin="manual", run=run, mapping=run.mapping,
+                           match=["phone"])
+    run = import_start(actor=alice, origin="manual", run=run, dry_run=True, queued=False)
+    run_here(run.preview_job)
+    run.refresh_from_db()
+    return run
 
 
 def _alices_job_with_a_file(alice):

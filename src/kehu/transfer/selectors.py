@@ -40,3 +40,23 @@ def _may_see(viewer: User, run: ImportRun) -> bool:
     if viewer is None or not viewer.is_authenticated:
         return False
     return run.actor_id == viewer.pk or access_for(viewer).is_admin
+
+
+def import_samples(run: ImportRun, count: int = 3) -> list[list[str]]:
+    """The first rows of the run's sheet under its headers, to show beside the mapping."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from kehu.transfer.reading import SheetError, open_sheet, sample_rows
+
+    try:
+        sheet = open_sheet(Path(settings.MEDIA_ROOT) / run.stored_path)
+    except SheetError:
+        return []
+    return [[str(v) for v in values] for _number, values in sample_rows(sheet, count)]
+
+
+def import_problems(run: ImportRun, *, phase: str, limit: int = 200) -> list:
+    """The first rejected rows of a preview or an import, in sheet order."""
+    return list(run.problems.filter(phase=phase).order_by("row", "id")[:limit])

@@ -64,10 +64,22 @@ def import_upload(*, actor: User, origin: str, target: str, file: UploadedFile |
     run.stored_path, run.headers, run.header_row = str(relative), sheet.headers, sheet.header_row
     run.encoding, run.kind = sheet.encoding or "", sheet.kind
     run.mapping = guess_mapping(sheet.headers, target)
+    run.match = default_match(target, run.mapping)
     run.save()
     log_change(actor=actor, action="upload", instance=run, origin=origin,
                changes={"target": target, "filename": name, "rows_header": sheet.header_row})
     return run
+
+
+DEFAULT_MATCH = ("credit_code", "phone", "email")  # the most certain key first
+
+
+def default_match(target: str, mapping: dict[str, str]) -> list[str]:
+    """The default match keys the sheet has columns for, most certain first, so that a
+    re-import of the same sheet updates instead of duplicating."""
+    mapped = set(mapping.values())
+    known = MATCH_FIELDS[target]
+    return [k for k in DEFAULT_MATCH if k in known and mapped & set(known[k])]
 
 
 @transaction.atomic

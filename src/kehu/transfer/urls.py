@@ -6,6 +6,13 @@ from kehu.transfer.export import views as export_views
 app_name = "transfer"
 
 urlpatterns: list = [
+    path("import/", views.import_list, name="import_list"),
+    path("import/<int:pk>/", views.import_detail, name="import_detail"),
+    path("import/<int:pk>/configure/", views.import_configure, name="import_configure"),
+    path("import/<int:pk>/progress/", views.import_progress, name="import_progress"),
+    path("import/<int:pk>/undo/", views.import_undo_view, name="import_undo"),
+    path("import/<int:pk>/report/<str:phase>.<str:fmt>", views.import_report,
+         name="import_report"),
     path("import/template/<str:target>/", views.import_template, name="import_template"),
     path("export/customers/", export_views.customer_export, name="export_customers"),
 ]

@@ -26,9 +26,10 @@ from kehu.jobs.services import run_here
 from kehu.transfer.commands import acting_user
 from kehu.transfer.importing import import_start
 from kehu.transfer.models import ImportProblem, ImportRun
-from kehu.transfer.services import MATCH_FIELDS, import_configure, import_upload
+from kehu.transfer.services import DEFAULT_MATCH as DEFAULT_KEYS
+from kehu.transfer.services import default_match, import_configure, import_upload
 
-DEFAULT_MATCH = "credit_code,phone,email"
+DEFAULT_MATCH = ",".join(DEFAULT_KEYS)
 SHOWN_PROBLEMS = 20
 
 
@@ -61,8 +62,7 @@ class Command(KehuCommand):
                 raise CommandError(_("没有用户“%(name)s”") % {"name": options["owner"]})
             owner = found.pk
         if options["match"] is None:  # the default keys the sheet has columns for
-            mapped = set(mapping.values())
-            match = [k for k in DEFAULT_MATCH.split(",") if mapped & set(MATCH_FIELDS["customers"][k])]
+            match = default_match(run.target, mapping)
         else:
             match = [k.strip() for k in options["match"].split(",") if k.strip()]
         run = import_configure(actor=actor, origin=Origin.MANUAL, run=run, mapping=mapping,
