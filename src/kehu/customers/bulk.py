@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for, covers_owner
 from kehu.core.errors import PermissionDenied, ValidationError
+from kehu.core.inserts import insert_dicts
 from kehu.core.models import ChangeLog
 from kehu.customers.keys import keys_refresh
 from kehu.customers.models import Contact, Customer, CustomerKey, CustomField, CustomValue, Tag
@@ -81,32 +82,34 @@ def customers_bulk_create(*, actor: User, origin: str, items: list[NewCustomer],
         raise PermissionDenied(_("你只有查看权限"))
     if any(not covers_owner(access, owner) for owner in {i.owner_id for i in items}):
         raise ValidationError({"owner": [_("只能把客户分配给你管辖范围内的同事")]})
-    customers = Customer.objects.bulk_create(
-        [_customer(item, actor, origin) for item in items], batch_size=500)
-    contacts = Contact.objects.bulk_create(
-        [Contact(customer=c, **{"is_primary": True, **i.contact}, created_by=actor, origin=origin)
-         for c, i in zip(customers, items, strict=True) if i.contact], batch_size=500)
+    rows = [_customer(item, actor, origin) for item in items]
+    customers = [Customer(pk=pk, version=1, **row)
+                 for pk, row in zip(insert_dicts(Customer, rows), rows, strict=True)]
+    contact_rows = [{"customer_id": c.pk, "is_primary": True, **i.contact,
+                     "created_by_id": actor.pk, "origin": origin}
+                    for c, i in zip(customers, items, strict=True) if i.contact]
+    contacts = [Contact(pk=pk, version=1, **row)
+                for pk, row in zip(insert_dicts(Contact, contact_rows), contact_rows, strict=True)]
     _add_tags(customers, items)
     _add_custom_values(customers, items)
     extra = note or {}
-    ChangeLog.objects.bulk_create(
-        [ChangeLog(actor=actor, origin=origin, action="create", model="customers.customer",
-                   object_id=c.pk, customer_id=c.pk, changes={"name": [None, c.name], **extra})
-         for c in customers]
-        + [ChangeLog(actor=actor, origin=origin, action="create", model="customers.contact",
-                     object_id=t.pk, customer_id=t.customer_id,
-                     changes={"name": [None, t.name], **extra}) for t in contacts],
-        batch_size=500)
+    log = {"actor_id": actor.pk, "origin": origin, "action": "create"}
+    insert_dicts(ChangeLog, [
+        *({**log, "model": "customers.customer", "object_id": c.pk, "customer_id": c.pk,
+           "changes": {"name": [None, c.name], **extra}} for c in customers),
+        *({**log, "model": "customers.contact", "object_id": t.pk,
+           "customer_id": t.customer_id, "changes": {"name": [None, t.name], **extra}}
+          for t in contacts)])
     keys_refresh(c.pk for c in customers)
     search_index_refresh(c.pk for c in customers)
     return customers, contacts
 
 
-def _customer(item: NewCustomer, actor: User, origin: str) -> Customer:
+def _customer(item: NewCustomer, actor: User, origin: str) -> dict[str, Any]:
     values = item.values
     pinyin, initials = name_pinyin(values["name"], is_person=values["kind"] == "person")
-    return Customer(**values, owner_id=item.owner_id, name_pinyin=pinyin,
-                    name_initials=initials, created_by=actor, origin=origin)
+    return {**values, "owner_id": item.owner_id, "name_pinyin": pinyin,
+            "name_initials": initials, "created_by_id": actor.pk, "origin": origin}
 
 
 def _add_tags(customers: list[Customer], items: list[NewCustomer]) -> None:

@@ -1,0 +1,79 @@
+"""Many rows into one table, fast: multi-row INSERT … RETURNING id, values adapted once per
+column type instead of once per value through the field.
+
+`Model.objects.bulk_create` builds a model instance per row and prepares every value
+through its field (get_db_prep_save: ~4 µs a value): for an import batch of customers,
+contacts and change-log rows that was 270 of the 630 µs a row cost (profiled, 20,000
+rows). Here a row is a tuple in the column order given; `auto_now`/`auto_now_add` columns
+are filled with the same now. Both databases return the new ids in insert order
+(SQLite ≥ 3.35 and PostgreSQL both support RETURNING on a multi-row VALUES).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connection, models
+from django.utils import timezone
+
+# SQLite allows 32,766 bound values per statement (3.32+); stay well below it.
+MAX_VALUES = 30000
+
+
+def insert_dicts(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """INSERT rows given as {attname: value} (owner_id, not owner); a column a row leaves
+    out takes the field's default. Returns the new ids in order."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key
+              and not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False)]
+    defaults = {f.attname: f.get_default() for f in fields}
+    names = [f.attname for f in fields]
+    return insert_rows(model, names, [tuple(row.get(n, defaults[n]) for n in names)
+                                      for row in rows])
+
+
+def insert_rows(model: type[models.Model], columns: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> list[int]:
+    """INSERT `rows` (tuples in the order of `columns`, attnames) and return their ids."""
+    if not rows:
+        return []
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    fields = [by_attname[name] for name in columns]
+    now = timezone.now()
+    stamped = [f for f in model._meta.concrete_fields
+               if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    stamped = [f for f in stamped if f.attname not in columns]
+    fields += stamped
+    adapters = [_adapter(f) for f in fields]
+    extra = (now,) * len(stamped)
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    per_row = len(fields)
+    chunk = max(1, MAX_VALUES // per_row)
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            marks = ", ".join(["(" + ", ".join(["%s"] * per_row) + ")"] * len(part))
+            params = [adapt(value) for row in part
+                      for adapt, value in zip(adapters, (*row, *extra), strict=True)]
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES {marks} RETURNING id", params)
+            ids.extend(r[0] for r in cursor.fetchall())
+    return ids
+
+
+def _adapter(field: models.Field) -> Callable[[Any], Any]:
+    ops = connection.ops
+    if isinstance(field, models.JSONField):  # psycopg's Jsonb on PostgreSQL, text on SQLite
+        return lambda v: None if v is None else ops.adapt_json_value(v, field.encoder)
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value
+    if isinstance(field, models.DecimalField):
+        return lambda v: ops.adapt_decimalfield_value(v, field.max_digits, field.decimal_places)
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value
