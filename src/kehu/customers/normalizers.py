@@ -46,7 +46,7 @@ def _digits(text: str) -> int:
 
 
 # A Chinese mobile as sheets write it: 13812345678, 138-1234-5678, +86 138 1234 5678, 86-138…
-_CN_MOBILE = re.compile(r"(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})")
+_CN_MOBILE = re.compile(r"(?:\+?86[-\s]?)?(1[3-9][0-9])[-\s]?([0-9]{4})[-\s]?([0-9]{4})")  # ASCII digits only
 
 
 def normalize_phone(raw: str, region: str | None = None) -> str:
