@@ -61,6 +61,7 @@ class World:
     notification: Any = None
     failed_job: Any = None
     run: Any = None
+    done_run: Any = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ TABLE: dict[str, list[Case]] = {
     "transfer:import_configure": [Case("post", u("transfer:import_configure", RUN),
                                        expect(302, 404, 404, 404, 404, 302),
                                        lambda w: {"map-0": "name"})],
-    "transfer:import_undo": [Case("post", u("transfer:import_undo", RUN),
+    "transfer:import_undo": [Case("post", u("transfer:import_undo", lambda w: w.done_run.pk),
                                   expect(302, 404, 404, 404, 404, 302))],
     "transfer:import_report": [Case("get", lambda w: reverse("transfer:import_report",
                                                              args=[w.run.pk, "preview", "csv"]),
@@ -236,11 +237,12 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field)
     failed = Job.objects.create(kind="jobs.prune", title="alice 失败的任务", actor=alice,
                                 origin="manual", status="failed", error="boom")
     return World(users, alices_customer, contact, deleted, root_field, deal, next_stage,
-                 job, job_file, schedule, note, failed, _alices_previewed_import(alice))
+                 job, job_file, schedule, note, failed, _alices_import(alice, dry_run=True),
+                 _alices_import(alice, dry_run=False))
 
 
-def _alices_previewed_import(alice):
-    """A run alice previewed: one row rejected, so the preview's error report exists."""
+def _alices_import(alice, *, dry_run: bool):
+    """A run alice previewed or imported: one row rejected, so its error report exists."""
     import tempfile
     from pathlib import Path
 
@@ -250,13 +252,14 @@ def _alices_previewed_import(alice):
 
     with tempfile.TemporaryDirectory() as folder:
         sheet = Path(folder) / "客户.csv"
-        sheet.write_text("客户名称,手机\n甲公司,13800001111\n乙公司,123\n", encoding="utf-8")
+        phone = "13800001111" if dry_run else "13800002222"
+        sheet.write_text(f"客户名称,手机\n甲公司{phone},{phone}\n乙公司,123\n", encoding="utf-8")
         run = import_upload(actor=alice, origin="manual", target="customers", file=sheet,
                             filename=sheet.name)
     run = import_configure(actor=alice, origin="manual", run=run, mapping=run.mapping,
                            match=["phone"])
-    run = import_start(actor=alice, origin="manual", run=run, dry_run=True, queued=False)
-    run_here(run.preview_job)
+    run = import_start(actor=alice, origin="manual", run=run, dry_run=dry_run, queued=False)
+    run_here(run.preview_job if dry_run else run.import_job)
     run.refresh_from_db()
     return run
 
