@@ -57,6 +57,7 @@ bench: install-dev
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/card.py
 	$(BIN)/python bench/jobs.py
+	$(BIN)/python bench/import.py
 
 ## make lock: refresh the pinned dependency files from pyproject.toml
 lock: $(BIN)/python
