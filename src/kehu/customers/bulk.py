@@ -36,6 +36,17 @@ from kehu.customers.selectors import attach_tags_and_custom
 OWN_ROWS = frozenset({Contact, CustomValue, CustomerKey, Customer.tags.through})
 
 
+@dataclass(frozen=True)
+class Created:
+    """A row `customers_bulk_create` wrote (version 1): a plain record, not a model instance
+    (building those cost 130 µs a row in an import, profiled at 20,000 rows)."""
+
+    pk: int
+    name: str
+    customer_id: int
+    version: int = 1
+
+
 @dataclass
 class NewCustomer:
     """One customer to create: values already cleaned by `cleaning.clean_customer`."""
@@ -72,7 +83,7 @@ def keys_lookup(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[i
 @transaction.atomic
 def customers_bulk_create(*, actor: User, origin: str, items: list[NewCustomer],
                           note: dict[str, Any] | None = None
-                          ) -> tuple[list[Customer], list[Contact]]:
+                          ) -> tuple[list[Created], list[Created]]:
     """Create cleaned customers (each with at most one contact) in a few set-based writes.
 
     `note` goes into every change-log row (the import's id). Owners must lie in the
@@ -83,12 +94,12 @@ def customers_bulk_create(*, actor: User, origin: str, items: list[NewCustomer],
     if any(not covers_owner(access, owner) for owner in {i.owner_id for i in items}):
         raise ValidationError({"owner": [_("只能把客户分配给你管辖范围内的同事")]})
     rows = [_customer(item, actor, origin) for item in items]
-    customers = [Customer(pk=pk, version=1, **row)
+    customers = [Created(pk, row["name"], pk)
                  for pk, row in zip(insert_dicts(Customer, rows), rows, strict=True)]
     contact_rows = [{"customer_id": c.pk, "is_primary": True, **i.contact,
                      "created_by_id": actor.pk, "origin": origin}
                     for c, i in zip(customers, items, strict=True) if i.contact]
-    contacts = [Contact(pk=pk, version=1, **row)
+    contacts = [Created(pk, row["name"], row["customer_id"])
                 for pk, row in zip(insert_dicts(Contact, contact_rows), contact_rows, strict=True)]
     _add_tags(customers, items)
     _add_custom_values(customers, items)
