@@ -221,3 +221,21 @@ def test_the_messy_workbook_with_a_title_row_imports_with_its_own_headers(root, 
     assert "导入完成：新建 869，更新 0，未变 61，拒绝 70" in capsys.readouterr().out
     call_command("import", "customers", str(SAMPLES / "customers_messy.xlsx"))
     assert "新建 0，更新 0，未变 930，拒绝 70" in capsys.readouterr().out
+
+
+def test_an_import_whose_job_failed_says_so_instead_of_polling_forever(alice, login, tmp_path):
+    from django.urls import reverse
+
+    from kehu.jobs.models import Job
+
+    path = write_csv(tmp_path / "s.csv", [["甲公司", "企业", "13800001111", "", "", "", "", "",
+                                           ""]])
+    run = import_upload(actor=alice, origin="manual", target="customers", file=path,
+                        filename=path.name)
+    run = import_start(actor=alice, origin="manual", run=run, dry_run=False, queued=False)
+    Job.objects.filter(pk=run.import_job_id).update(status="failed", error="boom")
+    client = login(alice)
+    page = client.get(reverse("transfer:import_detail", args=[run.pk]))
+    assert b'data-testid="stalled"' in page.content and b"import-progress" not in page.content
+    poll = client.get(reverse("transfer:import_progress", args=[run.pk]))
+    assert poll["HX-Refresh"] == "true"

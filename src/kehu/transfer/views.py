@@ -90,7 +90,9 @@ def _detail_context(request: HttpRequest, run) -> dict:
         "templates": selectors.mapping_templates(viewer=request.user, target=run.target),
         "problems": selectors.import_problems(run, phase=phase), "phase": phase,
         "report": report_path(run, phase, "xlsx") is not None,
-        "running": run.status in RUNNING, "job": job,
+        # A job that ended without finishing the run (failed, cancelled): no polling, a notice.
+        "running": run.status in RUNNING and job is not None and not job.finished,
+        "stalled": run.status in RUNNING and job is not None and job.finished, "job": job,
         "progress": progress_of(job) if job else None,
         "configurable": run.status in (RunStatus.UPLOADED, RunStatus.PREVIEWED),
     }
