@@ -317,7 +317,7 @@ def report(results: list[dict], profiled: list[tuple[str, float, float]], rows: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", default="10000,100000",
+    parser.add_argument("--rows", default="10000,100000,1000000",
                         help="comma-separated sizes (e.g. 10000,100000,1000000)")
     parser.add_argument("--profile", type=int, default=0, help="profile one import of N rows")
     parser.add_argument("--raw", default=None, help=argparse.SUPPRESS)

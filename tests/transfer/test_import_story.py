@@ -180,9 +180,9 @@ def test_undo_restores_the_tables_exactly_and_refuses_where_someone_edited_since
 
     customer_update(actor=alice, origin="manual", customer=created, data={"notes": ""},
                     expected_version=created.version + 1)
-    ImportRunRecord = run.records.get(model="customers.customer", object_id=created.pk)
-    ImportRunRecord.version = Customer.objects.get(pk=created.pk).version  # accept the hand edit
-    ImportRunRecord.save()
+    record = run.records.get(model="customers.customer", object_id=created.pk)
+    record.version = Customer.objects.get(pk=created.pk).version  # accept the hand edit
+    record.save()
     run = import_undo(actor=alice, origin="manual", run=run, queued=False)
     job = run_here(run.undo_job)
     assert job.status == "done", job.error

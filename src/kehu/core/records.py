@@ -117,7 +117,7 @@ def diff(instance: models.Model, data: dict[str, Any]) -> dict[str, list[Any]]:
     for field, new in data.items():
         old = getattr(instance, field)
         if old != new:
-            changes[field] = [_jsonable(old), _jsonable(new)]
+            changes[field] = [jsonable(old), jsonable(new)]
     return changes
 
 
@@ -137,7 +137,12 @@ def _auto_now(instance: models.Model) -> list[str]:
     return [f.name for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)]
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str | list | dict):
+def jsonable(value: Any) -> Any:
+    """`value` as a JSON column holds it: dates, decimals and the like as text, at any depth."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)

@@ -213,15 +213,20 @@ def customers_for_import(*, actor: User, ids: Iterable[int]) -> dict[int, Custom
     return found
 
 
-def current_versions(model: str, ids: Iterable[int]) -> dict[int, tuple[int, str]]:
-    """id -> (version, name) of customers or contacts ("customers.customer" /
-    "customers.contact"), for undo to name every record changed since before it touches any."""
+def current_versions(*, viewer: User, model: str,
+                     ids: Iterable[int]) -> dict[int, tuple[int, str | None]]:
+    """id -> (version, name) of the customers or contacts ("customers.customer" /
+    "customers.contact") that still exist, for undo to name every record changed since
+    before it touches any. The name is None where the record left `viewer`'s scope."""
     table = {"customers.customer": Customer, "customers.contact": Contact}[model]
     wanted = sorted(set(ids))
-    versions: dict[int, tuple[int, str]] = {}
+    versions: dict[int, tuple[int, str | None]] = {}
     for start in range(0, len(wanted), 500):
-        versions.update((pk, (version, name)) for pk, version, name in table.objects.filter(
-            pk__in=wanted[start:start + 500]).values_list("pk", "version", "name"))
+        chunk = wanted[start:start + 500]
+        names = dict(table.objects.visible_to(viewer).filter(pk__in=chunk)
+                     .values_list("pk", "name"))
+        versions.update((pk, (version, names.get(pk))) for pk, version in
+                        table.objects.filter(pk__in=chunk).values_list("pk", "version"))
     return versions
 
 

@@ -29,7 +29,7 @@ from kehu.accounts.models import User
 from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
 from kehu.core.inserts import insert_dicts
 from kehu.core.models import Origin
-from kehu.core.records import log_change
+from kehu.core.records import jsonable, log_change
 from kehu.customers.bulk import contact_customers, current_versions, customers_bulk_remove
 from kehu.customers.bulk import customers_bulk_create as bulk_create
 from kehu.customers.services import contact_create, contact_delete, contact_update, customer_update
@@ -85,7 +85,7 @@ def import_undo(*, actor: User, origin: str, run: ImportRun, queued: bool = True
     _may_touch(actor, run)
     if run.status != RunStatus.DONE:
         raise ValidationError({"status": [_("只能撤销已完成的导入")]})
-    problems = undo_problems(run)
+    problems = undo_problems(run, actor)
     if problems:
         raise ValidationError({"undo": problems})
     run.undo_job = job_start(actor=actor, origin=origin, kind=UNDO_KIND, queued=queued,
@@ -163,7 +163,7 @@ def _tally(summary: dict[str, Any], plan: BatchPlan, run: ImportRun) -> None:
 
 def _save_problems(run: ImportRun, phase: str, problems: list[tuple[RawRow, list[Problem]]]) -> None:
     ImportProblem.objects.bulk_create(
-        [ImportProblem(run=run, phase=phase, row=row.number, cells=[_jsonable(c) for c in row.cells],
+        [ImportProblem(run=run, phase=phase, row=row.number, cells=[jsonable(c) for c in row.cells],
                        reasons=[[p.column, p.reason] for p in found])
          for row, found in problems], batch_size=500)
 
@@ -219,8 +219,8 @@ def _apply(actor: User, run: ImportRun, change: Change) -> tuple[list[dict[str, 
                                            data=change.data, expected_version=change.version,
                                            origin=Origin.IMPORT)
                 records.append(_record(run, first, CUSTOMER, customer.pk, ImportRecord.UPDATED,
-                                       customer.version, before=_jsonable(change.before),
-                                       after=_jsonable(change.data)))
+                                       customer.version, before=jsonable(change.before),
+                                       after=jsonable(change.data)))
             for data in change.contacts_new:
                 contact = contact_create(actor=actor, customer=change.customer_id, data=data,
                                          origin=Origin.IMPORT)
@@ -232,8 +232,8 @@ def _apply(actor: User, run: ImportRun, change: Change) -> tuple[list[dict[str, 
                                          origin=Origin.IMPORT)
                 records.append(_record(run, first, CONTACT, contact.pk, ImportRecord.UPDATED,
                                        contact.version,
-                                       before=_jsonable(change.contact_before[contact_id]),
-                                       after=_jsonable(data)))
+                                       before=jsonable(change.contact_before[contact_id]),
+                                       after=jsonable(data)))
             return records, []
     except (ValidationError, VersionConflict, PermissionDenied) as exc:
         reason = "；".join(getattr(exc, "messages", None) or [str(exc)])
@@ -263,17 +263,20 @@ def _finish(run: ImportRun, dry_run: bool, summary: dict[str, Any] | None) -> di
 # --- undo -------------------------------------------------------------------------------------
 
 
-def undo_problems(run: ImportRun) -> list[str]:
-    """Every record the import wrote that was changed since, named; [] when undo may go."""
+def undo_problems(run: ImportRun, actor: User) -> list[str]:
+    """Every record the import wrote that was changed since or left `actor`'s scope, named
+    (by number only when out of scope); [] when undo may go."""
     latest = _latest_versions(run)
     problems = []
     for model, versions in latest.items():
-        current = current_versions(model, versions)
+        current = current_versions(viewer=actor, model=model, ids=versions)
         for pk, version in versions.items():
             if pk not in current:
                 continue  # gone already: nothing to restore (a contact deleted by hand)
             now, name = current[pk]
-            if now != version:
+            if name is None:
+                problems.append(_("客户 #%(id)s 已不在你的管辖范围内或已删除") % {"id": pk})
+            elif now != version:
                 problems.append(_("“%(name)s”在导入后被修改过") % {"name": name})
     return problems
 
@@ -292,7 +295,7 @@ def run_undo(ctx: JobContext) -> dict[str, Any]:
     records = list(run.records.order_by("id"))
     ctx.stage(_("撤销导入"), total=len(records), done=0)
     with ctx.step(advance=len(records)):
-        problems = undo_problems(run)
+        problems = undo_problems(run, ctx.actor)
         if problems:
             raise ValidationError({"undo": problems})
         created = {(r.model, r.object_id) for r in records if r.action == ImportRecord.CREATED}
@@ -316,11 +319,13 @@ def _restore_updates(actor: User, records: list[ImportRecord], created: set, lat
             olds = before.setdefault((record.model, record.object_id), {})
             for key, value in record.before.items():
                 olds.setdefault(key, value)
+    contacts = current_versions(viewer=actor, model=CONTACT,
+                                ids=[pk for model, pk in before if model == CONTACT])
     for (model, pk), olds in before.items():
-        if model == CUSTOMER and (CUSTOMER, pk) not in created:
+        if model == CUSTOMER:
             customer_update(actor=actor, customer=pk, data=_customer_data(olds),
                             expected_version=latest[CUSTOMER][pk], origin=Origin.IMPORT)
-        elif model == CONTACT and pk in current_versions(CONTACT, [pk]):
+        elif pk in contacts:  # a contact deleted by hand since has nothing to restore
             contact_update(actor=actor, contact=pk, data=olds,
                            expected_version=latest[CONTACT][pk], origin=Origin.IMPORT)
 
@@ -343,13 +348,3 @@ def _remove_contacts(actor: User, records: list[ImportRecord], customers: dict[i
         if pk in owners and owners[pk] not in customers:
             contact_delete(actor=actor, contact=pk, expected_version=latest[CONTACT][pk],
                            origin=Origin.IMPORT)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)

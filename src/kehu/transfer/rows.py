@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kehu.transfer.export.writers import FORMULA_STARTS
 from kehu.transfer.mapping import LIST_KEYS
 
-GUARDED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+GUARDED = tuple("'" + start for start in FORMULA_STARTS)  # what writers.safe_text adds
 JOIN = ", "
 
 

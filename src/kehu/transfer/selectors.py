@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.db.models import Q
 from django.http import Http404
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
 from kehu.transfer.models import ImportRun, MappingTemplate
+from kehu.transfer.reading import SheetError, open_sheet, sample_rows
 
 
 def import_get(*, viewer: User, pk: int | str) -> ImportRun:
@@ -44,12 +48,6 @@ def _may_see(viewer: User, run: ImportRun) -> bool:
 
 def import_samples(run: ImportRun, count: int = 3) -> list[list[str]]:
     """The first rows of the run's sheet under its headers, to show beside the mapping."""
-    from pathlib import Path
-
-    from django.conf import settings
-
-    from kehu.transfer.reading import SheetError, open_sheet, sample_rows
-
     try:
         sheet = open_sheet(Path(settings.MEDIA_ROOT) / run.stored_path)
     except SheetError:
