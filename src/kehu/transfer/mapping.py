@@ -79,10 +79,13 @@ ORDER_WORDS: dict[str, tuple[str, ...]] = {
     "ordered_on": ("下单日期", "订单日期", "日期", "下单时间", "date"),
     "status": ("状态", "订单状态", "status"),
     "currency": ("币种", "货币", "currency"),
-    "total": ("金额", "订单金额", "总金额", "合计", "amount", "total"),
-    "product": ("产品", "商品", "产品名称", "商品名称", "产品编号", "sku", "product"),
+    # One row per order line: rows sharing an order number are the lines of one order.
+    "product": ("产品编号", "产品", "商品", "商品编码", "产品编码", "sku", "product"),
+    "product_name": ("产品名称", "商品名称", "品名", "product name"),
     "quantity": ("数量", "quantity", "qty"),
     "unit_price": ("单价", "price", "unit price"),
+    "discount": ("折扣", "折扣金额", "优惠", "优惠金额", "discount"),
+    "amount": ("金额", "小计", "行金额", "订单金额", "总金额", "合计", "amount", "total"),
     "notes": ("备注", "备注说明", "notes"),
 }
 COMMUNICATION_WORDS: dict[str, tuple[str, ...]] = {
@@ -107,10 +110,13 @@ CUSTOM_SYNONYMS: tuple[tuple[str, ...], ...] = (
 )
 # A customer's kind may be left out: the import tells companies from people by the name
 # (有限公司, 集团 … or a credit code; see planning._guess_kind).
-REQUIRED = {"customers": {"name"}, "orders": {"customer", "number"},
-            "communications": {"customer"}}
+# Orders and communications also need one column naming the customer (客户, 客户电话 or
+# 客户统一社会信用代码): `services.import_configure` checks that.
+REQUIRED = {"customers": {"name"}, "orders": {"number", "product"},
+            "communications": {"occurred_at"}}
 ID_LIKE = {"phones", "contact.phones", "credit_code", "customer.phone",
-           "customer.credit_code", "number", "external_number", "wechat", "contact.wechat"}
+           "customer.credit_code", "number", "external_number", "wechat", "contact.wechat",
+           "product"}
 
 _UNIT = re.compile(r"\((?:元|万元|人民币|rmb|cny|必填|选填|可选|多个用.*?分隔|yyyy.*?)\)$")
 
@@ -132,7 +138,10 @@ LABELS = {"name": "客户名称", "kind": "客户类型", "short_name": "简称"
           "contact.name": "联系人", "contact.title": "职务", "contact.phones": "联系人电话",
           "contact.email": "联系人邮箱", "contact.wechat": "联系人微信",
           "contact.decision_role": "决策角色", "customer": "客户",
-          "customer.phone": "客户电话", "customer.credit_code": "客户统一社会信用代码"}
+          "customer.phone": "客户电话", "customer.credit_code": "客户统一社会信用代码",
+          "product": "产品编号", "product_name": "产品名称", "amount": "金额",
+          "discount": "折扣", "occurred_at": "沟通时间", "channel": "沟通方式",
+          "contact": "联系人", "content": "沟通内容"}
 
 
 def _label(key: str, target: str) -> str:
