@@ -290,5 +290,6 @@ def _list_page(
     rows = f"history/partials/{name}_rows.html"
     context = {"page": page, "title": title, "status": request.GET.get("status", ""),
                "statuses": statuses, "rows_template": rows,
-               "show_board_link": name == "opportunities"}
+               "show_board_link": name == "opportunities",
+               "exportable": name == "orders"}  # the export button (transfer's template tag)
     return render_page(request, "history/list_page.html", rows, context)

@@ -14,5 +14,7 @@ urlpatterns: list = [
     path("import/<int:pk>/report/<str:phase>.<str:fmt>", views.import_report,
          name="import_report"),
     path("import/template/<str:target>/", views.import_template, name="import_template"),
-    path("export/customers/", export_views.customer_export, name="export_customers"),
+    # The customer list's export: the customers, or their orders or communications.
+    path("export/customers/", export_views.export, name="export_customers"),
+    path("export/orders/", export_views.export, {"target": "orders"}, name="export_orders"),
 ]

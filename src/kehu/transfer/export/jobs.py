@@ -10,28 +10,38 @@ from django.utils.translation import gettext_lazy as _
 from kehu.customers.filters import CustomerFilters
 from kehu.jobs.context import JobContext
 from kehu.jobs.registry import job
-from kehu.transfer.export.selectors import customer_count
-from kehu.transfer.export.services import CONTENT_TYPES, export_customers, file_name
+from kehu.transfer.export.selectors import HistoryFilters
+from kehu.transfer.export.services import (
+    CONTENT_TYPES,
+    export_count,
+    export_target,
+    file_name,
+    target_for,
+)
 
 KIND = "transfer.export"
 
 
-@job(KIND, title=_("导出客户"), max_attempts=2)
+@job(KIND, title=_("导出"), max_attempts=2)
 def run_export(ctx: JobContext) -> dict[str, Any]:
-    """Write the actor's list to the job's folder; a retry starts the file again from row one."""
+    """Write the actor's export of customers, orders or communications to the job's folder;
+    a retry starts the file again from row one."""
     params = ctx.params
+    target = params.get("target", "customers")  # jobs queued before orders could be exported
     filters = CustomerFilters.from_params(params.get("filters", {}))
-    ctx.stage(_("导出客户"), total=customer_count(viewer=ctx.actor, filters=filters), done=0)
-    path = ctx.file_path(file_name(params["target"], params["format"]))
+    history = HistoryFilters.from_params(params.get("history", {}))
+    total = export_count(viewer=ctx.actor, target=target, filters=filters, history=history)
+    ctx.stage(_("导出%(what)s") % {"what": target_for(target).label}, total=total, done=0)
+    path = ctx.file_path(file_name(target, params["format"]))
 
     def report(rows: int) -> None:
         with ctx.step(advance=rows - ctx.job.done):  # also where a cancel request stops it
             pass
 
     with path.open("wb") as stream:
-        rows = export_customers(actor=ctx.actor, origin=ctx.job.origin, filters=filters,
-                                fmt=params["format"], stream=stream,
-                                columns=params.get("columns") or None,
-                                encoding=params.get("encoding", "utf-8-sig"), progress=report)
+        rows = export_target(actor=ctx.actor, origin=ctx.job.origin, target=target,
+                             filters=filters, history=history, fmt=params["format"],
+                             stream=stream, columns=params.get("columns") or None,
+                             encoding=params.get("encoding", "utf-8-sig"), progress=report)
     ctx.attach(path, content_type=CONTENT_TYPES[params["format"]])
     return {str(_("行数")): rows}

@@ -1,7 +1,9 @@
-"""The export button's view: a small export downloads now, a large one becomes a job.
+"""The export buttons' view: a small export downloads now, a large one becomes a job.
 
-POST (it writes: a change-log row, maybe a job) from the form on the customer list, which
-carries the list's current filter, search and sort as hidden fields.
+POST (it writes: a change-log row, maybe a job). From the customer list, whose form carries
+the list's current filter, search and sort as hidden fields and a choice of what to export
+(the customers, or their orders or communications); from the orders page, whose form
+carries the page's status filter.
 """
 
 from __future__ import annotations
@@ -19,30 +21,37 @@ from kehu.core.models import Origin
 from kehu.core.views import redirect, web_view
 from kehu.customers.filters import CustomerFilters
 from kehu.transfer.export import services
-from kehu.transfer.export.selectors import customer_count
+from kehu.transfer.export.selectors import HistoryFilters
 from kehu.transfer.export.writers import ENCODINGS, FORMATS
 
 
 @require_POST
 @web_view
-def customer_export(request: HttpRequest) -> HttpResponse:
+def export(request: HttpRequest, target: str | None = None) -> HttpResponse:
+    """`target` fixed by the route (the orders page), else the form's choice (customers)."""
     services.check_may_export(request.user)
+    target = target or request.POST.get("target") or "customers"
+    services.target_for(target)
     fmt, encoding = request.POST.get("format", "xlsx"), request.POST.get("encoding", "utf-8-sig")
     if fmt not in FORMATS:
         raise invalid("format", _("只能导出为 xlsx 或 csv"))
     if encoding not in ENCODINGS:
         raise invalid("encoding", _("只能是 utf-8-sig 或 gb18030"))
     filters = CustomerFilters.from_params(request.POST)
-    columns = request.POST.getlist("columns") or None
-    if customer_count(viewer=request.user, filters=filters) > services.DIRECT_LIMIT:
-        job = services.export_start(actor=request.user, origin=Origin.MANUAL, filters=filters,
-                                    fmt=fmt, columns=columns, encoding=encoding)
+    history = HistoryFilters.from_params(request.POST)
+    # The column chooser lists customer columns: other targets write all of theirs.
+    columns = (request.POST.getlist("columns") or None) if target == "customers" else None
+    options = {"actor": request.user, "origin": Origin.MANUAL, "target": target,
+               "filters": filters, "history": history, "fmt": fmt, "columns": columns,
+               "encoding": encoding}
+    count = services.export_count(viewer=request.user, target=target, filters=filters,
+                                  history=history)
+    if count > services.DIRECT_LIMIT:
+        job = services.export_start(**options)
         messages.success(request, _("导出的行较多，已转为后台任务；完成后在“我的任务”下载。"))
         return redirect(reverse("jobs:detail", args=[job.pk]))
     stream = tempfile.TemporaryFile()  # noqa: SIM115  (the response closes it, which deletes it)
-    services.export_customers(actor=request.user, origin=Origin.MANUAL, filters=filters,
-                              fmt=fmt, stream=stream, columns=columns, encoding=encoding)
+    services.export_target(stream=stream, **options)
     stream.seek(0)
-    return FileResponse(stream, as_attachment=True,
-                        filename=services.file_name("customers", fmt),
+    return FileResponse(stream, as_attachment=True, filename=services.file_name(target, fmt),
                         content_type=services.CONTENT_TYPES[fmt])

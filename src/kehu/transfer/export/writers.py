@@ -59,8 +59,9 @@ class CsvWriter:
             return ""
         if kind == "number":
             return value
-        if kind == "date":
-            return value.isoformat()
+        if kind == "date":  # 2025-01-15, or 2025-01-15 10:30:00 as a sheet writes a time
+            return (value.isoformat(sep=" ", timespec="seconds")
+                    if isinstance(value, dt.datetime) else value.isoformat())
         return safe_text(_text(value))
 
     def close(self) -> None:
