@@ -238,3 +238,45 @@ def contact_customers(ids: Iterable[int]) -> dict[int, int]:
         found.update(Contact.objects.filter(pk__in=wanted[start:start + 500])
                      .values_list("pk", "customer_id"))
     return found
+
+
+def customer_references(*, actor: User, refs: Iterable[tuple[str, str]]
+                        ) -> dict[tuple[str, str], dict[int, str]]:
+    """(kind, value) -> {id: name} of the customers `actor` may change that a history sheet
+    names: by exact name ("name"), or by a normalised phone or credit code (the match keys).
+
+    Through the gate (CHANGE): a customer out of scope is not found, exactly as one that
+    does not exist, so an import of orders never says whose a number or a name is.
+    """
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for kind, value in refs:
+        if value:
+            wanted[kind].add(value)
+    by_key = keys_lookup((k, v) for k, vs in wanted.items() if k != "name" for v in vs)
+    ids = sorted({i for found in by_key.values() for i in found})
+    visible = Customer.objects.visible_to(actor, CHANGE)
+    names: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        names.update(visible.filter(pk__in=ids[start:start + 500]).values_list("pk", "name"))
+    result: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)
+    for key, found in by_key.items():
+        result[key] = {i: names[i] for i in sorted(found) if i in names}
+    wanted_names = sorted(wanted.get("name", ()))
+    for start in range(0, len(wanted_names), 500):  # the index cust_name_live serves it
+        for pk, name in (visible.filter(name__in=wanted_names[start:start + 500])
+                         .values_list("pk", "name")):
+            result[("name", name)][pk] = name
+    return result
+
+
+def contacts_by_name(customer_ids: Iterable[int]) -> dict[tuple[int, str], int]:
+    """(customer id, contact name) -> contact id, for the customers a batch names (the
+    caller found them through the gate); the earliest contact wins a repeated name."""
+    wanted = sorted(set(customer_ids))
+    found: dict[tuple[int, str], int] = {}
+    for start in range(0, len(wanted), 500):
+        for pk, customer_id, name in (Contact.objects
+                                      .filter(customer_id__in=wanted[start:start + 500])
+                                      .order_by("id").values_list("pk", "customer_id", "name")):
+            found.setdefault((customer_id, name), pk)
+    return found

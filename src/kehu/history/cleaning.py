@@ -9,6 +9,7 @@ are resolved by the services, which know the customer and the actor.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
@@ -139,7 +140,7 @@ def clean_datetime(value: Any) -> dt.datetime | None:
         try:
             moment = dt.datetime.fromisoformat(text)
         except ValueError:
-            moment = dt.datetime.combine(parse_date(text), dt.time.min)
+            moment = _sheet_moment(text)
     try:
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
@@ -149,6 +150,23 @@ def clean_datetime(value: Any) -> dt.datetime | None:
     if not in_range:
         raise ValidationError(_("日期超出范围"))
     return moment
+
+
+# A day as sheets write it (2025/3/8, 2025年3月8日, 2025.3.8 …) and a time after it.
+_TIME = re.compile(r"^(?P<day>.+?)[\sT]+(?P<h>\d{1,2})[:：](?P<m>\d{2})(?:[:：](?P<s>\d{2}))?$")
+
+
+def _sheet_moment(text: str) -> dt.datetime:
+    """"2025/3/8 10:30" and the other ways a sheet writes a day and a time; a day alone is
+    its midnight. The day goes through the one date parser (`core.cleaning.clean_date`)."""
+    found = _TIME.match(text)
+    if found is None:
+        return dt.datetime.combine(parse_date(text), dt.time.min)
+    try:
+        clock = dt.time(int(found["h"]), int(found["m"]), int(found["s"] or 0))
+    except ValueError as exc:
+        raise ValidationError(_("“%(value)s” 不是有效的时间") % {"value": text}) from exc
+    return dt.datetime.combine(parse_date(found["day"]), clock)
 
 
 def clean_required_date(value: Any) -> dt.date:

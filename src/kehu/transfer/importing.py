@@ -21,7 +21,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,12 +35,17 @@ from kehu.customers.services import contact_create, contact_delete, contact_upda
 from kehu.jobs.context import JobContext
 from kehu.jobs.registry import job
 from kehu.jobs.services import job_start
+from kehu.transfer.ledger import count, ledger_row, save_problems
 from kehu.transfer.models import ImportProblem, ImportRecord, ImportRun, RunStatus
 from kehu.transfer.planning import BatchPlan, Change, CustomerPlanner, Problem
+from kehu.transfer.planning_communications import CommunicationPlanner
+from kehu.transfer.planning_orders import OrderPlanner
+from kehu.transfer.plans import HistoryPlan
 from kehu.transfer.reading import open_sheet
 from kehu.transfer.report import write_report
 from kehu.transfer.rows import RawRow, RowShape
 from kehu.transfer.services import may_touch as _may_touch
+from kehu.transfer.writing_history import history_undo, history_undo_problems, write_history
 
 BATCH = 1000
 EXAMPLES = 20  # rows of each outcome the preview shows
@@ -59,8 +63,6 @@ def import_start(*, actor: User, origin: str, run: ImportRun, dry_run: bool,
     """Queue the dry run or the import of a configured run (its actor or an admin)."""
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
     _may_touch(actor, run)
-    if run.target != "customers":
-        raise ValidationError({"target": [_("目前只能导入客户")]})
     if run.status not in STARTABLE:
         raise ValidationError({"status": [_("这次导入已经开始或已结束（%(status)s）")
                                           % {"status": run.get_status_display()}]})
@@ -107,36 +109,69 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
     dry_run = bool(ctx.params["dry_run"])
     sheet = open_sheet(Path(settings.MEDIA_ROOT) / run.stored_path)
     shape = RowShape(run.headers, run.mapping)
-    planner = CustomerPlanner(actor=ctx.actor, shape=shape, match=run.match,
-                              default_owner=run.owner or ctx.actor)
+    planner = _planner(run, ctx.actor, shape)
     if run.rows_total is None:
         ctx.stage(_("清点行数"))
         run.rows_total = sum(1 for _row in sheet.rows())
         ImportRun.objects.filter(pk=run.pk).update(rows_total=run.rows_total)
     start = 0 if dry_run else int(ctx.state.get("row", 0))
-    if start:  # resumed: the customers earlier batches wrote were touched by earlier rows
-        planner.touched.update(run.records.filter(model=CUSTOMER).values_list("object_id",
-                                                                               flat=True))
+    if start:
+        _resume(planner, run)
     if dry_run:  # the plan lives in memory (`seen`): a retried dry run starts again
         planner.seen = {}
         ImportProblem.objects.filter(run=run, phase=ImportProblem.PREVIEW).delete()
         summary = _fresh_summary()
     ctx.stage(_("预览") if dry_run else _("导入"), total=run.rows_total,
               done=0 if dry_run else ctx.job.done)
-    for batch in _batches(sheet.rows(), shape, after=start):
+    group = "number" if run.target == "orders" else None  # an order's lines stay together
+    for batch in _batches(sheet.rows(), shape, after=start, group=group):
         plan = planner.plan(batch)
         with ctx.step(advance=len(batch), row=batch[-1].number):
             if dry_run:
                 _tally(summary, plan, run)
-            else:
+            elif isinstance(planner, CustomerPlanner):
                 planner.touched.update(_write(ctx.actor, run, plan))
+            else:
+                written = write_history(ctx.actor, run, plan)
+                if isinstance(planner, OrderPlanner):
+                    planner.imported.update(written)
     return _finish(run, dry_run, summary if dry_run else None)
 
 
-def _batches(rows: Iterator[tuple[int, list[Any]]], shape: RowShape,
-             after: int) -> Iterator[list[RawRow]]:
+def _planner(run: ImportRun, actor: User, shape: RowShape) -> Any:
+    if run.target == "orders":
+        return OrderPlanner(actor=actor, shape=shape, match=run.match)
+    if run.target == "communications":
+        return CommunicationPlanner(actor=actor, shape=shape, match=run.match)
+    return CustomerPlanner(actor=actor, shape=shape, match=run.match,
+                           default_owner=run.owner or actor)
+
+
+def _resume(planner: Any, run: ImportRun) -> None:
+    """A resumed run remembers what its earlier batches wrote: the customers they touched
+    (later rows only fill them) and the orders (a later line of one is refused, not lost)."""
+    if isinstance(planner, CustomerPlanner):
+        planner.touched.update(run.records.filter(model=CUSTOMER).values_list("object_id",
+                                                                               flat=True))
+    elif isinstance(planner, OrderPlanner):
+        planner.imported.update((after["label"], row) for row, after in
+                                run.records.values_list("row", "after"))
+
+
+def _batches(rows: Iterator[tuple[int, list[Any]]], shape: RowShape, after: int,
+             group: str | None = None) -> Iterator[list[RawRow]]:
+    """BATCH rows at a time; with `group`, a batch goes on while the rows share that
+    field's value (an order's lines), so one order is never split between two batches."""
     wanted = (shape.row(number, cells) for number, cells in rows if number > after)
-    while batch := list(islice(wanted, BATCH)):
+    carry: list[RawRow] = []
+    while batch := carry + list(islice(wanted, BATCH - len(carry))):
+        carry = []
+        last = batch[-1].values.get(group) if group else None
+        for following in wanted if last not in (None, "") else ():
+            if following.values.get(group) != last:
+                carry = [following]
+                break
+            batch.append(following)
         yield batch
 
 
@@ -145,27 +180,14 @@ def _fresh_summary() -> dict[str, Any]:
             "examples": {"created": [], "updated": [], "unchanged": [], "merged": []}}
 
 
-def _tally(summary: dict[str, Any], plan: BatchPlan, run: ImportRun) -> None:
+def _tally(summary: dict[str, Any], plan: BatchPlan | HistoryPlan, run: ImportRun) -> None:
     examples = summary["examples"]
-    created = [(c.row.number, c.item.values["name"], []) for c in plan.creates]
-    updated = [(row, change.name, plan.updated_rows[row]) for change in plan.changes.values()
-               for row in change.rows]
-    for key, items in (("created", created), ("updated", updated),
-                       ("unchanged", [(row, "", []) for row in plan.unchanged]),
-                       ("merged", [(row, _("与第 %(row)d 行是同一客户") % {"row": first}, [])
-                                   for row, first in plan.merged_rows.items()])):
+    for key, items in plan.outcomes().items():
         summary[key] += len(items)
         room = EXAMPLES - len(examples[key])
         examples[key].extend([row, name, fields] for row, name, fields in items[:max(room, 0)])
     summary["rejected"] += len(plan.problems)
-    _save_problems(run, ImportProblem.PREVIEW, plan.problems)
-
-
-def _save_problems(run: ImportRun, phase: str, problems: list[tuple[RawRow, list[Problem]]]) -> None:
-    ImportProblem.objects.bulk_create(
-        [ImportProblem(run=run, phase=phase, row=row.number, cells=[jsonable(c) for c in row.cells],
-                       reasons=[[p.column, p.reason] for p in found])
-         for row, found in problems], batch_size=500)
+    save_problems(run, ImportProblem.PREVIEW, plan.problems)
 
 
 def _write(actor: User, run: ImportRun, plan: BatchPlan) -> list[int]:
@@ -177,12 +199,12 @@ def _write(actor: User, run: ImportRun, plan: BatchPlan) -> list[int]:
     if plan.creates:
         customers, contacts = bulk_create(actor=actor, origin=Origin.IMPORT, note=note,
                                           items=[c.item for c in plan.creates])
-        records += [_record(run, c.row.number, CUSTOMER, customer.pk, ImportRecord.CREATED,
+        records += [ledger_row(run, c.row.number, CUSTOMER, customer.pk, ImportRecord.CREATED,
                             customer.version, after={"name": customer.name})
                     for c, customer in zip(plan.creates, customers, strict=True)]
         rows = {customer.pk: c.row.number for c, customer in zip(plan.creates, customers,
                                                                   strict=True)}
-        records += [_record(run, rows[t.customer_id], CONTACT, t.pk, ImportRecord.CREATED,
+        records += [ledger_row(run, rows[t.customer_id], CONTACT, t.pk, ImportRecord.CREATED,
                             t.version) for t in contacts]
     updated = 0
     for change in plan.changes.values():
@@ -193,19 +215,10 @@ def _write(actor: User, run: ImportRun, plan: BatchPlan) -> list[int]:
         records += written
         updated += len(change.rows)
     insert_dicts(ImportRecord, records)  # 5x bulk_create's speed
-    _save_problems(run, ImportProblem.IMPORT, plan.problems)
-    ImportRun.objects.filter(pk=run.pk).update(
-        created=F("created") + len(plan.creates), updated=F("updated") + updated,
-        unchanged=F("unchanged") + len(plan.unchanged) + len(plan.merged_rows),
-        rejected=F("rejected") + len(plan.problems))
+    save_problems(run, ImportProblem.IMPORT, plan.problems)
+    count(run, created=len(plan.creates), updated=updated,
+          unchanged=len(plan.unchanged) + len(plan.merged_rows), rejected=len(plan.problems))
     return [c.pk for c in customers]
-
-
-def _record(run: ImportRun, row: int, model: str, object_id: int, action: str, version: int,
-            before: dict | None = None, after: dict | None = None) -> dict[str, Any]:
-    """An ImportRecord row as `insert_dicts` takes it (no model instance: see bulk.Created)."""
-    return {"run_id": run.pk, "row": row, "model": model, "object_id": object_id,
-            "action": action, "before": before or {}, "after": after or {}, "version": version}
 
 
 def _apply(actor: User, run: ImportRun, change: Change) -> tuple[list[dict[str, Any]], list]:
@@ -218,19 +231,19 @@ def _apply(actor: User, run: ImportRun, change: Change) -> tuple[list[dict[str, 
                 customer = customer_update(actor=actor, customer=change.customer_id,
                                            data=change.data, expected_version=change.version,
                                            origin=Origin.IMPORT)
-                records.append(_record(run, first, CUSTOMER, customer.pk, ImportRecord.UPDATED,
+                records.append(ledger_row(run, first, CUSTOMER, customer.pk, ImportRecord.UPDATED,
                                        customer.version, before=jsonable(change.before),
                                        after=jsonable(change.data)))
             for data in change.contacts_new:
                 contact = contact_create(actor=actor, customer=change.customer_id, data=data,
                                          origin=Origin.IMPORT)
-                records.append(_record(run, first, CONTACT, contact.pk, ImportRecord.CREATED,
+                records.append(ledger_row(run, first, CONTACT, contact.pk, ImportRecord.CREATED,
                                        contact.version))
             for contact_id, data in change.contact_updates.items():
                 contact = contact_update(actor=actor, contact=contact_id, data=data,
                                          expected_version=change.contact_versions[contact_id],
                                          origin=Origin.IMPORT)
-                records.append(_record(run, first, CONTACT, contact.pk, ImportRecord.UPDATED,
+                records.append(ledger_row(run, first, CONTACT, contact.pk, ImportRecord.UPDATED,
                                        contact.version,
                                        before=jsonable(change.contact_before[contact_id]),
                                        after=jsonable(data)))
@@ -267,6 +280,8 @@ def undo_problems(run: ImportRun, actor: User) -> list[str]:
     """Every record the import wrote that was changed since or left `actor`'s scope, named
     (by number only when out of scope); [] when undo may go."""
     latest = _latest_versions(run)
+    if run.target != "customers":
+        return history_undo_problems(actor, latest)
     problems = []
     for model, versions in latest.items():
         current = current_versions(viewer=actor, model=model, ids=versions)
@@ -282,10 +297,11 @@ def undo_problems(run: ImportRun, actor: User) -> list[str]:
 
 
 def _latest_versions(run: ImportRun) -> dict[str, dict[int, int]]:
-    latest: dict[str, dict[int, int]] = {CUSTOMER: {}, CONTACT: {}}
+    latest: dict[str, dict[int, int]] = {CUSTOMER: {}, CONTACT: {}} \
+        if run.target == "customers" else {}
     for model, pk, version in run.records.order_by("id").values_list("model", "object_id",
                                                                      "version"):
-        latest[model][pk] = version
+        latest.setdefault(model, {})[pk] = version
     return latest
 
 
@@ -298,6 +314,10 @@ def run_undo(ctx: JobContext) -> dict[str, Any]:
         problems = undo_problems(run, ctx.actor)
         if problems:
             raise ValidationError({"undo": problems})
+        if run.target != "customers":
+            removed = history_undo(ctx.actor, _latest_versions(run))
+            ImportRun.objects.filter(pk=run.pk).update(status=RunStatus.UNDONE)
+            return {str(_("删除")): removed}
         created = {(r.model, r.object_id) for r in records if r.action == ImportRecord.CREATED}
         latest = _latest_versions(run)
         _restore_updates(ctx.actor, records, created, latest)

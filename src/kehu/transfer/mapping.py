@@ -224,6 +224,18 @@ CHOICE_ALIASES: dict[str, dict[str, str]] = {
                "广告": "online_ads", "地推": "walk_in", "上门": "walk_in",
                "电销": "cold_call", "电话营销": "cold_call", "合作方": "partner",
                "合作伙伴": "partner", "展会": "trade_show"},
+    # Communications (跟进方式, 方向) and orders (订单状态).
+    "channel": {"电话沟通": "phone", "打电话": "phone", "电话联系": "phone", "来电": "phone",
+                "去电": "phone", "手机": "phone", "上门": "visit", "上门拜访": "visit",
+                "拜访客户": "visit", "面谈": "visit", "当面": "visit", "现场": "visit",
+                "微信聊天": "wechat", "微信沟通": "wechat", "企业微信": "wechat",
+                "电子邮件": "email", "邮箱": "email", "email": "email", "视频会议": "meeting",
+                "线上会议": "meeting", "开会": "meeting", "会面": "meeting"},
+    "direction": {"我方": "outbound", "主动": "outbound", "去电": "outbound", "呼出": "outbound",
+                  "客户": "inbound", "客户主动": "inbound", "来电": "inbound", "呼入": "inbound"},
+    "status": {"确认": "confirmed", "已下单": "confirmed", "已支付": "paid", "付款": "paid",
+               "已完成": "paid", "完成": "paid", "取消": "cancelled", "退款": "refunded",
+               "已退货": "refunded", "未确认": "draft"},
 }
 
 

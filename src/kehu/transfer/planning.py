@@ -84,6 +84,15 @@ class BatchPlan:
     merged_rows: dict[int, int] = field(default_factory=dict)  # row -> the row it joins
     problems: list[tuple[RawRow, list[Problem]]] = field(default_factory=list)
 
+    def outcomes(self) -> dict[str, list[tuple[int, str, list[str]]]]:
+        """outcome -> [(row, what, fields)] for the preview's counts and examples."""
+        return {"created": [(c.row.number, c.item.values["name"], []) for c in self.creates],
+                "updated": [(row, change.name, self.updated_rows[row])
+                            for change in self.changes.values() for row in change.rows],
+                "unchanged": [(row, "", []) for row in self.unchanged],
+                "merged": [(row, _("与第 %(row)d 行是同一客户") % {"row": first}, [])
+                           for row, first in self.merged_rows.items()]}
+
 
 class CustomerPlanner:
     """Plans batches of one run's rows for `actor` (whose scope bounds what may change)."""

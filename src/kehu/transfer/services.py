@@ -33,9 +33,11 @@ from kehu.transfer.reading import SheetError, open_sheet
 MATCH_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "customers": {"phone": ("phones", "contact.phones"), "email": ("emails", "contact.email"),
                   "credit_code": ("credit_code",)},
-    "orders": {"phone": ("customer.phone",), "credit_code": ("customer.credit_code",)},
-    "communications": {"phone": ("customer.phone",),
-                       "credit_code": ("customer.credit_code",)},
+    # For orders and communications the keys find the customer a row belongs to.
+    "orders": {"credit_code": ("customer.credit_code",), "phone": ("customer.phone",),
+               "name": ("customer",)},
+    "communications": {"credit_code": ("customer.credit_code",), "phone": ("customer.phone",),
+                       "name": ("customer",)},
 }
 CONFIGURABLE = (RunStatus.UPLOADED, RunStatus.PREVIEWED)
 
@@ -71,7 +73,7 @@ def import_upload(*, actor: User, origin: str, target: str, file: UploadedFile |
     return run
 
 
-DEFAULT_MATCH = ("credit_code", "phone", "email")  # the most certain key first
+DEFAULT_MATCH = ("credit_code", "phone", "email", "name")  # the most certain key first
 
 
 def default_match(target: str, mapping: dict[str, str]) -> list[str]:
@@ -145,6 +147,10 @@ def _check_mapping(run: ImportRun, mapping: dict[str, Any], errors: dict) -> dic
         errors.setdefault("mapping", []).append(
             _("文件里没有这些列：%(headers)s") % {"headers": "、".join(strange)})
     mapped = set(clean.values())
+    if run.target != "customers" and not mapped & {"customer", "customer.phone",
+                                                     "customer.credit_code"}:
+        errors.setdefault("mapping", []).append(
+            _("需要一列指明客户：客户名称、客户电话或客户统一社会信用代码"))
     for field in fields.values():
         if field.required and field.key not in mapped:
             errors.setdefault("mapping", []).append(
@@ -155,9 +161,12 @@ def _check_mapping(run: ImportRun, mapping: dict[str, Any], errors: dict) -> dic
 def _check_match(target: str, match: list[str], mapping: dict[str, str],
                  errors: dict) -> list[str]:
     keys = [str(k).strip() for k in match if str(k).strip()]
-    if keys == ["none"]:
-        return []
     known = MATCH_FIELDS[target]
+    if keys == ["none"] or not keys:
+        if target != "customers":
+            errors.setdefault("match", []).append(
+                _("导入订单或沟通记录需要按客户名称、电话或统一社会信用代码找到客户"))
+        return []
     mapped = set(mapping.values())
     for key in keys:
         if key not in known:

@@ -27,11 +27,12 @@ from kehu.transfer import selectors, services
 from kehu.transfer.blank import write_blank_template
 from kehu.transfer.importing import import_start, import_undo
 from kehu.transfer.mapping import TARGETS, importable_fields
-from kehu.transfer.models import ImportProblem, RunStatus
+from kehu.transfer.models import TARGET_CHOICES, ImportProblem, RunStatus
 from kehu.transfer.report import report_name, report_path
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MATCH_KEYS = (("credit_code", "统一社会信用代码"), ("phone", "电话"), ("email", "邮箱"))
+MATCH_KEYS = (("credit_code", "统一社会信用代码"), ("phone", "电话"), ("email", "邮箱"),
+              ("name", "客户名称"))
 RUNNING = (RunStatus.PREVIEWING, RunStatus.IMPORTING, RunStatus.UNDOING)
 
 
@@ -57,12 +58,15 @@ def import_list(request: HttpRequest) -> HttpResponse:
             if upload is None:
                 raise ValidationError({"file": [_("请选择要导入的文件")]})
             run = services.import_upload(actor=request.user, origin=Origin.MANUAL,
-                                         target="customers", file=upload, filename=upload.name)
+                                         target=request.POST.get("target", "customers"),
+                                         file=upload, filename=upload.name)
             return redirect(reverse("transfer:import_detail", args=[run.pk]))
         except ValidationError as exc:
             errors = error_messages(exc)
     return render(request, "transfer/import/list.html",
-                  {"runs": selectors.import_list(viewer=request.user), "errors": errors},
+                  {"runs": selectors.import_list(viewer=request.user), "errors": errors,
+                   "targets": TARGET_CHOICES,
+                   "target": request.POST.get("target") or request.GET.get("target", "customers")},
                   status=400 if errors else 200)
 
 
@@ -85,7 +89,8 @@ def _detail_context(request: HttpRequest, run) -> dict:
            RunStatus.UNDOING: run.undo_job}.get(run.status)
     return {
         "run": run, "columns": columns, "fields": importable_fields(run.target),
-        "match_keys": [(k, _(label), k in run.match) for k, label in MATCH_KEYS],
+        "match_keys": [(k, _(label), k in run.match) for k, label in MATCH_KEYS
+                       if k in services.MATCH_FIELDS[run.target]],
         "owners": users_in_scope(request.user),
         "templates": selectors.mapping_templates(viewer=request.user, target=run.target),
         "problems": selectors.import_problems(run, phase=phase), "phase": phase,

@@ -1,4 +1,5 @@
-"""`kehu import customers FILE [--mapping FILE] [--match KEYS|none] [--dry-run] [--owner USER]`.
+"""`kehu import customers|orders|communications FILE [--mapping FILE] [--match KEYS|none]
+[--dry-run] [--owner USER]`.
 
 The same run as the web's: upload, mapping (guessed, or a JSON file {header: field}),
 then the dry run or the import as a job in this process with a progress bar. Exit 0 when
@@ -34,10 +35,10 @@ SHOWN_PROBLEMS = 20
 
 
 class Command(KehuCommand):
-    help = "从 xlsx 或 csv 导入客户（先 --dry-run 预览）"
+    help = "从 xlsx 或 csv 导入客户、订单或沟通记录（先 --dry-run 预览）"
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("target", choices=["customers"])
+        parser.add_argument("target", choices=["customers", "orders", "communications"])
         parser.add_argument("file")
         parser.add_argument("--mapping", default=None, help="JSON 文件：{\"表头\": \"字段\"}")
         parser.add_argument("--match", default=None,

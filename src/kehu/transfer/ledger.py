@@ -1,0 +1,37 @@
+"""What an import leaves behind, batch by batch: the ledger rows undo reads, the rejected
+rows the preview and the error report show, and the run's counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F
+
+from kehu.core.records import jsonable
+from kehu.transfer.models import ImportProblem, ImportRun
+from kehu.transfer.planning import Problem
+from kehu.transfer.rows import RawRow
+
+
+def ledger_row(run: ImportRun, row: int, model: str, object_id: int, action: str,
+               version: int, before: dict | None = None, after: dict | None = None
+               ) -> dict[str, Any]:
+    """An ImportRecord row as `core.inserts.insert_dicts` takes it (no model instance:
+    see customers.bulk.Created)."""
+    return {"run_id": run.pk, "row": row, "model": model, "object_id": object_id,
+            "action": action, "before": before or {}, "after": after or {}, "version": version}
+
+
+def save_problems(run: ImportRun, phase: str,
+                  problems: list[tuple[RawRow, list[Problem]]]) -> None:
+    ImportProblem.objects.bulk_create(
+        [ImportProblem(run=run, phase=phase, row=row.number, cells=[jsonable(c) for c in row.cells],
+                       reasons=[[p.column, p.reason] for p in found])
+         for row, found in problems], batch_size=500)
+
+
+def count(run: ImportRun, *, created: int, updated: int, unchanged: int, rejected: int) -> None:
+    """Add a batch's outcome to the run's counts (in the batch's transaction)."""
+    ImportRun.objects.filter(pk=run.pk).update(
+        created=F("created") + created, updated=F("updated") + updated,
+        unchanged=F("unchanged") + unchanged, rejected=F("rejected") + rejected)
