@@ -165,6 +165,10 @@ TABLE: dict[str, list[Case]] = {
     "transfer:export_customers": [Case("post", u("transfer:export_customers"),
                                        expect(200, 200, 200, 200, 403, 200),
                                        lambda w: {"format": "csv"})],
+    # The orders page's export: the same rule, its lines (tests/transfer/test_export_history*).
+    "transfer:export_orders": [Case("post", u("transfer:export_orders"),
+                                    expect(200, 200, 200, 200, 403, 200),
+                                    lambda w: {"format": "csv"})],
     # A job and its files belong to the person who started it; admins see every job.
     "jobs:list": [Case("get", u("jobs:list"), EVERYONE)],
     "jobs:detail": [Case("get", u("jobs:detail", JOB), JOB_OWNER)],
