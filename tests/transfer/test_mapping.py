@@ -59,7 +59,7 @@ def test_a_single_value_field_is_guessed_once(db):
 
 def test_orders_and_communications_have_their_own_words(db):
     assert guess_mapping(["订单号", "客户", "下单日期", "金额", "状态", "产品"], "orders") == {
-        "订单号": "number", "客户": "customer", "下单日期": "ordered_on", "金额": "total",
+        "订单号": "number", "客户": "customer", "下单日期": "ordered_on", "金额": "amount",
         "状态": "status", "产品": "product"}
     assert guess_mapping(["客户", "时间", "方式", "内容", "联系人"], "communications") == {
         "客户": "customer", "时间": "occurred_at", "方式": "channel", "内容": "content",
@@ -71,7 +71,7 @@ def test_importable_fields_mark_required_and_id_like_and_list_custom_fields(team
     assert fields["name"].required and not fields["kind"].required and not fields["notes"].required
     assert fields["phones"].id_like and fields["credit_code"].id_like
     assert fields["custom.spent"].label == "累计消费金额"
-    assert {f.key for f in importable_fields("orders") if f.required} == {"customer", "number"}
+    assert {f.key for f in importable_fields("orders") if f.required} == {"number", "product"}
     with pytest.raises(ValueError, match="unknown"):
         importable_fields("products")
 
