@@ -25,7 +25,7 @@ def test_a_rep_imports_the_messy_workbook_from_the_browser(
     log_in(page, "alice", "alice-pass-123")
     page.goto(live_server.url + "/customers/")
     page.get_by_role("link", name="导入", exact=True).click()
-    page.get_by_label("客户表格").set_input_files(str(WORKBOOK))
+    page.get_by_label("表格文件").set_input_files(str(WORKBOOK))
     page.get_by_role("button", name="上传并核对").click()
 
     mapping = page.get_by_test_id("mapping-form")
@@ -65,3 +65,39 @@ def test_a_rep_imports_the_messy_workbook_from_the_browser(
     log_in(phone, "alice", "alice-pass-123")
     phone.goto(page.url)
     phone.screenshot(path=artifacts / "import-done-phone.png", full_page=True)
+
+
+def test_a_rep_imports_her_order_sheet_from_the_browser(
+        browser, live_server, alice, root, worker, artifacts, tmp_path):
+    from kehu.customers.services import customer_create
+    from kehu.history.models import Order
+    from kehu.history.services import product_save
+    from tests.transfer.test_import_history_story import ORDER_HEADER, write_xlsx
+
+    product_save(actor=root, origin="manual",
+                 data={"sku": "TEA-LJ-250", "name": "明前龙井 250g", "unit_price": "398.00"})
+    customer_create(actor=alice, origin="manual",
+                    data={"kind": "company", "name": "宁波港口物流有限公司"})
+    row = ["宁波港口物流有限公司", "", "2025-05-01", "已付款", "TEA-LJ-250", "", 2, "", "", ""]
+    sheet = write_xlsx(tmp_path / "交易记录.xlsx", ORDER_HEADER, [
+        ["SO-1", *row], ["SO-1", *row], ["SO-2", "没有这家公司", *row[1:]]])
+    worker()
+    page = open_page(browser, live_server, DESKTOP)
+    log_in(page, "alice", "alice-pass-123")
+    page.goto(live_server.url + "/transfer/import/")
+    page.get_by_label("订单").check()
+    page.get_by_label("表格文件").set_input_files(str(sheet))
+    page.screenshot(path=artifacts / "import-orders-upload-desktop.png", full_page=True)
+    page.get_by_role("button", name="上传并核对").click()
+    expect(page.get_by_test_id("mapping-form")).to_contain_text("按这些值找到每一行的客户")
+    page.get_by_test_id("preview-button").click()
+    expect(page.get_by_test_id("preview-created")).to_have_text("1", timeout=60_000)
+    expect(page.get_by_test_id("problems")).to_contain_text("找不到客户“没有这家公司”")
+    page.get_by_test_id("import-button").click()
+    expect(page.get_by_test_id("done-created")).to_have_text("1", timeout=60_000)
+    assert Order.objects.get(number="SO-1").lines.count() == 2
+    page.screenshot(path=artifacts / "import-orders-done-desktop.png", full_page=True)
+    phone = open_page(browser, live_server, PHONE)
+    log_in(phone, "alice", "alice-pass-123")
+    phone.goto(live_server.url + "/transfer/import/")
+    phone.screenshot(path=artifacts / "import-list-phone.png", full_page=True)
