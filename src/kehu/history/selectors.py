@@ -298,3 +298,12 @@ def record_page(
 ) -> Page:
     """One page of records of `kind`; `filters` are the keyword filters of that kind's list."""
     return LISTS[kind](viewer=viewer, cursor=cursor, limit=limit, **filters)
+
+
+# --- exports ----------------------------------------------------------------------------
+
+
+def order_lines_visible(*, viewer: User) -> QuerySet[OrderLine]:
+    """The lines of the orders whose customer the viewer can see (an export reads a page of
+    orders, then their lines in one query through this)."""
+    return OrderLine.objects.visible_to(viewer)

@@ -3,8 +3,8 @@
 Headers are the import's labels (`importable_fields("orders")` / `("communications")`), so
 an export re-imports with every column mapped by itself. Orders are written one row per
 order line with the order's columns repeated on each line (the import groups rows by order
-number). A row is a pair (order, line) or a communication; the customer on it is the one
-the selector masked for the viewer, so a masked credit code stays masked here too.
+number). A row is a dict of the values `export.selectors` read (masked there for a viewer
+who sees them masked, so a masked credit code stays masked here too).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -43,47 +44,42 @@ def number(value: Decimal | None) -> Decimal | int | None:
     return int(value) if value == value.to_integral_value() else value.normalize()
 
 
-def _line(attr: str) -> Callable[[Any], Any]:
-    """A line's amount as stored (398.00: money keeps its cents in a CSV)."""
-    return lambda row: None if row[1] is None else getattr(row[1], attr)
-
-
-def _order_getters() -> dict[str, Callable[[Any], Any]]:
-    status = _labels(OrderStatus)
-    return {
-        "customer": lambda row: row[0].customer.name,
-        "customer.credit_code": lambda row: row[0].customer.credit_code,
-        "number": lambda row: row[0].number,
-        "external_number": lambda row: row[0].external_number,
-        "ordered_on": lambda row: row[0].ordered_on,
-        "status": lambda row: status(row[0].status),
-        "currency": lambda row: row[0].currency,
-        "product": lambda row: None if row[1] is None else row[1].product.sku,
-        "product_name": lambda row: None if row[1] is None else row[1].product.name,
-        "quantity": lambda row: None if row[1] is None else number(row[1].quantity),
-        "unit_price": _line("unit_price"),
-        "discount": _line("discount"), "amount": _line("amount"),
-        "notes": lambda row: row[0].notes,
-    }
-
-
 def _local(value: dt.datetime) -> dt.datetime:
     """The wall-clock time the web shows (a naive local datetime: a datetime cell in xlsx)."""
     return timezone.localtime(value).replace(tzinfo=None)
 
 
-def _communication_getters() -> dict[str, Callable[[Any], Any]]:
-    channel, direction = _labels(Channel), _labels(Direction)
+def _value(field: str, convert: Callable[[Any], Any] | None = None) -> Callable[[dict], Any]:
+    if convert is None:
+        return itemgetter(field)
+    return lambda row: None if row[field] is None else convert(row[field])
+
+
+# Each column: the selector's value it reads (export.selectors.ORDER_VALUES and the rest),
+# and how the web shows it, when not as stored (labels, local time, 3 not 3.000).
+def _order_getters() -> dict[str, Callable[[dict], Any]]:
     return {
-        "customer": lambda c: c.customer.name,
-        "customer.credit_code": lambda c: c.customer.credit_code,
-        "occurred_at": lambda c: _local(c.occurred_at),
-        "channel": lambda c: channel(c.channel),
-        "direction": lambda c: direction(c.direction),
-        "contact": lambda c: c.contact.name if c.contact_id else None,
-        "subject": lambda c: c.subject, "content": lambda c: c.content,
-        "outcome": lambda c: c.outcome, "next_step": lambda c: c.next_step,
-        "next_follow_up": lambda c: c.next_follow_up,
+        "customer": _value("customer__name"),
+        "customer.credit_code": _value("customer__credit_code"),
+        "number": _value("number"), "external_number": _value("external_number"),
+        "ordered_on": _value("ordered_on"), "status": _value("status", _labels(OrderStatus)),
+        "currency": _value("currency"), "product": _value("product__sku"),
+        "product_name": _value("product__name"), "quantity": _value("quantity", number),
+        "unit_price": _value("unit_price"), "discount": _value("discount"),
+        "amount": _value("amount"), "notes": _value("notes"),
+    }
+
+
+def _communication_getters() -> dict[str, Callable[[dict], Any]]:
+    return {
+        "customer": _value("customer__name"),
+        "customer.credit_code": _value("customer__credit_code"),
+        "occurred_at": _value("occurred_at", _local),
+        "channel": _value("channel", _labels(Channel)),
+        "direction": _value("direction", _labels(Direction)),
+        "contact": _value("contact__name"), "subject": _value("subject"),
+        "content": _value("content"), "outcome": _value("outcome"),
+        "next_step": _value("next_step"), "next_follow_up": _value("next_follow_up"),
     }
 
 

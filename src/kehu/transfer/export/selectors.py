@@ -9,7 +9,7 @@ Orders and communications are those of the customers the same filter lists ("the
 of the customers in my current list"; no filter: every customer the viewer sees), read
 through history's scoped querysets in keyset pages by id, and narrowed by `HistoryFilters`
 (a date range, an order status). The customer filter is a subquery, never a list of ids
-in memory; each page's customers are masked as the list masks them.
+in memory; each page's customer values are masked as the list masks them.
 """
 
 from __future__ import annotations
@@ -26,15 +26,12 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.cleaning import clean_date
+from kehu.core.masking import mask_value
 from kehu.customers.filters import CustomerFilters
-from kehu.customers.selectors import (
-    CUSTOMER_SENSITIVE,
-    customer_list,
-    customers_visible,
-    mask_for,
-)
+from kehu.customers.selectors import customer_list, customers_visible
+from kehu.customers.sensitive import CUSTOMER_SENSITIVE, masked_fields
 from kehu.history.choices import OrderStatus
-from kehu.history.selectors import communications_visible, orders_visible
+from kehu.history.selectors import communications_visible, order_lines_visible, orders_visible
 
 BATCH = 2000
 
@@ -117,32 +114,55 @@ def _communications(viewer: User, filters: CustomerFilters, history: HistoryFilt
     return qs
 
 
-def _pages(qs: QuerySet, viewer: User, batch: int) -> Iterator[list]:
-    """Keyset pages by id (one page in memory), each page's customers masked for `viewer`."""
+# The values an export reads, by lookup: plain dicts instead of model instances (an order
+# line as Order, Customer, User, OrderLine and Product instances cost 5,717 rows/s in CSV;
+# measured with bench/export.py, 200,000 lines on the 100k-customer demo database).
+ORDER_VALUES = ("pk", "customer__name", "customer__credit_code", "number", "external_number",
+                "ordered_on", "status", "currency", "notes")
+LINE_VALUES = ("order_id", "product__sku", "product__name", "quantity", "unit_price",
+               "discount", "amount")
+COMMUNICATION_VALUES = ("pk", "customer__name", "customer__credit_code", "occurred_at",
+                        "channel", "direction", "contact__name", "subject", "content",
+                        "outcome", "next_step", "next_follow_up")
+NO_LINE = dict.fromkeys(LINE_VALUES)
+
+
+def _pages(qs: QuerySet, fields: tuple[str, ...], viewer: User, batch: int) -> Iterator[list]:
+    """Keyset pages by id of `fields` (one page in memory), the customer's sensitive values
+    masked as the list masks them: the same table (`CUSTOMER_SENSITIVE`) and rule
+    (`mask_value`) as `customers.selectors.mask_for`, on values instead of instances."""
+    masked = {f"customer__{attr}": kind
+              for attr, kind in masked_fields(viewer, CUSTOMER_SENSITIVE).items()
+              if f"customer__{attr}" in fields}
     last = 0
     while True:
-        page = list(qs.filter(pk__gt=last).order_by("pk")[:batch])
+        page = list(qs.filter(pk__gt=last).order_by("pk").values(*fields)[:batch])
         if not page:
             return
-        mask_for(viewer, [row.customer for row in page], CUSTOMER_SENSITIVE)
+        for row in page:
+            for field, kind in masked.items():
+                row[field] = mask_value(kind, row[field])
         yield page
         if len(page) < batch:
             return
-        last = page[-1].pk
+        last = page[-1]["pk"]
 
 
 def order_line_rows(*, viewer: User, filters: CustomerFilters, history: HistoryFilters,
-                    batch: int = BATCH) -> Iterator[tuple[Any, Any]]:
-    """(order, line) for every line of the viewer's orders of the listed customers, in order
-    of the order's id; an order without lines gives one row (order, None), so none is lost.
-    A page is `batch` orders with their lines and products (three queries)."""
-    for page in _pages(_orders(viewer, filters, history), viewer, batch):
+                    batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """One dict (ORDER_VALUES and LINE_VALUES) per line of the viewer's orders of the listed
+    customers, by order id then line id; an order without lines gives one row with empty
+    line values, so none is lost. Two queries per `batch` orders."""
+    lines_visible = order_lines_visible(viewer=viewer)
+    for page in _pages(_orders(viewer, filters, history), ORDER_VALUES, viewer, batch):
+        lines: dict[int, list[dict]] = {}
+        ids = [order["pk"] for order in page]
+        for line in lines_visible.filter(order_id__in=ids).order_by("order_id", "pk") \
+                .values(*LINE_VALUES):
+            lines.setdefault(line["order_id"], []).append(line)
         for order in page:
-            lines = order.lines.all()
-            if not lines:
-                yield order, None
-            for line in lines:
-                yield order, line
+            for line in lines.get(order["pk"]) or [NO_LINE]:
+                yield {**order, **line}
 
 
 def order_line_count(*, viewer: User, filters: CustomerFilters, history: HistoryFilters) -> int:
@@ -153,10 +173,11 @@ def order_line_count(*, viewer: User, filters: CustomerFilters, history: History
 
 
 def communication_rows(*, viewer: User, filters: CustomerFilters, history: HistoryFilters,
-                       batch: int = BATCH) -> Iterator[Any]:
-    """Every communication of the listed customers the viewer sees, by id, with its customer
-    (masked as the list masks it) and contact joined (one query a page)."""
-    for page in _pages(_communications(viewer, filters, history), viewer, batch):
+                       batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """One dict (COMMUNICATION_VALUES) per communication of the listed customers the viewer
+    sees, by id (one query a page: customer and contact joined)."""
+    for page in _pages(_communications(viewer, filters, history), COMMUNICATION_VALUES,
+                       viewer, batch):
         yield from page
 
 
