@@ -231,3 +231,32 @@ def test_an_export_reimports_with_every_column_mapped_and_changes_nothing(
     call_command("import", target, str(path), as_user="alice", stdout=out)
     assert "新建 0，更新 0" in out.getvalue() and "拒绝 0" in out.getvalue(), out.getvalue()
     assert sorted(visible(viewer=alice).values_list("pk", "version", "updated_at")) == before
+
+
+def test_reading_the_rows_costs_the_same_queries_for_ten_times_the_orders(
+        alice, book, make_customer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kehu.transfer.export.selectors import communication_rows, order_line_rows
+
+    def queries() -> tuple[int, int]:
+        args = {"viewer": alice, "filters": CustomerFilters.from_params({"q": "公司"}),
+                "history": HistoryFilters()}
+        with CaptureQueriesContext(connection) as orders:
+            list(order_line_rows(**args))
+        with CaptureQueriesContext(connection) as calls:
+            list(communication_rows(**args))
+        return len(orders), len(calls)
+
+    queries()  # the viewer's shares and role, read once per user object
+    before = queries()
+    more = make_customer(alice, name="温州瓯海眼镜有限公司")
+    for day in range(1, 21):
+        history.order_create(actor=alice, origin="manual", customer=more, data={
+            "ordered_on": f"2025-05-{day:02d}", "lines": [
+                {"product": "0012345", "quantity": 1}, {"product": "TEA-PE-357", "quantity": 2}]})
+        history.communication_log(actor=alice, origin="manual", customer=more,
+                                  data={"channel": "phone", "subject": f"第{day}次"})
+    # the quick search's lookup, then per page the orders and their lines; the calls
+    assert queries() == before == (3, 2)
