@@ -27,6 +27,7 @@ from kehu.core.inserts import insert_dicts
 from kehu.core.models import ChangeLog
 from kehu.customers.keys import keys_refresh
 from kehu.customers.models import Contact, Customer, CustomerKey, CustomField, CustomValue, Tag
+from kehu.customers.names import name_key
 from kehu.customers.pinyin import name_pinyin
 from kehu.customers.scoping import CHANGE, MANAGE
 from kehu.customers.searchindex import search_index_refresh
@@ -119,7 +120,8 @@ def customers_bulk_create(*, actor: User, origin: str, items: list[NewCustomer],
 def _customer(item: NewCustomer, actor: User, origin: str) -> dict[str, Any]:
     values = item.values
     pinyin, initials = name_pinyin(values["name"], is_person=values["kind"] == "person")
-    return {**values, "owner_id": item.owner_id, "name_pinyin": pinyin,
+    return {**values, "owner_id": item.owner_id, "name_key": name_key(values["name"]),
+            "name_pinyin": pinyin,
             "name_initials": initials, "created_by_id": actor.pk, "origin": origin}
 
 

@@ -48,6 +48,9 @@ class Customer(models.Model):
     short_name = models.CharField(_("简称"), max_length=100, blank=True)
     name_pinyin = models.CharField(max_length=600, blank=True, editable=False)
     name_initials = models.CharField(max_length=200, blank=True, editable=False)
+    # The name's core for duplicate detection (customers.names: 字节跳动科技 for every way
+    # of writing 北京字节跳动科技有限公司); kept by the write paths next to the pinyin.
+    name_key = models.CharField(max_length=200, blank=True, editable=False, default="")
     industry = models.CharField(_("行业"), max_length=32, choices=Industry.choices, blank=True)
     company_size = models.CharField(
         _("公司规模"), max_length=16, choices=CompanySize.choices, blank=True
@@ -97,6 +100,7 @@ class Customer(models.Model):
             # Quick search ranks an exact or leading pinyin match first (searchindex, ranking).
             models.Index(fields=["name_pinyin"], name="cust_pinyin"),
             models.Index(fields=["credit_code"], name="cust_credit_code"),
+            models.Index(fields=["name_key", "id"], name="cust_name_key_live", condition=LIVE),
             # Only the recycle bin's rows: an index over every row's deleted_at would tempt
             # SQLite (without statistics) to serve `deleted_at IS NULL` from it and sort.
             models.Index(fields=["deleted_at"], name="cust_in_bin",
@@ -274,3 +278,47 @@ class CustomerKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
+
+
+class MergeQuerySet(ScopedQuerySet):
+    # A merge is reached through its survivor: whoever may see the survivor sees its merges.
+    customer_path = "survivor__"
+
+
+class MergeRecord(models.Model):
+    """One merge of a duplicate customer into a survivor (合并客户), with all undo needs:
+    both rows as they were, which rows of which table moved (ids, and their versions to
+    notice a later edit), the survivor's rows parked on the duplicate (custom values whose
+    duplicate value was chosen) and rows set aside (a one-to-one row that lost). Written
+    and read only by `customers.merging`."""
+
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # Null once the duplicate is deleted for good: the merge can no longer be undone.
+    duplicate = models.ForeignKey(Customer, null=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    duplicate_name = models.CharField(max_length=200)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MANUAL)
+    at = models.DateTimeField(auto_now_add=True)
+    choices = models.JSONField(default=dict, blank=True)  # field -> the value kept
+    survivor_before = models.JSONField(default=dict)
+    duplicate_before = models.JSONField(default=dict)
+    survivor_version = models.PositiveIntegerField()  # both versions as the merge left them
+    duplicate_version = models.PositiveIntegerField()
+    moved = models.JSONField(default=dict, blank=True)  # "app.Model.field" -> [ids]
+    versions = models.JSONField(default=dict, blank=True)  # "app.Model" -> {id: version}
+    parked = models.JSONField(default=dict, blank=True)  # survivor's rows put on the duplicate
+    removed = models.JSONField(default=list, blank=True)  # rows set aside, whole
+    demoted = models.JSONField(default=list, blank=True)  # duplicate's primary contacts
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+
+    objects = MergeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.duplicate_id} → {self.survivor_id}"

@@ -34,6 +34,7 @@ from kehu.customers.models import (
     OwnershipTransfer,
     Tag,
 )
+from kehu.customers.names import name_key
 from kehu.customers.pinyin import name_pinyin
 from kehu.customers.scoping import CHANGE, MANAGE, VIEW, as_pk, forget_shares
 from kehu.customers.searchindex import search_index_refresh
@@ -358,8 +359,9 @@ def _set_pinyin(customer: Customer) -> None:
 
 
 def _pinyin_of(name: str, kind: str) -> dict[str, str]:
+    """The columns derived from the name: pinyin, initials and the duplicate key."""
     pinyin, initials = name_pinyin(name, is_person=kind == "person")
-    return {"name_pinyin": pinyin, "name_initials": initials}
+    return {"name_pinyin": pinyin, "name_initials": initials, "name_key": name_key(name)}
 
 
 def _replace_tags(customer: Customer, tags: list[Tag] | None) -> dict[str, list]:

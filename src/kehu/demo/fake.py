@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from stdnum.cn import uscc
 
 from kehu.customers.choices import CompanySize, DecisionRole, Source
+from kehu.customers.names import name_key
 from kehu.customers.pinyin import name_pinyin
 from kehu.demo import words
 from kehu.demo.regions import REGIONS
@@ -115,7 +116,8 @@ class Faker:
         brand_pinyin = name_pinyin(brand)[0]
         row = self._common(owner_id, place)
         row.update(
-            kind="company", name="".join(parts), short_name=brand + trade[:2],
+            kind="company", name="".join(parts), name_key=name_key("".join(parts)),
+            short_name=brand + trade[:2],
             name_pinyin=pinyin, name_initials=initials, industry=industry,
             company_size=rng.choices(_SIZES, cum_weights=_SIZE_CUM)[0],
             emails=[f"{rng.choice(('info', 'sales', 'contact', 'service'))}@{brand_pinyin}"
@@ -131,7 +133,8 @@ class Faker:
         pinyin, initials = joined_pinyin((surname, given), is_person=True)
         row = self._common(owner_id, self.place())
         row.update(
-            kind="person", name=surname + given, name_pinyin=pinyin, name_initials=initials,
+            kind="person", name=surname + given, name_key=name_key(surname + given),
+            name_pinyin=pinyin, name_initials=initials,
             emails=[f"{pinyin}{rng.randint(1, 9999)}@{rng.choice(words.EMAIL_DOMAINS)}"]
             if rng.random() < 0.5 else [],
             wechat=f"{pinyin}_{rng.randint(100, 99999)}" if rng.random() < 0.4 else "",

@@ -1,0 +1,164 @@
+"""Benchmark duplicates (查重): the check on one create, the batch finder, its quality.
+
+    .venv/bin/python bench/dedup.py [--customers 1000000] [--seed 1] [--copies 10000]
+
+Works on a copy of the demo database of bench/run.py (var/bench/sqlite-c<N>-s<seed>/,
+built first when missing) in var/bench/dedup-c<N>-s<seed>/, into which it injects
+`--copies` labelled duplicates once (`kehu.demo.duplicates`: the ways real sheets write
+one customer twice). Then, in one run:
+- the check on one create (`duplicates_of`, as the customer form and the import call it)
+  for 300 names and phones, p50/p99, next to the raw index lookups it makes (name_key and
+  CustomerKey) in the same process;
+- the batch finder over the whole table (`duplicate_pairs`): time and peak memory;
+- precision and recall against the labelled pairs at several thresholds.
+Results: printed and saved to bench/results/dedup-sqlite-<thousands>k.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import run  # noqa: E402  (bench/run.py: the database)
+
+THRESHOLDS = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--copies", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    data_dir = prepare(args)
+    pairs = labelled_pairs(args, data_dir)
+    lines = [f"# Duplicates at {args.customers:,} customers (SQLite, {time.strftime('%Y-%m-%d')})",
+             "", f"{len(pairs):,} labelled copies injected (kehu.demo.duplicates).", ""]
+    lines += check_latency(args)
+    lines += finder(pairs)
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out = run.ROOT / "bench" / "results" / f"dedup-sqlite-{args.customers // 1000}k.md"
+    out.write_text(text)
+    return 0
+
+
+def prepare(args: argparse.Namespace) -> Path:
+    source = run.ROOT / "var" / "bench" / f"sqlite-c{args.customers}-s{args.seed}"
+    target = run.ROOT / "var" / "bench" / f"dedup-c{args.customers}-s{args.seed}"
+    if not (target / "kehu.sqlite3").exists():
+        if not (source / "bench-ready.json").exists():  # build the shared one first
+            run.prepare_environment(args)
+            run.build_database(argparse.Namespace(**{**vars(args), "requests": 0}))
+            from django.db import connection
+            connection.close()
+        print(f"Copying {source} → {target} …", flush=True)
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    os.environ["KEHU_DATA_DIR"] = str(target)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "kehu.config.settings"
+    sys.path.insert(0, str(run.ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    started = time.monotonic()
+    call_command("migrate", interactive=False, verbosity=0)  # the name keys, once
+    print(f"migrate: {time.monotonic() - started:.1f} s", flush=True)
+    return target
+
+
+def labelled_pairs(args: argparse.Namespace, data_dir: Path) -> set[tuple[int, int]]:
+    marker = data_dir / "dedup-pairs.json"
+    if marker.exists():
+        return {tuple(p) for p in json.loads(marker.read_text())}
+    from kehu.customers.models import Customer
+    from kehu.demo.duplicates import inject_duplicates
+
+    first, last = (Customer.objects.order_by("pk").values_list("pk", flat=True).first(),
+                   Customer.objects.order_by("-pk").values_list("pk", flat=True).first())
+    started = time.monotonic()
+    pairs = inject_duplicates(range(first, last + 1), args.copies, seed=args.seed)
+    print(f"injected {len(pairs):,} copies in {time.monotonic() - started:.0f} s", flush=True)
+    marker.write_text(json.dumps(pairs))
+    return set(pairs)
+
+
+def check_latency(args: argparse.Namespace) -> list[str]:
+    from django.db import connection
+
+    from kehu.accounts.models import User
+    from kehu.customers.duplicates import duplicates_of
+    from kehu.customers.models import Customer
+
+    viewer = User.objects.filter(is_superuser=True).first() or User.objects.first()
+    rng = random.Random(args.seed)
+    top = Customer.objects.order_by("-pk").values_list("pk", flat=True).first()
+    samples = []
+    while len(samples) < 300:
+        row = Customer.objects.filter(pk__gte=rng.randrange(1, top)).values(
+            "kind", "name", "city", "phones", "name_key").first()
+        if row:
+            samples.append(row)
+    app, raw = [], []
+    for row in samples:
+        values = {k: row[k] for k in ("kind", "name", "city", "phones")}
+        started = time.perf_counter()
+        duplicates_of(viewer=viewer, values=values)
+        app.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM customers_customer WHERE name_key = %s "
+                           "AND deleted_at IS NULL LIMIT 20", [row["name_key"]])
+            cursor.fetchall()
+            phones = row["phones"] or [""]
+            marks = ",".join(["%s"] * len(phones))
+            cursor.execute("SELECT customer_id FROM customers_customerkey WHERE kind = 'phone' "
+                           f"AND value IN ({marks})", phones)
+            cursor.fetchall()
+        raw.append((time.perf_counter() - started) * 1000)
+    return ["## The check on one create (300 customers' own names and phones)", "",
+            "| | p50 ms | p99 ms |", "|---|---|---|",
+            f"| duplicates_of | {pct(app, 50):.2f} | {pct(app, 99):.2f} |",
+            f"| raw index lookups | {pct(raw, 50):.2f} | {pct(raw, 99):.2f} |", ""]
+
+
+def finder(truth: set[tuple[int, int]]) -> list[str]:
+    from kehu.customers.duplicates import duplicate_pairs
+
+    started = time.monotonic()
+    candidates: list[int] = []
+    found = list(duplicate_pairs(threshold=min(THRESHOLDS), progress=candidates.append))
+    seconds = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines = ["## The batch finder (duplicate_pairs over the whole table)", "",
+             f"{seconds:.0f} s, {candidates[0]:,} candidate pairs scored, "
+             f"{len(found):,} at or above {min(THRESHOLDS)}; peak RSS of the process "
+             f"{peak:.0f} MB.", "", "| threshold | pairs | precision | recall |",
+             "|---|---|---|---|"]
+    for threshold in THRESHOLDS:
+        pairs = {(p.a, p.b) for p in found if p.score >= threshold}
+        hits = len(pairs & truth)
+        lines.append(f"| {threshold} | {len(pairs):,} | {hits / max(len(pairs), 1):.3f} | "
+                     f"{hits / max(len(truth), 1):.3f} |")
+    missed = sorted(truth - {(p.a, p.b) for p in found if p.score >= 0.8})
+    lines += ["", f"Missed at 0.8: {len(missed):,} (first: {missed[:5]})", ""]
+    return lines
+
+
+def pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if q < 100 else max(values)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
