@@ -78,3 +78,23 @@ def test_a_rep_is_told_of_a_probable_duplicate_and_never_shown_anothers_customer
                                                 "phones": ["+8613700001111"]})
     assert len(found) == 1 and found[0].hard and found[0].name is None
     assert found[0].reasons == ["已存在于其他同事名下"] and found[0].owner is None
+
+
+@pytest.mark.django_db
+def test_the_command_line_lists_the_pairs_as_json_within_a_users_scope(
+        alice, charlie, root, make_customer, capsys):
+    import json
+
+    from django.core.management import call_command
+
+    a = make_customer(alice, name="杭州西湖茶业有限公司", phones=["13812345678"])
+    b = make_customer(alice, name="西湖茶业（杭州）有限责任公司", phones=["138-1234-5678"])
+    c = make_customer(charlie, name="深圳南山电子有限公司")
+    d = make_customer(charlie, name="南山电子(深圳)有限公司")
+    call_command("dedup", "--format", "json")
+    pairs = json.loads(capsys.readouterr().out)
+    assert [(p["a"], p["b"]) for p in pairs] == [(a.pk, b.pk), (c.pk, d.pk)]
+    assert pairs[0]["score"] == 1.0 and "电话相同：+8613812345678" in pairs[0]["reasons"]
+    call_command("dedup", "--as", "alice")
+    out = capsys.readouterr().out
+    assert f"#{a.pk}\t#{b.pk}" in out and "南山" not in out and "共 1 对" in out

@@ -19,12 +19,12 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from kehu.accounts.commands import acting_user
 from kehu.accounts.selectors import user_find
 from kehu.core.commands import KehuCommand
 from kehu.core.models import Origin
 from kehu.jobs.models import Status
 from kehu.jobs.services import run_here
-from kehu.transfer.commands import acting_user
 from kehu.transfer.importing import import_start
 from kehu.transfer.models import ImportProblem, ImportRun
 from kehu.transfer.services import DEFAULT_MATCH as DEFAULT_KEYS
