@@ -115,6 +115,8 @@ def test_the_cli_writes_the_orders_of_the_filtered_customers(tmp_path, capsys, m
     (["orders", "--format", "pdf"], "--format 只能是 csv 或 xlsx"),
     (["orders", "--from", "去年"], "from: “去年” 不是日期"),
     (["communications", "--columns", "customer,salary"], "没有这些列：salary"),
+    (["communications", "--status", "paid"], "--status 只用于导出订单"),
+    (["orders", "--status", "shipped"], "status: “shipped” 不是可选值"),
 ])
 def test_cli_refusals_are_one_line(tmp_path, capsys, alice, argv, message):
     status = cli.main(["export", *argv, "--as", "alice", "-o", str(tmp_path / "x.csv")])

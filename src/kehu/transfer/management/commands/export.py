@@ -64,6 +64,8 @@ class Command(KehuCommand):
             check_may_export(actor)
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from exc
+        if options["status"] and target != "orders":
+            raise CommandError(_("--status 只用于导出订单"))
         filters = CustomerFilters.from_params(self._params(options))
         history = HistoryFilters.from_params(
             {"from": options["start"], "to": options["end"], "status": options["status"]})
