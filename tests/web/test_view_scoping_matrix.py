@@ -62,6 +62,8 @@ class World:
     failed_job: Any = None
     run: Any = None
     done_run: Any = None
+    merge_pair: Any = None  # two of alice's customers to merge
+    merge: Any = None  # an earlier merge of two others of hers
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,17 @@ TABLE: dict[str, list[Case]] = {
     "customers:validate": [Case("post", u("customers:validate"), EVERYONE, lambda w: {"phones": "1"})],
     "customers:bulk_transfer": [Case("post", u("customers:bulk_transfer"), WRITE_ACTION,
                                      lambda w: {"ids": [w.customer.pk], "to_user": w.users["bob"].pk})],
+    # Merging needs MANAGE on both customers (tests/customers/test_merge.py); a merge is
+    # seen through its survivor and undone by whoever may manage that.
+    "customers:merge": [Case("get", lambda w: reverse("customers:merge")
+                             + f"?a={w.merge_pair[0].pk}&b={w.merge_pair[1].pk}", WRITE_PAGE),
+                        Case("post", u("customers:merge"), WRITE_ACTION,
+                             lambda w: {"a": w.merge_pair[0].pk, "b": w.merge_pair[1].pk,
+                                        "version_a": 1, "version_b": 1})],
+    "customers:merge_detail": [Case("get", u("customers:merge_detail", lambda w: w.merge.pk),
+                                    READ_CUSTOMER)],
+    "customers:merge_undo": [Case("post", u("customers:merge_undo", lambda w: w.merge.pk),
+                                  WRITE_ACTION)],
     "customers:trash": [Case("get", u("customers:trash"), EVERYONE)],
     "customers:restore": [Case("post", u("customers:restore", lambda w: w.deleted.pk), WRITE_ACTION)],
     "customers:fields": [Case("get", u("customers:fields"), ADMIN_PAGE)],
@@ -240,9 +253,21 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field)
     note = notify(recipient=alice, title="导入完成", link="/customers/", actor=None, origin="system")
     failed = Job.objects.create(kind="jobs.prune", title="alice 失败的任务", actor=alice,
                                 origin="manual", status="failed", error="boom")
-    return World(users, alices_customer, contact, deleted, root_field, deal, next_stage,
-                 job, job_file, schedule, note, failed, _alices_import(alice, dry_run=True),
-                 _alices_import(alice, dry_run=False))
+    world = World(users, alices_customer, contact, deleted, root_field, deal, next_stage,
+                  job, job_file, schedule, note, failed, _alices_import(alice, dry_run=True),
+                  _alices_import(alice, dry_run=False))
+    world.merge_pair, world.merge = _alices_merges(alice)
+    return world
+
+
+def _alices_merges(alice):
+    from kehu.customers.merging import customer_merge
+
+    pair = [services.customer_create(actor=alice, origin="manual",
+                                     data={"kind": "company", "name": f"合并{n}"}) for n in "甲乙"]
+    done = [services.customer_create(actor=alice, origin="manual",
+                                     data={"kind": "company", "name": f"已合并{n}"}) for n in "甲乙"]
+    return pair, customer_merge(actor=alice, origin="manual", survivor=done[0], duplicate=done[1])
 
 
 def _alices_import(alice, *, dry_run: bool):

@@ -29,9 +29,10 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from kehu.accounts.models import User
-from kehu.core.errors import Http404, ValidationError
+from kehu.core.errors import ValidationError
 from kehu.core.records import check_version, jsonable, log_change, record_update
 from kehu.customers import cleaning
 from kehu.customers.keys import keys_refresh
@@ -77,7 +78,19 @@ class Relation:
 
     @property
     def verbose(self) -> str:
-        return str(self.model._meta.verbose_name)
+        return str(TABLE_NAMES.get(self.model._meta.label, self.model._meta.verbose_name))
+
+
+# What a person calls the rows of each table (the models carry no Chinese verbose names;
+# history's are named here as text, this app may not import it).
+TABLE_NAMES = {
+    "customers.Customer_tags": _lazy("标签"), "customers.Contact": _lazy("联系人"),
+    "customers.CustomerShare": _lazy("共享"), "customers.OwnershipTransfer": _lazy("转移记录"),
+    "customers.CustomValue": _lazy("自定义字段"), "history.Communication": _lazy("跟进记录"),
+    "history.Order": _lazy("订单"), "history.Preference": _lazy("偏好"),
+    "history.Need": _lazy("需求"), "history.Opportunity": _lazy("商机"),
+    "history.Survey": _lazy("满意度调查"), "history.Ticket": _lazy("工单"),
+}
 
 
 def customer_relations() -> list[Relation]:
@@ -313,9 +326,7 @@ def customer_merge_undo(*, actor: User, origin: str, merge: MergeRecord | int) -
 
     Refused, naming what changed, when the survivor or a moved row was edited since (its
     version), a moved row was deleted or moved on, or the duplicate was purged or restored."""
-    record = MergeRecord.objects.visible_to(actor, MANAGE).filter(pk=as_pk(merge)).first()
-    if record is None:
-        raise Http404
+    record = MergeRecord.objects.get_for(actor, merge, MANAGE)  # 404 out of scope, 403 read-only
     s = Customer.objects.get_for(actor, record.survivor_id, MANAGE, lock=True)
     d = Customer._base_manager.select_for_update().filter(pk=record.duplicate_id).first()
     _refuse_if_changed(record, s, d)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kehu.customers.views import card, contacts, edit, fields, listing
+from kehu.customers.views import card, contacts, edit, fields, listing, merge
 
 app_name = "customers"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("new/", edit.customer_create, name="create"),
     path("validate/", edit.customer_validate_field, name="validate"),
     path("bulk-transfer/", listing.customer_bulk_transfer, name="bulk_transfer"),
+    path("merge/", merge.customer_merge, name="merge"),
+    path("merges/<int:pk>/", merge.merge_detail, name="merge_detail"),
+    path("merges/<int:pk>/undo/", merge.merge_undo, name="merge_undo"),
     path("trash/", edit.trash, name="trash"),
     path("trash/<int:pk>/restore/", edit.customer_restore, name="restore"),
     path("fields/", fields.custom_field_list, name="fields"),

@@ -1,0 +1,76 @@
+"""The merge page as a manager uses it: from the duplicates page's link to the result and
+back. (The browser story and screenshots: tests/browser/test_merge_story.py.)"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from kehu.customers import services
+from kehu.customers.models import Customer, MergeRecord
+from tests.customers.test_merge import catalogue, fields, twins  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def merge_url(a, b) -> str:
+    return reverse("customers:merge") + f"?a={a.pk}&b={b.pk}"
+
+
+def form(a, b, **choices) -> dict:
+    return {"a": a.pk, "b": b.pk, "version_a": a.version, "version_b": b.version, **choices}
+
+
+def test_the_page_shows_what_differs_and_what_will_move(mallory, login, twins):
+    ours, theirs = twins
+    page = login(mallory).get(merge_url(ours, theirs)).content.decode()
+    assert 'name="short_name" value="duplicate" checked' in page  # ours has none
+    assert 'name="phones" value="union" checked' in page
+    assert 'name="custom.level" value="duplicate" checked' in page  # the newer copy's
+    assert 'name="preference" value="survivor" checked' in page
+    assert "联系人 <strong class=\"num\">1</strong>" in page.replace("</span> ", " ").replace(
+        "<span>", "")
+
+
+def test_a_bad_typed_value_is_shown_and_the_choices_are_kept(mallory, login, twins):
+    ours, theirs = twins
+    response = login(mallory).post(reverse("customers:merge"), form(
+        ours, theirs, short_name="manual", **{"manual.short_name": "茶" * 101,
+                                              "custom.level": "survivor"}))
+    page = response.content.decode()
+    assert response.status_code == 200 and "最多 100 个字符" in page
+    assert 'name="custom.level" value="survivor" checked' in page
+    assert not MergeRecord.objects.exists()
+
+
+def test_merge_then_undo_from_the_result_page(mallory, login, twins):
+    ours, theirs = twins
+    client = login(mallory)
+    response = client.post(reverse("customers:merge"), form(ours, theirs))
+    merge = MergeRecord.objects.get()
+    assert response["Location"] == reverse("customers:merge_detail", args=[merge.pk])
+    assert "撤销合并" in client.get(response["Location"]).content.decode()
+    assert Customer.objects.get(pk=theirs.pk).deleted_at is not None
+    response = client.post(reverse("customers:merge_undo", args=[merge.pk]))
+    assert response["Location"] == reverse("customers:detail", args=[theirs.pk])
+    assert Customer.objects.get(pk=theirs.pk).deleted_at is None
+
+
+def test_undo_after_an_edit_says_what_changed(mallory, login, twins):
+    ours, theirs = twins
+    client = login(mallory)
+    client.post(reverse("customers:merge"), form(ours, theirs))
+    merge = MergeRecord.objects.get()
+    services.customer_update(actor=mallory, origin="manual", customer=ours, data={"notes": "新"})
+    response = client.post(reverse("customers:merge_undo", args=[merge.pk]), follow=True)
+    assert "在合并后被修改过" in response.content.decode()
+    assert Customer.objects.get(pk=theirs.pk).deleted_at is not None
+
+
+def test_a_stale_page_is_refused(mallory, login, twins):
+    ours, theirs = twins
+    client = login(mallory)
+    stale = form(ours, theirs)
+    services.customer_update(actor=mallory, origin="manual", customer=theirs, data={"notes": "新"})
+    assert client.post(reverse("customers:merge"), stale).status_code == 409
+    assert not MergeRecord.objects.exists()
