@@ -95,6 +95,9 @@ TABLE: dict[str, list[Case]] = {
     "customers:list": [Case("get", u("customers:list"), EVERYONE)],
     "customers:create": [Case("get", u("customers:create"), WRITERS)],
     "customers:validate": [Case("post", u("customers:validate"), EVERYONE, lambda w: {"phones": "1"})],
+    # Names only the customers the asker may see; the others only "已存在于其他同事名下".
+    "customers:duplicate_hint": [Case("post", u("customers:duplicate_hint"), EVERYONE,
+                                      lambda w: {"name": w.customer.name})],
     "customers:bulk_transfer": [Case("post", u("customers:bulk_transfer"), WRITE_ACTION,
                                      lambda w: {"ids": [w.customer.pk], "to_user": w.users["bob"].pk})],
     # Merging needs MANAGE on both customers (tests/customers/test_merge.py); a merge is

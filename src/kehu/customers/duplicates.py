@@ -19,12 +19,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext as _
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import ratio
 
 from kehu.accounts.models import User
+from kehu.customers import cleaning
 from kehu.customers.bulk import keys_lookup
 from kehu.customers.models import Customer, CustomerKey
 from kehu.customers.names import name_parts
@@ -271,3 +273,24 @@ def _scored(candidates: dict[tuple[int, int], dict[str, set[str]]],
                 score, reasons = pair_score(rows[a], rows[b], candidates[(a, b)])
                 if score >= threshold:
                     yield Pair(a, b, score, reasons)
+
+
+CHECKED = ("kind", "name", "city", "phones", "emails", "credit_code")
+
+
+def duplicates_for_input(*, viewer: User, data: dict[str, Any],
+                         exclude: int | None = None) -> list[Candidate]:
+    """`duplicates_of` for what a form or an API body holds: each field through the one
+    cleaner, a field that does not clean (yet) left out rather than failing the check."""
+    values: dict[str, Any] = {}
+    for name in CHECKED:
+        if data.get(name) in (None, "", []):
+            continue
+        try:
+            values.update(cleaning.clean_customer({name: data[name]}, partial=True))
+        except ValidationError:  # the form reports it; the check goes on without it
+            continue
+    if not values.get("name") and not any(values.get(k) for k in ("phones", "emails",
+                                                                  "credit_code")):
+        return []
+    return duplicates_of(viewer=viewer, values=values, exclude=exclude)

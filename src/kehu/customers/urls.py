@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kehu.customers.views import card, contacts, edit, fields, listing, merge
+from kehu.customers.views import card, contacts, duplicates, edit, fields, listing, merge
 
 app_name = "customers"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", listing.customer_list, name="list"),
     path("new/", edit.customer_create, name="create"),
     path("validate/", edit.customer_validate_field, name="validate"),
+    path("duplicates/check/", duplicates.duplicate_hint, name="duplicate_hint"),
     path("bulk-transfer/", listing.customer_bulk_transfer, name="bulk_transfer"),
     path("merge/", merge.customer_merge, name="merge"),
     path("merges/<int:pk>/", merge.merge_detail, name="merge_detail"),

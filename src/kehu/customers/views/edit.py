@@ -33,6 +33,7 @@ from kehu.customers.forms import (
 )
 from kehu.customers.scoping import CHANGE, MANAGE
 from kehu.customers.views.common import WEB
+from kehu.customers.views.duplicates import form_candidates, must_confirm, warn_duplicates
 
 # --- create, edit, delete -------------------------------------------------------
 
@@ -44,15 +45,19 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None, custom_fields=selectors.custom_fields_active(),
                         owners=users_in_scope(request.user),
                         initial={"kind": CustomerKind.COMPANY, "owner": request.user.pk})
-    if request.method == "POST" and form.is_valid():
+    candidates = form_candidates(request) if request.method == "POST" and form.is_valid() else []
+    if request.method == "POST" and form.is_valid() and not must_confirm(request, candidates):
         try:
             customer = services.customer_create(actor=request.user, origin=WEB, data=form.service_data())
         except ValidationError as exc:
             attach_errors(form, exc, service_field)
         else:
             messages.success(request, _("已创建客户 %(name)s") % {"name": customer.name})
+            warn_duplicates(request, candidates)
             return redirect(reverse("customers:detail", args=[customer.pk]))
-    return render(request, "customers/form.html", {"form": form, "creating": True})
+    return render(request, "customers/form.html", {
+        "form": form, "creating": True, "duplicates": candidates,
+        "confirm_duplicate": must_confirm(request, candidates)})
 
 
 @web_view
@@ -73,6 +78,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, conflict_message())
         else:
             messages.success(request, _("已保存"))
+            warn_duplicates(request, form_candidates(request, exclude=customer.pk))
             return redirect(reverse("customers:detail", args=[pk]))
     return render(request, "customers/form.html", {"form": form, "customer": customer})
 
