@@ -64,6 +64,7 @@ class World:
     done_run: Any = None
     merge_pair: Any = None  # two of alice's customers to merge
     merge: Any = None  # an earlier merge of two others of hers
+    pair: Any = None  # a probable duplicate pair of two of her customers
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,10 @@ TABLE: dict[str, list[Case]] = {
     "customers:create": [Case("get", u("customers:create"), WRITERS)],
     "customers:validate": [Case("post", u("customers:validate"), EVERYONE, lambda w: {"phones": "1"})],
     # Names only the customers the asker may see; the others only "已存在于其他同事名下".
+    "customers:duplicates": [Case("get", u("customers:duplicates"), EVERYONE)],
+    "customers:duplicate_scan": [Case("post", u("customers:duplicate_scan"), ADMIN_ACTION)],
+    "customers:duplicate_dismiss": [Case("post", u("customers:duplicate_dismiss",
+                                                   lambda w: w.pair.pk), WRITE_ACTION)],
     "customers:duplicate_hint": [Case("post", u("customers:duplicate_hint"), EVERYONE,
                                       lambda w: {"name": w.customer.name})],
     "customers:bulk_transfer": [Case("post", u("customers:bulk_transfer"), WRITE_ACTION,
@@ -260,7 +265,17 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field)
                   job, job_file, schedule, note, failed, _alices_import(alice, dry_run=True),
                   _alices_import(alice, dry_run=False))
     world.merge_pair, world.merge = _alices_merges(alice)
+    world.pair = _alices_duplicate_pair(world.merge_pair)
     return world
+
+
+def _alices_duplicate_pair(customers):
+    from django.utils import timezone
+
+    from kehu.customers.models import DuplicatePair
+
+    return DuplicatePair.objects.create(a_id=customers[0].pk, b_id=customers[1].pk, score=0.9,
+                                        reasons=["名称相近"], found_at=timezone.now())
 
 
 def _alices_merges(alice):

@@ -322,3 +322,32 @@ class MergeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.duplicate_id} → {self.survivor_id}"
+
+
+class DuplicatePair(models.Model):
+    """A probable duplicate the finder found (the nightly job `customers.dedup`).
+
+    Plain ids, not foreign keys: a pair is the finder's note about two customers, not a
+    row that belongs to either (a merge moves rows bound to a customer; it leaves these,
+    and a pair whose customer went to the bin is simply not listed). A dismissed pair
+    stays dismissed when the finder meets it again.
+    """
+
+    OPEN, DISMISSED = "open", "dismissed"
+
+    a_id = models.BigIntegerField()
+    b_id = models.BigIntegerField()
+    score = models.FloatField()
+    reasons = models.JSONField(default=list)
+    status = models.CharField(max_length=10, default=OPEN,
+                              choices=[(OPEN, _("待处理")), (DISMISSED, _("不是重复"))])
+    found_at = models.DateTimeField()
+    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["a_id", "b_id"], name="dup_pair_once")]
+        indexes = [models.Index(fields=["status", "score"], name="dup_pair_open")]
+
+    def __str__(self) -> str:
+        return f"{self.a_id} ~ {self.b_id} ({self.score})"

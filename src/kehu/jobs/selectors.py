@@ -77,3 +77,10 @@ def schedules_for(viewer: User) -> QuerySet[Schedule]:
     if not access_for(viewer).is_admin:
         return Schedule.objects.none()
     return Schedule.objects.select_related("last_job")
+
+
+def latest_of_kind(kind: str) -> Job | None:
+    """The newest finished run of a job kind (when the nightly duplicate finder last ran):
+    when and how it ended, no content — safe to show whoever ran it."""
+    return (Job.objects.filter(kind=kind, status__in=(Status.DONE, Status.FAILED))
+            .order_by("-finished_at", "-pk").only("pk", "status", "finished_at").first())
