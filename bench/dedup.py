@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/dedup.py [--customers 1000000] [--seed 1] [--copies 10000]
 
-Works on a copy of the demo database of bench/run.py (var/bench/sqlite-c<N>-s<seed>/,
-built first when missing) in var/bench/dedup-c<N>-s<seed>/, into which it injects
-`--copies` labelled duplicates once (`kehu.demo.duplicates`: the ways real sheets write
+Builds its own demo database in var/bench/dedup-c<N>-s<seed>/ on the first run (the
+demo generator, ~15 minutes at 1,000,000) and injects `--copies` labelled duplicates
+once (`kehu.demo.duplicates`: the ways real sheets write
 one customer twice). Then, in one run:
 - the check on one create (`duplicates_of`, as the customer form and the import call it)
   for 300 names and phones, p50/p99, next to the raw index lookups it makes (name_key and
@@ -21,7 +21,6 @@ import json
 import os
 import random
 import resource
-import shutil
 import statistics
 import sys
 import time
@@ -54,16 +53,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def prepare(args: argparse.Namespace) -> Path:
-    source = run.ROOT / "var" / "bench" / f"sqlite-c{args.customers}-s{args.seed}"
+    """Its own demo database (var/bench/dedup-c<N>-s<seed>/, built on the first run): the
+    labelled copies go in once and must not reach the other benchmarks' data."""
     target = run.ROOT / "var" / "bench" / f"dedup-c{args.customers}-s{args.seed}"
-    if not (target / "kehu.sqlite3").exists():
-        if not (source / "bench-ready.json").exists():  # build the shared one first
-            run.prepare_environment(args)
-            run.build_database(argparse.Namespace(**{**vars(args), "requests": 0}))
-            from django.db import connection
-            connection.close()
-        print(f"Copying {source} → {target} …", flush=True)
-        shutil.copytree(source, target, dirs_exist_ok=True)
+    target.mkdir(parents=True, exist_ok=True)
     os.environ["KEHU_DATA_DIR"] = str(target)
     os.environ["DJANGO_SETTINGS_MODULE"] = "kehu.config.settings"
     sys.path.insert(0, str(run.ROOT / "src"))
@@ -72,9 +65,15 @@ def prepare(args: argparse.Namespace) -> Path:
     django.setup()
     from django.core.management import call_command
 
-    started = time.monotonic()
-    call_command("migrate", interactive=False, verbosity=0)  # the name keys, once
-    print(f"migrate: {time.monotonic() - started:.1f} s", flush=True)
+    from kehu.customers.models import Customer
+    from kehu.demo import generate
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if not Customer.objects.exists():
+        started = time.monotonic()
+        print(f"Building the dedup database: {args.customers:,} customers …", flush=True)
+        generate(args.customers, args.seed, stdout=sys.stdout)
+        print(f"built in {time.monotonic() - started:.0f} s", flush=True)
     return target
 
 

@@ -192,21 +192,40 @@ def duplicate_pairs(*, threshold: float = THRESHOLD,
                     progress: Any = None) -> Iterator[Pair]:
     """Every pair of live customers scoring at least `threshold`, each pair once (a < b).
 
+    Blocks are scored one after the other, a chunk at a time, so memory holds one chunk
+    and the pairs of the first two blocks (to skip them in the third), not every candidate.
     Unscoped: the nightly job stores them all; readers see the pairs whose customers are
-    both in their scope (`selectors.duplicate_pair_list`).
+    both in their scope (`duplicates_store.duplicate_pair_list`).
     """
-    candidates: dict[tuple[int, int], dict[str, set[str]]] = {}
+    done: set[tuple[int, int]] = set()
+    counted = [0]
+
+    def block(pairs: Iterable[tuple[tuple[int, int], dict]], remember: bool) -> Iterator[Pair]:
+        chunk: dict[tuple[int, int], dict] = {}
+        for pair, shared in pairs:
+            if pair in done or pair in chunk:
+                continue
+            chunk[pair] = shared
+            if len(chunk) == 5000:
+                yield from _flush(chunk, remember)
+        yield from _flush(chunk, remember)
+
+    def _flush(chunk: dict, remember: bool) -> Iterator[Pair]:
+        yield from _scored(chunk, threshold)
+        counted[0] += len(chunk)
+        if remember:
+            done.update(chunk)
+        chunk.clear()
+        if progress:
+            progress(counted[0])
+
+    shared: dict[tuple[int, int], dict[str, set[str]]] = {}
     for kind, value, ids in _shared_keys():
         for pair in _pairs_of(ids):
-            candidates.setdefault(pair, {}).setdefault(kind, set()).add(value)
-    for ids in _same_name_keys():
-        for pair in _pairs_of(ids):
-            candidates.setdefault(pair, {})
-    for pair in _neighbours():
-        candidates.setdefault(pair, {})
-    if progress:
-        progress(len(candidates))
-    yield from _scored(candidates, threshold)
+            shared.setdefault(pair, {}).setdefault(kind, set()).add(value)
+    yield from block(shared.items(), remember=True)
+    yield from block(((pair, {}) for pair in _same_name_pairs()), remember=True)
+    yield from block(((pair, {}) for pair in _neighbours()), remember=False)
 
 
 def _pairs_of(ids: list[int]) -> Iterator[tuple[int, int]]:
@@ -231,18 +250,32 @@ def _shared_keys() -> Iterator[tuple[str, str, list[int]]]:
                 yield kind, value, sorted(ids)
 
 
-def _same_name_keys() -> Iterator[list[int]]:
+def _same_name_pairs() -> Iterator[tuple[int, int]]:
+    """Pairs with one name key whose places do not differ (杭州华信科技 and 南京华信科技 are
+    two companies: most groups of a million customers are such, and never scored)."""
     groups = (Customer.objects.filter(deleted_at__isnull=True).exclude(name_key="")
               .values("name_key").annotate(n=Count("id")).filter(n__gt=1, n__lte=GROUP_LIMIT)
               .values_list("name_key", flat=True))
     keys = list(groups)
     for start in range(0, len(keys), 500):
-        members: dict[str, list[int]] = {}
-        for pk, key in (Customer.objects.filter(deleted_at__isnull=True,
-                                                name_key__in=keys[start:start + 500])
-                        .values_list("id", "name_key")):
-            members.setdefault(key, []).append(pk)
-        yield from members.values()
+        members: dict[str, list[dict[str, Any]]] = {}
+        for row in (Customer.objects.filter(deleted_at__isnull=True,
+                                            name_key__in=keys[start:start + 500])
+                    .values("id", "kind", "name", "city", "name_key")):
+            members.setdefault(row["name_key"], []).append(row)
+        for rows in members.values():
+            rows.sort(key=lambda r: r["id"])
+            for i, a in enumerate(rows):
+                for b in rows[i + 1:]:
+                    if _may_be_one(a, b):
+                        yield a["id"], b["id"]
+
+
+def _may_be_one(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    place_a, place_b = _place(a), _place(b)
+    if a["kind"] == "person" or b["kind"] == "person":
+        return bool(place_a) and place_a == place_b
+    return not (place_a and place_b and place_a != place_b)
 
 
 def _neighbours() -> Iterator[tuple[int, int]]:

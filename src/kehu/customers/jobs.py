@@ -20,8 +20,8 @@ def find_duplicates(ctx: JobContext) -> dict[str, Any]:
     """Idempotent: a rerun (or a retry after kill -9) replaces the open pairs again."""
     ctx.stage(str(_("查找候选")))
 
-    def scored(count: int) -> None:
-        ctx.stage(str(_("比较候选对")), total=count, done=0)
+    def scored(count: int) -> None:  # candidate pairs scored so far, a chunk at a time
+        ctx.stage(str(_("比较候选对")), done=count)
 
     pairs = list(duplicate_pairs(progress=scored))
     counts = pairs_store(pairs, now=timezone.now())

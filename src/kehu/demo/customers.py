@@ -7,7 +7,7 @@ from kehu.customers.models import Contact, Customer, Tag
 from kehu.customers.searchindex import search_index_refresh_range
 from kehu.customers.services import tag_get_or_create
 from kehu.demo import Batch, BatchWriter, DemoContext, Step
-from kehu.demo.fake import Faker
+from kehu.demo.fake import Faker, distinct_keys
 from kehu.demo.load import RowWriter, sequence_past
 from kehu.demo.words import TAGS
 
@@ -35,8 +35,9 @@ def _batch(ctx: DemoContext, faker: Faker, writers, tag_ids: list[int], ids: ran
         row = faker.company(owner) if rng.random() < 0.7 else faker.person(owner)
         row["id"] = pk
         customers.append(row)
-        if row["kind"] == "company":
-            contacts.extend(faker.contacts(row, pk))
+        own = faker.contacts(row, pk) if row["kind"] == "company" else []
+        distinct_keys(row, own, pk - ctx.customer_ids.start, ctx.seed)
+        contacts.extend(own)
         links.extend({"customer_id": pk, "tag_id": t} for t in faker.tag_ids(tag_ids))
     customer_writer.write(customers)
     contact_writer.write(contacts)
