@@ -7,7 +7,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_first_customer import DESKTOP, PHONE, log_in, open_page
-from tests.customers.test_merge import catalogue, fields, twins  # noqa: F401
+from tests.customers import test_merge
+
+# The service tests' two copies of 杭州西湖茶业 (and what they need).
+twins, fields, catalogue = test_merge.twins, test_merge.fields, test_merge.catalogue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("builtin_roles")]

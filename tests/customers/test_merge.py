@@ -266,6 +266,14 @@ def test_a_rep_cannot_undo_a_merge_she_cannot_see(alice, charlie, make_customer)
         customer_merge_undo(actor=charlie, origin="manual", merge=merge)
 
 
+def test_a_rep_cannot_undo_a_merge_that_would_restore_a_customer_not_hers(alice, mallory, twins):
+    ours, theirs = twins  # alice's survivor, bob's duplicate: mallory merged them
+    merge = customer_merge(actor=mallory, origin="manual", survivor=ours, duplicate=theirs)
+    with pytest.raises(Http404):
+        customer_merge_undo(actor=alice, origin="manual", merge=merge)
+    customer_merge_undo(actor=mallory, origin="manual", merge=merge)
+
+
 def test_stale_versions_are_refused(mallory, twins):
     ours, theirs = twins
     from kehu.core.errors import VersionConflict

@@ -8,7 +8,10 @@ from django.urls import reverse
 
 from kehu.customers import services
 from kehu.customers.models import Customer, MergeRecord
-from tests.customers.test_merge import catalogue, fields, twins  # noqa: F401
+from tests.customers import test_merge
+
+# The service tests' two copies of 杭州西湖茶业 (and what they need).
+twins, fields, catalogue = test_merge.twins, test_merge.fields, test_merge.catalogue
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +77,22 @@ def test_a_stale_page_is_refused(mallory, login, twins):
     services.customer_update(actor=mallory, origin="manual", customer=theirs, data={"notes": "新"})
     assert client.post(reverse("customers:merge"), stale).status_code == 409
     assert not MergeRecord.objects.exists()
+
+
+def test_the_bin_says_where_a_merged_customer_went(mallory, login, twins):
+    ours, theirs = twins
+    client = login(mallory)
+    client.post(reverse("customers:merge"), form(ours, theirs))
+    merge = MergeRecord.objects.get()
+    page = client.get(reverse("customers:trash")).content.decode()
+    assert "已合并到" in page
+    assert reverse("customers:merge_detail", args=[merge.pk]) in page
+
+
+def test_undo_is_offered_only_to_who_may_undo(mallory, alice, anna, login, twins):
+    ours, theirs = twins
+    login(mallory).post(reverse("customers:merge"), form(ours, theirs))
+    url = reverse("customers:merge_detail", args=[MergeRecord.objects.get().pk])
+    assert "撤销合并" in login(mallory).get(url).content.decode()
+    assert "撤销合并" not in login(alice).get(url).content.decode()  # bob's copy is not hers
+    assert "撤销合并" not in login(anna).get(url).content.decode()  # read-only

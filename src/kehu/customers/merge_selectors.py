@@ -163,6 +163,16 @@ def merge_get(*, viewer: User, pk: int) -> MergeRecord:
         .get_for(viewer, pk, VIEW)
 
 
+def merge_can_undo(*, viewer: User, record: MergeRecord) -> bool:
+    """Whether to offer 撤销合并 (to show a button, never to guard: the service checks)."""
+    if record.undone_at is not None or record.duplicate_id is None:
+        return False
+    customers = Customer.objects
+    return (customers.visible_to(viewer, MANAGE).filter(pk=record.survivor_id).exists()
+            and (customers.in_recycle_bin_of(viewer).filter(pk=record.duplicate_id).exists()
+                 or customers.visible_to(viewer, MANAGE).filter(pk=record.duplicate_id).exists()))
+
+
 def merges_into(*, viewer: User, duplicate_ids: list[int]) -> dict[int, MergeRecord]:
     """{duplicate id: the merge that put it in the bin} — the bin's pointer to the survivor."""
     qs: QuerySet[MergeRecord] = MergeRecord.objects.visible_to(viewer) \

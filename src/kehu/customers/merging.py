@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from kehu.accounts.models import User
-from kehu.core.errors import ValidationError
+from kehu.core.errors import Http404, ValidationError
 from kehu.core.records import check_version, jsonable, log_change, record_update
 from kehu.customers import cleaning
 from kehu.customers.keys import keys_refresh
@@ -329,6 +329,8 @@ def customer_merge_undo(*, actor: User, origin: str, merge: MergeRecord | int) -
     record = MergeRecord.objects.get_for(actor, merge, MANAGE)  # 404 out of scope, 403 read-only
     s = Customer.objects.get_for(actor, record.survivor_id, MANAGE, lock=True)
     d = Customer._base_manager.select_for_update().filter(pk=record.duplicate_id).first()
+    if d is not None and not _reaches_duplicate(actor, d):
+        raise Http404  # the survivor is hers, the duplicate was another's she cannot manage
     _refuse_if_changed(record, s, d)
     relations = {r.label: r for r in customer_relations()}
     for label, ids in record.moved.items():
@@ -350,6 +352,13 @@ def customer_merge_undo(*, actor: User, origin: str, merge: MergeRecord | int) -
         log_change(actor=actor, action="merge_undo", instance=customer, origin=origin,
                    changes={"merge": record.pk, "other": other.pk})
     return record
+
+
+def _reaches_duplicate(actor: User, d: Customer) -> bool:
+    """Undo restores the duplicate: only who may restore it from the bin (or, once someone
+    restored it, manage it) may undo."""
+    return (Customer.objects.in_recycle_bin_of(actor).filter(pk=d.pk).exists()
+            or Customer.objects.visible_to(actor, MANAGE).filter(pk=d.pk).exists())
 
 
 def _relation(relations: dict[str, Relation], label: str) -> Relation:

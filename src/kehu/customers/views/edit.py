@@ -31,6 +31,7 @@ from kehu.customers.forms import (
     customer_initial,
     service_field,
 )
+from kehu.customers.merge_selectors import merges_into
 from kehu.customers.scoping import CHANGE, MANAGE
 from kehu.customers.views.common import WEB
 from kehu.customers.views.duplicates import form_candidates, must_confirm, warn_duplicates
@@ -123,6 +124,9 @@ def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @web_view
 def trash(request: HttpRequest) -> HttpResponse:
     customers = selectors.customer_deleted_list(viewer=request.user)
+    merges = merges_into(viewer=request.user, duplicate_ids=[c.pk for c in customers])
+    for customer in customers:  # the bin's pointer to where a merged customer went
+        customer.merge = merges.get(customer.pk)
     return render(request, "customers/trash.html", {
         "customers": customers, "can_write": access_for(request.user).can_write})
 

@@ -19,7 +19,12 @@ from kehu.core.errors import ValidationError
 from kehu.core.versions import parse_version
 from kehu.core.views import error_messages, flash_errors, redirect, web_view
 from kehu.customers import merging
-from kehu.customers.merge_selectors import merge_get, merge_preview, moved_counts
+from kehu.customers.merge_selectors import (
+    merge_can_undo,
+    merge_get,
+    merge_preview,
+    moved_counts,
+)
 from kehu.customers.scoping import as_pk
 from kehu.customers.views.common import WEB
 
@@ -74,7 +79,7 @@ def merge_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = merge_get(viewer=request.user, pk=pk)
     return render(request, "customers/merge_done.html", {
         "merge": record, "moved": moved_counts(record),
-        "can_undo": record.undone_at is None and record.duplicate_id is not None})
+        "can_undo": merge_can_undo(viewer=request.user, record=record)})
 
 
 @require_POST
