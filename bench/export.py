@@ -9,9 +9,9 @@ masking, no tags; (2) Kehu CSV and (3) Kehu xlsx through the real path
 (`transfer.export.services.write_customers`: the list's selector page by page, labels,
 phones as the list shows them, formula escaping, XlsxWriter constant_memory). The database
 is only read: the bench does not write the export's change-log row. The orders-* runs do
-the same for order lines (one row per line, `export.selectors.order_line_rows`: keyset
-pages of 2,000 orders with customers, lines and products) next to a raw join of the same
-columns. (The 1M demo database
+the same for order lines (one row per line, `export.selectors.order_line_rows`: pages of
+500 customers, their orders 2,000 at a time, then those orders' lines) next to a raw join
+of the same columns. (The 1M demo database
 predates accounts.0004; run on a migrated copy of it: cp the file, `kehu migrate`.)
 """
 

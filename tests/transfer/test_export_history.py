@@ -258,5 +258,27 @@ def test_reading_the_rows_costs_the_same_queries_for_ten_times_the_orders(
                 {"product": "0012345", "quantity": 1}, {"product": "TEA-PE-357", "quantity": 2}]})
         history.communication_log(actor=alice, origin="manual", customer=more,
                                   data={"channel": "phone", "subject": f"第{day}次"})
-    # the quick search's lookup, then per page the orders and their lines; the calls
-    assert queries() == before == (3, 2)
+    # the quick search's lookup, a page of customer ids, then its orders and their lines
+    assert queries() == before == (4, 3)
+
+
+def test_small_pages_give_every_row_once_in_customer_then_time_order(
+        alice, book, make_customer, monkeypatch):
+    from kehu.transfer.export import selectors
+
+    more = make_customer(alice, name="温州瓯海眼镜有限公司")
+    for number in ("SO-W-3", "SO-W-1", "SO-W-2"):  # one day: the id decides
+        history.order_create(actor=alice, origin="manual", customer=more, data={
+            "number": number, "ordered_on": "2025-05-01",
+            "lines": [{"product": "0012345", "quantity": 1}]})
+    history.order_create(actor=alice, origin="manual", customer=more, data={
+        "number": "SO-W-0", "ordered_on": "2025-04-01",
+        "lines": [{"product": "0012345", "quantity": 1}]})
+    args = {"viewer": alice, "filters": CustomerFilters(), "history": HistoryFilters()}
+    whole = [(r["customer__name"], r["number"], r["product__sku"])
+             for r in selectors.order_line_rows(**args)]
+    monkeypatch.setattr(selectors, "CUSTOMER_PAGE", 1)
+    paged = [(r["customer__name"], r["number"], r["product__sku"])
+             for r in selectors.order_line_rows(**args, batch=1)]
+    assert paged == whole and [n for _c, n, _p in whole] == [
+        LONG_NUMBER, LONG_NUMBER, "SO-PORT-1", "SO-W-0", "SO-W-3", "SO-W-1", "SO-W-2"]
