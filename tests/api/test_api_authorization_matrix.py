@@ -66,6 +66,19 @@ def _share_with_admin(world: World) -> None:
                             user=world.people["admin"])
 
 
+def _second_customer(world: World) -> None:
+    world.history["dup"] = services.customer_create(
+        actor=world.people["owner"], origin="manual", data={"kind": "company", "name": "矩阵客户副本"}).pk
+
+
+def _merged_pair(owner: Any) -> int:
+    from kehu.customers.merging import customer_merge
+
+    a, b = (services.customer_create(actor=owner, origin="manual",
+                                     data={"kind": "company", "name": name}) for name in "甲乙")
+    return customer_merge(actor=owner, origin="manual", survivor=a, duplicate=b).pk
+
+
 EVERYONE = case(200, 200, 200, 200, 200, 200)
 READ_ONE = case(200, 404, 404, 200, 200, 200)
 CHANGE_ONE = case(200, 404, 404, 200, 403, 200)
@@ -76,6 +89,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/customers"): EVERYONE,
     ("POST", "/customers"): case(201, 201, 201, 201, 403, 201,
                                  body=lambda w: {"kind": "company", "name": "矩阵客户"}),
+    # A check, not a write: the analyst may ask too; out-of-scope matches are only counted.
+    ("POST", "/customers/duplicates"): case(200, 200, 200, 200, 200, 200,
+                                            body=lambda w: {"kind": "company", "name": "杭州"}),
     ("POST", "/customers/transfer"): case(
         200, 404, 404, 200, 403, 200,
         body=lambda w: {"ids": [w.customer.pk], "to_user": w.people["teammate"].pk}),
@@ -92,6 +108,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/customers/{customer_id}/contacts"): READ_ONE,
     ("POST", "/customers/{customer_id}/contacts"): case(201, 404, 404, 201, 403, 201,
                                                         body=lambda w: {"name": "矩阵联系人"}),
+    # Merging needs MANAGE on both customers; undo, MANAGE on the survivor and the duplicate.
+    ("POST", "/customers/{customer_id}/merge"): case(201, 404, 404, 201, 403, 201,
+                                                     setup=lambda w: _second_customer(w),
+                                                     body=lambda w: {"duplicate": w.history["dup"]}),
+    ("POST", "/merges/{merge_id}/undo"): case(200, 404, 404, 200, 403, 200),
     ("GET", "/contacts"): EVERYONE,
     ("GET", "/contacts/{contact_id}"): READ_ONE,
     ("PATCH", "/contacts/{contact_id}"): case(*CHANGE_ONE.expected.values(),
@@ -128,7 +149,7 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer):
     people = {"owner": alice, "teammate": bob, "outsider": charlie, "manager": mallory,
               "analyst": anna, "admin": root, "anonymous": None}
     return World(people=people, customer=alices_customer, contact=contact,
-                 history=seed_history(people, alices_customer))
+                 history={**seed_history(people, alices_customer), "merge_id": _merged_pair(alice)})
 
 
 @pytest.mark.parametrize("operation", sorted(MATRIX), ids=" ".join)

@@ -45,3 +45,21 @@ def test_another_reps_customer_is_said_to_exist_and_nothing_more(alice, charlie,
     hint = client.post("/customers/duplicates/check/", form(phones="13700001111")).content.decode()
     assert "已存在于其他同事名下" in hint
     assert "南山" not in hint and "Charlie" not in hint and "boss@" not in hint
+
+
+def test_an_integration_asks_the_api_before_it_creates(alice, charlie, make_customer):
+    from kehu.accounts.services import token_create
+    from tests.api.conftest import Caller
+
+    mine = make_customer(alice, name="杭州西湖茶业有限公司", phones=["13812345678"])
+    make_customer(charlie, name="深圳南山电子有限公司", phones=["13700001111"])
+    api = Caller(token_create(user=alice, name="erp")[1])
+    answer = api.post("/customers/duplicates", {"kind": "company", "name": "西湖茶业（杭州）",
+                                                "phones": ["137 0000 1111"]})
+    assert answer.status_code == 200
+    found = answer.json()
+    assert {"id": None, "name": None, "owner": None, "score": 0.97, "hard": True,
+            "reasons": ["已存在于其他同事名下"]} in found
+    assert any(c["id"] == mine.pk and not c["hard"] for c in found)
+    assert api.post(f"/customers/duplicates?exclude={mine.pk}",
+                    {"name": "杭州西湖茶业有限公司"}).json() == []

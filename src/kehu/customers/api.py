@@ -28,6 +28,7 @@ from kehu.api.schemas import (
 )
 from kehu.core.models import Origin
 from kehu.customers import selectors, services
+from kehu.customers.duplicates import duplicates_for_input
 from kehu.customers.filters import CustomerFilters
 from kehu.customers.models import Contact, Customer
 
@@ -286,6 +287,28 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> HttpResponse:
     customer = services.customer_create(actor=request.auth, data=_payload(payload),
                                         origin=Origin.API)
     return _customer_response(request, customer.pk, status=201)
+
+
+class DuplicateOut(Schema):
+    id: int | None = Field(None, description="null when the customer is outside your scope")
+    name: str | None = None
+    owner: str | None = None
+    score: float = Field(description="0–1; at or above 0.95 a shared phone, e-mail or code")
+    hard: bool
+    reasons: list[str]
+
+
+@customers_router.post("/customers/duplicates", response={200: list[DuplicateOut],
+                                                          **READ_ERRORS})
+def customer_duplicates(request: HttpRequest, payload: CustomerIn) -> HttpResponse:
+    """The customers a create (or, with `exclude`, an edit) of these values may duplicate —
+    what the web form asks before a create. Outside your scope: said to exist, no more."""
+    exclude = request.GET.get("exclude")
+    found = duplicates_for_input(viewer=request.auth, data=_payload(payload),
+                                 exclude=int(exclude) if exclude and exclude.isdigit() else None)
+    return json_response([{"id": c.customer_id if c.name else None, "name": c.name,
+                           "owner": c.owner, "score": c.score, "hard": c.hard,
+                           "reasons": c.reasons} for c in found])
 
 
 @customers_router.post("/customers/transfer", response={200: TransferOut, **WRITE_ERRORS})
