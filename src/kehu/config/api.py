@@ -11,10 +11,12 @@ from kehu.accounts.api import router as accounts_router
 from kehu.accounts.auth import AUTH
 from kehu.api.site import make_api
 from kehu.customers.api import contacts_router, customers_router
+from kehu.customers.merge_api import merges_router
 from kehu.history.api import router as history_router
 
 api = make_api(auth=AUTH)
 api.add_router("/", accounts_router)
 api.add_router("/", customers_router)
 api.add_router("/", contacts_router)
+api.add_router("/", merges_router)
 api.add_router("/", history_router)
