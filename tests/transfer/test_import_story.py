@@ -239,3 +239,15 @@ def test_an_import_whose_job_failed_says_so_instead_of_polling_forever(alice, lo
     assert b'data-testid="stalled"' in page.content and b"import-progress" not in page.content
     poll = client.get(reverse("transfer:import_progress", args=[run.pk]))
     assert poll["HX-Refresh"] == "true"
+
+
+def test_the_preview_names_rows_that_probably_duplicate_a_customer_kehu_has(alice, tmp_path,
+                                                                             make_customer):
+    make_customer(alice, name="杭州西湖茶业有限公司", phones=["13812345678"])
+    path = write_csv(tmp_path / "new.csv", [
+        ["西湖茶业（杭州）有限责任公司", "企业", "13900002222", "", "", "", "", "", ""],
+        ["宁波港口物流有限公司", "企业", "13900003333", "", "", "", "", "", ""]])
+    preview = run_import(alice, path, dry_run=True)
+    assert preview.dry_run_result["created"] == 2 and preview.dry_run_result["warned"] == 1
+    row, text, _fields = preview.dry_run_result["examples"]["warned"][0]
+    assert row == 2 and text == "可能与已有客户重复：“杭州西湖茶业有限公司”"

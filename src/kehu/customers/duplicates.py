@@ -327,3 +327,27 @@ def duplicates_for_input(*, viewer: User, data: dict[str, Any],
                                                                   "credit_code")):
         return []
     return duplicates_of(viewer=viewer, values=values, exclude=exclude)
+
+
+def duplicates_in_batch(*, viewer: User, rows: list[dict[str, Any]]) -> dict[int, list[Candidate]]:
+    """`duplicates_of` for a batch of rows about to be created (an import), in three
+    queries: index in `rows` -> its candidates (only rows that have some)."""
+    cores = {name_parts(r.get("name", "")).core[:200] for r in rows} - {""}
+    by_core: dict[str, set[int]] = {}
+    for chunk_start in range(0, len(cores), 500):
+        chunk = sorted(cores)[chunk_start:chunk_start + 500]
+        for pk, key in (Customer.objects.filter(name_key__in=chunk, deleted_at__isnull=True)
+                        .values_list("id", "name_key")):
+            by_core.setdefault(key, set()).add(pk)
+    by_key = keys_lookup((kind, value) for r in rows for kind, found in _keys(r).items()
+                         for value in found)
+    found: dict[int, list[Candidate]] = {}
+    wanted = {i: by_core.get(name_parts(r.get("name", "")).core[:200], set())
+              | {pk for kind, vs in _keys(r).items() for v in vs for pk in by_key.get((kind, v), ())}
+              for i, r in enumerate(rows)}
+    for index, ids in wanted.items():
+        if ids:
+            candidates = _candidates(viewer, rows[index], set(list(ids)[:20]), by_key, limit=3)
+            if candidates:
+                found[index] = candidates
+    return found

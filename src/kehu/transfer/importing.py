@@ -119,6 +119,7 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
         _resume(planner, run)
     if dry_run:  # the plan lives in memory (`seen`): a retried dry run starts again
         planner.seen = {}
+        planner.warn = isinstance(planner, CustomerPlanner)
         ImportProblem.objects.filter(run=run, phase=ImportProblem.PREVIEW).delete()
         summary = _fresh_summary()
     ctx.stage(_("预览") if dry_run else _("导入"), total=run.rows_total,
@@ -187,6 +188,10 @@ def _tally(summary: dict[str, Any], plan: BatchPlan | HistoryPlan, run: ImportRu
         room = EXAMPLES - len(examples[key])
         examples[key].extend([row, name, fields] for row, name, fields in items[:max(room, 0)])
     summary["rejected"] += len(plan.problems)
+    warnings = getattr(plan, "warnings", [])
+    summary["warned"] = summary.get("warned", 0) + len(warnings)
+    room = EXAMPLES - len(examples.setdefault("warned", []))
+    examples["warned"].extend([row, text, []] for row, text in warnings[:max(room, 0)])
     save_problems(run, ImportProblem.PREVIEW, plan.problems)
 
 

@@ -31,6 +31,7 @@ from kehu.accounts.models import User
 from kehu.accounts.selectors import owner_candidate, user_find
 from kehu.customers import cleaning
 from kehu.customers.bulk import NewCustomer, customers_for_import, keys_lookup
+from kehu.customers.duplicates import duplicates_in_batch
 from kehu.customers.selectors import custom_fields_active
 from kehu.transfer.mapping import translate_choice
 from kehu.transfer.rows import RawRow, RowShape
@@ -83,6 +84,7 @@ class BatchPlan:
     updated_rows: dict[int, list[str]] = field(default_factory=dict)  # row -> changed fields
     merged_rows: dict[int, int] = field(default_factory=dict)  # row -> the row it joins
     problems: list[tuple[RawRow, list[Problem]]] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # row -> 可能重复 …
 
     def outcomes(self) -> dict[str, list[tuple[int, str, list[str]]]]:
         """outcome -> [(row, what, fields)] for the preview's counts and examples."""
@@ -108,6 +110,7 @@ class CustomerPlanner:
         # fill what is empty, so two spellings of one company in a sheet do not overwrite
         # each other (and a re-import does not flip them back and forth).
         self.touched: set[int] = set()
+        self.warn = False  # the dry run names probable duplicates among the rows it creates
 
     # --- cleaning --------------------------------------------------------------------
 
@@ -198,7 +201,20 @@ class CustomerPlanner:
         pending: dict[tuple[str, str], int] = {}  # key -> index in plan.creates
         for item in cleaned:
             self._decide(item, found, existing, pending, plan)
+        if self.warn and plan.creates:
+            self._warn_duplicates(plan)
         return plan
+
+    def _warn_duplicates(self, plan: BatchPlan) -> None:
+        """Rows that create a customer Kehu probably has (a similar name, a key the match
+        keys leave out): the preview says so; the import creates them as asked."""
+        found = duplicates_in_batch(viewer=self.actor,
+                                    rows=[c.item.values for c in plan.creates])
+        for index, candidates in found.items():
+            named = "、".join(f"“{c.name}”" if c.name else _("其他同事名下的一位客户")
+                             for c in candidates)
+            plan.warnings.append((plan.creates[index].row.number,
+                                  _("可能与已有客户重复：%(names)s") % {"names": named}))
 
     def _decide(self, item: Cleaned, found: dict, existing: dict, pending: dict,
                 plan: BatchPlan) -> None:
