@@ -20,8 +20,10 @@ def test_a_manager_merges_two_copies_and_undoes_it(browser, live_server, artifac
     ours, theirs = request.getfixturevalue("twins")
     page = open_page(browser, live_server, DESKTOP)
     log_in(page, "mallory", "mallory-pass-123")
-    page.goto(f"{live_server.url}/customers/merge/?a={ours.pk}&b={theirs.pk}")
+    page.goto(f"{live_server.url}/customers/{theirs.pk}/")  # bob's copy: 可能重复, alice's
+    page.get_by_role("link", name="合并到…").click()
     expect(page.get_by_role("heading", name="合并客户")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/customers/merge/?a={ours.pk}&b={theirs.pk}")
     level = page.get_by_role("group", name="等级")
     expect(level.get_by_role("radio", name="采用被合并的 B")).to_be_checked()  # the newer copy's
     level.get_by_role("radio", name="采用被合并的 B").focus()

@@ -96,3 +96,12 @@ def test_undo_is_offered_only_to_who_may_undo(mallory, alice, anna, login, twins
     assert "撤销合并" in login(mallory).get(url).content.decode()
     assert "撤销合并" not in login(alice).get(url).content.decode()  # bob's copy is not hers
     assert "撤销合并" not in login(anna).get(url).content.decode()  # read-only
+
+
+def test_the_card_offers_to_merge_into_a_probable_duplicate(mallory, alice, login, twins):
+    ours, theirs = twins
+    page = login(mallory).get(reverse("customers:detail", args=[theirs.pk])).content.decode()
+    assert "合并到…" in page and f"?a={ours.pk}&amp;b={theirs.pk}" in page
+    # alice may not manage bob's copy: her card names no duplicate to merge into
+    assert "合并到…" not in login(alice).get(reverse("customers:detail", args=[ours.pk])) \
+        .content.decode()

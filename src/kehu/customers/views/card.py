@@ -30,12 +30,13 @@ from kehu.core.views import (
 )
 from kehu.customers import selectors, services
 from kehu.customers.choices import ShareLevel
+from kehu.customers.duplicates import duplicates_of
 from kehu.customers.forms import (
     ContactForm,
     custom_field_label,
 )
 from kehu.customers.models import Customer
-from kehu.customers.scoping import MANAGE
+from kehu.customers.scoping import MANAGE, customer_ids_for
 from kehu.customers.views.common import WEB, card_contacts
 
 # --- the card -----------------------------------------------------------------
@@ -74,7 +75,20 @@ def _card_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
         context["shares"] = selectors.share_list(viewer=viewer, customer_id=customer.pk)
         context["share_levels"] = ShareLevel.choices
         context["can_manage"] = True
+        if not context["masked"]:
+            context["duplicates"] = _merge_candidates(viewer, customer, context["contacts"])
     return context
+
+
+def _merge_candidates(viewer: Any, customer: Customer, contacts: list) -> list:
+    """Probable duplicates the viewer may merge this customer into (合并到…): the create
+    form's own check (two index lookups), only those she may manage as well."""
+    values = {f: getattr(customer, f) for f in ("kind", "name", "city", "phones", "emails",
+                                                 "credit_code")}
+    found = duplicates_of(viewer=viewer, values=values, exclude=customer.pk,
+                          contacts=[{"phones": c.phones, "email": c.email} for c in contacts])
+    ids = customer_ids_for(viewer, [c.customer_id for c in found if c.name], MANAGE)
+    return [c for c in found if c.customer_id in ids]
 
 
 def _display(value: Any) -> str:
