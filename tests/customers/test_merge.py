@@ -292,3 +292,10 @@ def test_the_relations_found_are_real_foreign_keys():
     for relation in customer_relations():
         field = relation.model._meta.get_field(relation.label.rsplit(".", 1)[1])
         assert isinstance(field, models.ForeignKey) and field.related_model is Customer
+
+
+def test_a_merge_that_changes_no_field_leaves_the_survivors_fields_and_version(alice, make_customer):
+    first, second = make_customer(alice, name="乙公司"), make_customer(alice, name="乙公司")
+    merge = customer_merge(actor=alice, origin="manual", survivor=first, duplicate=second)
+    assert Customer.objects.get(pk=first.pk).version == first.version == merge.survivor_version
+    assert not ChangeLog.objects.filter(action="update", customer_id=first.pk).exists()

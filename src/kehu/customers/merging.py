@@ -141,7 +141,8 @@ def customer_merge(
                          origin=origin, survivor_before=_dump(s), duplicate_before=_dump(d),
                          survivor_version=0, duplicate_version=0)
     data = _update_data(s, d, resolved["fields"])
-    customer_update(actor=actor, customer=s, data=data, origin=origin)
+    if data:  # nothing to change: no empty update in the survivor's history
+        customer_update(actor=actor, customer=s, data=data, origin=origin)
     moved: dict[str, list[int]] = defaultdict(list)
     for relation in customer_relations():
         _MOVERS[relation.rule](relation, s, d, record, moved, resolved)
