@@ -93,7 +93,7 @@ def order_create(
     *, actor: User, customer: Customer | int, data: dict[str, Any], origin: str
 ) -> Order:
     customer = customer_for(actor, customer, CHANGE, lock=True)
-    header, lines, total = _clean_order(data, partial=False)
+    header, lines, total = clean_order(data, partial=False)
     _check_numbers_free([header], prefix=None)
     header["number"] = header.get("number") or new_order_number(header["ordered_on"])
     order = Order(customer=customer, total=total, **header)
@@ -110,7 +110,7 @@ def order_update(
     expected_version: int | None = None,
 ) -> Order:
     """Change the header; when `lines` is given, they replace the order's lines and its total."""
-    header, lines, total = _clean_order(data, partial=True)
+    header, lines, total = clean_order(data, partial=True)
     for field in ("number", "ordered_on", "status"):
         if field in header and not header[field]:
             raise ValidationError({field: [_("必填")]})
@@ -148,7 +148,7 @@ def new_order_number(day) -> str:
     return f"SO{day:%Y%m%d}-{secrets.token_hex(4).upper()}"
 
 
-def _clean_order(data: dict[str, Any], *, partial: bool, prefix: str = "lines"):
+def clean_order(data: dict[str, Any], *, partial: bool, prefix: str = "lines"):
     """(header, lines or None, total or None), collecting header and line errors together."""
     errors: dict[str, list[str]] = {}
     header: dict[str, Any] = {}

@@ -1,18 +1,18 @@
 """Writing an order or communication batch, and undoing it.
 
-Each planned record goes through the history's own service (`order_create`,
-`communication_log`: the gate with CHANGE, the cleaners once more, the change log with
-provenance `import`) in a savepoint of the batch's transaction, so a record refused at
-the last moment — a number another user took since the dry run — refuses only its own
-rows. Undo deletes what the import created through `order_delete` / `communication_delete`
-with the version it left, after naming every record changed since.
+A batch's records go through the history's set-based writers (`orders_bulk_create`,
+`communications_bulk_log`: the same cleaners as `order_create` and `communication_log`,
+the gate with CHANGE once a batch, the change log with provenance `import` and the run's
+id), in the batch's transaction; a record refused at the last moment — a number another
+user took since the dry run — refuses only its own rows. Undo deletes what the import
+created through `order_delete` / `communication_delete` with the version it left, after
+naming every record changed since.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -20,13 +20,8 @@ from kehu.accounts.models import User
 from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
 from kehu.core.inserts import insert_dicts
 from kehu.core.models import Origin
-from kehu.history.imports import record_versions
-from kehu.history.services import (
-    communication_delete,
-    communication_log,
-    order_create,
-    order_delete,
-)
+from kehu.history.imports import communications_bulk_log, orders_bulk_create, record_versions
+from kehu.history.services import communication_delete, order_delete
 from kehu.transfer.ledger import count, ledger_row, save_problems
 from kehu.transfer.models import ImportProblem, ImportRecord, ImportRun
 from kehu.transfer.planning import Problem
@@ -41,43 +36,23 @@ REFUSALS = (ValidationError, VersionConflict, PermissionDenied, Http404)
 def write_history(actor: User, run: ImportRun, plan: HistoryPlan) -> dict[str, int]:
     """One batch of orders or communications; returns {label: first row} of what it wrote
     (an order's number: a later line of it in the file is refused, not lost)."""
-    model = MODEL[run.target]
-    records: list[dict[str, Any]] = []
-    written: dict[str, int] = {}
-    created = lines = 0
-    for item in plan.creates:
-        try:
-            with transaction.atomic():
-                record = _create(actor, run.target, item.customer_id, item.data)
-        except REFUSALS as exc:
-            reason = "；".join(_messages(exc))
-            plan.problems += [(RawRow(row, {}, []), [Problem("", reason)]) for row in item.rows]
-            continue
-        records.append(ledger_row(run, item.rows[0], model, record.pk, ImportRecord.CREATED,
-                                  record.version, after={"label": item.label}))
-        written[item.label] = item.rows[0]
-        created += 1
-        lines += len(item.rows) - 1
+    write = orders_bulk_create if run.target == "orders" else communications_bulk_log
+    written, errors = write(actor=actor, origin=Origin.IMPORT, note={"import": run.pk},
+                            items=[(item.customer_id, item.data) for item in plan.creates])
+    records = [ledger_row(run, plan.creates[index].rows[0], MODEL[run.target], pk,
+                          ImportRecord.CREATED, 1, after={"label": plan.creates[index].label})
+               for index, pk in written]
+    for index, messages in errors.items():
+        reason = "；".join(messages)
+        plan.problems += [(RawRow(row, {}, []), [Problem("", reason)])
+                          for row in plan.creates[index].rows]
     insert_dicts(ImportRecord, records)
     save_problems(run, ImportProblem.IMPORT, plan.problems)
-    count(run, created=created, updated=0,
+    lines = sum(len(plan.creates[index].rows) - 1 for index, _pk in written)
+    count(run, created=len(written), updated=0,
           unchanged=len(plan.unchanged) + len(plan.merged_rows) + lines,
           rejected=len(plan.problems))
-    return written
-
-
-def _create(actor: User, target: str, customer_id: int, data: dict[str, Any]) -> Any:
-    if target == "orders":
-        return order_create(actor=actor, customer=customer_id, data=data, origin=Origin.IMPORT)
-    return communication_log(actor=actor, customer=customer_id, data=data, origin=Origin.IMPORT)
-
-
-def _messages(exc: Exception) -> list[str]:
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        return [m for messages in exc.message_dict.values() for m in messages]
-    if isinstance(exc, Http404):
-        return [_("客户已不存在，或已不在你可以修改的范围内")]
-    return getattr(exc, "messages", None) or [str(exc)]
+    return {plan.creates[index].label: plan.creates[index].rows[0] for index, _pk in written}
 
 
 def history_undo_problems(actor: User, latest: dict[str, dict[int, int]]) -> list[str]:
