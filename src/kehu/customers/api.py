@@ -124,6 +124,11 @@ class CustomerListParams(Schema):
     city: str | None = None
     owner: int | None = None
     tag: str | None = None
+    filter: str | None = Field(None, description=(
+        'A condition as JSON: {"field": "province", "op": "in", "value": ["浙江省"]}, or'
+        ' groups {"all": [...]} / {"any": [...]}; fields: the customer\'s columns, owner'
+        ' ("me"), tags, cf.<custom field>, total_spent, order_count, last_order, last_contact,'
+        ' open_opportunities, open_complaints (docs/architecture.md, "Conditions")'))
     sort: str | None = Field(None, description="name, created_at, updated_at; prefix - to reverse")
 
 

@@ -13,6 +13,7 @@ from kehu.accounts.models import User
 from kehu.core.inputs import parse_id
 from kehu.customers.choices import CustomerKind, CustomFieldType, Industry
 from kehu.customers.cleaning import clean_custom_value
+from kehu.customers.conditions import condition_q, parse_condition
 from kehu.customers.models import CustomField, CustomValue
 from kehu.customers.search import search_filter
 from kehu.customers.sensitive import CUSTOMER_SENSITIVE, masked_fields
@@ -34,6 +35,9 @@ class CustomerFilters:
     owner: int | None = None
     tag: str = ""
     custom: dict[str, Any] = field(default_factory=dict)
+    # The filter builder's condition (customers.conditions), as given (JSON text) and parsed.
+    condition: str = ""
+    parsed: Any = field(default=None, repr=False, compare=False)
     sort: str = DEFAULT_SORT
     # Whether the sort was asked for: a quick search without one is ranked (customers.ranking).
     sort_given: bool = False
@@ -56,6 +60,14 @@ class CustomerFilters:
             sort_given=bool(get("sort")),
         )
         filters.custom, filters.custom_fields = _custom(params, errors)
+        filters.condition = (get("filter") or "").strip()
+        if filters.condition:
+            try:
+                filters.parsed = parse_condition(filters.condition)
+            except ValidationError as exc:
+                for key, messages in exc.message_dict.items():
+                    name = key if key == "filter" else f"filter.{key}"
+                    errors.setdefault(name, []).extend(messages)
         if errors:
             raise ValidationError(errors)
         return filters
@@ -86,6 +98,8 @@ class CustomerFilters:
             definition = self.custom_fields.get(key) or CustomField.objects.get(key=key)
             matches = CustomValue.objects.filter(field=definition, **{definition.value_column: value})
             qs = qs.filter(pk__in=matches.values("customer_id"))
+        if self.parsed is not None:
+            qs = qs.filter(condition_q(self.parsed, viewer=viewer))
         return qs
 
     def as_params(self) -> dict[str, str]:
@@ -93,7 +107,7 @@ class CustomerFilters:
         params = {k: str(v) for k, v in (
             ("q", self.q), ("kind", self.kind), ("industry", self.industry),
             ("province", self.province), ("city", self.city), ("owner", self.owner or ""),
-            ("tag", self.tag)) if v}
+            ("tag", self.tag), ("filter", self.condition)) if v}
         params.update({f"{CUSTOM_PREFIX}{k}": str(v) for k, v in self.custom.items()})
         if self.sort != DEFAULT_SORT or self.sort_given:
             params["sort"] = self.sort

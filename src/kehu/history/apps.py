@@ -12,6 +12,11 @@ class HistoryConfig(AppConfig):
 
         register(STEPS)
 
+        # The history's figures as fields of the one filter definition (customers.conditions).
+        from kehu.history.conditions import register as register_conditions
+
+        register_conditions()
+
         # The history panel on the customer card (summary figures, quick log, timeline).
         from django.utils.translation import gettext_lazy as _
 
