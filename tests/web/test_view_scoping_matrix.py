@@ -41,6 +41,7 @@ WRITE_ACTION = expect(302, 404, 404, 302, 403, 302)
 WRITERS = expect(200, 200, 200, 200, 403, 200)
 ADMIN_PAGE = expect(403, 403, 403, 403, 403, 200)
 ADMIN_ACTION = expect(403, 403, 403, 403, 403, 302)
+EVERYONE_ACTION = expect(302, 302, 302, 302, 302, 302)
 
 
 @dataclass
@@ -65,6 +66,8 @@ class World:
     merge_pair: Any = None  # two of alice's customers to merge
     merge: Any = None  # an earlier merge of two others of hers
     pair: Any = None  # a probable duplicate pair of two of her customers
+    segment: Any = None  # alice's private segment
+    team_segment: Any = None  # alice's segment for her department (华东区)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,24 @@ TABLE: dict[str, list[Case]] = {
                                     READ_CUSTOMER)],
     "customers:merge_undo": [Case("post", u("customers:merge_undo", lambda w: w.merge.pk),
                                   WRITE_ACTION)],
+    # Segments: a private one is its owner's alone (admins included: 404); a team one is seen
+    # in the owner's department tree; anyone may save one (its members are always the
+    # viewer's own customers, tests/customers/test_segments.py); only the owner deletes.
+    "customers:segment": [Case("get", u("customers:segment", lambda w: w.segment.pk),
+                               expect(200, 404, 404, 404, 404, 404)),
+                          Case("get", u("customers:segment", lambda w: w.team_segment.pk),
+                               expect(200, 200, 404, 200, 404, 404)),
+                          Case("get", lambda w: reverse("customers:list")
+                               + f"?segment={w.segment.pk}", expect(200, 404, 404, 404, 404, 404))],
+    "customers:segment_create": [Case("post", u("customers:segment_create"), EVERYONE_ACTION,
+                                      lambda w: {"name": "浙江", "visibility": "private",
+                                                 "condition": '{"field": "province", "op": "eq", '
+                                                              '"value": "浙江省"}'})],
+    "customers:segment_delete": [Case("post", u("customers:segment_delete", lambda w: w.segment.pk),
+                                      expect(302, 404, 404, 404, 404, 404)),
+                                 Case("post", u("customers:segment_delete",
+                                                lambda w: w.team_segment.pk),
+                                      expect(302, 403, 404, 403, 404, 404))],
     "customers:trash": [Case("get", u("customers:trash"), EVERYONE)],
     "customers:restore": [Case("post", u("customers:restore", lambda w: w.deleted.pk), WRITE_ACTION)],
     "customers:fields": [Case("get", u("customers:fields"), ADMIN_PAGE)],
@@ -266,7 +287,17 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer, root_field)
                   _alices_import(alice, dry_run=False))
     world.merge_pair, world.merge = _alices_merges(alice)
     world.pair = _alices_duplicate_pair(world.merge_pair)
+    world.segment, world.team_segment = _alices_segments(alice)
     return world
+
+
+def _alices_segments(alice):
+    from kehu.customers.segments import segment_save
+
+    condition = {"field": "province", "op": "in", "value": ["浙江省"]}
+    return [segment_save(actor=alice, origin="manual", data={
+        "name": f"浙江{visibility}", "condition": condition, "visibility": visibility})
+        for visibility in ("private", "team")]
 
 
 def _alices_duplicate_pair(customers):

@@ -16,6 +16,7 @@ from kehu.customers.cleaning import clean_custom_value
 from kehu.customers.conditions import condition_q, parse_condition
 from kehu.customers.models import CustomField, CustomValue
 from kehu.customers.search import search_filter
+from kehu.customers.segments import segment_condition, segment_get
 from kehu.customers.sensitive import CUSTOMER_SENSITIVE, masked_fields
 
 SORTABLE = ("name", "created_at", "updated_at")
@@ -38,6 +39,10 @@ class CustomerFilters:
     # The filter builder's condition (customers.conditions), as given (JSON text) and parsed.
     condition: str = ""
     parsed: Any = field(default=None, repr=False, compare=False)
+    # A saved segment's id (customers.segments): resolved for the viewer by `resolve`, so a
+    # segment the viewer may not open is a 404 and its members are within the viewer's scope.
+    segment: int | None = None
+    segment_parsed: Any = field(default=None, repr=False, compare=False)
     sort: str = DEFAULT_SORT
     # Whether the sort was asked for: a quick search without one is ranked (customers.ranking).
     sort_given: bool = False
@@ -58,6 +63,7 @@ class CustomerFilters:
             tag=(get("tag") or "").strip(),
             sort=_sort(get("sort"), errors),
             sort_given=bool(get("sort")),
+            segment=_int(get("segment"), "segment", errors),
         )
         filters.custom, filters.custom_fields = _custom(params, errors)
         filters.condition = (get("filter") or "").strip()
@@ -100,14 +106,26 @@ class CustomerFilters:
             qs = qs.filter(pk__in=matches.values("customer_id"))
         if self.parsed is not None:
             qs = qs.filter(condition_q(self.parsed, viewer=viewer))
+        if self.segment is not None:
+            qs = qs.filter(condition_q(self.resolve(viewer=viewer), viewer=viewer))
         return qs
+
+    def resolve(self, *, viewer: User) -> Any:
+        """The segment's parsed condition, looked up as `viewer` may (Http404 otherwise; a
+        ValidationError naming the segment when its condition no longer parses)."""
+        if self.segment is None:
+            return None
+        if self.segment_parsed is None:
+            self.segment_parsed = segment_condition(segment_get(viewer=viewer, pk=self.segment))
+        return self.segment_parsed
 
     def as_params(self) -> dict[str, str]:
         """Back to query-string form (for links that keep the current filters)."""
         params = {k: str(v) for k, v in (
             ("q", self.q), ("kind", self.kind), ("industry", self.industry),
             ("province", self.province), ("city", self.city), ("owner", self.owner or ""),
-            ("tag", self.tag), ("filter", self.condition)) if v}
+            ("tag", self.tag), ("filter", self.condition), ("segment", self.segment or ""))
+            if v}
         params.update({f"{CUSTOM_PREFIX}{k}": str(v) for k, v in self.custom.items()})
         if self.sort != DEFAULT_SORT or self.sort_given:
             params["sort"] = self.sort

@@ -351,3 +351,37 @@ class DuplicatePair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.a_id} ~ {self.b_id} ({self.score})"
+
+
+class Segment(models.Model):
+    """A saved condition (customers.conditions) with a name: 分群 (customers.segments).
+
+    Its members are always counted and listed within the scope of whoever looks, never
+    the owner's: `member_count` is the owner's own count, kept by saves and the hourly job
+    `customers.segment_counts`, so the list of segments needs no count per viewer.
+    """
+
+    PRIVATE, TEAM, EVERYONE = "private", "team", "everyone"
+    VISIBILITIES = [(PRIVATE, _("仅自己")), (TEAM, _("本部门")), (EVERYONE, _("全公司"))]
+
+    name = models.CharField(_("名称"), max_length=100)
+    condition = models.JSONField(_("条件"))
+    visibility = models.CharField(_("可见范围"), max_length=10, choices=VISIBILITIES,
+                                  default=PRIVATE)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="segments")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MANUAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+    member_count = models.PositiveIntegerField(null=True, blank=True)  # None: not counted / broken
+    counted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["visibility", "owner"], name="segment_visible")]
+
+    def __str__(self) -> str:
+        return self.name

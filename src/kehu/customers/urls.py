@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from kehu.customers.views import card, contacts, duplicates, edit, fields, listing, merge
+from kehu.customers.views import (
+    card,
+    contacts,
+    duplicates,
+    edit,
+    fields,
+    listing,
+    merge,
+    segments,
+)
 
 app_name = "customers"
 
@@ -18,6 +27,9 @@ urlpatterns = [
     path("merge/", merge.customer_merge, name="merge"),
     path("merges/<int:pk>/", merge.merge_detail, name="merge_detail"),
     path("merges/<int:pk>/undo/", merge.merge_undo, name="merge_undo"),
+    path("segments/new/", segments.segment_create, name="segment_create"),
+    path("segments/<int:pk>/", segments.segment_detail, name="segment"),
+    path("segments/<int:pk>/delete/", segments.segment_remove, name="segment_delete"),
     path("trash/", edit.trash, name="trash"),
     path("trash/<int:pk>/restore/", edit.customer_restore, name="restore"),
     path("fields/", fields.custom_field_list, name="fields"),

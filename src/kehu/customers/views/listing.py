@@ -5,6 +5,7 @@ Thin like every view: parse input, call a selector or a service, render.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -33,13 +34,15 @@ from kehu.core.views import (
     web_view,
 )
 from kehu.customers import selectors, services
+from kehu.customers.builder import builder_fields, condition_words
 from kehu.customers.choices import CustomerKind, CustomFieldType, Industry
 from kehu.customers.filters import SORTABLE, CustomerFilters
 from kehu.customers.forms import (
     CUSTOM_FIELD_PREFIX,
     custom_field_label,
 )
-from kehu.customers.models import Customer
+from kehu.customers.models import Customer, Segment
+from kehu.customers.segments import may_publish, segment_list
 from kehu.customers.views.common import WEB
 
 # (key, header, sort field). The name column is always shown and always sortable.
@@ -110,19 +113,30 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "can_write": access_for(request.user).can_write,
     }
     if not is_partial(request):
-        context.update(_filter_choices(request, custom_fields))
+        choices = _filter_choices(request, custom_fields)
+        context.update(choices)
+        context.update(_builder(request, filters, choices))
     return render_page(request, "customers/list.html", "customers/partials/results.html", context)
 
 
 def _filters_from(request: HttpRequest) -> tuple[CustomerFilters, list[str]]:
-    """Parse the filters; a bad one is dropped and reported instead of failing the page."""
+    """Parse the filters; a bad one is dropped and reported instead of failing the page.
+
+    A segment the viewer may not open is a 404 (segment_get); one whose condition no longer
+    parses (a custom field it names was deactivated) is reported and left out."""
     params = request.GET.copy()
     try:
-        return CustomerFilters.from_params(params), []
+        filters, problems = CustomerFilters.from_params(params), []
     except ValidationError as exc:
         for key in exc.error_dict:
             params.pop(key, None)
-        return CustomerFilters.from_params(params), error_messages(exc)
+        filters, problems = CustomerFilters.from_params(params), error_messages(exc)
+    try:
+        filters.resolve(viewer=request.user)
+    except ValidationError as exc:
+        problems.extend(error_messages(exc))
+        filters.segment = None
+    return filters, problems
 
 
 def _page(request: HttpRequest, filters: CustomerFilters, problems: list[str]) -> Page:
@@ -209,6 +223,36 @@ def _filter_choices(request: HttpRequest, custom_fields: list) -> dict[str, Any]
         "owners": users_in_scope(request.user), "tags": selectors.tags_in_scope(viewer=request.user),
         "filter_fields": filter_fields, "transfer_users": users_active(),
     }
+
+
+def _builder(request: HttpRequest, filters: CustomerFilters,
+             choices: dict[str, Any]) -> dict[str, Any]:
+    """The filter builder's fields, the active condition in words, and the segments to pick."""
+    viewer = request.user
+    segments = list(segment_list(viewer=viewer))
+    active = next((s for s in segments if s.pk == filters.segment), None)
+    initial = filters.condition and json.loads(filters.condition)
+    if active and not initial:  # start the builder from the segment, to refine it
+        initial = active.condition
+    words = condition_words(filters.parsed, viewer=viewer) if filters.parsed else ""
+    if active:
+        words = condition_words(filters.resolve(viewer=viewer), viewer=viewer)
+    clear = {k: v for k, v in filters.as_params().items() if k not in ("filter", "segment")}
+    return {
+        "builder": {"fields": builder_fields(), "initial": initial or None,
+                    "owners": [[u.pk, u.label] for u in choices["owners"]],
+                    "tags": list(choices["tags"]), "words": _builder_words()},
+        "segments": segments, "active_segment": active, "condition_words": words,
+        "clear_condition_url": "?" + urlencode(clear), "may_publish": may_publish(viewer),
+        "segment_visibilities": Segment.VISIBILITIES,
+    }
+
+
+def _builder_words() -> dict[str, str]:
+    return {"remove": _("删除这一条"), "field": _("字段"), "op": _("比较"), "value": _("值"),
+            "from": _("从"), "to": _("到"), "days": _("天"), "me": _("我"),
+            "many": _("多个值用逗号或顿号分开"), "empty": _("请至少添加一条条件"),
+            "missing": _("请填写第 {n} 条的值"), "row": _("第 {n} 条")}
 
 
 @require_POST
