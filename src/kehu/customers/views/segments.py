@@ -6,7 +6,7 @@ live in customers.segments.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -29,9 +29,10 @@ from kehu.customers.segments import (
 from kehu.customers.views.common import WEB
 
 
-def segment_url(pk: int) -> str:
-    """The customer list filtered by a segment."""
-    return f"{reverse('customers:list')}?{urlencode({'segment': pk})}"
+def segment_url(pk: int, back: str = "") -> str:
+    """The customer list filtered by a segment (keeping the search and sort of `back`)."""
+    kept = {k: v for k, v in parse_qsl(urlsplit(back).query) if k in ("q", "sort")}
+    return f"{reverse('customers:list')}?{urlencode({**kept, 'segment': pk})}"
 
 
 @require_POST
@@ -45,7 +46,7 @@ def segment_create(request: HttpRequest) -> HttpResponse:
         flash_errors(request, exc)
         return redirect(back)
     messages.success(request, _("已保存分群“%(name)s”") % {"name": segment.name})
-    return redirect(segment_url(segment.pk))
+    return redirect(segment_url(segment.pk, back))
 
 
 @web_view
