@@ -4,11 +4,11 @@ Services (`segment_save`, `segment_delete`, `segment_count_refresh`) take actor 
 origin; selectors (`segment_list`, `segment_get`, `segment_members`) take viewer.
 
 Who sees a segment: its owner always; a team segment also everyone whose department is
-the owner's department or one below it (the same department tree `accounts.policy`
-scopes managers by) and everyone the owner manages in the reporting line; an "everyone"
-segment the whole company. Only a person whose role reaches beyond their own customers
-and may write (managers, admins — `may_publish`) may publish to everyone: a rep's list
-of segments is not a company noticeboard.
+the owner's department or one below it (the department tree `accounts.policy` scopes
+managers by; an owner without a department has no team); an "everyone" segment the whole
+company. A private segment is its owner's alone, admins included. Only a person whose
+role reaches beyond their own customers and may write (managers, admins — `may_publish`)
+may publish to everyone: a rep's list of segments is not a company noticeboard.
 
 Members are always the VIEWER's customers matching the condition: the condition is
 applied on top of the viewer's gate, never the owner's, so a rep opening her manager's
@@ -22,11 +22,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import DataScope, User
+from kehu.accounts.models import DataScope, Department, User
 from kehu.accounts.policy import access_for
 from kehu.core.errors import Http404, PermissionDenied
 from kehu.core.inputs import parse_id
@@ -189,29 +189,12 @@ def _members(viewer: User, segment: Segment) -> QuerySet[Customer]:
 
 
 def _visible(viewer: User) -> Q:
+    """Own, everyone's, and team segments whose owner's department is the viewer's or one
+    above it — the viewer's department path starts with the owner's (one subquery, no
+    walk: the list page pays one query for its segments)."""
     visible = Q(owner_id=viewer.pk) | Q(visibility=Segment.EVERYONE)
-    leaders = _leader_ids(viewer)
-    departments = _department_ids(viewer)
-    team = Q(owner_id__in=leaders)
-    if departments:
-        team |= Q(owner__department_id__in=departments)
-    return visible | (Q(visibility=Segment.TEAM) & team)
-
-
-def _department_ids(viewer: User) -> list[int]:
-    """The viewer's department and every department above it ("/1/4/9/" -> 1, 4, 9)."""
     if viewer.department_id is None:
-        return []
-    path = viewer.department.path
-    return [int(part) for part in path.strip("/").split("/") if part]
-
-
-def _leader_ids(viewer: User) -> set[int]:
-    """Everyone above the viewer in the reporting line (a few rows, walked up)."""
-    found: set[int] = set()
-    manager_id = viewer.manager_id
-    while manager_id and manager_id not in found and len(found) < 50:
-        found.add(manager_id)
-        manager_id = User.objects.filter(pk=manager_id).values_list("manager_id", flat=True) \
-            .first()
-    return found
+        return visible
+    below_owners = Department.objects.filter(
+        pk=viewer.department_id, path__startswith=OuterRef("owner__department__path"))
+    return visible | (Q(visibility=Segment.TEAM) & Q(Exists(below_owners)))
