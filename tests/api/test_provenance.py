@@ -20,9 +20,12 @@ from tests.web import test_view_scoping_matrix as web_matrix
 pytestmark = pytest.mark.django_db
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-API_WRITES = sorted(op for op in api_matrix.MATRIX if op[0] in WRITES)
+# A POST that only asks (which customers a create would duplicate) writes nothing.
+READ_ONLY_API = {("POST", "/customers/duplicates")}
+API_WRITES = sorted(op for op in api_matrix.MATRIX if op[0] in WRITES and op not in READ_ONLY_API)
 READ_ONLY_POSTS = {
     "customers:validate",  # checks a field, writes nothing
+    "customers:duplicate_hint",  # asks which customers a form may duplicate
     # A person marking their own notifications read: no shared record changes.
     "notifications:read", "notifications:read_all",
 }
@@ -69,7 +72,8 @@ def _api_world(world):
 
     world.contact = services.contact_create(actor=world.people["owner"], origin="manual",
                                             customer=world.customer, data={"name": "陈采购"})
-    world.history = seed_history(world.people, world.customer)
+    world.history = {**seed_history(world.people, world.customer),
+                     "merge_id": api_matrix._merged_pair(world.people["owner"])}
     return world
 
 
