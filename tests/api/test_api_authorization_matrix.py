@@ -79,6 +79,14 @@ def _merged_pair(owner: Any) -> int:
     return customer_merge(actor=owner, origin="manual", survivor=a, duplicate=b).pk
 
 
+def _team_segment(owner: Any) -> int:
+    from kehu.customers.segments import segment_save
+
+    return segment_save(actor=owner, origin="manual", data={
+        "name": "浙江", "visibility": "team",
+        "condition": {"field": "province", "op": "in", "value": ["浙江省"]}}).pk
+
+
 EVERYONE = case(200, 200, 200, 200, 200, 200)
 READ_ONE = case(200, 404, 404, 200, 200, 200)
 CHANGE_ONE = case(200, 404, 404, 200, 403, 200)
@@ -113,6 +121,12 @@ MATRIX: dict[tuple[str, str], Case] = {
                                                      setup=lambda w: _second_customer(w),
                                                      body=lambda w: {"duplicate": w.history["dup"]}),
     ("POST", "/merges/{merge_id}/undo"): case(200, 404, 404, 200, 403, 200),
+    # Segments: anyone lists and saves their own; alice's team segment is seen in her
+    # department tree (bob, mallory), its customers are always the caller's own.
+    ("GET", "/segments"): EVERYONE,
+    ("POST", "/segments"): case(201, 201, 201, 201, 201, 201, body=lambda w: {
+        "name": "矩阵分群", "condition": {"field": "province", "op": "eq", "value": "浙江省"}}),
+    ("GET", "/segments/{segment_id}/customers"): case(200, 200, 404, 200, 404, 404),
     ("GET", "/contacts"): EVERYONE,
     ("GET", "/contacts/{contact_id}"): READ_ONE,
     ("PATCH", "/contacts/{contact_id}"): case(*CHANGE_ONE.expected.values(),
@@ -149,7 +163,8 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer):
     people = {"owner": alice, "teammate": bob, "outsider": charlie, "manager": mallory,
               "analyst": anna, "admin": root, "anonymous": None}
     return World(people=people, customer=alices_customer, contact=contact,
-                 history={**seed_history(people, alices_customer), "merge_id": _merged_pair(alice)})
+                 history={**seed_history(people, alices_customer), "merge_id": _merged_pair(alice),
+                          "segment_id": _team_segment(alice)})
 
 
 @pytest.mark.parametrize("operation", sorted(MATRIX), ids=" ".join)

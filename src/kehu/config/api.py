@@ -12,6 +12,7 @@ from kehu.accounts.auth import AUTH
 from kehu.api.site import make_api
 from kehu.customers.api import contacts_router, customers_router
 from kehu.customers.merge_api import merges_router
+from kehu.customers.segments_api import segments_router
 from kehu.history.api import router as history_router
 
 api = make_api(auth=AUTH)
@@ -19,4 +20,5 @@ api.add_router("/", accounts_router)
 api.add_router("/", customers_router)
 api.add_router("/", contacts_router)
 api.add_router("/", merges_router)
+api.add_router("/", segments_router)
 api.add_router("/", history_router)

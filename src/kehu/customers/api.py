@@ -129,6 +129,8 @@ class CustomerListParams(Schema):
         ' groups {"all": [...]} / {"any": [...]}; fields: the customer\'s columns, owner'
         ' ("me"), tags, cf.<custom field>, total_spent, order_count, last_order, last_contact,'
         ' open_opportunities, open_complaints (docs/architecture.md, "Conditions")'))
+    segment: int | None = Field(None, description=(
+        "A saved segment's id (GET /segments): its condition, applied to your own customers"))
     sort: str | None = Field(None, description="name, created_at, updated_at; prefix - to reverse")
 
 
