@@ -279,19 +279,34 @@ def _may_be_one(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def _neighbours() -> Iterator[tuple[int, int]]:
-    """Customers WINDOW apart in name-key order whose keys are a typo apart (the index
-    cust_name_key_live serves the order; one pass, a window of rows in memory)."""
-    window: list[tuple[int, str]] = []
+    """Customers whose name keys are neighbours in key order and a typo apart: each key
+    is compared with the WINDOW distinct keys before it (a key many customers share —
+    one trade name in sixty cities — counts once, or it would push its typo out of the
+    window), every customer of one with every customer of the other, up to GROUP_LIMIT.
+    One pass over the index cust_name_key_live; a window of keys in memory."""
+    window: list[tuple[str, list[int]]] = []
     rows = (Customer.objects.filter(deleted_at__isnull=True, kind="company")
             .exclude(name_key="").order_by("name_key", "id").values_list("id", "name_key")
             .iterator(chunk_size=5000))
     for pk, key in rows:
-        for other, other_key in window:
-            if other_key != key and len(key) >= 3 and ratio(key, other_key) >= 80:
-                yield (min(pk, other), max(pk, other))
-        window.append((pk, key))
+        if window and window[-1][0] == key:
+            if len(window[-1][1]) < GROUP_LIMIT:
+                window[-1][1].append(pk)
+                yield from _typo_pairs(pk, key, window[:-1])
+            continue
+        yield from _typo_pairs(pk, key, window)
+        window.append((key, [pk]))
         if len(window) > WINDOW:
             window.pop(0)
+
+
+def _typo_pairs(pk: int, key: str, window: list[tuple[str, list[int]]]) -> Iterator[tuple[int, int]]:
+    if len(key) < 3:
+        return
+    for other_key, others in window:
+        if ratio(key, other_key) >= 80:
+            for other in others:
+                yield (min(pk, other), max(pk, other))
 
 
 def _scored(candidates: dict[tuple[int, int], dict[str, set[str]]],

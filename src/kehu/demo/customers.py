@@ -32,11 +32,12 @@ def _batch(ctx: DemoContext, faker: Faker, writers, tag_ids: list[int], ids: ran
     customers, contacts, links = [], [], []
     for pk in ids:
         owner = rng.choice(ctx.rep_ids)
-        row = faker.company(owner) if rng.random() < 0.7 else faker.person(owner)
+        serial = pk - ctx.customer_ids.start
+        row = faker.company(owner, serial) if rng.random() < 0.7 else faker.person(owner)
         row["id"] = pk
         customers.append(row)
         own = faker.contacts(row, pk) if row["kind"] == "company" else []
-        distinct_keys(row, own, pk - ctx.customer_ids.start, ctx.seed)
+        distinct_keys(row, own, serial, ctx.seed)
         contacts.extend(own)
         links.extend({"customer_id": pk, "tag_id": t} for t in faker.tag_ids(tag_ids))
     customer_writer.write(customers)
