@@ -35,7 +35,7 @@ from kehu.customers.services import contact_create, contact_delete, contact_upda
 from kehu.jobs.context import JobContext
 from kehu.jobs.registry import job
 from kehu.jobs.services import job_start
-from kehu.transfer.ledger import count, ledger_row, save_problems
+from kehu.transfer.ledger import changed_since, count, ledger_row, save_problems
 from kehu.transfer.models import ImportProblem, ImportRecord, ImportRun, RunStatus
 from kehu.transfer.planning import BatchPlan, Change, CustomerPlanner, Problem
 from kehu.transfer.planning_communications import CommunicationPlanner
@@ -287,18 +287,9 @@ def undo_problems(run: ImportRun, actor: User) -> list[str]:
     latest = _latest_versions(run)
     if run.target != "customers":
         return history_undo_problems(actor, latest)
-    problems = []
-    for model, versions in latest.items():
-        current = current_versions(viewer=actor, model=model, ids=versions)
-        for pk, version in versions.items():
-            if pk not in current:
-                continue  # gone already: nothing to restore (a contact deleted by hand)
-            now, name = current[pk]
-            if name is None:
-                problems.append(_("客户 #%(id)s 已不在你的管辖范围内或已删除") % {"id": pk})
-            elif now != version:
-                problems.append(_("“%(name)s”在导入后被修改过") % {"name": name})
-    return problems
+    return changed_since(latest, lambda model, ids: current_versions(viewer=actor, model=model,
+                                                                     ids=ids),
+                         _("客户 #%(id)s 已不在你的管辖范围内或已删除"))
 
 
 def _latest_versions(run: ImportRun) -> dict[str, dict[int, int]]:

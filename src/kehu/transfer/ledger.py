@@ -3,9 +3,11 @@ rows the preview and the error report show, and the run's counts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from kehu.core.records import jsonable
 from kehu.transfer.models import ImportProblem, ImportRun
@@ -35,3 +37,24 @@ def count(run: ImportRun, *, created: int, updated: int, unchanged: int, rejecte
     ImportRun.objects.filter(pk=run.pk).update(
         created=F("created") + created, updated=F("updated") + updated,
         unchanged=F("unchanged") + unchanged, rejected=F("rejected") + rejected)
+
+
+def changed_since(latest: dict[str, dict[int, int]],
+                  read: Callable[[str, Iterable[int]], dict[int, tuple[int, str | None]]],
+                  out_of_scope: str) -> list[str]:
+    """What undo must name before it touches anything: every record the import left at a
+    version (`latest`: model -> {id: version}) that moved on since, or left the actor's
+    scope (`read(model, ids)` -> {id: (version, name or None)}, `out_of_scope` with %(id)s).
+    A record gone already has nothing to restore and is not named."""
+    problems = []
+    for model, versions in latest.items():
+        current = read(model, versions) if versions else {}
+        for pk, version in versions.items():
+            if pk not in current:
+                continue
+            now, name = current[pk]
+            if name is None:
+                problems.append(out_of_scope % {"id": pk})
+            elif now != version:
+                problems.append(_("“%(name)s”在导入后被修改过") % {"name": name})
+    return problems

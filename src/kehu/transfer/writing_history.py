@@ -22,7 +22,7 @@ from kehu.core.inserts import insert_dicts
 from kehu.core.models import Origin
 from kehu.history.imports import communications_bulk_log, orders_bulk_create, record_versions
 from kehu.history.services import communication_delete, order_delete
-from kehu.transfer.ledger import count, ledger_row, save_problems
+from kehu.transfer.ledger import changed_since, count, ledger_row, save_problems
 from kehu.transfer.models import ImportProblem, ImportRecord, ImportRun
 from kehu.transfer.planning import Problem
 from kehu.transfer.plans import HistoryPlan
@@ -57,19 +57,9 @@ def write_history(actor: User, run: ImportRun, plan: HistoryPlan) -> dict[str, i
 
 def history_undo_problems(actor: User, latest: dict[str, dict[int, int]]) -> list[str]:
     """Every order or communication the import wrote that changed since or left scope."""
-    problems = []
-    for model in (ORDER, COMMUNICATION):
-        versions = latest.get(model, {})
-        current = record_versions(viewer=actor, model=model, ids=versions) if versions else {}
-        for pk, version in versions.items():
-            if pk not in current:
-                continue  # deleted by hand since: nothing to undo
-            now, name = current[pk]
-            if name is None:
-                problems.append(_("记录 #%(id)s 已不在你的管辖范围内") % {"id": pk})
-            elif now != version:
-                problems.append(_("“%(name)s”在导入后被修改过") % {"name": name})
-    return problems
+    return changed_since({m: latest.get(m, {}) for m in (ORDER, COMMUNICATION)},
+                         lambda model, ids: record_versions(viewer=actor, model=model, ids=ids),
+                         _("记录 #%(id)s 已不在你的管辖范围内"))
 
 
 def history_undo(actor: User, latest: dict[str, dict[int, int]]) -> int:
