@@ -219,3 +219,30 @@ def test_the_builder_saves_the_lists_condition_as_a_segment(login, alice, east_f
     refused = client.post(reverse("customers:segment_create"), {
         "name": "x", "visibility": "everyone", "condition": condition, "next": "/customers/"})
     assert refused.status_code == 302 and Segment.objects.count() == 1
+
+
+def test_a_big_export_of_a_segment_runs_as_a_job_with_the_same_members(
+        login, mallory, alice, east_factories, monkeypatch):
+    from kehu.jobs.models import Job
+    from kehu.jobs.services import run_here
+    from kehu.transfer.export import services as export_services
+
+    monkeypatch.setattr(export_services, "DIRECT_LIMIT", 0)  # every export is "big" here
+    segment = team_segment(mallory)
+    response = login(alice).post(reverse("transfer:export_customers"),
+                                 {"format": "csv", "segment": segment.pk, "columns": ["name"]})
+    job = Job.objects.get(kind="transfer.export")
+    assert response.status_code == 302 and job.params["filters"] == {"segment": str(segment.pk)}
+    job = run_here(job)
+    assert job.status == "done", job.error
+    rows = rows_of(login(alice).get(reverse("jobs:file", args=[job.pk, job.files.get().pk])))
+    assert [r["客户名称"] for r in rows] == ["宁波机床厂"]  # her members, in the job too
+
+
+def test_a_bad_condition_in_the_address_is_reported_and_left_out(login, alice, make_customer):
+    make_customer(alice, name="杭州茶厂", province="浙江省")
+    page = login(alice).get(reverse("customers:list"), {
+        "filter": json.dumps({"all": [{"field": "total_spent", "op": "gte", "value": "很多"}]})})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "已忽略无效的条件" in text and "杭州茶厂" in text

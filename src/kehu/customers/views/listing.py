@@ -128,8 +128,8 @@ def _filters_from(request: HttpRequest) -> tuple[CustomerFilters, list[str]]:
     try:
         filters, problems = CustomerFilters.from_params(params), []
     except ValidationError as exc:
-        for key in exc.error_dict:
-            params.pop(key, None)
+        for key in exc.error_dict:  # "filter.all.1.value" is the filter= parameter's
+            params.pop(key.split(".")[0], None)
         filters, problems = CustomerFilters.from_params(params), error_messages(exc)
     try:
         filters.resolve(viewer=request.user)
