@@ -51,6 +51,12 @@ def customer_columns(keys: list[str] | None = None,
     for definition in custom_fields_active() if definitions is None else definitions:
         key = f"custom.{definition.key}"
         columns[key] = Column(key, definition.label, _custom_getter(definition.key))
+    return chosen(columns, keys)
+
+
+def chosen(columns: dict[str, Column], keys: list[str] | None) -> list[Column]:
+    """All `columns`, or the chosen `keys` in the given order; an unknown key refused,
+    naming the ones there are."""
     if not keys:
         return list(columns.values())
     unknown = [k for k in keys if k not in columns]

@@ -15,12 +15,10 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from kehu.history.choices import Channel, Direction, OrderStatus
-from kehu.transfer.export.columns import Column
+from kehu.transfer.export.columns import Column, chosen
 from kehu.transfer.mapping import importable_fields
 
 ORDER_KEYS = ("customer", "customer.credit_code", "number", "external_number", "ordered_on",
@@ -90,10 +88,4 @@ def history_columns(target: str, keys: list[str] | None = None) -> list[Column]:
     fields = {f.key: f for f in importable_fields(target)}
     columns = {key: Column(key, fields[key].label, getters[key], fields[key].id_like)
                for key in order}
-    if not keys:
-        return list(columns.values())
-    unknown = [k for k in keys if k not in columns]
-    if unknown:
-        raise ValidationError({"columns": [_("没有这些列：%(keys)s；可选：%(all)s") % {
-            "keys": ", ".join(unknown), "all": ", ".join(columns)}]})
-    return [columns[k] for k in keys]
+    return chosen(columns, keys)
