@@ -97,3 +97,24 @@ def test_the_builder_says_what_is_missing(browser, live_server):
     page.get_by_role("button", name="应用").click()
     expect(page.get_by_role("alert")).to_have_text("请填写第 1 条的值")
     assert "filter=" not in page.url
+
+
+def test_the_builder_works_from_the_keyboard(browser, live_server):
+    page = open_page(browser, live_server, DESKTOP)
+    log_in(page, "bob", "bob-pass-123")
+    page.goto(live_server.url + "/customers/")
+    page.locator("#builder > summary").focus()
+    page.keyboard.press("Enter")  # opens the panel
+    page.get_by_role("button", name="+ 添加条件").focus()
+    page.keyboard.press("Enter")  # a second row, its field focused
+    expect(page.locator("[data-rows] > li").nth(1).locator("[data-field]")).to_be_focused()
+    page.locator("[data-rows] > li").nth(1).get_by_role("button", name="删除这一条").focus()
+    page.keyboard.press("Enter")  # removed: the focus goes back to the first row's field
+    expect(page.locator("[data-rows] > li")).to_have_count(1)
+    expect(page.locator("[data-rows] > li [data-field]")).to_be_focused()
+    page.locator("[data-rows] > li [data-field]").select_option(label="省份")
+    page.locator("[data-rows] > li [data-op]").select_option(label="属于")
+    page.locator("[data-rows] > li [data-input]").fill("江苏省")
+    page.locator("[data-rows] > li [data-input]").press("Enter")
+    expect(page.locator("[data-condition-words]")).to_have_text("省份 属于 江苏省")
+    assert listed(page) == ["无锡机械"]

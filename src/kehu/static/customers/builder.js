@@ -74,8 +74,8 @@
     remove.addEventListener("click", function () {
       var next = row.nextElementSibling || row.previousElementSibling;
       row.remove();
-      if (!self.rows.children.length) self.addRow();
-      (next || self.rows.querySelector("select")).querySelector("select").focus();
+      if (!next) next = self.addRow();
+      next.querySelector("select").focus();  // the keyboard stays in the rows
     });
     this.rows.appendChild(row);
     if (leaf && this.fields[leaf.field]) field.value = leaf.field;
