@@ -252,7 +252,7 @@ def _builder_words() -> dict[str, str]:
     return {"remove": _("删除这一条"), "field": _("字段"), "op": _("比较"), "value": _("值"),
             "from": _("从"), "to": _("到"), "days": _("天"), "me": _("我"),
             "many": _("多个值用逗号或顿号分开"), "empty": _("请至少添加一条条件"),
-            "missing": _("请填写第 {n} 条的值"), "row": _("第 {n} 条")}
+            "missing": _("请填写第 {n} 条的值")}
 
 
 @require_POST
