@@ -27,12 +27,13 @@ OPERATOR_WORDS = {
 }
 
 
-def builder_fields() -> list[dict[str, Any]]:
-    """Every field the builder offers, in the registry's order, as JSON-ready dicts."""
+def builder_fields(custom_fields: list | None = None) -> list[dict[str, Any]]:
+    """Every field the builder offers, in the registry's order, as JSON-ready dicts
+    (`custom_fields`: the active custom fields, when the page has read them already)."""
     return [{"key": key, "label": str(f.label), "kind": f.kind,
              "ops": [[op, str(OPERATOR_WORDS[op])] for op in OPERATORS[f.kind]],
              "choices": [[str(v), str(label)] for v, label in f.choices]}
-            for key, f in condition_fields().items()]
+            for key, f in condition_fields(custom_fields).items()]
 
 
 def condition_words(node: Group | Leaf, *, viewer: User) -> str:

@@ -62,10 +62,12 @@ def register_condition_field(definition: ConditionField) -> None:
     _REGISTRY[definition.key] = definition
 
 
-def condition_fields() -> dict[str, ConditionField]:
-    """Every field a condition may name: the registered ones and the active custom fields."""
+def condition_fields(custom_fields: list[CustomField] | None = None) -> dict[str, ConditionField]:
+    """Every field a condition may name: the registered ones and the active custom fields
+    (`custom_fields` when the caller has read them already)."""
     fields = dict(_REGISTRY)
-    for custom in CustomField.objects.filter(is_active=True):
+    active = CustomField.objects.filter(is_active=True) if custom_fields is None else custom_fields
+    for custom in active:
         fields[f"cf.{custom.key}"] = _custom_field(custom)
     return fields
 

@@ -115,7 +115,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if not is_partial(request):
         choices = _filter_choices(request, custom_fields)
         context.update(choices)
-        context.update(_builder(request, filters, choices))
+        context.update(_builder(request, filters, choices, custom_fields))
     return render_page(request, "customers/list.html", "customers/partials/results.html", context)
 
 
@@ -225,8 +225,8 @@ def _filter_choices(request: HttpRequest, custom_fields: list) -> dict[str, Any]
     }
 
 
-def _builder(request: HttpRequest, filters: CustomerFilters,
-             choices: dict[str, Any]) -> dict[str, Any]:
+def _builder(request: HttpRequest, filters: CustomerFilters, choices: dict[str, Any],
+             custom_fields: list) -> dict[str, Any]:
     """The filter builder's fields, the active condition in words, and the segments to pick."""
     viewer = request.user
     segments = list(segment_list(viewer=viewer))
@@ -239,7 +239,7 @@ def _builder(request: HttpRequest, filters: CustomerFilters,
         words = condition_words(filters.resolve(viewer=viewer), viewer=viewer)
     clear = {k: v for k, v in filters.as_params().items() if k not in ("filter", "segment")}
     return {
-        "builder": {"fields": builder_fields(), "initial": initial or None,
+        "builder": {"fields": builder_fields(custom_fields), "initial": initial or None,
                     "owners": [[u.pk, u.label] for u in choices["owners"]],
                     "tags": list(choices["tags"]), "words": _builder_words()},
         "segments": segments, "active_segment": active, "condition_words": words,
