@@ -58,6 +58,11 @@ bench: install-dev
 	$(BIN)/python bench/card.py
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/import_history.py
+	$(BIN)/python bench/export.py
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/dedup.py
+	$(BIN)/python bench/segments.py
 
 ## make lock: refresh the pinned dependency files from pyproject.toml
 lock: $(BIN)/python

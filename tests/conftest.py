@@ -154,3 +154,12 @@ def login():
         return client
 
     return make
+
+
+@pytest.fixture
+def product(root):
+    """A machine tool at ¥60,000 (conditions and segments buy it to reach spent thresholds)."""
+    from kehu.history import services as history
+
+    return history.product_save(actor=root, origin="manual", data={
+        "sku": "M-1", "name": "机床", "unit_price": "60000"})

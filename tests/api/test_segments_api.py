@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.customers.test_segments import EAST, east_factories, product  # noqa: F401
+from tests.customers.test_segments import EAST, east_factories  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_first_customer import DESKTOP, PHONE, log_in, open_page
-from tests.customers.test_segments import EAST, east_factories, product  # noqa: F401
+from tests.customers.test_segments import EAST, east_factories  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("builtin_roles", "east_factories")]

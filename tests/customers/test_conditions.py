@@ -27,12 +27,6 @@ EAST = {"all": [{"field": "province", "op": "in", "value": ["浙江省", "江苏
                 {"field": "total_spent", "op": "gte", "value": "100000"}]}
 
 
-@pytest.fixture
-def product(root):
-    return history.product_save(actor=root, origin="manual", data={
-        "sku": "M-1", "name": "机床", "unit_price": "60000"})
-
-
 def buy(actor, customer, quantity, day="2025-06-01", status="paid"):
     history.order_create(actor=actor, customer=customer, origin="manual", data={
         "ordered_on": day, "status": status, "lines": [{"product": "M-1", "quantity": quantity}]})

@@ -25,26 +25,11 @@ from kehu.customers.segments import (
     segment_members,
     segment_save,
 )
-from kehu.history import services as history
 from kehu.history.models import Order
 from kehu.jobs.registry import kind_get
+from tests.customers.test_conditions import EAST, buy
 
 pytestmark = pytest.mark.django_db
-EAST = {"all": [{"field": "province", "op": "in", "value": ["浙江省", "江苏省", "上海市"]},
-                {"field": "industry", "op": "in", "value": ["manufacturing"]},
-                {"field": "total_spent", "op": "gte", "value": "100000"}]}
-
-
-@pytest.fixture
-def product(root):
-    return history.product_save(actor=root, origin="manual", data={
-        "sku": "M-1", "name": "机床", "unit_price": "60000"})
-
-
-def buy(actor, customer, quantity, status="paid"):
-    history.order_create(actor=actor, customer=customer, origin="manual", data={
-        "ordered_on": "2025-06-01", "status": status,
-        "lines": [{"product": "M-1", "quantity": quantity}]})
 
 
 @pytest.fixture

@@ -166,6 +166,7 @@ def _contact_keys(contacts: Iterable[dict[str, Any]]) -> dict[str, set[str]]:
 
 def _candidates(viewer: User, row: dict[str, Any], ids: set[int], by_key: dict,
                 limit: int) -> list[Candidate]:
+    # Unscoped on purpose, to score a match out of scope too; only `visible` ones are named.
     rows = {r["id"]: r for r in Customer.objects.filter(pk__in=ids)
             .values(*FIELDS, "owner__display_name", "owner__username")}
     visible = set(Customer.objects.visible_to(viewer).filter(pk__in=ids)

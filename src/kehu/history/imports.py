@@ -5,7 +5,7 @@ numbers exist already, which products a sheet names, which communications it wou
 repeat, and — for undo — the versions of what it wrote. Writes go through the history's
 own cleaners and the gate: `communications_bulk_log` and `orders_bulk_create` are the
 set-based twins of `communication_log` and `order_create` (the same cleaning, the gate once
-a batch; 83 → see bench/results/import-history-sqlite.md), and undo goes through
+a batch: bench/results/import-history-sqlite.md), and undo goes through
 `*_delete` with the version each record was left at.
 """
 

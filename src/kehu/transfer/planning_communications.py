@@ -19,7 +19,7 @@ from kehu.history.cleaning import clean_communication
 from kehu.history.imports import communication_keys
 from kehu.transfer.mapping import translate_choice
 from kehu.transfer.planning import Problem
-from kehu.transfer.plans import Cleaned, HistoryPlan, HistoryPlanner, NewRecord
+from kehu.transfer.plans import HistoryPlan, HistoryPlanner, NewRecord, PendingRow
 
 FIELDS = ("occurred_at", "channel", "direction", "subject", "content", "outcome", "next_step",
           "next_follow_up")
@@ -38,7 +38,7 @@ class CommunicationPlanner(HistoryPlanner):
             data["contact_name"] = contact
         return data
 
-    def decide(self, batch: list[tuple[Cleaned, int, str]], plan: HistoryPlan) -> None:
+    def decide(self, batch: list[tuple[PendingRow, int, str]], plan: HistoryPlan) -> None:
         customer_ids = {customer_id for _item, customer_id, _name in batch}
         existing = communication_keys(customer_ids, [i.data["occurred_at"] for i, _c, _n in batch])
         contacts = contacts_by_name(customer_ids) if any(

@@ -28,7 +28,7 @@ from kehu.history.imports import orders_by_number, products_for_refs
 from kehu.history.orders import number_taken
 from kehu.transfer.mapping import translate_choice
 from kehu.transfer.planning import Problem
-from kehu.transfer.plans import Cleaned, HistoryPlan, HistoryPlanner, NewRecord
+from kehu.transfer.plans import HistoryPlan, HistoryPlanner, NewRecord, PendingRow
 
 HEADER = ("number", "external_number", "ordered_on", "status", "currency", "notes")
 LINE = ("quantity", "unit_price", "discount", "amount")
@@ -59,8 +59,8 @@ class OrderPlanner(HistoryPlanner):
                                      else values[k], key)
         return {"header": header, "line": line}
 
-    def decide(self, batch: list[tuple[Cleaned, int, str]], plan: HistoryPlan) -> None:
-        groups: dict[str, list[tuple[Cleaned, int, str]]] = {}
+    def decide(self, batch: list[tuple[PendingRow, int, str]], plan: HistoryPlan) -> None:
+        groups: dict[str, list[tuple[PendingRow, int, str]]] = {}
         for entry in batch:
             groups.setdefault(entry[0].data["header"]["number"], []).append(entry)
         taken = orders_by_number([n for item, _c, _n in batch for n in (
@@ -69,7 +69,7 @@ class OrderPlanner(HistoryPlanner):
         for number, rows in groups.items():
             self._order(number, rows, taken, products, plan)
 
-    def _order(self, number: str, rows: list[tuple[Cleaned, int, str]], taken: dict,
+    def _order(self, number: str, rows: list[tuple[PendingRow, int, str]], taken: dict,
                products: dict, plan: HistoryPlan) -> None:
         first, customer_id, name = rows[0]
         header = first.data["header"]
@@ -106,7 +106,7 @@ class OrderPlanner(HistoryPlanner):
             self.seen[number] = first.row.number
         return None
 
-    def _mismatches(self, rows: list[tuple[Cleaned, int, str]]) -> dict[int, list[Problem]]:
+    def _mismatches(self, rows: list[tuple[PendingRow, int, str]]) -> dict[int, list[Problem]]:
         """Later lines of an order must agree with its first on the customer and header."""
         first, customer_id, _name = rows[0]
         problems: dict[int, list[Problem]] = {}
@@ -122,7 +122,7 @@ class OrderPlanner(HistoryPlanner):
                         % {"row": first.row.number}))
         return problems
 
-    def _line(self, item: Cleaned, products: dict, problems: dict[int, list[Problem]]) -> dict:
+    def _line(self, item: PendingRow, products: dict, problems: dict[int, list[Problem]]) -> dict:
         line = dict(item.data["line"])
         ref = line.pop("product")
         found = products.get(ref, [])
@@ -139,7 +139,7 @@ class OrderPlanner(HistoryPlanner):
             self._fit_amount(line, amount, product, item, problems)
         return {"product": product.pk, **line}
 
-    def _fit_amount(self, line: dict, amount: Decimal, product: Any, item: Cleaned,
+    def _fit_amount(self, line: dict, amount: Decimal, product: Any, item: PendingRow,
                     problems: dict[int, list[Problem]]) -> None:
         """Price and discount that make the line's amount the sheet's amount."""
         try:
@@ -164,12 +164,12 @@ class OrderPlanner(HistoryPlanner):
         else:
             line["discount"] = discount
 
-    def _refuse(self, rows: list[tuple[Cleaned, int, str]], plan: HistoryPlan, key: str,
+    def _refuse(self, rows: list[tuple[PendingRow, int, str]], plan: HistoryPlan, key: str,
                 reason: str) -> None:
         for item, _c, _n in rows:
             plan.problems.append((item.row, [Problem(self.shape.header_of(key), reason)]))
 
-    def _refuse_order(self, rows: list[tuple[Cleaned, int, str]], plan: HistoryPlan,
+    def _refuse_order(self, rows: list[tuple[PendingRow, int, str]], plan: HistoryPlan,
                       problems: dict[int, list[Problem]]) -> None:
         """An order is all or nothing: its good lines are refused with the bad lines' rows."""
         bad = sorted(problems)

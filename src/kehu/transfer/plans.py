@@ -53,7 +53,7 @@ class HistoryPlan:
 
 
 @dataclass
-class Cleaned:
+class PendingRow:
     """A row whose values passed the cleaners, waiting for its customer."""
 
     row: RawRow
@@ -72,12 +72,12 @@ class HistoryPlanner:
     def clean(self, row: RawRow, errors: dict[str, list[str]]) -> dict[str, Any]:
         raise NotImplementedError
 
-    def decide(self, batch: list[tuple[Cleaned, int, str]], plan: HistoryPlan) -> None:
+    def decide(self, batch: list[tuple[PendingRow, int, str]], plan: HistoryPlan) -> None:
         raise NotImplementedError
 
     def plan(self, rows: list[RawRow]) -> HistoryPlan:
         plan = HistoryPlan()
-        cleaned: list[Cleaned] = []
+        cleaned: list[PendingRow] = []
         for row in rows:
             errors: dict[str, list[str]] = {}
             ref = self.customers.reference(row.values, errors)
@@ -85,9 +85,9 @@ class HistoryPlanner:
             if errors or ref is None:
                 plan.problems.append((row, self.problems(errors)))
             else:
-                cleaned.append(Cleaned(row, ref, data))
+                cleaned.append(PendingRow(row, ref, data))
         self.customers.load([c.ref for c in cleaned])
-        found: list[tuple[Cleaned, int, str]] = []
+        found: list[tuple[PendingRow, int, str]] = []
         for item in cleaned:
             customer_id, name = self.customers.resolve(item.ref)
             if customer_id is None:

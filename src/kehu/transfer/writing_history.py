@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
 from kehu.core.inserts import insert_dicts
 from kehu.core.models import Origin
 from kehu.history.imports import communications_bulk_log, orders_bulk_create, record_versions
@@ -30,7 +28,6 @@ from kehu.transfer.rows import RawRow
 
 ORDER, COMMUNICATION = "history.order", "history.communication"
 MODEL = {"orders": ORDER, "communications": COMMUNICATION}
-REFUSALS = (ValidationError, VersionConflict, PermissionDenied, Http404)
 
 
 def write_history(actor: User, run: ImportRun, plan: HistoryPlan) -> dict[str, int]:

@@ -16,10 +16,10 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from kehu.accounts.commands import acting_user
 from kehu.core.commands import KehuCommand
 from kehu.core.models import Origin
 from kehu.customers.filters import CustomerFilters
-from kehu.transfer.commands import acting_user
 from kehu.transfer.export.selectors import HistoryFilters
 from kehu.transfer.export.services import (
     TARGETS,
