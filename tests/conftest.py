@@ -43,6 +43,7 @@ def _builtin_roles_survive_flushes(request):
         .built_in_roles_export(apps, None)
     importlib.import_module("kehu.history.migrations.0002_default_pipeline") \
         .create_default_pipeline(apps, None)
+    importlib.import_module("kehu.classification.migrations.0002_defaults").install(apps, None)
 
 
 @pytest.fixture

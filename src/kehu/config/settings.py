@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "kehu.jobs",
     "kehu.notifications",
     "kehu.transfer",
+    "kehu.classification",
     "kehu.backups",  # no models: `kehu backup`, `kehu restore` and the nightly backup job
     "kehu.demo",  # no models: installed for its `kehu demo` and `kehu setup` commands
 ]
@@ -216,6 +217,10 @@ KEHU_JOBS = {
     "RETRY_SECONDS": env_int("KEHU_JOB_RETRY_SECONDS", 10, minimum=0),
     "RETENTION_DAYS": env_int("KEHU_JOB_RETENTION_DAYS", 90, minimum=1),
 }
+
+# Classification: a customer's rules re-run this many seconds after a write touched them
+# (writes within the same window share one job); 0 leaves it to the nightly run.
+KEHU_CLASSIFY_DELAY_SECONDS = env_int("KEHU_CLASSIFY_DELAY_SECONDS", 5, minimum=0)
 
 # E-mail: copies of notifications, sent by the job runner (never inside a web request). Off
 # unless an SMTP server is configured: KEHU_EMAIL_URL (smtp://user:pass@host:587?tls=1,

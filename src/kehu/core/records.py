@@ -20,6 +20,7 @@ from django.db.models import F
 
 from kehu.core.errors import VersionConflict
 from kehu.core.models import ChangeLog, Origin
+from kehu.core.signals import announce_customers_changed
 
 M = TypeVar("M", bound=models.Model)
 
@@ -46,11 +47,13 @@ def log_change(
     """One change-log row; `origin` is required so that no path forgets to say where it came from."""
     if origin not in ORIGINS:
         raise ValueError(f"unknown origin {origin!r}")
-    return ChangeLog.objects.create(
+    row = ChangeLog.objects.create(
         actor=actor, action=action, model=instance._meta.label_lower, object_id=instance.pk,
         customer_id=customer_id if customer_id is not None else _customer_id(instance),
         changes=changes or {}, origin=origin,
     )
+    announce_customers_changed([row.customer_id])
+    return row
 
 
 def record_create(

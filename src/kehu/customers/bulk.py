@@ -25,6 +25,7 @@ from kehu.accounts.policy import access_for, covers_owner
 from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.core.inserts import insert_dicts
 from kehu.core.models import ChangeLog
+from kehu.core.signals import announce_customers_changed
 from kehu.customers.keys import keys_refresh
 from kehu.customers.models import Contact, Customer, CustomerKey, CustomField, CustomValue, Tag
 from kehu.customers.names import name_key
@@ -114,6 +115,7 @@ def customers_bulk_create(*, actor: User, origin: str, items: list[NewCustomer],
           for t in contacts)])
     keys_refresh(c.pk for c in customers)
     search_index_refresh(c.pk for c in customers)
+    announce_customers_changed(c.pk for c in customers)
     return customers, contacts
 
 

@@ -56,10 +56,17 @@ class ConditionField:
 
 
 _REGISTRY: dict[str, ConditionField] = {}
+# Apps whose fields are rows an admin adds (classification's dimensions) register a
+# provider, asked each time the fields are listed, as the custom fields are read below.
+_PROVIDERS: list[Callable[[], list[ConditionField]]] = []
 
 
 def register_condition_field(definition: ConditionField) -> None:
     _REGISTRY[definition.key] = definition
+
+
+def register_condition_provider(provider: Callable[[], list[ConditionField]]) -> None:
+    _PROVIDERS.append(provider)
 
 
 def condition_fields(custom_fields: list[CustomField] | None = None) -> dict[str, ConditionField]:
@@ -69,6 +76,8 @@ def condition_fields(custom_fields: list[CustomField] | None = None) -> dict[str
     active = CustomField.objects.filter(is_active=True) if custom_fields is None else custom_fields
     for custom in active:
         fields[f"cf.{custom.key}"] = _custom_field(custom)
+    for provider in _PROVIDERS:
+        fields.update((definition.key, definition) for definition in provider())
     return fields
 
 

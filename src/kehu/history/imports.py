@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.inserts import insert_dicts
 from kehu.core.models import ChangeLog
+from kehu.core.signals import announce_customers_changed
 from kehu.customers.bulk import contact_customers
 from kehu.customers.scoping import CHANGE, customer_ids_for
 from kehu.history.cleaning import clean_communication
@@ -188,3 +189,4 @@ def _log_created(actor: User, origin: str, model: str, ids: list[int], rows: lis
                               "model": model, "object_id": pk, "customer_id": row["customer_id"],
                               "changes": {**summary(row), **note}}
                              for pk, row in zip(ids, rows, strict=True)])
+    announce_customers_changed(row["customer_id"] for row in rows)

@@ -181,7 +181,11 @@ class Order(CustomerRecord):
 
     class Meta:
         indexes = [models.Index(fields=["customer", "ordered_on", "id"], name="order_timeline"),
-                   models.Index(fields=["ordered_on"], name="order_date")]
+                   models.Index(fields=["ordered_on"], name="order_date"),
+                   # Covers the RFM pass (classification.figures): one walk in customer
+                   # order, no table reads and no sort for the GROUP BY.
+                   models.Index(fields=["customer", "status", "ordered_on", "total"],
+                                name="order_figures")]
 
     def __str__(self) -> str:
         return self.number

@@ -22,6 +22,7 @@ from kehu.accounts.policy import access_for
 from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.core.models import ChangeLog
 from kehu.core.records import record_create, record_delete, record_update
+from kehu.core.signals import announce_customers_changed
 from kehu.customers.scoping import CHANGE, customer_for, customer_ids_for
 from kehu.history import cleaning
 from kehu.history.models import Order, OrderLine, Product, ProductCategory
@@ -344,6 +345,7 @@ class _IngestBatch:
                        object_id=o.pk, customer_id=o.customer_id, origin=origin,
                        changes={"number": o.number, "external_number": o.external_number,
                                 "total": str(o.total)}) for o in created], batch_size=1000)
+        announce_customers_changed(o.customer_id for o in created)
         return created
 
 

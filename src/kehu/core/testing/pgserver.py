@@ -45,6 +45,8 @@ def _files_of_this_run() -> None:
     os.environ["KEHU_DATA_DIR"] = str(base / "data")
     os.environ.setdefault("KEHU_JOB_QUEUE_FILE", str(base / "queue.sqlite3"))
     os.environ.setdefault("KEHU_SQLITE_TEST_NAME", str(base / "test.sqlite3"))
+    # Writes do not start classification jobs in tests, except where a test turns it on.
+    os.environ.setdefault("KEHU_CLASSIFY_DELAY_SECONDS", "0")
 
 
 def start_server() -> str:

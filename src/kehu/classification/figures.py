@@ -1,0 +1,236 @@
+"""Per-customer figures over the RFM window, computed set-based in SQL (both databases).
+
+One pass over the spending orders (confirmed, paid) groups them by customer: ever (last
+order, first order, count) and within the window (last order, count, revenue). Among the
+customers with an order in the window NTILE(5) scores recency (the oldest fifth 1, the
+most recent 5), frequency and monetary value, ties broken by customer id so the result is
+deterministic; a running SUM gives each customer the share of the window's revenue made
+by those ranked above it (Pareto: "位列前 70%" is a share below 70). The segment follows
+from R and F (and M for the top) by `SEGMENTS`. `figures_compute()` rewrites the whole
+table in one transaction; `figures_refresh(ids)` recomputes a few customers and scores
+them against the cuts of the last full run (exact again after the next full run).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.classification.models import CustomerFigures, Scheme
+from kehu.history.choices import SPENDING_STATUSES
+
+# The named segments, the first whose ranges hold (R, F, M each 1..5, 5 best) names it.
+# Every (R, F) pair lands in one: R >= 3 is champions, loyal, new or potential; R <= 2
+# can't-lose, at risk, hibernating (R 2) or lost (R 1).
+SEGMENTS: tuple[tuple[str, Any, tuple[int, int], tuple[int, int], tuple[int, int]], ...] = (
+    ("champions", _("重要价值"), (4, 5), (4, 5), (4, 5)),
+    ("loyal", _("重要保持"), (3, 5), (3, 5), (1, 5)),
+    ("new", _("新客户"), (4, 5), (1, 1), (1, 5)),
+    ("potential", _("重要发展"), (3, 5), (1, 5), (1, 5)),
+    ("cant_lose", _("一般保持"), (1, 2), (4, 5), (4, 5)),
+    ("at_risk", _("重要挽留"), (1, 2), (3, 5), (1, 5)),
+    ("hibernating", _("沉睡"), (2, 2), (1, 5), (1, 5)),
+    ("lost", _("流失"), (1, 1), (1, 5), (1, 5)),
+)
+SEGMENT_LABELS = {key: label for key, label, *_ranges in SEGMENTS}
+SHARE_SAMPLES = 1000  # points of the revenue-share curve kept for one customer's refresh
+
+
+def scheme() -> Scheme:
+    """The one settings row (created on first use)."""
+    row = Scheme.objects.order_by("pk").first()
+    return row if row is not None else Scheme.objects.create()
+
+
+def window_start(today: dt.date, days: int) -> dt.date:
+    return today - dt.timedelta(days=days - 1)  # 365 days ending today, today included
+
+
+def _recency_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "(%s::date - win.last_win)"
+    return "CAST(julianday(%s) - julianday(win.last_win) AS INTEGER)"
+
+
+def _segment_sql() -> str:
+    cases = " ".join(
+        "WHEN " + " AND ".join(f"win.{letter} BETWEEN {low} AND {high}"
+                               for letter, (low, high) in zip("rfm", ranges, strict=True))
+        + f" THEN '{key}'" for key, _label, *ranges in SEGMENTS)
+    return f"CASE WHEN win.r IS NULL THEN '' {cases} ELSE '' END"
+
+
+def _aggregate_sql() -> str:
+    statuses = ", ".join(["%s"] * len(SPENDING_STATUSES))
+    return f"""
+      SELECT customer_id,
+             MAX(ordered_on) AS last_ever, MIN(ordered_on) AS first_ever, COUNT(*) AS n_ever,
+             MAX(CASE WHEN ordered_on >= %s THEN ordered_on END) AS last_win,
+             COUNT(CASE WHEN ordered_on >= %s THEN 1 END) AS n_win,
+             COALESCE(SUM(CASE WHEN ordered_on >= %s THEN total END), 0) AS spent_win
+      FROM history_order WHERE status IN ({statuses})
+      GROUP BY customer_id"""
+
+
+def aggregate_params(start: dt.date) -> list[Any]:
+    return [start, start, start, *[str(s) for s in SPENDING_STATUSES]]
+
+
+def bare_aggregate_sql() -> str:
+    """The aggregate and scores alone, for the bench's baseline."""
+    return f"""WITH agg AS ({_aggregate_sql()})
+      SELECT customer_id, NTILE(5) OVER (ORDER BY last_win, customer_id),
+             NTILE(5) OVER (ORDER BY n_win, customer_id),
+             NTILE(5) OVER (ORDER BY spent_win, customer_id)
+      FROM agg WHERE n_win > 0"""
+
+
+def figures_compute(*, today: dt.date | None = None) -> int:
+    """Rewrite every live customer's figures; returns how many customers have an order in
+    the window. One transaction: readers see the old table or the new one."""
+    today = today or timezone.localdate()
+    settings = scheme()
+    start = window_start(today, settings.rfm_window_days)
+    table = CustomerFigures._meta.db_table
+    sql = f"""
+      INSERT INTO {table} (customer_id, last_order_on, first_order_on, orders_total,
+                           recency_days, frequency, monetary, r, f, m, segment,
+                           revenue_share, computed_on)
+      WITH agg AS ({_aggregate_sql()}),
+      win AS (
+        SELECT customer_id, last_win, n_win, spent_win,
+               NTILE(5) OVER (ORDER BY last_win, customer_id) AS r,
+               NTILE(5) OVER (ORDER BY n_win, customer_id) AS f,
+               NTILE(5) OVER (ORDER BY spent_win, customer_id) AS m,
+               COALESCE(SUM(spent_win) OVER (ORDER BY spent_win DESC, customer_id
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS above,
+               SUM(spent_win) OVER () AS whole
+        FROM agg WHERE n_win > 0)
+      SELECT c.id, agg.last_ever, agg.first_ever, COALESCE(agg.n_ever, 0),
+             {_recency_sql()}, COALESCE(win.n_win, 0), COALESCE(win.spent_win, 0),
+             win.r, win.f, win.m, {_segment_sql()},
+             CASE WHEN win.whole > 0 THEN ROUND(win.above * 100.0 / win.whole, 3) END, %s
+      FROM customers_customer c
+      LEFT JOIN agg ON agg.customer_id = c.id
+      LEFT JOIN win ON win.customer_id = c.id
+      WHERE c.deleted_at IS NULL"""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(sql, [*aggregate_params(start), today, today])
+        settings.cuts = _cuts(cursor, table)
+        settings.figures_computed_at = timezone.now()
+        settings.save(update_fields=["cuts", "figures_computed_at"])
+        return settings.cuts["scored"]
+
+
+def _cuts(cursor: Any, table: str) -> dict[str, Any]:
+    """The lowest value of each score 2..5 per letter, and a sample of the share curve."""
+    cuts: dict[str, Any] = {}
+    for letter, column in (("r", "recency_days"), ("f", "frequency"), ("m", "monetary")):
+        # Recency: a smaller number of days is a higher score, so its cut is a maximum.
+        edge = "MAX" if letter == "r" else "MIN"
+        cursor.execute(f"SELECT {letter}, {edge}({column}) FROM {table} WHERE {letter} >= 2 "
+                       f"GROUP BY {letter} ORDER BY {letter}")
+        cuts[letter] = [_plain(v) for _score, v in cursor.fetchall()]
+    cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(monetary), 0) FROM {table} WHERE r IS NOT NULL")
+    scored, whole = cursor.fetchone()
+    step = max(1, scored // SHARE_SAMPLES)
+    cursor.execute(f"""SELECT monetary, revenue_share FROM (
+        SELECT monetary, revenue_share, ROW_NUMBER() OVER (ORDER BY monetary DESC,
+               customer_id) AS n FROM {table} WHERE r IS NOT NULL) s
+        WHERE (n - 1) % {step} = 0 ORDER BY n""")
+    cuts["share"] = [[_plain(m), _plain(s)] for m, s in cursor.fetchall()]
+    cuts["scored"], cuts["whole"] = scored, _plain(whole)
+    return cuts
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal | float):
+        return float(value)
+    return value
+
+
+def figures_refresh(customer_ids: Iterable[int], *, today: dt.date | None = None) -> None:
+    """Recompute the figures of a few customers (after their data changed); their scores
+    and share come from the last full run's cuts."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return
+    today = today or timezone.localdate()
+    settings = scheme()
+    start = window_start(today, settings.rfm_window_days)
+    rows = {row[0]: row for row in _aggregate_rows(ids, start)}
+    cuts = settings.cuts or {}
+    figures = [_figures_row(pk, rows.get(pk), today, cuts) for pk in ids]
+    with transaction.atomic():
+        CustomerFigures.objects.filter(customer_id__in=ids).delete()
+        CustomerFigures.objects.bulk_create(figures)
+
+
+def _aggregate_rows(ids: list[int], start: dt.date) -> list[tuple]:
+    statuses = ", ".join(["%s"] * len(SPENDING_STATUSES))
+    marks = ", ".join(["%s"] * len(ids))
+    sql = f"""
+      SELECT customer_id, MAX(ordered_on), MIN(ordered_on), COUNT(*),
+             MAX(CASE WHEN ordered_on >= %s THEN ordered_on END),
+             COUNT(CASE WHEN ordered_on >= %s THEN 1 END),
+             COALESCE(SUM(CASE WHEN ordered_on >= %s THEN total END), 0)
+      FROM history_order WHERE status IN ({statuses}) AND customer_id IN ({marks})
+        AND customer_id IN (SELECT id FROM customers_customer WHERE deleted_at IS NULL)
+      GROUP BY customer_id"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*aggregate_params(start), *ids])
+        return cursor.fetchall()
+
+
+def _figures_row(pk: int, row: tuple | None, today: dt.date, cuts: dict) -> CustomerFigures:
+    figures = CustomerFigures(customer_id=pk, computed_on=today)
+    if row is None:
+        return figures
+    _pk, last_ever, first_ever, n_ever, last_win, n_win, spent = row
+    figures.last_order_on, figures.first_order_on = _day(last_ever), _day(first_ever)
+    figures.orders_total = n_ever
+    if not n_win:
+        return figures
+    figures.recency_days = (today - _day(last_win)).days
+    figures.frequency, figures.monetary = n_win, Decimal(str(spent)).quantize(Decimal("0.01"))
+    figures.r = 1 + sum(1 for cut in cuts.get("r", []) if figures.recency_days <= cut)
+    figures.f = 1 + sum(1 for cut in cuts.get("f", []) if figures.frequency >= cut)
+    figures.m = 1 + sum(1 for cut in cuts.get("m", []) if float(figures.monetary) >= cut)
+    figures.segment = segment_of(figures.r, figures.f, figures.m)
+    figures.revenue_share = _share(cuts.get("share", []), float(figures.monetary))
+    return figures
+
+
+def _day(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _share(curve: list, monetary: float) -> Decimal | None:
+    """The share above a customer with `monetary`: that of the first sample (by revenue,
+    descending) it reaches."""
+    if not curve:
+        return None
+    descending = [-m for m, _share in curve]
+    at = bisect.bisect_left(descending, -monetary)
+    share = curve[min(at, len(curve) - 1)][1]
+    return None if share is None else Decimal(str(share)).quantize(Decimal("0.001"))
+
+
+def segment_of(r: int | None, f: int | None, m: int | None) -> str:
+    """The segment of a score triple, by the same table as the SQL."""
+    if r is None or f is None or m is None:
+        return ""
+    for key, _label, *ranges in SEGMENTS:
+        if all(low <= score <= high for score, (low, high) in zip((r, f, m), ranges, strict=True)):
+            return key
+    return ""

@@ -1,0 +1,197 @@
+"""Writes of classification: running the rules, a person's override, rules and dimensions.
+
+Running the rules is the system's work over every customer (`classify_customers` for a
+few after their data changed, `classify_range` a unit of the full run); everything a
+person does needs an actor and an origin, like every service in Kehu.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.accounts.policy import access_for
+from kehu.classification import engine
+from kehu.classification.figures import figures_refresh
+from kehu.classification.models import (
+    ClassChange,
+    CustomerClass,
+    Dimension,
+    DimensionValue,
+    Pending,
+    Rule,
+)
+from kehu.core.cleaning import Collector
+from kehu.core.records import check_version, log_change
+from kehu.customers.conditions import parse_condition
+from kehu.customers.models import Customer
+from kehu.customers.scoping import CHANGE
+
+RUN_JOB = "classification.run"
+
+
+def dimensions_active() -> list[Dimension]:
+    return list(Dimension.objects.filter(is_active=True).order_by("position", "id"))
+
+
+def classify_customers(ids: Iterable[int]) -> Counter:
+    """Re-run every dimension's rules for these customers (their figures first); the
+    caller holds the transaction. Returns counts per (dimension key, from, to)."""
+    ids = sorted(set(ids))
+    figures_refresh(ids)
+    counts: Counter = Counter()
+    for dimension in dimensions_active():
+        for (before, after), n in engine.apply(dimension=dimension,
+                                               rules=engine.active_rules(dimension),
+                                               actor=None, ids=ids).items():
+            counts[(dimension.key, before, after)] += n
+    return counts
+
+
+def pending_take(limit: int = 500) -> tuple[list[int], Any]:
+    """The next pending customers and the moment they were read."""
+    read_at = timezone.now()
+    ids = list(Pending.objects.filter(marked_at__lte=read_at).order_by("marked_at")
+               .values_list("customer_id", flat=True)[:limit])
+    return ids, read_at
+
+
+def pending_clear(ids: list[int], read_at: Any) -> None:
+    """Clear the marks that were read; one set again since (a newer write) stays."""
+    Pending.objects.filter(customer_id__in=ids, marked_at__lte=read_at).delete()
+
+
+# --- a person's override ------------------------------------------------------------------
+
+
+def class_override(*, actor: User, origin: str, customer_id: int, dimension: Dimension,
+                   value: DimensionValue | None) -> CustomerClass | None:
+    """Set a customer's value by hand (kept until cleared), or clear the override
+    (`value` None): the rules decide again at once."""
+    if value is not None and value.dimension_id != dimension.pk:
+        raise ValidationError({"value": [_("这个值不属于“%(d)s”") % {"d": dimension.name}]})
+    with transaction.atomic():
+        customer = Customer.objects.get_for(actor, customer_id, CHANGE, lock=True)
+        row = CustomerClass.objects.filter(customer=customer, dimension=dimension).first()
+        before = row.value_id if row else None
+        if value is None:
+            if row is not None and row.manual:
+                row.delete()
+            engine.apply(dimension=dimension, rules=engine.active_rules(dimension), actor=None,
+                         ids=[customer.pk])
+            row = CustomerClass.objects.filter(customer=customer, dimension=dimension).first()
+            action = "class_clear"
+        else:
+            now = timezone.now()
+            row = row or CustomerClass(customer=customer, dimension=dimension)
+            row.value, row.rule, row.manual, row.set_by, row.set_at = value, None, True, actor, now
+            row.save()
+            if before != value.pk:
+                ClassChange.objects.create(customer=customer, dimension=dimension,
+                                           from_value_id=before, to_value=value, actor=actor,
+                                           manual=True, at=now)
+            action = "class_override"
+        log_change(actor=actor, action=action, instance=customer, origin=origin,
+                   changes={dimension.key: [before, row.value_id if row else None]})
+    return row
+
+
+# --- rules and dimensions (admins) -------------------------------------------------------------
+
+
+def _admin(actor: User) -> None:
+    if not access_for(actor).is_admin:
+        raise PermissionDenied(_("只有管理员可以修改分类设置"))
+
+
+def rule_clean(data: dict[str, Any]) -> dict[str, Any]:
+    """A rule's fields checked together: every bad field named."""
+    errors = Collector()  # only its error bookkeeping: each field is checked by hand
+    name = str(data.get("name") or "").strip()
+    if not name:
+        errors.add_error("name", _("必填"))
+    elif len(name) > 100:
+        errors.add_error("name", _("不能超过 100 个字"))
+    value = data.get("value")
+    if not isinstance(value, DimensionValue):
+        value = DimensionValue.objects.filter(pk=value).select_related("dimension").first() \
+            if str(value or "").isdigit() else None
+        if value is None:
+            errors.add_error("value", _("请选择要设为的值"))
+    try:
+        priority = int(data.get("priority", 100))
+        if not -100000 <= priority <= 100000:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors.add_error("priority", _("优先级应是 -100000 到 100000 之间的整数"))
+        priority = 100
+    condition = data.get("condition") or None
+    if isinstance(condition, str):
+        try:
+            condition = json.loads(condition) or None
+        except ValueError:
+            errors.add_error("condition", _("条件不是有效的 JSON"))
+            condition = None
+    if condition is not None:
+        try:
+            parse_condition(condition)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                for message in messages:
+                    errors.add_error(f"condition.{key}" if key != "filter" else "condition", message)
+    if errors.errors:
+        raise ValidationError(errors.errors)
+    return {"name": name, "value": value, "priority": priority, "condition": condition,
+            "is_active": bool(data.get("is_active", True)),
+            "description": str(data.get("description") or "")[:255]}
+
+
+def rule_save(*, actor: User, origin: str, data: dict[str, Any], rule: Rule | None = None,
+              version: int | None = None, rerun: bool = True) -> Rule:
+    """Create or change a rule; the whole set re-runs afterwards (a job)."""
+    _admin(actor)
+    clean = rule_clean(data)
+    with transaction.atomic():
+        if rule is None:
+            rule = Rule(**clean, updated_by=actor)
+            rule.save()
+            log_change(actor=actor, action="create", instance=rule, origin=origin,
+                       changes={"name": rule.name})
+        else:
+            rule = Rule.objects.select_for_update().get(pk=rule.pk)
+            check_version(rule, version)
+            for key, value in clean.items():
+                setattr(rule, key, value)
+            rule.version += 1
+            rule.updated_by = actor
+            rule.save()
+            log_change(actor=actor, action="update", instance=rule, origin=origin,
+                       changes={"name": rule.name, "condition": rule.condition})
+        if rerun:
+            _rerun(actor, origin)
+    return rule
+
+
+def rule_delete(*, actor: User, origin: str, rule: Rule, version: int | None = None) -> None:
+    _admin(actor)
+    with transaction.atomic():
+        rule = Rule.objects.select_for_update().get(pk=rule.pk)
+        check_version(rule, version)
+        log_change(actor=actor, action="delete", instance=rule, origin=origin,
+                   changes={"name": rule.name})
+        rule.delete()
+        _rerun(actor, origin)
+
+
+def _rerun(actor: User, origin: str) -> None:
+    from kehu.jobs.services import job_start
+
+    job_start(actor=actor, origin=origin, kind=RUN_JOB)
