@@ -88,6 +88,8 @@ JOB = lambda w: w.job.pk  # noqa: E731
 SCHEDULE = lambda w: w.schedule.pk  # noqa: E731
 RUN = lambda w: w.run.pk  # noqa: E731
 JOB_OWNER = expect(200, 404, 404, 404, 404, 200)
+PIPELINE = lambda w: w.opportunity.pipeline_id  # noqa: E731
+STAGE = lambda w: w.next_stage.pk  # noqa: E731 -- a stage no deal stands in
 
 TABLE: dict[str, list[Case]] = {
     "home": [Case("get", u("home"), expect(302, 302, 302, 302, 302, 302))],
@@ -139,6 +141,8 @@ TABLE: dict[str, list[Case]] = {
                                       expect(302, 403, 404, 403, 404, 404))],
     "customers:trash": [Case("get", u("customers:trash"), EVERYONE)],
     "customers:restore": [Case("post", u("customers:restore", lambda w: w.deleted.pk), WRITE_ACTION)],
+    # The settings area's front page lists the sections a person may open; all are admins' so far.
+    "settings:index": [Case("get", u("settings:index"), ADMIN_PAGE)],
     "customers:fields": [Case("get", u("customers:fields"), ADMIN_PAGE)],
     "customers:field_create": [Case("get", u("customers:field_create"), ADMIN_PAGE)],
     "customers:field_edit": [Case("get", u("customers:field_edit", lambda w: w.field.pk), ADMIN_PAGE)],
@@ -184,6 +188,27 @@ TABLE: dict[str, list[Case]] = {
     "history:move": [Case("post", lambda w: reverse("history:move", args=[w.opportunity.pk]),
                           WRITE_ACTION, lambda w: {"stage": w.next_stage.pk,
                                                    "version": w.opportunity.version})],
+    # Pipelines and stages are configured in the settings area: admins only, like custom fields
+    # (tests/history/test_pipeline_settings.py). A refused deletion still returns to its page.
+    "history:pipelines": [Case("get", u("history:pipelines"), ADMIN_PAGE),
+                          Case("post", u("history:pipelines"), ADMIN_ACTION,
+                               lambda w: {"name": "矩阵流程"})],
+    "history:pipeline": [Case("get", u("history:pipeline", PIPELINE), ADMIN_PAGE),
+                         Case("get", u("history:pipeline", lambda w: 999999),
+                              expect(403, 403, 403, 403, 403, 404)),
+                         Case("post", u("history:pipeline", PIPELINE), ADMIN_ACTION,
+                              lambda w: {"name": "改名的流程"})],
+    "history:pipeline_default": [Case("post", u("history:pipeline_default", PIPELINE), ADMIN_ACTION)],
+    "history:pipeline_delete": [Case("post", u("history:pipeline_delete", PIPELINE), ADMIN_ACTION)],
+    "history:stage_create": [Case("post", u("history:stage_create", PIPELINE), ADMIN_ACTION,
+                                  lambda w: {"stage-new-name": "矩阵阶段", "stage-new-kind": "open"})],
+    "history:stage_edit": [Case("post", u("history:stage_edit", STAGE), ADMIN_ACTION,
+                                lambda w: {f"stage-{w.next_stage.pk}-name": "改名的阶段",
+                                           f"stage-{w.next_stage.pk}-probability": "35",
+                                           f"stage-{w.next_stage.pk}-kind": "open"})],
+    "history:stage_move": [Case("post", u("history:stage_move", STAGE), ADMIN_ACTION,
+                                lambda w: {"direction": "up"})],
+    "history:stage_delete": [Case("post", u("history:stage_delete", STAGE), ADMIN_ACTION)],
     "history:orders": [Case("get", u("history:orders"), EVERYONE)],
     "history:tickets": [Case("get", u("history:tickets"), EVERYONE)],
     # The blank import template holds no data: any signed-in person may download it.

@@ -11,6 +11,7 @@ urlpatterns = [
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("kehu.accounts.urls")),
+    path("settings/", include("kehu.accounts.settings_urls")),
     path("customers/", include("kehu.customers.urls")),
     path("history/", include("kehu.history.urls")),
     path("notifications/", include("kehu.notifications.urls")),

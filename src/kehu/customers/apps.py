@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class CustomersConfig(AppConfig):
     name = "kehu.customers"
     label = "customers"
+
+    def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from kehu.core.settings_menu import register_settings_section
+
+        register_settings_section("fields", _("自定义字段"), "customers:fields", order=10,
+                                  description=_("给客户资料加上你们公司需要的字段"))

@@ -26,3 +26,9 @@ class HistoryConfig(AppConfig):
         register_card_panel(CardPanel(key="history", title=_("客户历史"),
                                       template="history/panels/history.html",
                                       context=history_panel_context, order=20))
+
+        # Pipelines, their stages and win probabilities in the settings area (设置).
+        from kehu.core.settings_menu import register_settings_section
+
+        register_settings_section("pipelines", _("销售流程"), "history:pipelines", order=30,
+                                  description=_("商机看板的流程、阶段和赢率"))

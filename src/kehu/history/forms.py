@@ -19,6 +19,7 @@ from kehu.history.choices import (
     NeedStatus,
     OpportunityType,
     OrderStatus,
+    StageKind,
     SurveyKind,
     TicketKind,
 )
@@ -154,3 +155,46 @@ class OpportunityForm(ServiceForm):
         self.fields["stage"].choices = [
             (s.pk, f"{s.pipeline.name} · {s.name}") for s in stages or []
         ]
+
+
+# --- pipelines and stages (the settings area) -------------------------------------
+# Plain text in, so the service's cleaners are the one check of every value (a probability
+# of 120 is refused by `cleaning.clean_stage`, next to its field, in the web and the API).
+
+
+class PipelineForm(forms.Form):
+    name = forms.CharField(label=_("流程名称"), required=False)
+    is_default = forms.BooleanField(label=_("设为默认流程"), required=False)
+
+    def __init__(self, *args: Any, rename: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].kehu_required = True
+        if rename:  # the default is switched with its own button
+            del self.fields["is_default"]
+
+    def data_for_service(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class StageForm(forms.Form):
+    """A stage's row in the pipeline's table (or the "add a stage" row): its inputs may sit in
+    other cells than the <form> element, tied to it by the `form` attribute."""
+
+    name = forms.CharField(label=_("阶段名称"), required=False)
+    probability = forms.CharField(label=_("赢率 %"), required=False, widget=forms.NumberInput(
+        attrs={"min": 0, "max": 100, "step": 1, "inputmode": "numeric", "class": "num-input"}))
+    kind = forms.CharField(label=_("类型"), required=False,
+                           widget=forms.Select(choices=StageKind.choices))
+
+    def __init__(self, *args: Any, form_id: str, new: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", form_id)  # one page holds a row per stage: ids stay unique
+        super().__init__(*args, **kwargs)
+        self.form_id, self.new = form_id, new
+        for field in self.fields.values():
+            field.widget.attrs["form"] = form_id
+
+    def data_for_service(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        if self.new and data["probability"] == "":  # a new stage takes the model's default
+            del data["probability"]
+        return data

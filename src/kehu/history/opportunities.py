@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
 from kehu.accounts.selectors import owner_candidate
-from kehu.core.errors import PermissionDenied, ValidationError
+from kehu.core.errors import Http404, PermissionDenied, ValidationError
 from kehu.core.records import record_create, record_delete, record_update
 from kehu.customers.scoping import CHANGE, customer_for
 from kehu.history import cleaning, selectors
@@ -54,7 +54,11 @@ def pipeline_save(
 def stage_save(
     *, actor: User, data: dict[str, Any], origin: str, stage: Stage | None = None
 ) -> Stage:
-    """Create or change a stage (name, position, win probability, open/won/lost)."""
+    """Create or change a stage (name, position, win probability, open/won/lost).
+
+    A new stage without a position goes after the pipeline's last open stage (before won
+    and lost), where a sales step belongs; a won or lost one goes to the end.
+    """
     _require_admin(actor)
     values = cleaning.clean_stage(data, partial=stage is not None)
     if "pipeline" in values:
@@ -69,9 +73,103 @@ def stage_save(
             .exists():
         raise ValidationError({"name": [_("该流程中已有同名阶段")]})
     if current is None:
+        if "position" not in values:
+            values["position"] = _make_room(actor, origin, pipeline_id, values.get("kind", StageKind.OPEN))
         return record_create(actor=actor, instance=Stage(**values), origin=origin,
                              summary={"name": name})
+    if values.get("kind", current.kind) != current.kind:
+        _check_kind_change(current)
     return record_update(actor=actor, instance=current, values=values, origin=origin)
+
+
+@transaction.atomic
+def stage_move(*, actor: User, stage: Stage, direction: str, origin: str) -> Stage:
+    """Move a stage one place up or down among its pipeline's stages (the kanban's column order).
+
+    Positions are renumbered 0, 1, 2… on the way, so stages that shared a position get one
+    each; every stage whose position changes leaves a change-log row.
+    """
+    _require_admin(actor)
+    if direction not in ("up", "down"):
+        raise ValidationError({"direction": [_("只能上移（up）或下移（down）")]})
+    stages = _stages_locked(stage.pipeline_id)
+    index = next((i for i, s in enumerate(stages) if s.pk == stage.pk), None)
+    if index is None:
+        raise Http404
+    moved, other = stages[index], index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(stages):  # the first stage going up (the last going down) stays
+        stages[index], stages[other] = stages[other], stages[index]
+    _renumber(actor, origin, stages)
+    return moved
+
+
+@transaction.atomic
+def stage_delete(*, actor: User, stage: Stage, origin: str) -> None:
+    """Delete a stage no opportunity stands in; a pipeline keeps at least one open stage."""
+    _require_admin(actor)
+    stages = _stages_locked(stage.pipeline_id)
+    current = next((s for s in stages if s.pk == stage.pk), None)
+    if current is None:
+        raise Http404
+    held = current.opportunities.count()
+    if held:
+        raise ValidationError({"stage": [
+            _("阶段“%(name)s”下还有 %(count)d 个商机，不能删除。请先把它们移到其他阶段。")
+            % {"name": current.name, "count": held}]})
+    if current.kind == StageKind.OPEN and sum(s.kind == StageKind.OPEN for s in stages) == 1:
+        raise ValidationError({"stage": [_("每个销售流程至少要保留一个进行中的阶段")]})
+    record_delete(actor=actor, instance=current, origin=origin)
+    _renumber(actor, origin, [s for s in stages if s.pk != current.pk])
+
+
+@transaction.atomic
+def pipeline_delete(*, actor: User, pipeline: Pipeline, origin: str) -> None:
+    """Delete a pipeline (and its stages) that holds no opportunity and is not the default."""
+    _require_admin(actor)
+    current = Pipeline.objects.select_for_update().filter(pk=pipeline.pk).first()
+    if current is None:
+        raise Http404
+    if current.is_default:
+        raise ValidationError({"pipeline": [_("默认流程不能删除；请先把另一个流程设为默认")]})
+    held = current.opportunities.count()
+    if held:
+        raise ValidationError({"pipeline": [
+            _("销售流程“%(name)s”下还有 %(count)d 个商机，不能删除")
+            % {"name": current.name, "count": held}]})
+    record_delete(actor=actor, instance=current, origin=origin)
+
+
+def _stages_locked(pipeline_id: int) -> list[Stage]:
+    return list(Stage.objects.select_for_update().filter(pipeline_id=pipeline_id)
+                .order_by("position", "id"))
+
+
+def _renumber(actor: User, origin: str, stages: list[Stage], start: int = 0) -> None:
+    for position, stage in enumerate(stages, start=start):
+        if stage.position != position:
+            record_update(actor=actor, instance=stage, values={"position": position},
+                          origin=origin, action="reorder")
+
+
+def _make_room(actor: User, origin: str, pipeline_id: int, kind: str) -> int:
+    """The position a new stage takes: after the last open stage (or at the end for won and
+    lost); the stages after it move down one."""
+    stages = _stages_locked(pipeline_id)
+    opens = [i for i, s in enumerate(stages) if s.kind == StageKind.OPEN]
+    at = (opens[-1] + 1 if opens else 0) if kind == StageKind.OPEN else len(stages)
+    _renumber(actor, origin, stages[:at])
+    _renumber(actor, origin, stages[at:], start=at + 1)
+    return at
+
+
+def _check_kind_change(current: Stage) -> None:
+    """Opportunities take their status from their stage's kind: a stage holding some keeps its
+    kind, and the pipeline keeps an open stage for new ones."""
+    if current.opportunities.exists():
+        raise ValidationError({"kind": [_("阶段下还有商机，不能改变它的类型")]})
+    if current.kind == StageKind.OPEN and not Stage.objects.filter(
+            pipeline_id=current.pipeline_id, kind=StageKind.OPEN).exclude(pk=current.pk).exists():
+        raise ValidationError({"kind": [_("每个销售流程至少要保留一个进行中的阶段")]})
 
 
 def _require_admin(actor: User) -> None:

@@ -230,6 +230,16 @@ def pipeline_list(*, viewer: User | None = None) -> list[Pipeline]:
     return list(Pipeline.objects.prefetch_related(stages).order_by("-is_default", "name"))
 
 
+def pipelines_configured(*, viewer: User) -> list[Pipeline]:
+    """The settings page's pipelines: stages in order, and on each pipeline and stage `held`,
+    how many opportunities stand in it. Every one counts, recycled customers' too: it is the
+    number a deletion is refused by (`opportunities.stage_delete`), shown on an admin's page."""
+    stages = Prefetch("stages", queryset=Stage.objects.order_by("position", "id")
+                      .annotate(held=Count("opportunities")))
+    return list(Pipeline.objects.prefetch_related(stages).annotate(held=Count("opportunities"))
+                .order_by("-is_default", "name"))
+
+
 def default_pipeline() -> Pipeline | None:
     """The pipeline new deals go to: the one marked default, else the oldest (the one rule)."""
     return Pipeline.objects.order_by("-is_default", "pk").first()
