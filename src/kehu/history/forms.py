@@ -23,7 +23,7 @@ from kehu.history.choices import (
     SurveyKind,
     TicketKind,
 )
-from kehu.history.models import Opportunity, OrderLine
+from kehu.history.models import Opportunity, OrderLine, Stage
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -192,6 +192,9 @@ class StageForm(forms.Form):
         self.form_id, self.new = form_id, new
         for field in self.fields.values():
             field.widget.attrs["form"] = form_id
+        if new:  # what an empty probability becomes
+            self.fields["probability"].widget.attrs["placeholder"] = \
+                Stage._meta.get_field("probability").default
 
     def data_for_service(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

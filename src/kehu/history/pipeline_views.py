@@ -187,8 +187,10 @@ def stage_move(request: HttpRequest, pk: int) -> HttpResponse:
     stage = get_object_or_404(Stage, pk=pk)
     direction = request.POST.get("direction", "")
     services.stage_move(actor=request.user, origin=WEB, stage=stage, direction=direction)
+    # No #fragment: the browser skips autofocus on a page opened at one (and the focused
+    # button is scrolled into view anyway).
     url = reverse("history:pipeline", args=[stage.pipeline_id])
-    return redirect(f"{url}?moved={pk}-{direction}#{_row_id(pk)}")
+    return redirect(f"{url}?moved={pk}-{direction}")
 
 
 @require_POST

@@ -137,10 +137,22 @@
     });
   });
 
+  // On a phone the top bar's links (and the settings menu) scroll sideways: bring the current
+  // one into view, so 设置 is not hidden off the right edge while its pages are open.
+  function revealCurrent() {
+    document.querySelectorAll(".nav, .settings-menu").forEach(function (bar) {
+      var link = bar.querySelector('[aria-current="page"]');
+      if (link && bar.scrollWidth > bar.clientWidth) {
+        bar.scrollLeft = link.offsetLeft - bar.offsetLeft - (bar.clientWidth - link.offsetWidth) / 2;
+      }
+    });
+  }
+
   function init() {
     applyColumns(hiddenColumns());
     updateBulk();
     document.querySelectorAll("[data-kind-form]").forEach(updateKind);
+    revealCurrent();
   }
   document.addEventListener("DOMContentLoaded", init);
   // After HTMX swaps the table in, re-apply the column choice and the selection count.
