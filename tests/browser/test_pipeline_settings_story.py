@@ -52,6 +52,7 @@ def test_an_admin_adds_a_stage_and_moves_it_up_with_the_keyboard(browser, live_s
     page = browser.new_context(viewport=DESKTOP, locale="zh-CN").new_page()
     log_in(page, live_server, "root", "root-pass-123")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="设置").click()
+    shot(page, artifacts, "settings-index-desktop.png")
     page.get_by_role("navigation", name="设置").get_by_role("link", name="销售流程").click()
     shot(page, artifacts, "pipelines-desktop.png")
     page.get_by_role("link", name="标准销售流程", exact=True).click()

@@ -10,8 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.core.models import ChangeLog
-from kehu.history import services
+from kehu.history import opportunities, services
 from kehu.history.models import Pipeline, Stage
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,24 @@ def test_a_sales_rep_gets_403_on_every_pipeline_screen(alice):
                     {"direction": "up"}).status_code == 403
     assert rep.post(reverse("history:stage_delete", args=[stage.pk])).status_code == 403
     assert stage_names(standard())[2] == "方案报价" and len(stage_names(standard())) == 6
+
+
+def test_the_services_refuse_a_rep_and_log_the_admins_changes_with_their_origin(root, alice):
+    stage = Stage.objects.get(name="方案报价")
+    for write in (lambda actor: opportunities.stage_move(actor=actor, stage=stage, direction="up",
+                                                    origin="api"),
+                  lambda actor: opportunities.stage_delete(actor=actor, stage=stage, origin="api"),
+                  lambda actor: opportunities.pipeline_delete(actor=actor, pipeline=standard(),
+                                                         origin="api")):
+        with pytest.raises(PermissionDenied):
+            write(alice)
+    opportunities.stage_move(actor=root, stage=stage, direction="up",
+                        origin="api")
+    opportunities.stage_delete(actor=root, stage=stage, origin="api")
+    logged = ChangeLog.objects.filter(model="history.stage").values_list("action", "origin",
+                                                                         "actor_id")
+    assert ("delete", "api", root.pk) in logged and ("reorder", "api", root.pk) in logged
+    with pytest.raises(ValidationError) as refused:
+        opportunities.stage_move(actor=root, stage=Stage.objects.get(name="赢单"), direction="left",
+                            origin="api")
+    assert "direction" in refused.value.error_dict
