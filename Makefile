@@ -63,6 +63,7 @@ bench: install-dev
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/dedup.py
 	$(BIN)/python bench/segments.py
+	$(BIN)/python bench/classify.py
 
 ## make lock: refresh the pinned dependency files from pyproject.toml
 lock: $(BIN)/python
