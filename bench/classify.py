@@ -12,7 +12,7 @@ are copied from the SQLite file with COPY, then ANALYZEd. In one run per databas
 1. the bare aggregate (`bare_aggregate_sql()`: GROUP BY customer and the three NTILEs,
    every row fetched), twice — the baseline;
 2. `figures_compute()` (the same aggregate, the share and the segment, written to the
-   figures table), its ratio to the second bare run (target ≤ 1.6×, ≤ 15 s);
+   figures table; twice when it finishes), its ratio to the second bare run (target ≤ 1.6×, ≤ 15 s);
 3. the full classification (`classification.run` in the foreground) twice: the second
    run should change nothing;
 4. one customer's re-classification after a new paid order (`classify_customers([id])`
@@ -20,6 +20,8 @@ are copied from the SQLite file with COPY, then ANALYZEd. In one run per databas
    deleted and the customers re-classified afterwards, so the database stays as it was;
 5. a preview of the value tier's rules over every customer, as the admin (target ≤ 2 s)
    and as a sales rep.
+Step 3 first deletes every class and class change (this database only), so each run
+classifies from nothing and then once more.
 Results: printed and saved to bench/results/classify-<sqlite|pg>-<thousands>k.md.
 """
 
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-dir", default=str(PG_DIR))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip", default="", help="steps to leave out, e.g. 3,4")
-    parser.add_argument("--limit", type=float, default=300,
+    parser.add_argument("--limit", type=float, default=180,
                         help="seconds before figures_compute() is stopped (SQLite)")
     parser.add_argument("--load-only", action="store_true", help="migrate (and load) only")
     args = parser.parse_args(argv)
@@ -230,6 +232,7 @@ def measure(args: argparse.Namespace, skip: set[int]) -> list[str]:
     if 5 not in skip:
         lines += previews()
     lines += plans(connection)
+    lines += [f"Load average at the end: {os.getloadavg()[0]:.2f}.", ""]
     return lines
 
 
@@ -289,6 +292,11 @@ def figures(bare_warm: float, limit: float) -> dict[str, Any]:
     with connection.execute_wrapper(capture):
         seconds, scored = _limited(figures_compute, limit)
     lines = ["## 2. figures_compute() (RFM for every customer, written)", ""]
+    if scored is not None:  # a second time: the first one pays for the cold figures table
+        first = seconds
+        seconds, scored = _limited(figures_compute, limit)
+        lines += [f"First run {first:.1f} s, second {seconds:.1f} s (the ratio is the "
+                  "second's).", ""]
     if scored is None:
         print(f"figures_compute: stopped after {seconds:.0f} s", flush=True)
         lines += [f"**Did not finish: stopped after {seconds:.0f} s** (target ≤ 1.6× of the "
@@ -409,7 +417,12 @@ def full_run(shipped_ok: bool) -> list[str]:
         jobs.figures_compute = proposed_figures_compute
         lines += ["**With the proposed figures statement** (swapped into the job by the bench, "
                   "since the shipped one does not finish here).", ""]
-    lines += ["| run | seconds | status | result |", "|---|---|---|---|"]
+    started = time.perf_counter()
+    cleared = _clear_classes()
+    lines += [f"Before the first run every class and change row was deleted ({cleared:,} rows, "
+              f"{time.perf_counter() - started:.0f} s), so it classifies from nothing; the "
+              "second finds nothing to change.", "",
+              "| run | seconds | status | result |", "|---|---|---|---|"]
     for label in ("first", "second"):
         started = time.perf_counter()
         job = run_in_foreground(actor=system_actor(), origin="system",
@@ -420,6 +433,20 @@ def full_run(shipped_ok: bool) -> list[str]:
               flush=True)
         lines.append(f"| {label} | {seconds:.1f} | {job.status} | {result} |")
     return [*lines, ""]
+
+
+def _clear_classes() -> int:
+    """The bench database's classes and their history, so every run starts the same."""
+    from django.db import connection, transaction
+
+    from kehu.classification.models import ClassChange, CustomerClass
+
+    n = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model in (ClassChange, CustomerClass):
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")
+            n += cursor.rowcount
+    return n
 
 
 def one_customer(seed: int) -> list[str]:
