@@ -71,6 +71,12 @@ def _second_customer(world: World) -> None:
         actor=world.people["owner"], origin="manual", data={"kind": "company", "name": "矩阵客户副本"}).pk
 
 
+def _vip() -> int:
+    from kehu.classification.models import DimensionValue
+
+    return DimensionValue.objects.get(dimension__key="value_tier", key="vip").pk
+
+
 def _merged_pair(owner: Any) -> int:
     from kehu.customers.merging import customer_merge
 
@@ -127,6 +133,13 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/segments"): case(201, 201, 201, 201, 201, 201, body=lambda w: {
         "name": "矩阵分群", "condition": {"field": "province", "op": "eq", "value": "浙江省"}}),
     ("GET", "/segments/{segment_id}/customers"): case(200, 200, 404, 200, 404, 404),
+    # Classification: a customer's RFM and places follow the customer; the grid and a rule's
+    # preview are everyone's own customers (scope inside: tests/classification).
+    ("GET", "/customers/{customer_id}/rfm"): READ_ONE,
+    ("GET", "/customers/{customer_id}/classification"): READ_ONE,
+    ("GET", "/analytics/rfm"): EVERYONE,
+    ("POST", "/classification/rules/preview"): case(200, 200, 200, 200, 200, 200, body=lambda w: {
+        "name": "矩阵规则", "value": _vip(), "condition": None}),
     ("GET", "/contacts"): EVERYONE,
     ("GET", "/contacts/{contact_id}"): READ_ONE,
     ("PATCH", "/contacts/{contact_id}"): case(*CHANGE_ONE.expected.values(),

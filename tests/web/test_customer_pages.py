@@ -99,8 +99,9 @@ def test_the_list_page_costs_the_same_few_queries_however_many_rows(
         customer = make_customer(alice, name=f"客户{i}", tags="重点客户, 渠道商", phones=["13812345678"])
         services.contact_create(actor=alice, origin="manual", customer=customer, data={"name": "陈经理"})
     client = login(alice)
-    # 13 + the bell's unread COUNT + the segment chips (one query, customers.segments); the
-    # filter builder's fields reuse the page's one read of the active custom fields.
+    # 12 + the bell's unread COUNT + the segment chips (one query, customers.segments) + the
+    # builder's classification fields (one read of the dimension values); the builder and the
+    # export columns reuse the page's one read of the active custom fields.
     with django_assert_max_num_queries(15):
         response = client.get(reverse("customers:list"))
     assert len(response.context["rows"]) == 30

@@ -83,6 +83,14 @@ def u(name: str, arg: Callable[[World], Any] | None = None) -> Callable[[World],
 
 
 CUSTOMER = lambda w: w.customer.pk  # noqa: E731
+
+
+def _tier_dimension() -> int:
+    from kehu.classification.models import Dimension
+
+    return Dimension.objects.get(key="value_tier").pk
+
+
 CONTACT = lambda w: w.contact.pk  # noqa: E731
 JOB = lambda w: w.job.pk  # noqa: E731
 SCHEDULE = lambda w: w.schedule.pk  # noqa: E731
@@ -210,6 +218,12 @@ TABLE: dict[str, list[Case]] = {
                                 lambda w: {"direction": "up"})],
     "history:stage_delete": [Case("post", u("history:stage_delete", STAGE), ADMIN_ACTION)],
     "history:orders": [Case("get", u("history:orders"), EVERYONE)],
+    # Classification: a hand-set tier is a change of the customer; the RFM grid is
+    # everyone's own customers (scope inside: tests/classification).
+    "classification:override": [Case("post", lambda w: reverse(
+        "classification:override", args=[w.customer.pk, _tier_dimension()]), WRITE_ACTION,
+        lambda w: {"value": ""})],
+    "classification:rfm": [Case("get", u("classification:rfm"), EVERYONE)],
     "history:tickets": [Case("get", u("history:tickets"), EVERYONE)],
     # The blank import template holds no data: any signed-in person may download it.
     "transfer:import_template": [Case("get", u("transfer:import_template", lambda w: "customers"),

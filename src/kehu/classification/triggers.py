@@ -63,3 +63,16 @@ def ensure_refresh() -> None:
     except IntegrityError:  # another process started it a moment ago
         return
     queue.send(job.pk, delay=(window + 1) * delay - now + 0.2)
+
+
+def after_bulk_job(sender: Any, job: Any, **kwargs: Any) -> None:
+    """Demo data bypasses the services (raw inserts, no change log): once a demo load is
+    done, the full run classifies everyone."""
+    if job.kind != "demo.load" or job.status != "done" or not settings.KEHU_CLASSIFY_DELAY_SECONDS:
+        return
+    from kehu.accounts.services import system_actor
+    from kehu.classification.services import RUN_JOB
+    from kehu.jobs.services import job_start
+
+    with transaction.atomic():
+        job_start(actor=system_actor(), origin=Origin.SYSTEM, kind=RUN_JOB)

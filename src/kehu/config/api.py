@@ -10,6 +10,7 @@ from __future__ import annotations
 from kehu.accounts.api import router as accounts_router
 from kehu.accounts.auth import AUTH
 from kehu.api.site import make_api
+from kehu.classification.api import router as classification_router
 from kehu.customers.api import contacts_router, customers_router
 from kehu.customers.merge_api import merges_router
 from kehu.customers.segments_api import segments_router
@@ -22,3 +23,4 @@ api.add_router("/", contacts_router)
 api.add_router("/", merges_router)
 api.add_router("/", segments_router)
 api.add_router("/", history_router)
+api.add_router("/", classification_router)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("jobs/", include("kehu.jobs.urls")),
     path("transfer/", include("kehu.transfer.urls")),
     path("demo/", include("kehu.demo.urls")),
+    path("classification/", include("kehu.classification.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -55,6 +55,9 @@ SPECIAL = {
     "customers.CustomValue.customer": "custom",
     # Derived from the customer and its contacts: rebuilt by keys_refresh afterwards.
     "customers.CustomerKey.customer": "rebuilt",
+    # Figures computed from the customer's history: the merge announces the survivor, whose
+    # figures and classes are worked out again (classification's refresh marks).
+    "classification.CustomerFigures.customer": "rebuilt",
     # Unique per user, and never to the survivor's own owner (customer_share's rule).
     "customers.CustomerShare.customer": "shares",
     # Moved, then only the survivor's primary contact stays primary.

@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.core.pagination import Page, cursor_moment, decode_cursor_values, invalid_cursor
@@ -50,6 +51,10 @@ class TimelineEntry:
     at: dt.datetime
     obj: Any
 
+    @property
+    def template(self) -> str:
+        return SOURCES[self.kind].template
+
 
 @dataclass(frozen=True)
 class _Source:
@@ -58,6 +63,7 @@ class _Source:
     is_date: bool
     related: tuple[str, ...]  # joined into the kind's own query
     prefetch: tuple[str | Prefetch, ...] = ()  # one query each, for the whole page
+    template: str = ""  # a kind another app registers renders with its own entry template
 
     def lookups(self) -> tuple[str | Prefetch, ...]:
         # A fresh Prefetch each time: Django keeps state on the one it is given.
@@ -76,7 +82,24 @@ SOURCES: dict[str, _Source] = {
     "survey": _Source(Survey, "answered_on", True, ("contact", "created_by")),
     "ticket": _Source(Ticket, "opened_at", False, ("handler", "created_by")),
 }
-KINDS = frozenset(SOURCES)
+TimelineSource = _Source
+# The chips of the card's timeline, in order; registered kinds are added after these.
+LABELS: list[tuple[str, Any]] = [
+    ("communication", gettext_lazy("跟进")), ("order", gettext_lazy("订单")),
+    ("opportunity", gettext_lazy("商机")), ("need", gettext_lazy("需求")),
+    ("survey", gettext_lazy("满意度")), ("ticket", gettext_lazy("工单")),
+]
+
+
+def register_timeline_kind(kind: str, source: _Source, label: Any) -> None:
+    """Another app's rows on the card's timeline (classification: a customer's changes of
+    tier or stage). The model needs a (customer, time, id) index and a scoped manager."""
+    SOURCES[kind] = source
+    LABELS.append((kind, label))
+
+
+def timeline_kinds() -> frozenset[str]:
+    return frozenset(SOURCES)
 
 
 def timeline(
@@ -85,8 +108,9 @@ def timeline(
 ) -> Page:
     """One page of the customer's history, newest first (404 when the customer is out of sight)."""
     customer_id = customer_for(viewer, customer_id).pk  # the gate: 404 when out of sight
-    wanted = sorted(KINDS if not kinds else set(kinds))
-    unknown = set(wanted) - KINDS
+    known = timeline_kinds()
+    wanted = sorted(known if not kinds else set(kinds))
+    unknown = set(wanted) - known
     if unknown:
         raise ValidationError({"kinds": [_("未知类型：%(kinds)s") % {"kinds": "、".join(sorted(unknown))}]})
     anchor = decode_cursor(cursor) if cursor else None
@@ -158,6 +182,6 @@ def encode_cursor(entry: TimelineEntry) -> str:
 def decode_cursor(cursor: str) -> tuple[dt.datetime, str, int]:
     """(moment, kind, id) of one of our cursors; anything else is a 422 on "cursor"."""
     at, kind, pk = decode_cursor_values(cursor, 3)  # the shared, strict decoding
-    if kind not in KINDS or isinstance(pk, bool) or not isinstance(pk, int) or pk <= 0:
+    if kind not in SOURCES or isinstance(pk, bool) or not isinstance(pk, int) or pk <= 0:
         raise invalid_cursor()
     return cursor_moment(at), kind, pk

@@ -36,7 +36,7 @@ from kehu.core.views import (
 )
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.scoping import CHANGE
-from kehu.history import selectors, services
+from kehu.history import selectors, services, timeline
 from kehu.history.choices import OpportunityStatus, OrderStatus, TicketStatus
 from kehu.history.forms import (
     CommunicationForm,
@@ -51,16 +51,6 @@ WEB = Origin.MANUAL  # provenance of every write made through these pages
 TIMELINE_PAGE = 20
 LIST_PAGE = 50
 
-# The kinds the timeline can show, in chip order.
-KINDS = [
-    ("communication", gettext_lazy("跟进")),
-    ("order", gettext_lazy("订单")),
-    ("opportunity", gettext_lazy("商机")),
-    ("need", gettext_lazy("需求")),
-    ("survey", gettext_lazy("满意度")),
-    ("ticket", gettext_lazy("工单")),
-]
-KIND_KEYS = {k for k, _label in KINDS}
 
 
 # --- the card panel and its timeline ----------------------------------------
@@ -74,7 +64,7 @@ def history_panel_context(request: HttpRequest, customer: Any) -> dict[str, Any]
             "summary": selectors.customer_summary(viewer=viewer, customer_id=customer.pk),
             "page": _timeline(request, customer, kinds=None, cursor=None),
             "can_write": access_for(viewer).can_write,
-            "kinds": KINDS,
+            "kinds": timeline.LABELS,
             "selected": [],
             "log_form": _log_form(request, customer),
             "customer": customer,
@@ -86,7 +76,7 @@ def history_panel_context(request: HttpRequest, customer: Any) -> dict[str, Any]
 def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The timeline on a page of its own; HTMX asks it for one more page or a filter."""
     customer = customer_selectors.customer_get(viewer=request.user, pk=customer_id)
-    kinds = [k for k in request.GET.getlist("kind") if k in KIND_KEYS]
+    kinds = [k for k in request.GET.getlist("kind") if k in timeline.SOURCES]
     page = _timeline(request, customer, kinds=kinds, cursor=request.GET.get("cursor") or None)
     if is_partial(request):
         return render(request, "history/partials/timeline_items.html",

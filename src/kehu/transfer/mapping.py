@@ -148,15 +148,16 @@ def _label(key: str, target: str) -> str:
     return _(LABELS.get(key) or WORDS[target][key][0])
 
 
-def importable_fields(target: str) -> list[Field]:
-    """What an import of `target` can fill, in the order the mapping page lists them."""
+def importable_fields(target: str, definitions: list | None = None) -> list[Field]:
+    """What an import of `target` can fill, in the order the mapping page lists them;
+    `definitions` are the active custom fields when the caller has them already."""
     if target not in TARGETS:
         raise ValueError(f"unknown import target {target!r}")
     fields = [Field(key, _label(key, target), key in REQUIRED[target], key in ID_LIKE)
               for key in WORDS[target]]
     if target == "customers":
         fields += [Field(f"custom.{f.key}", f.label, f.required)
-                   for f in custom_fields_active()]
+                   for f in (custom_fields_active() if definitions is None else definitions)]
     return fields
 
 

@@ -125,6 +125,11 @@ SERIALIZERS = {
 
 # What timeline_entry_dict reads beyond the row is fetched by the timeline itself
 # (kehu.history.timeline.SOURCES): its entries come finished.
+def register_timeline_serializer(kind: str, serializer: Any) -> None:
+    """The API's dict of a kind another app put on the timeline (`register_timeline_kind`)."""
+    SERIALIZERS[kind] = serializer
+
+
 def timeline_entry_dict(entry: Any) -> dict[str, Any]:
     return {"kind": entry.kind, "at": entry.at, "id": entry.obj.pk, "title": str(entry.obj),
             "data": SERIALIZERS[entry.kind](entry.obj)}

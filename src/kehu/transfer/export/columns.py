@@ -45,10 +45,12 @@ def customer_columns(keys: list[str] | None = None,
                      definitions: list | None = None) -> list[Column]:
     """The customer export's columns, all of them or the chosen `keys` in the given order;
     `definitions` are the active custom fields when the caller has them already."""
-    fields = {f.key: f for f in importable_fields("customers")}
+    if definitions is None:
+        definitions = custom_fields_active()
+    fields = {f.key: f for f in importable_fields("customers", definitions)}
     columns = {key: Column(key, fields[key].label, _getter(key), fields[key].id_like)
                for key in CUSTOMER_KEYS}
-    for definition in custom_fields_active() if definitions is None else definitions:
+    for definition in definitions:
         key = f"custom.{definition.key}"
         columns[key] = Column(key, definition.label, _custom_getter(definition.key))
     return chosen(columns, keys)
