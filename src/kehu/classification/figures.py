@@ -99,35 +99,57 @@ def figures_compute(*, today: dt.date | None = None) -> int:
     settings = scheme()
     start = window_start(today, settings.rfm_window_days)
     table = CustomerFigures._meta.db_table
-    sql = f"""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(_compute_sql(table), _compute_params(start, today))
+        settings.cuts = _cuts(cursor, table)
+        settings.figures_computed_at = timezone.now()
+        settings.save(update_fields=["cuts", "figures_computed_at"])
+        return settings.cuts["scored"]
+
+
+# The scored rows drive the join and find each customer by primary key; customers without
+# a spending order come from a NOT EXISTS on the order index. The other way round (every
+# customer LEFT JOIN the scored CTE) never finished on SQLite at 1,000,000 customers: it
+# builds no index on a CTE with window functions and scans 705,175 rows per customer.
+# Measured at 1,000,000 customers / 9,963,287 orders (bench/classify.py): SQLite 37.7 s
+# (bare aggregate 9 s), PostgreSQL 22.6 s before this shape (bare 4.7 s).
+_TILE = "CASE WHEN n_win > 0 THEN NTILE(5) OVER (PARTITION BY n_win > 0 ORDER BY {}) END"
+
+
+def _compute_sql(table: str) -> str:
+    statuses = ", ".join(["%s"] * len(SPENDING_STATUSES))
+    return f"""
       INSERT INTO {table} (customer_id, last_order_on, first_order_on, orders_total,
                            recency_days, frequency, monetary, r, f, m, segment,
                            revenue_share, computed_on)
       WITH agg AS ({_aggregate_sql()}),
       win AS (
-        SELECT customer_id, last_win, n_win, spent_win,
-               NTILE(5) OVER (ORDER BY last_win, customer_id) AS r,
-               NTILE(5) OVER (ORDER BY n_win, customer_id) AS f,
-               NTILE(5) OVER (ORDER BY spent_win, customer_id) AS m,
-               COALESCE(SUM(spent_win) OVER (ORDER BY spent_win DESC, customer_id
-                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS above,
+        SELECT customer_id, last_ever, first_ever, n_ever, last_win, n_win, spent_win,
+               {_TILE.format("last_win, customer_id")} AS r,
+               {_TILE.format("n_win, customer_id")} AS f,
+               {_TILE.format("spent_win, customer_id")} AS m,
+               COALESCE(SUM(spent_win) OVER (PARTITION BY n_win > 0 ORDER BY spent_win DESC,
+                        customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                 AS above,
                SUM(spent_win) OVER () AS whole
-        FROM agg WHERE n_win > 0)
-      SELECT c.id, agg.last_ever, agg.first_ever, COALESCE(agg.n_ever, 0),
-             {_recency_sql()}, COALESCE(win.n_win, 0), COALESCE(win.spent_win, 0),
+        FROM agg)
+      SELECT c.id, win.last_ever, win.first_ever, win.n_ever,
+             {_recency_sql()}, win.n_win, win.spent_win,
              win.r, win.f, win.m, {_segment_sql()},
-             CASE WHEN win.whole > 0 THEN ROUND(win.above * 100.0 / win.whole, 3) END, %s
+             CASE WHEN win.n_win > 0 AND win.whole > 0
+                  THEN ROUND(win.above * 100.0 / win.whole, 3) END, %s
+      FROM win JOIN customers_customer c ON c.id = win.customer_id
+      WHERE c.deleted_at IS NULL
+      UNION ALL
+      SELECT c.id, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, '', NULL, %s
       FROM customers_customer c
-      LEFT JOIN agg ON agg.customer_id = c.id
-      LEFT JOIN win ON win.customer_id = c.id
-      WHERE c.deleted_at IS NULL"""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table}")
-        cursor.execute(sql, [*aggregate_params(start), today, today])
-        settings.cuts = _cuts(cursor, table)
-        settings.figures_computed_at = timezone.now()
-        settings.save(update_fields=["cuts", "figures_computed_at"])
-        return settings.cuts["scored"]
+      WHERE c.deleted_at IS NULL AND NOT EXISTS (
+        SELECT 1 FROM history_order o WHERE o.customer_id = c.id AND o.status IN ({statuses}))"""
+
+
+def _compute_params(start: dt.date, today: dt.date) -> list[Any]:
+    return [*aggregate_params(start), today, today, today, *[str(s) for s in SPENDING_STATUSES]]
 
 
 def _cuts(cursor: Any, table: str) -> dict[str, Any]:
@@ -183,7 +205,8 @@ def _aggregate_rows(ids: list[int], start: dt.date) -> list[tuple]:
              COUNT(CASE WHEN ordered_on >= %s THEN 1 END),
              COALESCE(SUM(CASE WHEN ordered_on >= %s THEN total END), 0)
       FROM history_order WHERE status IN ({statuses}) AND customer_id IN ({marks})
-        AND customer_id IN (SELECT id FROM customers_customer WHERE deleted_at IS NULL)
+        AND EXISTS (SELECT 1 FROM customers_customer c
+                    WHERE c.id = history_order.customer_id AND c.deleted_at IS NULL)
       GROUP BY customer_id"""
     with connection.cursor() as cursor:
         cursor.execute(sql, [*aggregate_params(start), *ids])

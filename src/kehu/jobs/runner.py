@@ -19,7 +19,7 @@ import traceback
 from typing import Any, TextIO
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -138,10 +138,20 @@ class _Heartbeat:
         every = settings.KEHU_JOBS["LEASE_SECONDS"] / 4
         try:
             while not self._stop.wait(every):
-                Job.objects.filter(pk=self.job_id, status=Status.RUNNING).update(
-                    heartbeat_at=timezone.now())
+                self._beat_once()
         finally:
             connection.close()
+
+    def _beat_once(self) -> None:
+        # A beat that meets a busy database (SQLite's "database is locked" while the job
+        # itself writes a long transaction) is skipped, not fatal: the thread dying would
+        # let the lease run out and a second worker take a job that is still running.
+        try:
+            Job.objects.filter(pk=self.job_id, status=Status.RUNNING).update(
+                heartbeat_at=timezone.now())
+        except DatabaseError as exc:
+            log.warning("job %s: heartbeat skipped (%s)", self.job_id, exc)
+            connection.close()  # a fresh connection for the next beat
 
 
 # --- recovery and the minute tick ----------------------------------------------------
