@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
@@ -69,7 +69,12 @@ class PreviewIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(..., max_length=100)
-    value: int = Field(..., description="The dimension value the rule sets (its id)")
+    value: int | None = Field(None, description="The dimension value the rule sets (its id); "
+                                                "or, for a tag rule, null")
+    tag: str | None = Field(None, max_length=50,
+                            description="A tag rule: the tag's name (created when saved)")
+    tag_action: Literal["add", "remove"] | None = Field(
+        None, description="A tag rule: add the tag where the rule decides, or remove it")
     priority: int = 100
     condition: dict[str, Any] | None = Field(None, description="A condition; null: every customer")
     rule: int | None = Field(None, description="The rule this draft replaces, when editing one")
@@ -83,7 +88,7 @@ class ChangeOut(Schema):
 
 
 class PreviewOut(Schema):
-    dimension: str
+    dimension: str = Field(..., description="The dimension's key, or tag:<name> for a tag rule")
     changed: int
     unchanged: int
     manual: int

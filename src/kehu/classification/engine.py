@@ -186,7 +186,7 @@ def _write(dimension: Dimension, changes: list, actor: Any) -> Counter:
     if not changes:
         return counts
     now = timezone.now()
-    figures = _figures_of([pk for pk, _row, _rule in changes])
+    figures = figures_of([pk for pk, _row, _rule in changes])
     gone = [row.pk for _pk, row, _rule in changes if row is not None]
     for start in range(0, len(gone), 1000):
         CustomerClass.objects.filter(pk__in=gone[start:start + 1000]).delete()
@@ -210,7 +210,7 @@ def _write(dimension: Dimension, changes: list, actor: Any) -> Counter:
     return counts
 
 
-def _figures_of(ids: list[int]) -> dict[int, dict[str, Any]]:
+def figures_of(ids: list[int]) -> dict[int, dict[str, Any]]:
     columns = {column: key for key, column in FIGURE_COLUMNS.items()}
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 1000):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kehu.customers.scoping import CustomerBoundQuerySet
@@ -59,12 +60,20 @@ class DimensionValue(models.Model):
 
 class Rule(models.Model):
     """When `condition` holds (a customers.conditions tree; empty: every customer), set
-    `value` of its dimension. The rules of a dimension run in `priority` order (lowest
-    first) and the first that holds decides."""
+    `value` of its dimension — or add or remove `tag`. The rules of a dimension (of a
+    tag) run in `priority` order (lowest first) and the first that holds decides; for a
+    tag, no rule holding leaves it as a person left it."""
+
+    ADD, REMOVE = "add", "remove"
+    TAG_ACTIONS = ((ADD, _("添加标签")), (REMOVE, _("移除标签")))
 
     name = models.CharField(_("规则名称"), max_length=100)
-    value = models.ForeignKey(DimensionValue, on_delete=models.PROTECT, related_name="rules",
-                              verbose_name=_("设为"))
+    value = models.ForeignKey(DimensionValue, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="rules", verbose_name=_("设为"))
+    tag = models.ForeignKey("customers.Tag", null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="+", verbose_name=_("标签"))
+    tag_action = models.CharField(_("标签动作"), max_length=10, blank=True, default="",
+                                  choices=TAG_ACTIONS)
     condition = models.JSONField(_("条件"), null=True, blank=True)
     priority = models.IntegerField(_("优先级"), default=100)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -78,6 +87,10 @@ class Rule(models.Model):
 
     class Meta:
         ordering = ["priority", "id"]
+        constraints = [models.CheckConstraint(
+            name="rule_sets_a_value_or_a_tag",
+            condition=(Q(value__isnull=False, tag__isnull=True, tag_action="")
+                       | Q(value__isnull=True, tag__isnull=False, tag_action__in=["add", "remove"])))]
 
     def __str__(self) -> str:
         return self.name
@@ -115,7 +128,12 @@ class ClassChange(models.Model):
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
                                  related_name="+")
-    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="+")
+    # A dimension's change (from → to), or a tag a rule added or removed (`tag_action`).
+    dimension = models.ForeignKey(Dimension, null=True, on_delete=models.CASCADE,
+                                  related_name="+")
+    tag = models.ForeignKey("customers.Tag", null=True, on_delete=models.CASCADE,
+                            related_name="+")
+    tag_action = models.CharField(max_length=10, blank=True, default="")
     from_value = models.ForeignKey(DimensionValue, null=True, on_delete=models.SET_NULL,
                                    related_name="+")
     to_value = models.ForeignKey(DimensionValue, null=True, on_delete=models.SET_NULL,
@@ -135,6 +153,14 @@ class ClassChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.from_value_id} -> {self.to_value_id}"
+
+    @property
+    def reasons(self) -> list[str]:
+        """The figures that decided the change, in words, as the card says them."""
+        from kehu.classification.explain import figure_text
+
+        return [figure_text(key, value) for key, value in (self.figures or {}).items()
+                if value is not None]
 
 
 class CustomerFigures(models.Model):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
-from kehu.classification import engine
+from kehu.classification import engine, tagging
 from kehu.classification.figures import figures_refresh
 from kehu.classification.models import (
     ClassChange,
@@ -34,6 +34,7 @@ from kehu.core.records import check_version, log_change
 from kehu.customers.conditions import parse_condition
 from kehu.customers.models import Customer
 from kehu.customers.scoping import CHANGE
+from kehu.customers.services import tag_get_or_create
 
 RUN_JOB = "classification.run"
 
@@ -43,8 +44,9 @@ def dimensions_active() -> list[Dimension]:
 
 
 def classify_customers(ids: Iterable[int]) -> Counter:
-    """Re-run every dimension's rules for these customers (their figures first); the
-    caller holds the transaction. Returns counts per (dimension key, from, to)."""
+    """Re-run every dimension's rules, then the tag rules, for these customers (their
+    figures first); the caller holds the transaction. Returns counts per (dimension key,
+    from, to), and per ("tag:<name>", None, add / remove)."""
     ids = sorted(set(ids))
     figures_refresh(ids)
     counts: Counter = Counter()
@@ -53,6 +55,8 @@ def classify_customers(ids: Iterable[int]) -> Counter:
                                                rules=engine.active_rules(dimension),
                                                actor=None, ids=ids).items():
             counts[(dimension.key, before, after)] += n
+    for (tag, action), n in tagging.apply_tags(ids=ids).items():
+        counts[(f"tag:{tag}", None, action)] += n
     return counts
 
 
@@ -120,12 +124,7 @@ def rule_clean(data: dict[str, Any]) -> dict[str, Any]:
         errors.add_error("name", _("必填"))
     elif len(name) > 100:
         errors.add_error("name", _("不能超过 100 个字"))
-    value = data.get("value")
-    if not isinstance(value, DimensionValue):
-        value = DimensionValue.objects.filter(pk=value).select_related("dimension").first() \
-            if str(value or "").isdigit() else None
-        if value is None:
-            errors.add_error("value", _("请选择要设为的值"))
+    value, tag_name, tag_action = _rule_target(data, errors)
     try:
         priority = int(data.get("priority", 100))
         if not -100000 <= priority <= 100000:
@@ -149,9 +148,39 @@ def rule_clean(data: dict[str, Any]) -> dict[str, Any]:
                     errors.add_error(f"condition.{key}" if key != "filter" else "condition", message)
     if errors.errors:
         raise ValidationError(errors.errors)
-    return {"name": name, "value": value, "priority": priority, "condition": condition,
+    return {"name": name, "value": value, "tag_name": tag_name, "tag_action": tag_action,
+            "priority": priority, "condition": condition,
             "is_active": bool(data.get("is_active", True)),
             "description": str(data.get("description") or "")[:255]}
+
+
+def _rule_target(data: dict[str, Any], errors: Collector) -> tuple[Any, str, str]:
+    """What a rule does: set a dimension's value (`value`), or add or remove a tag
+    (`tag_action` add / remove and `tag`, the tag's name; a new name is created on save)."""
+    action = str(data.get("tag_action") or "")
+    if action:
+        tag_name = str(data.get("tag") or "").strip()
+        if action not in dict(Rule.TAG_ACTIONS):
+            errors.add_error("tag_action", _("标签动作只能是 add（添加）或 remove（移除）"))
+        if not tag_name:
+            errors.add_error("tag", _("请填写标签"))
+        elif len(tag_name) > 50:
+            errors.add_error("tag", _("标签不能超过 50 个字"))
+        return None, tag_name, action
+    value = data.get("value")
+    if not isinstance(value, DimensionValue):
+        value = DimensionValue.objects.filter(pk=value).select_related("dimension").first() \
+            if str(value or "").isdigit() else None
+        if value is None:
+            errors.add_error("value", _("请选择要设为的值"))
+    return value, "", ""
+
+
+def _with_tag(clean: dict[str, Any]) -> dict[str, Any]:
+    """The rule's fields with its tag found (or created) by name."""
+    fields = {k: v for k, v in clean.items() if k != "tag_name"}
+    fields["tag"] = tag_get_or_create(name=clean["tag_name"]) if clean["tag_name"] else None
+    return fields
 
 
 def rule_save(*, actor: User, origin: str, data: dict[str, Any], rule: Rule | None = None,
@@ -160,6 +189,7 @@ def rule_save(*, actor: User, origin: str, data: dict[str, Any], rule: Rule | No
     _admin(actor)
     clean = rule_clean(data)
     with transaction.atomic():
+        clean = _with_tag(clean)
         if rule is None:
             rule = Rule(**clean, updated_by=actor)
             rule.save()
