@@ -91,6 +91,29 @@ def _tier_dimension() -> int:
     return Dimension.objects.get(key="value_tier").pk
 
 
+def _tier_value(key: str = "a") -> int:
+    from kehu.classification.models import DimensionValue
+
+    return DimensionValue.objects.get(dimension__key="value_tier", key=key).pk
+
+
+def _tier_rule() -> int:
+    from kehu.classification.models import Rule
+
+    return Rule.objects.get(builtin_key="tier_b").pk
+
+
+TIER = lambda w: _tier_dimension()  # noqa: E731
+VALUE = lambda w: _tier_value()  # noqa: E731
+RULE = lambda w: _tier_rule()  # noqa: E731
+
+
+def _rule_data(w: Any) -> dict[str, str]:
+    return {"name": "矩阵规则", "value": str(_tier_value("vip")), "priority": "5",
+            "dimension": str(_tier_dimension()), "is_active": "on",
+            "condition": '{"field": "rfm.monetary", "op": "gt", "value": "500000"}'}
+
+
 CONTACT = lambda w: w.contact.pk  # noqa: E731
 JOB = lambda w: w.job.pk  # noqa: E731
 SCHEDULE = lambda w: w.schedule.pk  # noqa: E731
@@ -224,6 +247,45 @@ TABLE: dict[str, list[Case]] = {
         "classification:override", args=[w.customer.pk, _tier_dimension()]), WRITE_ACTION,
         lambda w: {"value": ""})],
     "classification:rfm": [Case("get", u("classification:rfm"), EVERYONE)],
+    # Dimensions, values and rules are configured in the settings area: admins only, like
+    # pipelines (tests/classification/test_settings_screens.py). A refused button (a value
+    # still in use) returns to its page; the preview is a partial for the rule's page.
+    "classification:dimensions": [Case("get", u("classification:dimensions"), ADMIN_PAGE),
+                                  Case("post", u("classification:dimensions"), ADMIN_ACTION,
+                                       lambda w: {"name": "矩阵维度"})],
+    "classification:dimension": [Case("get", u("classification:dimension", TIER), ADMIN_PAGE),
+                                 Case("get", u("classification:dimension", lambda w: 999999),
+                                      expect(403, 403, 403, 403, 403, 404)),
+                                 Case("post", u("classification:dimension", TIER), ADMIN_ACTION,
+                                      lambda w: {"name": "改名的维度"})],
+    "classification:dimension_move": [Case("post", u("classification:dimension_move", TIER),
+                                           ADMIN_ACTION, lambda w: {"direction": "down"})],
+    "classification:dimension_active": [Case("post", u("classification:dimension_active", TIER),
+                                             ADMIN_ACTION, lambda w: {"active": "0"})],
+    "classification:value_create": [Case("post", u("classification:value_create", TIER),
+                                         ADMIN_ACTION, lambda w: {"value-new-label": "矩阵值"})],
+    "classification:value_edit": [Case("post", u("classification:value_edit", VALUE), ADMIN_ACTION,
+                                       lambda w: {f"value-{_tier_value()}-label": "甲类"})],
+    "classification:value_move": [Case("post", u("classification:value_move", VALUE), ADMIN_ACTION,
+                                       lambda w: {"direction": "up"})],
+    "classification:value_active": [Case("post", u("classification:value_active", VALUE),
+                                         ADMIN_ACTION, lambda w: {"active": "1"})],
+    "classification:value_delete": [Case("post", u("classification:value_delete", VALUE),
+                                         ADMIN_ACTION)],
+    "classification:rule_create": [Case("get", u("classification:rule_create", TIER), ADMIN_PAGE),
+                                   Case("post", u("classification:rule_create", TIER),
+                                        ADMIN_ACTION, _rule_data)],
+    "classification:rule_edit": [Case("get", u("classification:rule_edit", RULE), ADMIN_PAGE),
+                                 Case("get", u("classification:rule_edit", lambda w: 999999),
+                                      expect(403, 403, 403, 403, 403, 404)),
+                                 Case("post", u("classification:rule_edit", RULE), ADMIN_ACTION,
+                                      _rule_data)],
+    "classification:rule_move": [Case("post", u("classification:rule_move", RULE), ADMIN_ACTION,
+                                      lambda w: {"direction": "up"})],
+    "classification:rule_delete": [Case("post", u("classification:rule_delete", RULE),
+                                        ADMIN_ACTION)],
+    "classification:rule_preview": [Case("post", u("classification:rule_preview"),
+                                         expect(403, 403, 403, 403, 403, 200), _rule_data)],
     "history:tickets": [Case("get", u("history:tickets"), EVERYONE)],
     # The blank import template holds no data: any signed-in person may download it.
     "transfer:import_template": [Case("get", u("transfer:import_template", lambda w: "customers"),

@@ -7,12 +7,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, OuterRef, Sum
+from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.classification.explain import figures_dict, reasons
 from kehu.classification.figures import SEGMENT_LABELS, SEGMENTS, scheme
-from kehu.classification.models import CustomerClass, CustomerFigures, Dimension, DimensionValue
+from kehu.classification.models import (
+    ClassChange,
+    CustomerClass,
+    CustomerFigures,
+    Dimension,
+    DimensionValue,
+    Rule,
+)
+from kehu.customers.builder import condition_words
+from kehu.customers.conditions import parse_condition
 from kehu.customers.models import Customer
 from kehu.customers.scoping import customer_for
 
@@ -44,8 +55,20 @@ def customer_placements(*, viewer: User, customer_id: int) -> dict[str, Any]:
         placements.append(Placement(dimension, [v for v in dimension.values.all() if v.is_active],
                                     row, why))
     return {"customer": customer, "placements": placements, "figures": figures_row,
+            "rule_tags": _rule_tags(customer),
             "segment": SEGMENT_LABELS.get(figures_row.segment, "") if figures_row else "",
             "window_days": scheme().rfm_window_days}
+
+
+def _rule_tags(customer: Customer) -> list[ClassChange]:
+    """The customer's tags a rule added (and no one removed since): the adding change,
+    which names the rule and keeps the figures that decided it."""
+    tagged = Customer.tags.through.objects.filter(customer_id=customer.pk, tag_id=OuterRef("tag_id"))
+    latest: dict[int, ClassChange] = {}
+    for change in ClassChange.objects.filter(customer=customer, tag__isnull=False) \
+            .annotate(still=Exists(tagged)).select_related("tag").order_by("-at", "-pk"):
+        latest.setdefault(change.tag_id, change)
+    return [c for c in latest.values() if c.tag_action == "add" and c.still]
 
 
 def customer_rfm(*, viewer: User, customer_id: int) -> dict[str, Any]:
@@ -88,3 +111,38 @@ def rfm_grid(*, viewer: User) -> dict[str, Any]:
             "segments": list(segments.values()),
             "customers": sum(c["customers"] for c in cells.values()),
             "revenue": sum((c["revenue"] for c in cells.values()), Decimal(0))}
+
+
+# --- the settings pages (admins; the views check the role) -------------------------------
+
+
+def dimensions_configured(*, viewer: User) -> list[Dimension]:
+    """Every dimension, active or not, in order, with its values and a count of its rules."""
+    return list(Dimension.objects.order_by("position", "id").prefetch_related("values")
+                .annotate(rule_count=Count("values__rules", distinct=True)))
+
+
+def dimension_settings(*, viewer: User, dimension: Dimension) -> dict[str, Any]:
+    """A dimension's values (each with how many rules set it and customers hold it) and its
+    rules in decision order, each condition said in words."""
+    held = dict(CustomerClass.objects.filter(dimension=dimension).values("value_id")
+                .annotate(n=Count("pk")).order_by().values_list("value_id", "n"))
+    values = list(dimension.values.order_by("position", "id")
+                  .annotate(rule_count=Count("rules")))
+    for value in values:
+        value.customer_count = held.get(value.pk, 0)
+    rules = list(Rule.objects.filter(value__dimension=dimension).select_related("value")
+                 .order_by("priority", "id"))
+    for rule in rules:
+        rule.words = rule_words(rule.condition, viewer=viewer)
+    return {"dimension": dimension, "values": values, "rules": rules}
+
+
+def rule_words(condition: Any, *, viewer: User) -> str:
+    """A rule's condition as the list's "筛选条件" line says it; none is every customer left."""
+    if not condition:
+        return _("其余所有客户（没有条件）")
+    try:
+        return condition_words(parse_condition(condition), viewer=viewer)
+    except ValidationError:
+        return _("条件已失效（它用到的字段或值已停用），请修改这条规则")

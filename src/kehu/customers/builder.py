@@ -36,6 +36,23 @@ def builder_fields(custom_fields: list | None = None) -> list[dict[str, Any]]:
             for key, f in condition_fields(custom_fields).items()]
 
 
+def builder_words() -> dict[str, str]:
+    """The builder's words, for builder.js (which has no translations of its own)."""
+    return {"remove": _("删除这一条"), "field": _("字段"), "op": _("比较"), "value": _("值"),
+            "from": _("从"), "to": _("到"), "days": _("天"), "me": _("我"),
+            "many": _("多个值用逗号或顿号分开"), "empty": _("请至少添加一条条件"),
+            "missing": _("请填写第 {n} 条的值")}
+
+
+def builder_data(*, initial: Any, owners: list, tags: list,
+                 custom_fields: list | None = None) -> dict[str, Any]:
+    """Everything builder.js reads from its json_script: the list's builder and a page hosting
+    one (a classification rule's condition) alike."""
+    return {"fields": builder_fields(custom_fields), "initial": initial or None,
+            "owners": [[u.pk, u.label] for u in owners], "tags": list(tags),
+            "words": builder_words()}
+
+
 def condition_words(node: Group | Leaf, *, viewer: User) -> str:
     """`node` (parsed) in words: "省份 属于 浙江省、江苏省 且 累计消费金额 ≥ 100000"."""
     if isinstance(node, Leaf):

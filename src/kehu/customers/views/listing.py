@@ -34,7 +34,7 @@ from kehu.core.views import (
     web_view,
 )
 from kehu.customers import selectors, services
-from kehu.customers.builder import builder_fields, condition_words
+from kehu.customers.builder import builder_data, condition_words
 from kehu.customers.choices import CustomerKind, CustomFieldType, Industry
 from kehu.customers.filters import SORTABLE, CustomerFilters
 from kehu.customers.forms import (
@@ -239,20 +239,12 @@ def _builder(request: HttpRequest, filters: CustomerFilters, choices: dict[str, 
         words = condition_words(filters.resolve(viewer=viewer), viewer=viewer)
     clear = {k: v for k, v in filters.as_params().items() if k not in ("filter", "segment")}
     return {
-        "builder": {"fields": builder_fields(custom_fields), "initial": initial or None,
-                    "owners": [[u.pk, u.label] for u in choices["owners"]],
-                    "tags": list(choices["tags"]), "words": _builder_words()},
+        "builder": builder_data(initial=initial, owners=choices["owners"],
+                                tags=choices["tags"], custom_fields=custom_fields),
         "segments": segments, "active_segment": active, "condition_words": words,
         "clear_condition_url": "?" + urlencode(clear), "may_publish": may_publish(viewer),
         "segment_visibilities": Segment.VISIBILITIES,
     }
-
-
-def _builder_words() -> dict[str, str]:
-    return {"remove": _("删除这一条"), "field": _("字段"), "op": _("比较"), "value": _("值"),
-            "from": _("从"), "to": _("到"), "days": _("天"), "me": _("我"),
-            "many": _("多个值用逗号或顿号分开"), "empty": _("请至少添加一条条件"),
-            "missing": _("请填写第 {n} 条的值")}
 
 
 @require_POST

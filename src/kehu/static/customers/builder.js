@@ -1,7 +1,10 @@
 /* The customer list's filter builder (筛选条件): rows of field → operator → value, joined by
    all (全部满足) or any (任一满足), written as the condition JSON of customers.conditions and
    applied as ?filter=<JSON> (q and sort kept), or saved as a segment. One level of grouping:
-   the grammar nests deeper for the API. Plain DOM, no dependencies. */
+   the grammar nests deeper for the API. Plain DOM, no dependencies.
+   Hosted on another page (data-builder-input="<id>", a classification rule's form), it has no
+   apply or save: it keeps the condition JSON in that hidden input, empty for no rows (every
+   customer), and leaves a missing value for the server to report with the form's other errors. */
 (function () {
   "use strict";
 
@@ -34,12 +37,20 @@
     data.fields.forEach(function (f) { this.fields[f.key] = f; }, this);
     this.rows = root.querySelector("[data-rows]");
     this.error = root.querySelector("[data-error]");
+    this.target = root.dataset.builderInput ? document.getElementById(root.dataset.builderInput) : null;
     this.start(data.initial);
     root.querySelector("[data-add]").addEventListener("click", function () {
       this.addRow().querySelector("select").focus();
+      this.sync();
     }.bind(this));
-    root.querySelector("[data-apply]").addEventListener("click", this.apply.bind(this));
-    root.querySelector("[data-save]").addEventListener("submit", this.save.bind(this));
+    if (this.target) {
+      ["change", "input"].forEach(function (type) { root.addEventListener(type, this.sync.bind(this)); }, this);
+      if (this.target.form) this.target.form.addEventListener("submit", this.sync.bind(this));
+      this.sync();
+    } else {
+      root.querySelector("[data-apply]").addEventListener("click", this.apply.bind(this));
+      root.querySelector("[data-save]").addEventListener("submit", this.save.bind(this));
+    }
   }
 
   Builder.prototype.start = function (initial) {
@@ -52,7 +63,7 @@
       leaves = [initial];
     }
     leaves.forEach(function (leaf) { this.addRow(leaf); }, this);
-    if (!leaves.length) this.addRow();
+    if (!leaves.length && !this.target) this.addRow();  // hosted: no rows is every customer
   };
 
   Builder.prototype.addRow = function (leaf) {
@@ -74,8 +85,14 @@
     remove.addEventListener("click", function () {
       var next = row.nextElementSibling || row.previousElementSibling;
       row.remove();
+      if (!next && self.target) {  // hosted: no rows left is a valid condition (none)
+        self.sync();
+        self.root.querySelector("[data-add]").focus();
+        return;
+      }
       if (!next) next = self.addRow();
       next.querySelector("select").focus();  // the keyboard stays in the rows
+      self.sync();
     });
     this.rows.appendChild(row);
     if (leaf && this.fields[leaf.field]) field.value = leaf.field;
@@ -152,9 +169,27 @@
     var input = el("input", attrs);
     input.value = value === undefined || value === null ? "" : value;
     input.addEventListener("keydown", function (e) {
-      if (e.key === "Enter") { e.preventDefault(); this.apply(); }
+      // Hosted, Enter submits the page's form as in any other field (synced on submit).
+      if (e.key === "Enter" && !this.target) { e.preventDefault(); this.apply(); }
     }.bind(this));
     return input;
+  };
+
+  /* Hosted: the rows' condition into the page's hidden input ("" for none), missing values and
+     all; the server names what is wrong next to the form's other fields. */
+  Builder.prototype.sync = function () {
+    if (!this.target) return;
+    var leaves = Array.prototype.map.call(this.rows.children, function (row) {
+      var leaf = { field: row.querySelector("[data-field]").value, op: row.querySelector("[data-op]").value };
+      if (NO_VALUE.indexOf(leaf.op) < 0) leaf.value = this.valueOf(row, leaf.op);
+      return leaf;
+    }, this);
+    var kind = this.root.querySelector("input[name=builder-match]:checked").value;
+    var group = {};
+    group[kind] = leaves;
+    this.target.value = leaves.length ? JSON.stringify(group) : "";
+    var none = this.root.querySelector("[data-none]");
+    if (none) none.hidden = Boolean(leaves.length);
   };
 
   /* The condition the rows spell, or null (with the error shown) when a row lacks a value. */
