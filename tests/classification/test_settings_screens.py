@@ -290,3 +290,24 @@ def test_the_services_refuse_a_rep_check_versions_and_log_the_origin(root, alice
     with pytest.raises(ValidationError) as refused:
         settings_services.value_move(actor=root, origin="api", value=value, direction="left")
     assert "direction" in refused.value.error_dict
+
+
+def test_a_value_or_dimension_another_rules_condition_reads_stays_active(root):
+    """A condition naming an inactive value no longer parses: the rule is changed first."""
+    vip = DimensionValue.objects.get(dimension=tier(), key="vip")
+    services.rule_save(actor=root, origin="manual", rerun=False, data={
+        "name": "VIP 都算活跃", "priority": 1,
+        "value": DimensionValue.objects.get(dimension__key="lifecycle", key="active").pk,
+        "condition": {"field": "dim.value_tier", "op": "in", "value": ["vip"]}})
+    admin = browser_of(root)
+    refused = admin.post(reverse("classification:value_active", args=[vip.pk]), {"active": "0"},
+                         follow=True).content.decode()
+    assert "规则“VIP 都算活跃”的条件用到了“VIP”，请先修改这些规则" in refused
+    refused = admin.post(reverse("classification:value_delete", args=[vip.pk]),
+                         follow=True).content.decode()
+    assert "“VIP”还被 1 条规则和 0 位客户使用" in refused
+    refused = admin.post(reverse("classification:dimension_active", args=[tier().pk]),
+                         {"active": "0"}, follow=True)
+    assert refused.redirect_chain[-1][0] == reverse("classification:dimension", args=[tier().pk])
+    assert "规则“VIP 都算活跃”的条件用到了“价值等级”" in refused.content.decode()
+    assert DimensionValue.objects.get(pk=vip.pk).is_active and tier().is_active

@@ -46,6 +46,7 @@ class ValueForm(forms.Form):
         kwargs.setdefault("prefix", form_id)  # a row per value on one page: ids stay unique
         super().__init__(*args, **kwargs)
         self.form_id, self.new = form_id, new
+        self.fields["label_en"].widget.attrs["placeholder"] = _("英文名称")
         if not new:
             del self.fields["key"]
         else:

@@ -127,6 +127,8 @@ def dimension_save(*, actor: User, origin: str, data: dict[str, Any],
             log_change(actor=actor, action="create", instance=current, origin=origin,
                        changes={"key": current.key, "name": current.name})
             return current
+        if current.is_active and clean.get("is_active") is False:
+            _refuse_if_named(current, None, "is_active")
         return _update(actor, origin, current, clean)
 
 
@@ -183,10 +185,12 @@ def value_delete(*, actor: User, origin: str, value: DimensionValue) -> None:
     instead (their history keeps its name)."""
     _admin(actor)
     with transaction.atomic():
-        current = DimensionValue.objects.select_for_update().filter(pk=value.pk).first()
+        current = DimensionValue.objects.select_for_update().select_related("dimension") \
+            .filter(pk=value.pk).first()
         if current is None:
             raise Http404
-        rules = Rule.objects.filter(value=current).count()
+        rules = Rule.objects.filter(value=current).count() + \
+            len(_rules_naming(current.dimension, current.key))
         customers = CustomerClass.objects.filter(value=current).count()
         if rules or customers:
             raise ValidationError({"value": [
@@ -204,6 +208,37 @@ def _refuse_if_rules_set(value: DimensionValue) -> None:
         raise ValidationError({"is_active": [
             _("还有 %(n)d 条启用的规则设为“%(v)s”，请先停用或修改这些规则")
             % {"n": rules, "v": value.label}]})
+    _refuse_if_named(value.dimension, value, "is_active")
+
+
+def _refuse_if_named(dimension: Dimension, value: DimensionValue | None, field: str) -> None:
+    """A condition naming an inactive dimension (or value) no longer parses, and the run of
+    its rules would stop on it: such a rule is changed first."""
+    naming = _rules_naming(dimension, value.key if value else None, active_only=True)
+    if naming:
+        raise ValidationError({field: [
+            _("规则%(rules)s的条件用到了“%(what)s”，请先修改这些规则") % {
+                "rules": "、".join(f"“{name}”" for name in naming[:5]),
+                "what": value.label if value else dimension.name}]})
+
+
+def _rules_naming(dimension: Dimension, value_key: str | None, *,
+                  active_only: bool = False) -> list[str]:
+    """The names of the rules whose condition reads the dimension (or one of its values)."""
+    field = f"dim.{dimension.key}"
+
+    def names(node: Any) -> bool:
+        if isinstance(node, dict) and ("all" in node or "any" in node):
+            return any(names(child) for child in node.get("all") or node.get("any") or [])
+        if not isinstance(node, dict) or node.get("field") != field:
+            return False
+        chosen = node.get("value")
+        return value_key is None or value_key in (chosen if isinstance(chosen, list) else [chosen])
+
+    rules = Rule.objects.filter(condition__isnull=False).only("name", "condition")
+    if active_only:
+        rules = rules.filter(is_active=True)
+    return [rule.name for rule in rules if rule.condition and names(rule.condition)]
 
 
 # --- rules' order ------------------------------------------------------------------------

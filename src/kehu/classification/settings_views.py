@@ -177,11 +177,15 @@ def dimension_active(request: HttpRequest, pk: int) -> HttpResponse:
     _require_admin(request)
     dimension = get_object_or_404(Dimension, pk=pk)
     active = request.POST.get("active") == "1"
-    settings.dimension_save(actor=request.user, origin=WEB, dimension=dimension,
-                            data={"is_active": active})
-    messages.success(request, (_("已启用 %(name)s") if active else
-                               _("已停用 %(name)s：它的规则不再运行，卡片上也不再显示。"))
-                     % {"name": dimension.name})
+    try:
+        settings.dimension_save(actor=request.user, origin=WEB, dimension=dimension,
+                                data={"is_active": active})
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, (_("已启用 %(name)s") if active else
+                                   _("已停用 %(name)s：它的规则不再运行，卡片上也不再显示。"))
+                         % {"name": dimension.name})
     return redirect(_dimension_url(pk))
 
 
