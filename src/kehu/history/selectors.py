@@ -65,7 +65,8 @@ def communication_list(
     created_by: int | None = None, since: dt.datetime | None = None,
     cursor: str | None = None, limit: int = 50,
 ) -> Page:
-    qs = _filtered(communications_visible(viewer=viewer), customer_id=customer_id,
+    qs = _filtered(communications_visible(viewer=viewer).prefetch_related("attachments"),
+                   customer_id=customer_id,
                    channel=channel, direction=direction, created_by_id=created_by,
                    occurred_at__gte=since)
     return paginate(qs, sort="-occurred_at", cursor=cursor, limit=limit, datetime_fields=DATETIMES)
@@ -178,7 +179,8 @@ def need_get(*, viewer: User, pk: int) -> Need:
 
 def opportunities_visible(*, viewer: User) -> QuerySet[Opportunity]:
     return (Opportunity.objects.visible_to(viewer)
-            .select_related("customer", "stage", "pipeline", "owner").prefetch_related("products"))
+            .select_related("customer", "stage", "pipeline", "owner", "created_by")
+            .prefetch_related("products"))
 
 
 def opportunity_list(
@@ -262,7 +264,7 @@ def survey_list(
     *, viewer: User, customer_id: int | None = None, kind: str = "",
     cursor: str | None = None, limit: int = 50,
 ) -> Page:
-    qs = _filtered(Survey.objects.visible_to(viewer).select_related("contact"),
+    qs = _filtered(Survey.objects.visible_to(viewer).select_related("contact", "created_by"),
                    customer_id=customer_id, kind=kind)
     return paginate(qs, sort="-answered_on", cursor=cursor, limit=limit, datetime_fields=DATETIMES)
 
@@ -275,7 +277,8 @@ def ticket_list(
     *, viewer: User, customer_id: int | None = None, kind: str = "", status: str = "",
     handler_id: int | None = None, cursor: str | None = None, limit: int = 50,
 ) -> Page:
-    qs = _filtered(Ticket.objects.visible_to(viewer).select_related("customer", "handler"),
+    qs = _filtered(Ticket.objects.visible_to(viewer).select_related("customer", "handler",
+                                                                     "created_by"),
                    customer_id=customer_id, kind=kind, status=status, handler_id=handler_id)
     return paginate(qs, sort="-opened_at", cursor=cursor, limit=limit, datetime_fields=DATETIMES)
 
