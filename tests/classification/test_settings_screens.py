@@ -106,6 +106,10 @@ def test_an_admin_writes_a_rule_previews_it_saves_it_and_the_card_shows_vip(
     admin = browser_of(root)
     page = admin.get(reverse("classification:rule_create", args=[tier().pk]))
     assert page.status_code == 200 and 'id="builder-data"' in page.content.decode()
+    # The list's builder, hosted: no apply, no segment form, what no condition means.
+    assert 'data-builder-input="rule-condition"' in page.content.decode()
+    assert "没有条件：前面的规则都不符合的客户，都设为这个值。" in page.content.decode()
+    assert "保存为分群" not in page.content.decode()
 
     preview = admin.post(reverse("classification:rule_preview"), rule_form(vip),
                          headers={"HX-Request": "true"}).content.decode()
