@@ -27,6 +27,7 @@ API_WRITES = sorted(op for op in api_matrix.MATRIX if op[0] in WRITES and op not
 READ_ONLY_POSTS = {
     "customers:validate",  # checks a field, writes nothing
     "customers:duplicate_hint",  # asks which customers a form may duplicate
+    "classification:rule_preview",  # what a draft rule would change, before it is saved
     # A person marking their own notifications read: no shared record changes.
     "notifications:read", "notifications:read_all",
 }

@@ -105,6 +105,7 @@ def _tier_rule() -> int:
 
 TIER = lambda w: _tier_dimension()  # noqa: E731
 VALUE = lambda w: _tier_value()  # noqa: E731
+VIP = lambda w: _tier_value("vip")  # noqa: E731
 RULE = lambda w: _tier_rule()  # noqa: E731
 
 
@@ -268,9 +269,10 @@ TABLE: dict[str, list[Case]] = {
                                        lambda w: {f"value-{_tier_value()}-label": "甲类"})],
     "classification:value_move": [Case("post", u("classification:value_move", VALUE), ADMIN_ACTION,
                                        lambda w: {"direction": "up"})],
-    "classification:value_active": [Case("post", u("classification:value_active", VALUE),
-                                         ADMIN_ACTION, lambda w: {"active": "1"})],
-    "classification:value_delete": [Case("post", u("classification:value_delete", VALUE),
+    # VIP: no rule sets it and no customer holds it yet, so it may go (and be deactivated).
+    "classification:value_active": [Case("post", u("classification:value_active", VIP),
+                                         ADMIN_ACTION, lambda w: {"active": "0"})],
+    "classification:value_delete": [Case("post", u("classification:value_delete", VIP),
                                          ADMIN_ACTION)],
     "classification:rule_create": [Case("get", u("classification:rule_create", TIER), ADMIN_PAGE),
                                    Case("post", u("classification:rule_create", TIER),
