@@ -35,6 +35,11 @@ class ClassificationConfig(AppConfig):
 
         register_settings_section("dimensions", _("客户分类"), "classification:dimensions",
                                   order=20, description=_("分类维度、它们的值，以及自动分类的规则"))
+        # The customer list's 分类 and RFM columns (RFM hidden until shown).
+        from kehu.customers.list_columns import ListColumn, register_list_column
+
+        register_list_column(ListColumn("classes", _("分类"), _class_cells, order=10))
+        register_list_column(ListColumn("rfm", _("RFM"), _rfm_cells, order=20, hidden=True))
         # The rules run over the whole set once demo data (or a big import) is in.
         from kehu.jobs.signals import job_finished
 
@@ -49,3 +54,31 @@ def _change_dict(change: object) -> dict:
             "tag": c.tag.name if c.tag else None, "tag_action": c.tag_action or None,
             "rule": c.rule_name or None, "manual": c.manual, "actor": c.actor_id,
             "figures": c.figures}
+
+
+def _class_cells(ids: list[int]) -> dict:
+    """The list's 分类 column: each customer's values as coloured chips, in dimension order."""
+    from django.utils.translation import gettext as _
+
+    from kehu.classification.models import CustomerClass
+    from kehu.customers.list_columns import Cell
+
+    cells: dict[int, list] = {}
+    for row in (CustomerClass.objects.filter(customer_id__in=ids, dimension__is_active=True)
+                .select_related("value", "dimension")
+                .order_by("dimension__position", "dimension_id")):
+        manual = _("（手动）") if row.manual else ""
+        cells.setdefault(row.customer_id, []).append(
+            Cell(row.value.label, row.value.color, f"{row.dimension.name}{manual}"))
+    return cells
+
+
+def _rfm_cells(ids: list[int]) -> dict:
+    """The list's RFM column: the scores and the named segment."""
+    from kehu.classification.figures import SEGMENT_LABELS
+    from kehu.classification.models import CustomerFigures
+    from kehu.customers.list_columns import Cell
+
+    return {f.customer_id: [Cell(f"R{f.r} F{f.f} M{f.m}", title=str(SEGMENT_LABELS.get(f.segment, ""))),
+                            Cell(" " + str(SEGMENT_LABELS.get(f.segment, "")))]
+            for f in CustomerFigures.objects.filter(customer_id__in=ids, r__isnull=False)}

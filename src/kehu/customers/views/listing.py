@@ -5,6 +5,7 @@ Thin like every view: parse input, call a selector or a service, render.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ from kehu.customers.forms import (
     CUSTOM_FIELD_PREFIX,
     custom_field_label,
 )
+from kehu.customers.list_columns import Cell, ListColumn, list_columns
 from kehu.customers.models import Customer, Segment
 from kehu.customers.segments import may_publish, segment_list
 from kehu.customers.views.common import WEB
@@ -73,6 +75,7 @@ class Row:
     # Quick search: the name cut around the matched part, or why else the row was found.
     name_parts: tuple[str, str, str] | None = None
     why: str = ""
+    extra: list[tuple[str, list[Cell]]] = dataclasses.field(default_factory=list)  # registered columns
 
 
 # How the list says why a search found a row other than by its name ("联系人：张三").
@@ -100,12 +103,16 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     page = _page(request, filters, problems)
     custom_fields = selectors.custom_fields_active()  # once a page: the filters and the export use them too
     list_fields = [f for f in custom_fields if f.show_in_list]
+    extra = list_columns()
+    rows = _rows(page.items, list_fields, filters.q)
+    _add_registered_cells(rows, extra)
     context = {
         "custom_fields": custom_fields,
         "filters": filters, "page": page, "problems": problems,
-        "rows": _rows(page.items, list_fields, filters.q),
+        "rows": rows,
         "list_fields": [(f.key, custom_field_label(f)) for f in list_fields],
-        "columns": _columns(filters), "default_hidden": " ".join(DEFAULT_HIDDEN_COLUMNS),
+        "columns": _columns(filters) + [{"key": c.key, "label": c.label} for c in extra],
+        "default_hidden": " ".join([*DEFAULT_HIDDEN_COLUMNS, *(c.key for c in extra if c.hidden)]),
         "sort_links": _sort_links(filters), "page_size": settings.KEHU_PAGE_SIZE,
         "next_url": _url(filters, cursor=page.next_cursor) if page.next_cursor else "",
         "prev_url": _url(filters, cursor=page.prev_cursor) if page.prev_cursor else "",
@@ -176,10 +183,10 @@ def _row(customer: Customer, list_fields: list, labels: dict[str, dict[str, str]
          q: str = "") -> Row:
     values = selectors.custom_values_by_key(customer)
     cells = []
-    for field in list_fields:
-        value = values.get(field.key)
+    for definition in list_fields:
+        value = values.get(definition.key)
         text = "、".join(map(str, value)) if isinstance(value, list) else str(value or "")
-        cells.append((field.key, text))
+        cells.append((definition.key, text))
     phone = display_phone(customer.phones[0]) if customer.phones else ""
     shown = {name: labels[name].get(getattr(customer, name), getattr(customer, name))
              for name in LABELLED_FIELDS}
@@ -203,6 +210,14 @@ def _sort_links(filters: CustomerFilters) -> dict[str, dict[str, str]]:
             new, direction = (field if field == "name" else f"-{field}"), ""
         links[field] = {"url": _url(filters, sort=new), "dir": direction}
     return links
+
+
+def _add_registered_cells(rows: list[Row], columns: list[ListColumn]) -> None:
+    """Other apps' columns (list_columns.py): one query each for the page's customers."""
+    ids = [row.customer.pk for row in rows]
+    loaded = [(column.key, column.load(ids) if ids else {}) for column in columns]
+    for row in rows:
+        row.extra = [(key, cells.get(row.customer.pk, [])) for key, cells in loaded]
 
 
 def _columns(filters: CustomerFilters) -> list[dict[str, Any]]:
