@@ -5,6 +5,7 @@ customers."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -83,3 +84,15 @@ def test_the_api_answers_a_rep_for_her_customer_and_404_for_another(alice, two_b
         assert client.get(f"/api/v1/customers/{theirs[0].pk}/{path}").status_code == 404
     grid = client.get("/api/v1/analytics/rfm").json()
     assert grid["customers"] == 3
+
+
+def test_the_list_shows_each_customers_classes_and_rfm(alice, two_books, login):
+    call_command("classify")
+    mine, _theirs = two_books
+    page = login(alice).get("/customers/").content.decode()
+    assert 'data-col="classes"' in page and 'data-col="rfm"' in page  # in the column menu
+    assert 'data-default-hidden="source created_at rfm"' in page  # RFM shown on demand
+    row = page[page.index(f"/customers/{mine[2].pk}/"):]
+    row = row[:row.index("</tr>")]
+    assert 'class="value-chip"' in row and "A 类" in row and 'title="价值等级"' in row
+    assert re.search(r'class="col-rfm"><span class="cell-part" title="[^"]+">R[1-5] F[1-5] M[1-5]<', row)
