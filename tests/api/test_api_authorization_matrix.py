@@ -138,6 +138,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/customers/{customer_id}/rfm"): READ_ONE,
     ("GET", "/customers/{customer_id}/classification"): READ_ONE,
     ("GET", "/analytics/rfm"): EVERYONE,
+    # Data quality: the summary is everyone's own scope; one customer's follows the customer;
+    # "信息已核实" needs the right to change it.
+    ("GET", "/quality"): EVERYONE,
+    ("GET", "/customers/{customer_id}/quality"): READ_ONE,
+    ("POST", "/customers/{customer_id}/quality/verify"): case(201, 404, 404, 201, 403, 201),
     ("POST", "/classification/rules/preview"): case(200, 200, 200, 200, 200, 200, body=lambda w: {
         "name": "矩阵规则", "value": _vip(), "condition": None}),
     ("GET", "/contacts"): EVERYONE,

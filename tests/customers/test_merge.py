@@ -44,6 +44,10 @@ EXPECTED_RULES = {
     "classification.CustomerClass.customer": "unique",
     "classification.ClassChange.customer": "move",
     "classification.CustomerFigures.customer": "rebuilt",
+    # Data quality: the chosen side's row stays (the next refresh re-scores the survivor);
+    # verifications move with the rest of the customer's history.
+    "customers.CustomerQuality.customer": "one",
+    "customers.CustomerVerification.customer": "move",
 }
 
 

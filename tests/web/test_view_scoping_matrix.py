@@ -171,6 +171,12 @@ TABLE: dict[str, list[Case]] = {
                                  Case("post", u("customers:segment_delete",
                                                 lambda w: w.team_segment.pk),
                                       expect(302, 403, 404, 403, 404, 404))],
+    # Data quality: everyone sees their own scope's figures; settings and a run now are for
+    # admins; "信息已核实" needs the right to change the customer.
+    "customers:quality": [Case("get", u("customers:quality"), EVERYONE)],
+    "customers:quality_settings": [Case("get", u("customers:quality_settings"), ADMIN_PAGE)],
+    "customers:quality_run": [Case("post", u("customers:quality_run"), ADMIN_ACTION)],
+    "customers:verify": [Case("post", u("customers:verify", CUSTOMER), WRITE_ACTION)],
     "customers:trash": [Case("get", u("customers:trash"), EVERYONE)],
     "customers:restore": [Case("post", u("customers:restore", lambda w: w.deleted.pk), WRITE_ACTION)],
     # The settings area's front page lists the sections a person may open; all are admins' so far.

@@ -13,6 +13,7 @@ from kehu.api.site import make_api
 from kehu.classification.api import router as classification_router
 from kehu.customers.api import contacts_router, customers_router
 from kehu.customers.merge_api import merges_router
+from kehu.customers.quality.api import quality_router
 from kehu.customers.segments_api import segments_router
 from kehu.history.api import router as history_router
 
@@ -22,5 +23,6 @@ api.add_router("/", customers_router)
 api.add_router("/", contacts_router)
 api.add_router("/", merges_router)
 api.add_router("/", segments_router)
+api.add_router("/", quality_router)
 api.add_router("/", history_router)
 api.add_router("/", classification_router)

@@ -221,6 +221,9 @@ KEHU_JOBS = {
 # Classification: a customer's rules re-run this many seconds after a write touched them
 # (writes within the same window share one job); 0 leaves it to the nightly run.
 KEHU_CLASSIFY_DELAY_SECONDS = env_int("KEHU_CLASSIFY_DELAY_SECONDS", 5, minimum=0)
+# Data quality: a customer's completeness and problems are recomputed this many seconds
+# after a write touched it (one job per window); 0 leaves it to the nightly run.
+KEHU_QUALITY_DELAY_SECONDS = env_int("KEHU_QUALITY_DELAY_SECONDS", 5, minimum=0)
 
 # E-mail: copies of notifications, sent by the job runner (never inside a web request). Off
 # unless an SMTP server is configured: KEHU_EMAIL_URL (smtp://user:pass@host:587?tls=1,

@@ -12,3 +12,7 @@ class CustomersConfig(AppConfig):
 
         register_settings_section("fields", _("自定义字段"), "customers:fields", order=10,
                                   description=_("给客户资料加上你们公司需要的字段"))
+        # Data quality: completeness, stale records, re-validation (customers/quality/).
+        from kehu.customers.quality.setup import install as install_quality
+
+        install_quality()

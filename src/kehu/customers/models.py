@@ -385,3 +385,8 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Data quality's rows live with their code (customers/quality/models.py); imported here so
+# Django finds them as models of this app.
+from kehu.customers.quality import models as _quality_models  # noqa: E402, F401

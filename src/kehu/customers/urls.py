@@ -10,6 +10,7 @@ from kehu.customers.views import (
     fields,
     listing,
     merge,
+    quality,
     segments,
 )
 
@@ -30,6 +31,9 @@ urlpatterns = [
     path("segments/new/", segments.segment_create, name="segment_create"),
     path("segments/<int:pk>/", segments.segment_detail, name="segment"),
     path("segments/<int:pk>/delete/", segments.segment_remove, name="segment_delete"),
+    path("quality/", quality.quality_page, name="quality"),
+    path("quality/settings/", quality.quality_settings, name="quality_settings"),
+    path("quality/run/", quality.quality_run, name="quality_run"),
     path("trash/", edit.trash, name="trash"),
     path("trash/<int:pk>/restore/", edit.customer_restore, name="restore"),
     path("fields/", fields.custom_field_list, name="fields"),
@@ -41,6 +45,7 @@ urlpatterns = [
     path("<int:pk>/delete/", edit.customer_delete, name="delete"),
     path("<int:pk>/transfer/", card.customer_transfer, name="transfer"),
     path("<int:pk>/share/", card.customer_share, name="share"),
+    path("<int:pk>/verify/", quality.customer_verify, name="verify"),
     path("<int:pk>/contacts/new/", contacts.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", contacts.contact_edit, name="contact_edit"),
     path("contacts/<int:pk>/delete/", contacts.contact_delete, name="contact_delete"),

@@ -47,6 +47,7 @@ def _files_of_this_run() -> None:
     os.environ.setdefault("KEHU_SQLITE_TEST_NAME", str(base / "test.sqlite3"))
     # Writes do not start classification jobs in tests, except where a test turns it on.
     os.environ.setdefault("KEHU_CLASSIFY_DELAY_SECONDS", "0")
+    os.environ.setdefault("KEHU_QUALITY_DELAY_SECONDS", "0")  # nor data-quality jobs
 
 
 def start_server() -> str:
