@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-WIDTH, HEIGHT, PAD_X, PAD_Y = 640, 180, 36, 18
+WIDTH, HEIGHT, PAD_X, PAD_Y = 960, 220, 44, 20
 
 
 def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any] | None:
