@@ -180,3 +180,11 @@ def test_the_nightly_snapshot_makes_the_trend_within_scope(alice, charlie, mallo
     assert selectors.quality_trend(viewer=charlie)[0]["average"] == 30
     page = login(mallory).get("/customers/quality/").content.decode()
     assert "<svg" in page and "<polyline" in page
+
+
+def test_saving_the_same_weights_rescores_nobody(root):
+    defaults = {row["key"]: str(row["weight"]) for row in selectors.weights_table()}
+    services.quality_settings_save(actor=root, origin="manual",
+                                   data={"weights": defaults, "stale_days": "120"})
+    assert not Job.objects.filter(kind=RUN).exists()
+    assert services.quality_settings().stale_days == 120

@@ -18,24 +18,24 @@ from kehu.customers.quality import selectors, services
 quality_router = Router(tags=["quality"])
 
 
-class FiguresOut(Schema):
+class QualityFiguresOut(Schema):
     customers: int
     average: float | None = Field(None, description="Average completeness 0–100 of the scored")
     stale: int = Field(..., description="Neither updated nor verified within stale_days")
     invalid: int = Field(..., description="With at least one problem found by re-validation")
 
 
-class OwnerFiguresOut(FiguresOut):
+class QualityOwnerFiguresOut(QualityFiguresOut):
     owner: int | None
     label: str
 
 
-class TeamFiguresOut(FiguresOut):
+class QualityTeamFiguresOut(QualityFiguresOut):
     department: int | None
     label: str
 
 
-class TrendOut(Schema):
+class QualityTrendOut(Schema):
     day: dt.date
     customers: int
     average: float | None
@@ -43,7 +43,7 @@ class TrendOut(Schema):
     invalid: int
 
 
-class WorstOut(Schema):
+class QualityWorstOut(Schema):
     id: int
     name: str
     owner: int | None
@@ -52,22 +52,22 @@ class WorstOut(Schema):
     stale: bool
 
 
-class SummaryOut(Schema):
+class QualitySummaryOut(Schema):
     stale_days: int
-    total: FiguresOut
-    by_owner: list[OwnerFiguresOut] = Field(..., description="Worst average first")
-    by_team: list[TeamFiguresOut] = Field(..., description="By the owner's department")
-    worst: list[WorstOut] = Field(..., description="Least complete first, then most problems")
-    trend: list[TrendOut] = Field(..., description="The nightly snapshots of the last 90 days")
+    total: QualityFiguresOut
+    by_owner: list[QualityOwnerFiguresOut] = Field(..., description="Worst average first")
+    by_team: list[QualityTeamFiguresOut] = Field(..., description="By the owner's department")
+    worst: list[QualityWorstOut] = Field(..., description="Least complete first, then most problems")
+    trend: list[QualityTrendOut] = Field(..., description="The nightly snapshots of the last 90 days")
 
 
-class FieldOut(Schema):
+class QualityFieldOut(Schema):
     key: str
     label: str
     weight: int
 
 
-class ProblemOut(Schema):
+class QualityProblemOut(Schema):
     field: str
     reason: str
 
@@ -75,17 +75,17 @@ class ProblemOut(Schema):
 class CustomerQualityOut(Schema):
     customer_id: int
     completeness: int = Field(..., description="0–100, computed now with the current weights")
-    missing: list[FieldOut] = Field(..., description="Counted fields it lacks, heaviest first")
+    missing: list[QualityFieldOut] = Field(..., description="Counted fields it lacks, heaviest first")
     stale: bool
     stale_days: int
     touched_at: dt.datetime = Field(..., description="Its last update or verification")
     verified_at: dt.datetime | None
     verified_by: int | None
-    problems: list[ProblemOut]
+    problems: list[QualityProblemOut]
     checked_at: dt.datetime | None = Field(None, description="When re-validation last ran on it")
 
 
-class VerificationOut(Schema):
+class QualityVerificationOut(Schema):
     customer_id: int
     verified_at: dt.datetime
     verified_by: int
@@ -96,7 +96,7 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
             "invalid": row["invalid"]}
 
 
-@quality_router.get("/quality", response={200: SummaryOut, **READ_ERRORS})
+@quality_router.get("/quality", response={200: QualitySummaryOut, **READ_ERRORS})
 def quality_summary(request: HttpRequest) -> HttpResponse:
     """Data quality of your customers (your scope): in all, per owner, per team, the worst
     records and the trend."""
@@ -131,7 +131,7 @@ def customer_quality(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @quality_router.post("/customers/{int:customer_id}/quality/verify",
-                     response={201: VerificationOut, **WRITE_ERRORS})
+                     response={201: QualityVerificationOut, **WRITE_ERRORS})
 def customer_verify(request: HttpRequest, customer_id: int) -> HttpResponse:
     """"信息已核实": you checked the customer's data and found it current (clears stale)."""
     verification = services.customer_verify(actor=request.auth, origin=Origin.API,

@@ -33,6 +33,7 @@ from kehu.customers.quality.scoring import (
     quality_settings,
     scores_refresh,
     stale_q,
+    weights_of,
 )
 from kehu.customers.scoping import CHANGE
 
@@ -107,7 +108,9 @@ def quality_settings_save(*, actor: User, origin: str, data: dict[str, Any],
         row = QualitySettings.objects.select_for_update().get(pk=current.pk)
         if "weights" in values:
             values["weights"] = {**(row.weights or {}), **values["weights"]}
-        reweighed = values.get("weights", row.weights) != row.weights
+        fields = quality_fields()
+        reweighed = weights_of(row, fields) != weights_of(
+            QualitySettings(weights=values.get("weights", row.weights)), fields)
         record_update(actor=actor, instance=row, origin=origin, expected_version=expected_version,
                       values={**values, "updated_by": actor})
         if reweighed:
