@@ -109,6 +109,25 @@ VIP = lambda w: _tier_value("vip")  # noqa: E731
 RULE = lambda w: _tier_rule()  # noqa: E731
 
 
+def _tag_rule() -> int:
+    """A rule adding the tag 唤醒跟进 (made here: the world has none; no change-log row)."""
+    from kehu.classification.models import Rule
+    from kehu.customers.services import tag_get_or_create
+
+    return Rule.objects.get_or_create(name="矩阵标签规则", defaults={
+        "tag": tag_get_or_create(name="唤醒跟进"), "tag_action": "add", "priority": 10,
+        "condition": {"field": "dim.lifecycle", "op": "in", "value": ["dormant"]}})[0].pk
+
+
+TAG_RULE = lambda w: _tag_rule()  # noqa: E731
+
+
+def _tag_rule_data(w: Any) -> dict[str, str]:
+    return {"name": "矩阵标签规则", "tag": "唤醒跟进", "tag_action": "add", "priority": "10",
+            "kind": "tag", "is_active": "on",
+            "condition": '{"field": "dim.lifecycle", "op": "in", "value": ["dormant"]}'}
+
+
 def _rule_data(w: Any) -> dict[str, str]:
     return {"name": "矩阵规则", "value": str(_tier_value("vip")), "priority": "5",
             "dimension": str(_tier_dimension()), "is_active": "on",
@@ -287,13 +306,29 @@ TABLE: dict[str, list[Case]] = {
                                  Case("get", u("classification:rule_edit", lambda w: 999999),
                                       expect(403, 403, 403, 403, 403, 404)),
                                  Case("post", u("classification:rule_edit", RULE), ADMIN_ACTION,
-                                      _rule_data)],
+                                      _rule_data),
+                                 Case("get", u("classification:rule_edit", TAG_RULE), ADMIN_PAGE),
+                                 Case("post", u("classification:rule_edit", TAG_RULE),
+                                      ADMIN_ACTION, _tag_rule_data)],
     "classification:rule_move": [Case("post", u("classification:rule_move", RULE), ADMIN_ACTION,
-                                      lambda w: {"direction": "up"})],
+                                      lambda w: {"direction": "up"}),
+                                 Case("post", u("classification:rule_move", TAG_RULE),
+                                      ADMIN_ACTION, lambda w: {"direction": "up"})],
     "classification:rule_delete": [Case("post", u("classification:rule_delete", RULE),
+                                        ADMIN_ACTION),
+                                   Case("post", u("classification:rule_delete", TAG_RULE),
                                         ADMIN_ACTION)],
     "classification:rule_preview": [Case("post", u("classification:rule_preview"),
-                                         expect(403, 403, 403, 403, 403, 200), _rule_data)],
+                                         expect(403, 403, 403, 403, 403, 200), _rule_data),
+                                    Case("post", u("classification:rule_preview"),
+                                         expect(403, 403, 403, 403, 403, 200), _tag_rule_data)],
+    # Tag rules (标签规则): the same rule screens, one list per tag
+    # (tests/classification/test_tag_rule_screens.py).
+    "classification:tag_rules": [Case("get", u("classification:tag_rules"), ADMIN_PAGE)],
+    "classification:tag_rule_create": [
+        Case("get", u("classification:tag_rule_create"), ADMIN_PAGE),
+        Case("post", u("classification:tag_rule_create"), ADMIN_ACTION,
+             lambda w: {**_tag_rule_data(w), "name": "矩阵新标签规则"})],
     "history:tickets": [Case("get", u("history:tickets"), EVERYONE)],
     # The blank import template holds no data: any signed-in person may download it.
     "transfer:import_template": [Case("get", u("transfer:import_template", lambda w: "customers"),

@@ -65,12 +65,11 @@ def value_form(value: DimensionValue, data: Any = None) -> ValueForm:
         "version": value.version})
 
 
-class RuleForm(forms.Form):
-    """A rule: its name, the value it sets, where it stands, and its condition (the JSON the
-    hosted filter builder writes into the hidden `condition`)."""
+class _RuleFields(forms.Form):
+    """What every rule has: its name, where it stands, its condition (the JSON the hosted
+    filter builder writes into the hidden `condition`), a note, whether it runs."""
 
     name = forms.CharField(label=_("规则名称"), required=False)
-    value = forms.CharField(label=_("设为"), required=False, widget=forms.Select)
     priority = forms.CharField(label=_("优先级"), required=False, help_text=_(
         "数字小的先判断；第一条符合的规则决定客户的值。"), widget=forms.NumberInput(
         attrs={"step": 1, "inputmode": "numeric", "class": "num-input"}))
@@ -80,32 +79,8 @@ class RuleForm(forms.Form):
     is_active = forms.BooleanField(label=_("启用"), required=False)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, dimension: Dimension, rule: Rule | None = None,
-                 **kwargs: Any) -> None:
-        if rule is not None:
-            kwargs.setdefault("initial", {
-                "name": rule.name, "value": rule.value_id, "priority": rule.priority,
-                "condition": json.dumps(rule.condition, ensure_ascii=False)
-                if rule.condition else "",
-                "description": rule.description, "is_active": rule.is_active,
-                "version": rule.version})
-        else:
-            kwargs.setdefault("initial", {"is_active": True, "priority": _next_priority(dimension)})
-        super().__init__(*args, **kwargs)
-        self.fields["name"].kehu_required = True
-        self.fields["value"].kehu_required = True
-        # The dimension's active values, and the rule's own even if deactivated since.
-        values = [v for v in dimension.values.order_by("position", "id")
-                  if v.is_active or (rule is not None and v.pk == rule.value_id)]
-        self.fields["value"].widget.choices = [("", "—")] + [(str(v.pk), v.label) for v in values]
-        self.dimension = dimension
-
-    def data_for_service(self) -> dict[str, Any]:
+    def _common(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k != "version"}
-        chosen = data.get("value")
-        # A value of another dimension is no value here: the service says "请选择要设为的值".
-        data["value"] = chosen if chosen and self.dimension.values.filter(pk=chosen).exists() \
-            else None
         if data.get("priority") in ("", None):
             data["priority"] = self.initial.get("priority", 100)
         return data
@@ -118,6 +93,84 @@ class RuleForm(forms.Form):
             return json.loads(raw) if raw else None
         except ValueError:
             return None
+
+
+def _initial_of(rule: Rule) -> dict[str, Any]:
+    return {"name": rule.name, "priority": rule.priority,
+            "condition": json.dumps(rule.condition, ensure_ascii=False) if rule.condition else "",
+            "description": rule.description, "is_active": rule.is_active,
+            "version": rule.version}
+
+
+class RuleForm(_RuleFields):
+    """A rule of a dimension: its name, the value it sets, where it stands, and its condition."""
+
+    value = forms.CharField(label=_("设为"), required=False, widget=forms.Select)
+    field_order = ["name", "value", "priority", "condition", "description", "is_active"]
+
+    def __init__(self, *args: Any, dimension: Dimension, rule: Rule | None = None,
+                 **kwargs: Any) -> None:
+        if rule is not None:
+            kwargs.setdefault("initial", {**_initial_of(rule), "value": rule.value_id})
+        else:
+            kwargs.setdefault("initial", {"is_active": True, "priority": _next_priority(dimension)})
+        super().__init__(*args, **kwargs)
+        self.fields["name"].kehu_required = True
+        self.fields["value"].kehu_required = True
+        # The dimension's active values, and the rule's own even if deactivated since.
+        values = [v for v in dimension.values.order_by("position", "id")
+                  if v.is_active or (rule is not None and v.pk == rule.value_id)]
+        self.fields["value"].widget.choices = [("", "—")] + [(str(v.pk), v.label) for v in values]
+        self.dimension = dimension
+
+    def data_for_service(self) -> dict[str, Any]:
+        data = self._common()
+        chosen = data.get("value")
+        # A value of another dimension is no value here: the service says "请选择要设为的值".
+        data["value"] = chosen if chosen and self.dimension.values.filter(pk=chosen).exists() \
+            else None
+        return data
+
+
+class TagRuleForm(_RuleFields):
+    """A rule that adds or removes a tag: the tag typed by name (the page offers the existing
+    ones in a <datalist>; a new name is created on save), the action, and the rest."""
+
+    tag = forms.CharField(label=_("标签"), required=False, widget=forms.TextInput(
+        attrs={"list": "tag-names", "autocomplete": "off", "maxlength": 50}))
+    tag_action = forms.CharField(label=_("动作"), required=False, widget=forms.Select(
+        choices=Rule.TAG_ACTIONS))
+    field_order = ["name", "tag", "tag_action", "priority", "condition", "description",
+                   "is_active"]
+
+    def __init__(self, *args: Any, rule: Rule | None = None, tag: str = "",
+                 **kwargs: Any) -> None:
+        if rule is not None:
+            kwargs.setdefault("initial", {**_initial_of(rule), "tag": rule.tag.name,
+                                          "tag_action": rule.tag_action})
+        else:
+            kwargs.setdefault("initial", {"is_active": True, "tag": tag, "tag_action": Rule.ADD,
+                                          "priority": _next_tag_priority(tag)})
+        super().__init__(*args, **kwargs)
+        self.fields["name"].kehu_required = True
+        self.fields["tag"].kehu_required = True
+        self.fields["priority"].help_text = _(
+            "同一个标签的规则里，数字小的先判断；第一条符合的规则决定添加还是移除。")
+
+    def data_for_service(self) -> dict[str, Any]:
+        data = self._common()
+        # No action at all would read as a dimension's rule: the service names it instead.
+        data["tag_action"] = data.get("tag_action") or "?"
+        return data
+
+
+def _next_tag_priority(tag: str) -> int:
+    """A new tag rule goes after the last rule of its tag (of any tag when none is named)."""
+    rules = Rule.objects.filter(tag__isnull=False)
+    if tag:
+        rules = rules.filter(tag__name=tag)
+    last = rules.order_by("-priority").values_list("priority", flat=True).first()
+    return (last // 10 + 1) * 10 if last is not None else 10
 
 
 def _next_priority(dimension: Dimension) -> int:

@@ -138,6 +138,17 @@ def dimension_settings(*, viewer: User, dimension: Dimension) -> dict[str, Any]:
     return {"dimension": dimension, "values": values, "rules": rules}
 
 
+def tag_rules_configured(*, viewer: User) -> list[dict[str, Any]]:
+    """Every rule that adds or removes a tag, active or not, grouped by tag (by name), each
+    group in decision order, each condition said in words."""
+    groups: dict[int, dict[str, Any]] = {}
+    for rule in Rule.objects.filter(tag__isnull=False).select_related("tag") \
+            .order_by("tag__name", "tag_id", "priority", "id"):
+        rule.words = rule_words(rule.condition, viewer=viewer)
+        groups.setdefault(rule.tag_id, {"tag": rule.tag, "rules": []})["rules"].append(rule)
+    return list(groups.values())
+
+
 def rule_words(condition: Any, *, viewer: User) -> str:
     """A rule's condition as the list's "筛选条件" line says it; none is every customer left."""
     if not condition:

@@ -245,17 +245,15 @@ def _rules_naming(dimension: Dimension, value_key: str | None, *,
 
 
 def rule_move(*, actor: User, origin: str, rule: Rule, direction: str) -> Rule:
-    """One place up or down in its dimension's decision list. The rules' priorities are
-    renumbered 10, 20, 30… on the way (a tie decided by id becomes an order one sees), and
-    the whole set re-runs once afterwards (a job)."""
+    """One place up or down in its decision list: its dimension's, or its tag's for a rule
+    that adds or removes a tag. The rules' priorities are renumbered 10, 20, 30… on the way
+    (a tie decided by id becomes an order one sees), and the whole set re-runs once
+    afterwards (a job)."""
     _admin(actor)
     if direction not in DIRECTIONS:
         raise ValidationError({"direction": [_("只能上移（up）或下移（down）")]})
     with transaction.atomic():
-        dimension_id = DimensionValue.objects.filter(pk=rule.value_id) \
-            .values_list("dimension_id", flat=True).first()
-        rules = list(Rule.objects.select_for_update().filter(value__dimension_id=dimension_id)
-                     .order_by("priority", "id"))
+        rules = list(_decision_list(rule).select_for_update().order_by("priority", "id"))
         moved = _swap(rules, rule.pk, direction)
         for index, row in enumerate(rules, start=1):
             if row.priority != index * 10:
@@ -267,6 +265,16 @@ def rule_move(*, actor: User, origin: str, rule: Rule, direction: str) -> Rule:
                            changes={"priority": [before, row.priority]})
         _rerun(actor, origin)
     return moved
+
+
+def _decision_list(rule: Rule) -> Any:
+    """The rules deciding with `rule` (read again: the caller's copy may be stale)."""
+    found = Rule.objects.filter(pk=rule.pk).values("tag_id", "value__dimension_id").first()
+    if found is None:
+        raise Http404
+    if found["tag_id"] is not None:
+        return Rule.objects.filter(tag_id=found["tag_id"])
+    return Rule.objects.filter(value__dimension_id=found["value__dimension_id"])
 
 
 # --- shared ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Classification pages: the card's override, the RFM grid, and the settings area's screens
-(设置 → 客户分类, admins), all under dimensions/ so the settings menu lights up."""
+(设置 → 客户分类, admins: dimensions, values, rules, and the tag rules under dimensions/tags/),
+all under dimensions/ so the settings menu lights up."""
 
 from django.urls import path
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("dimensions/values/<int:pk>/active/", s.value_active, name="value_active"),
     path("dimensions/values/<int:pk>/delete/", s.value_delete, name="value_delete"),
     path("dimensions/<int:pk>/rules/new/", s.rule_create, name="rule_create"),
+    path("dimensions/tags/", s.tag_rules, name="tag_rules"),
+    path("dimensions/tags/rules/new/", s.tag_rule_create, name="tag_rule_create"),
     path("dimensions/rules/<int:pk>/", s.rule_edit, name="rule_edit"),
     path("dimensions/rules/<int:pk>/move/", s.rule_move, name="rule_move"),
     path("dimensions/rules/<int:pk>/delete/", s.rule_delete, name="rule_delete"),
