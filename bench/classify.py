@@ -226,7 +226,7 @@ def measure(args: argparse.Namespace, skip: set[int]) -> list[str]:
     computed = figures(bare["warm"], args.limit)
     lines += computed["lines"]
     if 3 not in skip:
-        lines += full_run(computed["shipped_ok"])
+        lines += full_run()
     if 4 not in skip:
         lines += one_customer(args.seed)
     if 5 not in skip:
@@ -277,9 +277,8 @@ def bare_aggregate() -> dict[str, Any]:
 
 
 def figures(bare_warm: float, limit: float) -> dict[str, Any]:
-    """figures_compute() as shipped; stopped after `limit` seconds (SQLite: interrupt; the
-    transaction rolls back), and then the statement proposed below, so the later steps
-    have figures to read."""
+    """figures_compute() as shipped, twice; stopped after `limit` seconds (SQLite:
+    interrupt; the transaction rolls back)."""
     from kehu.classification.figures import figures_compute
 
     def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
@@ -300,23 +299,13 @@ def figures(bare_warm: float, limit: float) -> dict[str, Any]:
     if scored is None:
         print(f"figures_compute: stopped after {seconds:.0f} s", flush=True)
         lines += [f"**Did not finish: stopped after {seconds:.0f} s** (target ≤ 1.6× of the "
-                  "bare run and ≤ 15 s: MISSED). See the plan below.", ""]
+                  "bare run and ≤ 15 s: MISSED).", ""]
     else:
         ratio = seconds / bare_warm
         print(f"figures_compute: {scored:,} scored in {seconds:.1f} s ({ratio:.2f}×)", flush=True)
         verdict = "met" if ratio <= 1.6 and seconds <= 15 else "MISSED"
         lines += [f"{seconds:.1f} s, {scored:,} customers scored; {ratio:.2f}× the second bare "
                   f"run (target ≤ 1.6× and ≤ 15 s: {verdict}).", ""]
-    started = time.perf_counter()
-    proposed = proposed_figures_compute()
-    p_seconds = time.perf_counter() - started
-    print(f"proposed statement: {proposed:,} scored in {p_seconds:.1f} s "
-          f"({p_seconds / bare_warm:.2f}×)", flush=True)
-    lines += ["The statement proposed for it (`proposed_figures_compute` in this file: the "
-              "window functions over the aggregate in one CTE that drives the join, each "
-              "customer found by primary key, the customers without an order appended): "
-              f"{p_seconds:.1f} s, {proposed:,} scored, {p_seconds / bare_warm:.2f}× the bare "
-              "run.", ""]
     return {"lines": lines, "shipped_ok": scored is not None}
 
 
@@ -351,72 +340,11 @@ def _limited(work: Any, limit: float) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def proposed_figures_compute() -> int:
-    """figures_compute() with the statement restructured so SQLite can run it: SQLite
-    builds no automatic index on a CTE with window functions, so the shipped LEFT JOIN of
-    `win` onto every customer scans all 705,175 scored rows once per customer. Here the
-    scored CTE drives the join and finds each customer by primary key; the customers
-    without a spending order come from a NOT EXISTS on the covering index."""
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from kehu.classification import figures as f
-    from kehu.classification.models import CustomerFigures
-    from kehu.history.choices import SPENDING_STATUSES
-
-    today, settings = timezone.localdate(), f.scheme()
-    start = f.window_start(today, settings.rfm_window_days)
-    table = CustomerFigures._meta.db_table
-    statuses = ", ".join(["%s"] * len(SPENDING_STATUSES))
-    tile = "CASE WHEN n_win > 0 THEN NTILE(5) OVER (PARTITION BY n_win > 0 ORDER BY {}) END"
-    sql = f"""
-      INSERT INTO {table} (customer_id, last_order_on, first_order_on, orders_total,
-                           recency_days, frequency, monetary, r, f, m, segment,
-                           revenue_share, computed_on)
-      WITH agg AS ({f._aggregate_sql()}),
-      win AS (
-        SELECT customer_id, last_ever, first_ever, n_ever, last_win, n_win, spent_win,
-               {tile.format("last_win, customer_id")} AS r,
-               {tile.format("n_win, customer_id")} AS f,
-               {tile.format("spent_win, customer_id")} AS m,
-               COALESCE(SUM(spent_win) OVER (PARTITION BY n_win > 0 ORDER BY spent_win DESC,
-                        customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
-                 AS above,
-               SUM(spent_win) OVER () AS whole
-        FROM agg)
-      SELECT c.id, win.last_ever, win.first_ever, win.n_ever,
-             {f._recency_sql()}, win.n_win, win.spent_win,
-             win.r, win.f, win.m, {f._segment_sql()},
-             CASE WHEN win.n_win > 0 AND win.whole > 0
-                  THEN ROUND(win.above * 100.0 / win.whole, 3) END, %s
-      FROM win JOIN customers_customer c ON c.id = win.customer_id
-      WHERE c.deleted_at IS NULL
-      UNION ALL
-      SELECT c.id, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, '', NULL, %s
-      FROM customers_customer c
-      WHERE c.deleted_at IS NULL AND NOT EXISTS (
-        SELECT 1 FROM history_order o WHERE o.customer_id = c.id AND o.status IN ({statuses}))"""
-    params = [*f.aggregate_params(start), today, today, today,
-              *[str(s) for s in SPENDING_STATUSES]]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table}")
-        cursor.execute(sql, params)
-        settings.cuts = f._cuts(cursor, table)
-        settings.figures_computed_at = timezone.now()
-        settings.save(update_fields=["cuts", "figures_computed_at"])
-        return settings.cuts["scored"]
-
-
-def full_run(shipped_ok: bool) -> list[str]:
+def full_run() -> list[str]:
     from kehu.accounts.services import system_actor
-    from kehu.classification import jobs
     from kehu.jobs.services import run_in_foreground
 
     lines = ["## 3. The full classification (`classification.run` in the foreground)", ""]
-    if not shipped_ok:  # the shipped statement did not finish: the job would not either
-        jobs.figures_compute = proposed_figures_compute
-        lines += ["**With the proposed figures statement** (swapped into the job by the bench, "
-                  "since the shipped one does not finish here).", ""]
     started = time.perf_counter()
     cleared = _clear_classes()
     lines += [f"Before the first run every class and change row was deleted ({cleared:,} rows, "
