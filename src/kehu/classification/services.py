@@ -30,6 +30,7 @@ from kehu.classification.models import (
     Rule,
 )
 from kehu.core.cleaning import Collector
+from kehu.core.marks import marks_clear, marks_take
 from kehu.core.records import check_version, log_change
 from kehu.customers.conditions import parse_condition
 from kehu.customers.models import Customer
@@ -62,15 +63,12 @@ def classify_customers(ids: Iterable[int]) -> Counter:
 
 def pending_take(limit: int = 500) -> tuple[list[int], Any]:
     """The next pending customers and the moment they were read."""
-    read_at = timezone.now()
-    ids = list(Pending.objects.filter(marked_at__lte=read_at).order_by("marked_at")
-               .values_list("customer_id", flat=True)[:limit])
-    return ids, read_at
+    return marks_take(Pending, limit)
 
 
 def pending_clear(ids: list[int], read_at: Any) -> None:
     """Clear the marks that were read; one set again since (a newer write) stays."""
-    Pending.objects.filter(customer_id__in=ids, marked_at__lte=read_at).delete()
+    marks_clear(Pending, ids, read_at)
 
 
 # --- a person's override ------------------------------------------------------------------

@@ -11,19 +11,17 @@ small INSERT. The job re-runs the pending customers and clears them (jobs.py).
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from kehu.classification.models import Pending
+from kehu.core.marks import marks_set
 from kehu.core.models import Origin
 from kehu.core.signals import customers_changed
 
 REFRESH = "classification.refresh"
-_started_window: list[int | None] = [None]  # this process started that window's job
 
 
 def connect() -> None:
@@ -33,36 +31,14 @@ def connect() -> None:
 def _on_change(sender: Any, ids: set[int], **kwargs: Any) -> None:
     if not settings.KEHU_CLASSIFY_DELAY_SECONDS:
         return
-    now = timezone.now()
-    Pending.objects.bulk_create([Pending(customer_id=pk, marked_at=now) for pk in ids],
-                                update_conflicts=True, unique_fields=["customer_id"],
-                                update_fields=["marked_at"], batch_size=1000)
+    marks_set(Pending, ids)
     transaction.on_commit(ensure_refresh, robust=True)
 
 
 def ensure_refresh() -> None:
-    """Start this window's refresh job unless it exists (never fails the caller)."""
-    from kehu.accounts.services import system_actor
-    from kehu.jobs import queue
-    from kehu.jobs.models import Job
-    from kehu.jobs.services import job_start
+    from kehu.jobs.services import job_start_debounced
 
-    delay = settings.KEHU_CLASSIFY_DELAY_SECONDS or 1
-    now = time.time()
-    window = int(now // delay)
-    if _started_window[0] == window:
-        return
-    _started_window[0] = window
-    key = f"{REFRESH}:{window}"
-    try:
-        with transaction.atomic():
-            if Job.objects.filter(key=key).exists():
-                return
-            job = job_start(actor=system_actor(), origin=Origin.SYSTEM, kind=REFRESH, key=key,
-                            queued=False)
-    except IntegrityError:  # another process started it a moment ago
-        return
-    queue.send(job.pk, delay=(window + 1) * delay - now + 0.2)
+    job_start_debounced(kind=REFRESH, seconds=settings.KEHU_CLASSIFY_DELAY_SECONDS)
 
 
 def after_bulk_job(sender: Any, job: Any, **kwargs: Any) -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
+from kehu.core.models import Origin
 from kehu.core.records import log_change
 from kehu.jobs import queue
 from kehu.jobs.models import Job, Schedule, Status
@@ -41,6 +43,33 @@ def job_start(*, actor: User, origin: str, kind: str, params: dict[str, Any] | N
     if queued:
         transaction.on_commit(lambda: queue.send(job.pk))
     return job
+
+
+_started_windows: dict[str, int] = {}  # kind → the window this process started a job for
+
+
+def job_start_debounced(*, kind: str, seconds: int) -> None:
+    """Start the system's `kind` job once per window of `seconds`, to run when the window
+    ends: a burst of writes (an import's batches) shares one job. Called after a commit;
+    never fails the caller (a job another process started a moment ago is enough)."""
+    from kehu.accounts.services import system_actor
+
+    delay = seconds or 1
+    now = time.time()
+    window = int(now // delay)
+    if _started_windows.get(kind) == window:
+        return
+    _started_windows[kind] = window
+    key = f"{kind}:{window}"
+    try:
+        with transaction.atomic():
+            if Job.objects.filter(key=key).exists():
+                return
+            job = job_start(actor=system_actor(), origin=Origin.SYSTEM, kind=kind, key=key,
+                            queued=False)
+    except IntegrityError:  # another process started it a moment ago
+        return
+    queue.send(job.pk, delay=(window + 1) * delay - now + 0.2)
 
 
 def run_in_foreground(*, actor: User, origin: str, kind: str, params: dict[str, Any],

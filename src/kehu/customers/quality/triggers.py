@@ -10,19 +10,17 @@ queued to run when the window ends — an import's batches share one job. 0 turn
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 
+from kehu.core.marks import marks_clear, marks_set, marks_take
 from kehu.core.models import Origin
 from kehu.core.signals import customers_changed
 from kehu.customers.quality.models import QualityPending
 
 REFRESH_JOB = "customers.quality_refresh"
-_started_window: list[int | None] = [None]  # this process started that window's job
 
 
 def connect() -> None:
@@ -32,49 +30,24 @@ def connect() -> None:
 def _on_change(sender: Any, ids: set[int], **kwargs: Any) -> None:
     if not settings.KEHU_QUALITY_DELAY_SECONDS:
         return
-    now = timezone.now()
-    QualityPending.objects.bulk_create(
-        [QualityPending(customer_id=pk, marked_at=now) for pk in ids], update_conflicts=True,
-        unique_fields=["customer_id"], update_fields=["marked_at"], batch_size=1000)
+    marks_set(QualityPending, ids)
     transaction.on_commit(ensure_refresh, robust=True)
 
 
 def ensure_refresh() -> None:
-    """Start this window's refresh job unless it exists (never fails the caller)."""
-    from kehu.accounts.services import system_actor
-    from kehu.jobs import queue
-    from kehu.jobs.models import Job
-    from kehu.jobs.services import job_start
+    from kehu.jobs.services import job_start_debounced
 
-    delay = settings.KEHU_QUALITY_DELAY_SECONDS or 1
-    now = time.time()
-    window = int(now // delay)
-    if _started_window[0] == window:
-        return
-    _started_window[0] = window
-    key = f"{REFRESH_JOB}:{window}"
-    try:
-        with transaction.atomic():
-            if Job.objects.filter(key=key).exists():
-                return
-            job = job_start(actor=system_actor(), origin=Origin.SYSTEM, kind=REFRESH_JOB,
-                            key=key, queued=False)
-    except IntegrityError:  # another process started it a moment ago
-        return
-    queue.send(job.pk, delay=(window + 1) * delay - now + 0.2)
+    job_start_debounced(kind=REFRESH_JOB, seconds=settings.KEHU_QUALITY_DELAY_SECONDS)
 
 
 def pending_take(limit: int = 500) -> tuple[list[int], Any]:
     """The next marked customers and the moment they were read."""
-    read_at = timezone.now()
-    ids = list(QualityPending.objects.filter(marked_at__lte=read_at).order_by("marked_at")
-               .values_list("customer_id", flat=True)[:limit])
-    return ids, read_at
+    return marks_take(QualityPending, limit)
 
 
 def pending_clear(ids: list[int], read_at: Any) -> None:
     """Clear the marks that were read; one set again since (a newer write) stays."""
-    QualityPending.objects.filter(customer_id__in=ids, marked_at__lte=read_at).delete()
+    marks_clear(QualityPending, ids, read_at)
 
 
 def after_bulk_job(sender: Any, job: Any, **kwargs: Any) -> None:
