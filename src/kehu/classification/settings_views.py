@@ -20,43 +20,36 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.policy import access_for
-from kehu.accounts.selectors import users_in_scope
-from kehu.classification import selectors, services
+from kehu.classification import selectors
 from kehu.classification import settings_services as settings
 from kehu.classification.forms import (
     DimensionForm,
-    RuleForm,
-    TagRuleForm,
     ValueForm,
     value_form,
 )
-from kehu.classification.models import Dimension, DimensionValue, Rule
-from kehu.classification.previews import rule_preview
+from kehu.classification.models import Dimension, DimensionValue
 from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
-from kehu.core.inputs import parse_id
 from kehu.core.models import Origin
 from kehu.core.views import conflict_message, flash_errors, redirect, web_view
-from kehu.customers.builder import builder_data
-from kehu.customers.selectors import tags_in_scope
 
 WEB = Origin.MANUAL
 
 
-def _require_admin(request: HttpRequest) -> None:
+def require_admin(request: HttpRequest) -> None:
     if not access_for(request.user).is_admin:
         raise PermissionDenied(_("只有管理员可以配置客户分类"))
 
 
-def _dimension_url(pk: int, anchor: str = "") -> str:
+def dimension_url(pk: int, anchor: str = "") -> str:
     return reverse("classification:dimension", args=[pk]) + (f"#{anchor}" if anchor else "")
 
 
-def _save(form: Any, write: Any) -> Any:
+def save_form(form: Any, write: Any) -> Any:
     """Call the service; its errors go next to the form's fields (None when refused)."""
     try:
         return write()
     except ValidationError as exc:
-        _attach(form, exc)
+        attach_errors(form, exc)
     except VersionConflict:
         form.add_error(None, conflict_message())
     return None
@@ -65,7 +58,7 @@ def _save(form: Any, write: Any) -> Any:
 PARTS = {"field": _lazy("字段"), "op": _lazy("比较"), "value": _lazy("值")}
 
 
-def _attach(form: Any, error: ValidationError) -> None:
+def attach_errors(form: Any, error: ValidationError) -> None:
     """A service's errors next to the form's fields; a condition's by the builder's row they
     name ("condition.all.1.value" → 条件：第 2 条的值：必填)."""
     if not hasattr(error, "error_dict"):
@@ -88,17 +81,17 @@ def _attach(form: Any, error: ValidationError) -> None:
 @web_view
 def dimension_list(request: HttpRequest) -> HttpResponse:
     """Every dimension with its values; the form at the bottom adds one (POST here)."""
-    _require_admin(request)
+    require_admin(request)
     form = DimensionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        dimension = _save(form, lambda: settings.dimension_save(
+        dimension = save_form(form, lambda: settings.dimension_save(
             actor=request.user, origin=WEB, data=form.data_for_service()))
         if dimension is not None:
             messages.success(request, _("已添加分类维度 %(name)s，现在给它加上值。")
                              % {"name": dimension.name})
-            return redirect(_dimension_url(dimension.pk))
+            return redirect(dimension_url(dimension.pk))
     dimensions = selectors.dimensions_configured(viewer=request.user)
-    focus = _focus(request, [d.pk for d in dimensions])
+    focus = focus_of(request, [d.pk for d in dimensions])
     return render(request, "classification/settings/dimensions.html",
                   {"rows": [{"dimension": d, "focus": focus.get(d.pk, "")} for d in dimensions],
                    "form": form}, status=400 if form.errors else 200)
@@ -107,17 +100,17 @@ def dimension_list(request: HttpRequest) -> HttpResponse:
 @web_view
 def dimension_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A dimension's values and rules; POST renames it."""
-    _require_admin(request)
+    require_admin(request)
     dimension = get_object_or_404(Dimension, pk=pk)
     rename = DimensionForm(request.POST or None, rename=True, initial={
         "name": dimension.name, "name_en": dimension.name_en, "version": dimension.version})
     if request.method == "POST" and rename.is_valid():
-        saved = _save(rename, lambda: settings.dimension_save(
+        saved = save_form(rename, lambda: settings.dimension_save(
             actor=request.user, origin=WEB, dimension=dimension,
             data=rename.data_for_service(), version=rename.cleaned_data["version"]))
         if saved is not None:
             messages.success(request, _("已保存"))
-            return redirect(_dimension_url(pk))
+            return redirect(dimension_url(pk))
     return _dimension_page(request, dimension, rename=rename)
 
 
@@ -127,8 +120,8 @@ def _dimension_page(request: HttpRequest, dimension: Dimension, *,
     """The dimension's page; a form that failed comes back bound, with its errors (400)."""
     found = selectors.dimension_settings(viewer=request.user, dimension=dimension)
     values, rules = found["values"], found["rules"]
-    value_focus = _focus(request, [v.pk for v in values], "value")
-    rule_focus = _focus(request, [r.pk for r in rules], "rule")
+    value_focus = focus_of(request, [v.pk for v in values], "value")
+    rule_focus = focus_of(request, [r.pk for r in rules], "rule")
     rows = [{"value": v, "focus": value_focus.get(v.pk, ""),
              "form": editing if editing is not None and editing.form_id == f"value-{v.pk}"
              else value_form(v)} for v in values]
@@ -144,7 +137,7 @@ def _dimension_page(request: HttpRequest, dimension: Dimension, *,
                   status=400 if failed else 200)
 
 
-def _focus(request: HttpRequest, ids: list[int], kind: str = "dimension") -> dict[int, str]:
+def focus_of(request: HttpRequest, ids: list[int], kind: str = "dimension") -> dict[int, str]:
     """After an up/down move the same button keeps the focus, so the keyboard can go on; at the
     top (or bottom) that button is disabled and the other one takes it."""
     moved, _sep, direction = request.GET.get("moved", "").partition("-")
@@ -161,7 +154,7 @@ def _focus(request: HttpRequest, ids: list[int], kind: str = "dimension") -> dic
     return {int(raw): direction}
 
 
-def _moved(url: str, kind: str, pk: int, direction: str) -> HttpResponse:
+def moved_to(url: str, kind: str, pk: int, direction: str) -> HttpResponse:
     # No #fragment: the browser skips autofocus on a page opened at one.
     return redirect(f"{url}?moved={kind}:{pk}-{direction}")
 
@@ -169,19 +162,19 @@ def _moved(url: str, kind: str, pk: int, direction: str) -> HttpResponse:
 @require_POST
 @web_view
 def dimension_move(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request)
     dimension = get_object_or_404(Dimension, pk=pk)
     direction = request.POST.get("direction", "")
     settings.dimension_move(actor=request.user, origin=WEB, dimension=dimension,
                             direction=direction)
-    return _moved(reverse("classification:dimensions"), "dimension", pk, direction)
+    return moved_to(reverse("classification:dimensions"), "dimension", pk, direction)
 
 
 @require_POST
 @web_view
 def dimension_active(request: HttpRequest, pk: int) -> HttpResponse:
     """Deactivate (its rules stop, the card no longer shows it) or activate again."""
-    _require_admin(request)
+    require_admin(request)
     dimension = get_object_or_404(Dimension, pk=pk)
     active = request.POST.get("active") == "1"
     try:
@@ -193,7 +186,7 @@ def dimension_active(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, (_("已启用 %(name)s") if active else
                                    _("已停用 %(name)s：它的规则不再运行，卡片上也不再显示。"))
                          % {"name": dimension.name})
-    return redirect(_dimension_url(pk))
+    return redirect(dimension_url(pk))
 
 
 # --- values ------------------------------------------------------------------------------
@@ -202,15 +195,15 @@ def dimension_active(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def value_create(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request)
     dimension = get_object_or_404(Dimension, pk=pk)
     form = ValueForm(request.POST, form_id="value-new", new=True)
     if form.is_valid():
-        value = _save(form, lambda: settings.value_save(
+        value = save_form(form, lambda: settings.value_save(
             actor=request.user, origin=WEB, dimension=dimension, data=form.data_for_service()))
         if value is not None:
             messages.success(request, _("已添加值 %(label)s") % {"label": value.label})
-            return redirect(_dimension_url(pk, f"value-{value.pk}"))
+            return redirect(dimension_url(pk, f"value-{value.pk}"))
     return _dimension_page(request, dimension, adding=form)
 
 
@@ -218,33 +211,33 @@ def value_create(request: HttpRequest, pk: int) -> HttpResponse:
 @web_view
 def value_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """One row of the values' table: label, English label, colour."""
-    _require_admin(request)
+    require_admin(request)
     value = get_object_or_404(DimensionValue.objects.select_related("dimension"), pk=pk)
     form = value_form(value, request.POST)
     if form.is_valid():
-        saved = _save(form, lambda: settings.value_save(
+        saved = save_form(form, lambda: settings.value_save(
             actor=request.user, origin=WEB, value=value, data=form.data_for_service(),
             version=form.cleaned_data["version"]))
         if saved is not None:
             messages.success(request, _("已保存值 %(label)s") % {"label": saved.label})
-            return redirect(_dimension_url(value.dimension_id, f"value-{pk}"))
+            return redirect(dimension_url(value.dimension_id, f"value-{pk}"))
     return _dimension_page(request, value.dimension, editing=form)
 
 
 @require_POST
 @web_view
 def value_move(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request)
     value = get_object_or_404(DimensionValue, pk=pk)
     direction = request.POST.get("direction", "")
     settings.value_move(actor=request.user, origin=WEB, value=value, direction=direction)
-    return _moved(_dimension_url(value.dimension_id), "value", pk, direction)
+    return moved_to(dimension_url(value.dimension_id), "value", pk, direction)
 
 
 @require_POST
 @web_view
 def value_active(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request)
     value = get_object_or_404(DimensionValue, pk=pk)
     active = request.POST.get("active") == "1"
     try:
@@ -255,13 +248,13 @@ def value_active(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, (_("已启用 %(label)s") if active else _("已停用 %(label)s"))
                          % {"label": value.label})
-    return redirect(_dimension_url(value.dimension_id, f"value-{pk}"))
+    return redirect(dimension_url(value.dimension_id, f"value-{pk}"))
 
 
 @require_POST
 @web_view
 def value_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request)
     value = get_object_or_404(DimensionValue, pk=pk)
     try:
         settings.value_delete(actor=request.user, origin=WEB, value=value)
@@ -269,146 +262,4 @@ def value_delete(request: HttpRequest, pk: int) -> HttpResponse:
         flash_errors(request, exc)
     else:
         messages.success(request, _("已删除值 %(label)s") % {"label": value.label})
-    return redirect(_dimension_url(value.dimension_id))
-
-
-# --- rules -------------------------------------------------------------------------------
-
-
-def _rules_url(rule: Rule, anchor: str = "") -> str:
-    """Where a rule is listed: its dimension's page, or the tag rules' page."""
-    if rule.tag_id is not None:
-        return reverse("classification:tag_rules") + (f"#{anchor}" if anchor else "")
-    return _dimension_url(rule.value.dimension_id, anchor)
-
-
-def _rule_form(data: Any, *, rule: Rule | None,
-               dimension: Dimension | None = None) -> RuleForm | TagRuleForm:
-    """The form of the rule's kind: a tag's (no dimension), or a dimension's."""
-    if (rule is not None and rule.tag_id is not None) or (rule is None and dimension is None):
-        return TagRuleForm(data, rule=rule)
-    return RuleForm(data, dimension=dimension or rule.value.dimension, rule=rule)
-
-
-@web_view
-def rule_create(request: HttpRequest, pk: int) -> HttpResponse:
-    """A new rule of the dimension: the form, the condition builder, the preview."""
-    _require_admin(request)
-    dimension = get_object_or_404(Dimension, pk=pk)
-    form = RuleForm(request.POST or None, dimension=dimension)
-    if request.method == "POST" and form.is_valid():
-        rule = _save(form, lambda: services.rule_save(
-            actor=request.user, origin=WEB, data=form.data_for_service()))
-        if rule is not None:
-            messages.success(request, _("已保存规则 %(name)s；客户分类正在后台重新运行。")
-                             % {"name": rule.name})
-            return redirect(_dimension_url(pk, f"rule-{rule.pk}"))
-    return _rule_page(request, form, None, dimension)
-
-
-@web_view
-def tag_rules(request: HttpRequest) -> HttpResponse:
-    """The rules that add or remove a tag, a decision list per tag (设置 → 客户分类 → 标签规则)."""
-    _require_admin(request)
-    groups = selectors.tag_rules_configured(viewer=request.user)
-    for group in groups:
-        focus = _focus(request, [r.pk for r in group["rules"]], "rule")
-        group["rows"] = [{"rule": r, "focus": focus.get(r.pk, "")} for r in group["rules"]]
-    return render(request, "classification/settings/tag_rules.html", {"groups": groups})
-
-
-@web_view
-def tag_rule_create(request: HttpRequest) -> HttpResponse:
-    """A new tag rule (`?tag=` names the tag whose list it joins)."""
-    _require_admin(request)
-    form = TagRuleForm(request.POST or None, tag=request.GET.get("tag", "").strip()[:50])
-    if request.method == "POST" and form.is_valid():
-        rule = _save(form, lambda: services.rule_save(
-            actor=request.user, origin=WEB, data=form.data_for_service()))
-        if rule is not None:
-            messages.success(request, _("已保存规则 %(name)s；客户分类正在后台重新运行。")
-                             % {"name": rule.name})
-            return redirect(_rules_url(rule, f"rule-{rule.pk}"))
-    return _rule_page(request, form, None)
-
-
-@web_view
-def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
-    rule = get_object_or_404(Rule.objects.select_related("value__dimension", "tag"), pk=pk)
-    form = _rule_form(request.POST or None, rule=rule)
-    if request.method == "POST" and form.is_valid():
-        saved = _save(form, lambda: services.rule_save(
-            actor=request.user, origin=WEB, rule=rule, data=form.data_for_service(),
-            version=form.cleaned_data["version"]))
-        if saved is not None:
-            messages.success(request, _("已保存规则 %(name)s；客户分类正在后台重新运行。")
-                             % {"name": saved.name})
-            return redirect(_rules_url(rule, f"rule-{pk}"))
-    return _rule_page(request, form, rule, rule.value.dimension if rule.value_id else None)
-
-
-def _rule_page(request: HttpRequest, form: RuleForm | TagRuleForm, rule: Rule | None,
-               dimension: Dimension | None = None) -> HttpResponse:
-    """A dimension's rule (rule.html) or a tag rule (tag_rule.html, which offers the
-    existing tags by name)."""
-    tags = tags_in_scope(viewer=request.user)
-    builder = builder_data(initial=form.initial_condition, owners=users_in_scope(request.user),
-                           tags=tags)
-    template = "classification/settings/rule.html" if dimension is not None else \
-        "classification/settings/tag_rule.html"
-    return render(request, template, {"dimension": dimension, "form": form, "rule": rule,
-                                      "builder": builder, "tag_names": tags},
-                  status=400 if form.errors else 200)
-
-
-@require_POST
-@web_view
-def rule_preview_partial(request: HttpRequest) -> HttpResponse:
-    """What saving the draft would change, among the customers the admin may see: a partial
-    for the rule's page (errors included, so the page shows them where the preview goes).
-    A draft of a tag rule says `kind=tag` (or edits a tag rule); others name their dimension."""
-    _require_admin(request)
-    rule_id = parse_id(request.POST.get("rule"), field="rule", required=False)
-    rule = get_object_or_404(Rule.objects.select_related("value__dimension", "tag"),
-                             pk=rule_id) if rule_id else None
-    if rule is None and request.POST.get("kind") == "tag":
-        form: RuleForm | TagRuleForm = TagRuleForm(request.POST)
-    else:
-        dimension = None if rule else get_object_or_404(
-            Dimension, pk=parse_id(request.POST.get("dimension"), field="dimension"))
-        form = _rule_form(request.POST, rule=rule, dimension=dimension)
-    context: dict[str, Any] = {"form": form, "is_tag": isinstance(form, TagRuleForm)}
-    if form.is_valid():
-        data = {**form.data_for_service(), "rule": rule.pk if rule else None}
-        try:
-            context["preview"] = rule_preview(viewer=request.user, data=data)
-        except ValidationError as exc:
-            _attach(form, exc)
-    return render(request, "classification/settings/preview.html", context)
-
-
-@require_POST
-@web_view
-def rule_move(request: HttpRequest, pk: int) -> HttpResponse:
-    """One place up or down in its dimension's list, or its tag's."""
-    _require_admin(request)
-    rule = get_object_or_404(Rule.objects.select_related("value"), pk=pk)
-    direction = request.POST.get("direction", "")
-    settings.rule_move(actor=request.user, origin=WEB, rule=rule, direction=direction)
-    return _moved(_rules_url(rule), "rule", pk, direction)
-
-
-@require_POST
-@web_view
-def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
-    rule = get_object_or_404(Rule.objects.select_related("value"), pk=pk)
-    try:
-        services.rule_delete(actor=request.user, origin=WEB, rule=rule)
-    except VersionConflict as exc:
-        flash_errors(request, exc)
-    else:
-        messages.success(request, _("已删除规则 %(name)s；客户分类正在后台重新运行。")
-                         % {"name": rule.name})
-    return redirect(_rules_url(rule))
+    return redirect(dimension_url(value.dimension_id))

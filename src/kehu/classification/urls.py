@@ -4,6 +4,7 @@ all under dimensions/ so the settings menu lights up."""
 
 from django.urls import path
 
+from kehu.classification import rule_views as r
 from kehu.classification import settings_views as s
 from kehu.classification import views
 
@@ -22,11 +23,11 @@ urlpatterns = [
     path("dimensions/values/<int:pk>/move/", s.value_move, name="value_move"),
     path("dimensions/values/<int:pk>/active/", s.value_active, name="value_active"),
     path("dimensions/values/<int:pk>/delete/", s.value_delete, name="value_delete"),
-    path("dimensions/<int:pk>/rules/new/", s.rule_create, name="rule_create"),
-    path("dimensions/tags/", s.tag_rules, name="tag_rules"),
-    path("dimensions/tags/rules/new/", s.tag_rule_create, name="tag_rule_create"),
-    path("dimensions/rules/<int:pk>/", s.rule_edit, name="rule_edit"),
-    path("dimensions/rules/<int:pk>/move/", s.rule_move, name="rule_move"),
-    path("dimensions/rules/<int:pk>/delete/", s.rule_delete, name="rule_delete"),
-    path("dimensions/rules/preview/", s.rule_preview_partial, name="rule_preview"),
+    path("dimensions/<int:pk>/rules/new/", r.rule_create, name="rule_create"),
+    path("dimensions/tags/", r.tag_rules, name="tag_rules"),
+    path("dimensions/tags/rules/new/", r.tag_rule_create, name="tag_rule_create"),
+    path("dimensions/rules/<int:pk>/", r.rule_edit, name="rule_edit"),
+    path("dimensions/rules/<int:pk>/move/", r.rule_move, name="rule_move"),
+    path("dimensions/rules/<int:pk>/delete/", r.rule_delete, name="rule_delete"),
+    path("dimensions/rules/preview/", r.rule_preview_partial, name="rule_preview"),
 ]
