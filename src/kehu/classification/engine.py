@@ -32,7 +32,13 @@ from kehu.classification.models import (
     Dimension,
     Rule,
 )
-from kehu.customers.conditions import Group, Leaf, condition_q, parse_condition
+from kehu.customers.conditions import (
+    Group,
+    Leaf,
+    condition_fields,
+    condition_q,
+    parse_condition,
+)
 from kehu.customers.models import Customer
 
 EXAMPLES = 5
@@ -53,17 +59,18 @@ def active_rules(dimension: Dimension) -> list[Rule]:
 
 def decision(rules: list[Rule], *, actor: Any) -> Case:
     """The id of the first rule that holds, per customer (NULL when none does)."""
-    whens = [When(_rule_q(rule, actor), then=Value(rule.pk)) for rule in rules]
+    fields = condition_fields() if any(rule.condition for rule in rules) else {}
+    whens = [When(_rule_q(rule, actor, fields), then=Value(rule.pk)) for rule in rules]
     return Case(*whens, default=Value(None), output_field=BigIntegerField())
 
 
-def _rule_q(rule: Rule, actor: Any) -> Q:
+def _rule_q(rule: Rule, actor: Any, fields: dict) -> Q:
     if not rule.condition:
         return Q(pk__isnull=False)  # every customer: the "otherwise" rule
-    return condition_q(parse_condition(rule.condition), viewer=actor)
+    return condition_q(parse_condition(rule.condition, fields=fields), viewer=actor)
 
 
-def rule_fields(rule: Rule | None) -> list[str]:
+def rule_fields(rule: Rule | None, fields: dict | None = None) -> list[str]:
     """The figures a rule reads, in the order it names them (for the explanation)."""
     if rule is None or not rule.condition:
         return []
@@ -78,7 +85,7 @@ def rule_fields(rule: Rule | None) -> list[str]:
                 walk(child)
 
     try:
-        walk(parse_condition(rule.condition))
+        walk(parse_condition(rule.condition, fields=fields))
     except Exception:  # noqa: BLE001 — a rule that no longer parses explains nothing
         return []
     return keys
@@ -194,11 +201,11 @@ def _write(dimension: Dimension, changes: list, actor: Any) -> Counter:
         [CustomerClass(customer_id=pk, dimension=dimension, value_id=rule.value_id, rule=rule,
                        set_at=now) for pk, _row, rule in changes if rule is not None],
         batch_size=1000)
-    fields = {}
+    fields, known = {}, condition_fields()
     log = []
     for pk, row, rule in changes:
         if rule is not None and rule.pk not in fields:
-            fields[rule.pk] = rule_fields(rule)
+            fields[rule.pk] = rule_fields(rule, known)
         keys = fields.get(rule.pk, []) if rule else []
         log.append(ClassChange(
             customer_id=pk, dimension=dimension, from_value_id=row.value_id if row else None,

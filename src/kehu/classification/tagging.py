@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from kehu.classification import engine
 from kehu.classification.models import ClassChange, Rule
+from kehu.customers.conditions import condition_fields
 from kehu.customers.models import Customer
 
 TAGGED = Customer.tags.through
@@ -83,11 +84,13 @@ def _write(tag_id: int, changes: list[tuple[int, Rule]]) -> None:
                                ignore_conflicts=True, batch_size=1000)
     for start in range(0, len(removed), 1000):
         TAGGED.objects.filter(tag_id=tag_id, customer_id__in=removed[start:start + 1000]).delete()
-    now, fields = timezone.now(), {}
+    now, fields, known = timezone.now(), {}, condition_fields()
     figures = engine.figures_of([pk for pk, _rule in changes])
     log = []
     for pk, rule in changes:
-        keys = fields.setdefault(rule.pk, engine.rule_fields(rule))
+        if rule.pk not in fields:
+            fields[rule.pk] = engine.rule_fields(rule, known)
+        keys = fields[rule.pk]
         log.append(ClassChange(customer_id=pk, tag_id=tag_id, tag_action=rule.tag_action,
                                rule=rule, rule_name=rule.name, at=now,
                                figures={k: figures.get(pk, {}).get(k) for k in keys}))

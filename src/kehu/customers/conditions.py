@@ -97,9 +97,10 @@ class Group:
     children: tuple[Any, ...]
 
 
-def parse_condition(data: Any) -> Group | Leaf:
+def parse_condition(data: Any, *, fields: dict[str, ConditionField] | None = None) -> Group | Leaf:
     """The condition `data` (a dict, or its JSON text), checked whole: a ValidationError
-    naming every bad part by its path ("all.1.value") otherwise."""
+    naming every bad part by its path ("all.1.value") otherwise. `fields`: the caller's
+    `condition_fields()`, when it parses many conditions (listing them reads the database)."""
     if isinstance(data, str):
         try:
             data = json.loads(data)
@@ -107,7 +108,7 @@ def parse_condition(data: Any) -> Group | Leaf:
             raise ValidationError({"filter": [_("不是有效的 JSON：%(why)s") % {"why": exc}]}) from exc
     errors: dict[str, list[str]] = {}
     leaves = [0]
-    node = _parse(data, "", 1, condition_fields(), errors, leaves)
+    node = _parse(data, "", 1, condition_fields() if fields is None else fields, errors, leaves)
     if leaves[0] > MAX_LEAVES:
         errors.setdefault("filter", []).append(_("条件太多（最多 %(n)d 条）") % {"n": MAX_LEAVES})
     if errors:
