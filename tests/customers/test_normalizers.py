@@ -71,6 +71,16 @@ def test_any_phone_cell_is_either_normalised_or_refused_with_a_message(cell):
         assert error.messages and all(message for message in error.messages)
     else:
         assert all(number.startswith("+") for number in numbers)
+        # What Kehu stores cleans to itself: an export or an API GET sent back changes nothing.
+        assert normalizers.normalize_phones(numbers) == numbers
+
+
+def test_a_stored_extension_cleans_to_itself():
+    stored = normalizers.normalize_phones("021-58881234 转 8001")
+    assert stored == ["+862158881234;ext=8001"]
+    assert normalizers.normalize_phones(stored) == stored
+    assert normalizers.normalize_phones(";".join(stored + ["13812345678"])) == \
+        [*stored, "+8613812345678"]
 
 
 @given(st.dictionaries(st.sampled_from(["name", "kind", "phones", "emails", "credit_code",

@@ -30,7 +30,9 @@ def split_phone_cell(raw: str) -> list[str]:
     space when every piece is a whole number on its own (seven digits or more:
     "13812345678 13987654321"), never inside "+86 138 1234 5678".
     """
-    cleaned = _NOTES.sub(" ", unicodedata.normalize("NFKC", raw))
+    # The stored form of an extension (+862158881234;ext=8001, RFC 3966) reads as typed, so
+    # a value read back from Kehu (an export, an API GET sent back) cleans to itself.
+    cleaned = _NOTES.sub(" ", unicodedata.normalize("NFKC", raw)).replace(";ext=", " 转 ")
     parts: list[str] = []
     for part in _SEPARATORS.split(cleaned):
         pieces = part.split()

@@ -35,25 +35,15 @@ def problems_of(customer: Customer, custom_values: dict[str, Any], contacts: lis
                 custom_fields: list[CustomField]) -> list[dict[str, str]]:
     """Every problem the cleaners find in one customer's stored values."""
     found: list[dict[str, str]] = []
-    data = {field: _as_typed(getattr(customer, field)) for field in CUSTOMER_FIELDS}
+    data = {field: getattr(customer, field) for field in CUSTOMER_FIELDS}
     found += _errors(lambda: check_kind_fields(clean_customer(data)), prefix="")
     found += _errors(lambda: clean_custom_values(custom_fields, custom_values, partial=False),
                      prefix="")  # its errors name "custom.<key>" already
     for contact in contacts:
-        values = {field: _as_typed(getattr(contact, field)) for field in CONTACT_CHECKED}
+        values = {field: getattr(contact, field) for field in CONTACT_CHECKED}
         found += _errors(lambda values=values: clean_contact(values),
                          prefix=f"contact.{contact.pk}.", label=contact.name)
     return found[:MAX_PROBLEMS]
-
-
-def _as_typed(value: Any) -> Any:
-    """A stored value as a person would type it: a phone's extension is stored E.164-style
-    (+862158881234;ext=8001) and typed "转 8001" (the phone cleaner reads only the latter)."""
-    if isinstance(value, list):
-        return [_as_typed(v) for v in value]
-    if isinstance(value, str) and ";ext=" in value:
-        return value.replace(";ext=", " 转 ")
-    return value
 
 
 def _errors(clean: Any, *, prefix: str, label: str = "") -> list[dict[str, str]]:
