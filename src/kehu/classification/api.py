@@ -31,27 +31,27 @@ class RfmOut(Schema):
     computed_on: dt.date | None
 
 
-class CellOut(Schema):
+class RfmCellOut(Schema):
     r: int
     f: int
     customers: int
     revenue: str
 
 
-class SegmentOut(Schema):
+class RfmSegmentOut(Schema):
     segment: str
     label: str
     customers: int
     revenue: str
 
 
-class GridOut(Schema):
+class RfmGridOut(Schema):
     window_days: int
     computed_at: dt.datetime | None
     customers: int
     revenue: str
-    cells: list[CellOut] = Field(..., description="25 cells, R 5 → 1, F 1 → 5")
-    segments: list[SegmentOut]
+    cells: list[RfmCellOut] = Field(..., description="25 cells, R 5 → 1, F 1 → 5")
+    segments: list[RfmSegmentOut]
 
 
 class PlacementOut(Schema):
@@ -115,7 +115,7 @@ def customer_classification(request: HttpRequest, customer_id: int) -> HttpRespo
     } for p in found["placements"]])
 
 
-@router.get("/analytics/rfm", response={200: GridOut, **READ_ERRORS})
+@router.get("/analytics/rfm", response={200: RfmGridOut, **READ_ERRORS})
 def rfm_grid(request: HttpRequest) -> HttpResponse:
     """The R × F grid of your customers: count and revenue per cell and per named segment."""
     grid = selectors.rfm_grid(viewer=request.auth)
