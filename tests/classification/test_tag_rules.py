@@ -111,3 +111,12 @@ def test_a_bad_tag_rule_names_every_bad_field(root):
     assert set(caught.value.message_dict) == {"name", "tag", "tag_action", "priority"}
     with pytest.raises(IntegrityError), transaction.atomic():  # a value or a tag, never none
         Rule.objects.create(name="空规则", priority=1)
+
+
+def test_a_rule_cannot_name_me_as_the_owner(root, alice):
+    # A rule runs as the system over every customer: "me" would match nobody, silently.
+    data = {**WAKE_UP, "condition": {"all": [{"field": "owner", "op": "in", "value": ["me"]}]}}
+    with pytest.raises(ValidationError) as caught:
+        rule_clean(data)
+    assert "负责人“我”" in caught.value.message_dict["condition"][0]
+    rule_clean({**WAKE_UP, "condition": {"field": "owner", "op": "in", "value": [alice.pk]}})

@@ -32,7 +32,7 @@ from kehu.classification.models import (
 from kehu.core.cleaning import Collector
 from kehu.core.marks import marks_clear, marks_take
 from kehu.core.records import check_version, log_change
-from kehu.customers.conditions import parse_condition
+from kehu.customers.conditions import Group, parse_condition
 from kehu.customers.models import Customer
 from kehu.customers.scoping import CHANGE
 from kehu.customers.services import tag_get_or_create
@@ -139,17 +139,28 @@ def rule_clean(data: dict[str, Any]) -> dict[str, Any]:
             condition = None
     if condition is not None:
         try:
-            parse_condition(condition)
+            parsed = parse_condition(condition)
         except ValidationError as exc:
             for key, messages in exc.message_dict.items():
                 for message in messages:
                     errors.add_error(f"condition.{key}" if key != "filter" else "condition", message)
+        else:
+            if _names_me(parsed):
+                errors.add_error("condition", _("规则以系统身份对所有客户运行，负责人“我”指不到任何人；"
+                                                "请选择具体的负责人"))
     if errors.errors:
         raise ValidationError(errors.errors)
     return {"name": name, "value": value, "tag_name": tag_name, "tag_action": tag_action,
             "priority": priority, "condition": condition,
             "is_active": bool(data.get("is_active", True)),
             "description": str(data.get("description") or "")[:255]}
+
+
+def _names_me(node: Any) -> bool:
+    """Whether a condition says owner "me" (a list filter's word, nobody in a rule)."""
+    if isinstance(node, Group):
+        return any(_names_me(child) for child in node.children)
+    return node.field.key == "owner" and "me" in (node.value or [])
 
 
 def _rule_target(data: dict[str, Any], errors: Collector) -> tuple[Any, str, str]:
