@@ -24,6 +24,7 @@ from typing import Any
 from django.db.models import BigIntegerField, Case, Count, FilteredRelation, Q, Value, When
 from django.utils import timezone
 
+from kehu.accounts.policy import access_for
 from kehu.classification.conditions import FIGURE_COLUMNS
 from kehu.classification.models import (
     ClassChange,
@@ -117,7 +118,7 @@ def preview(*, viewer: Any, dimension: Dimension, rules: list[Rule], actor: Any,
             ids: Iterable[int] | None = None) -> Plan:
     """The changes running `rules` for `dimension` would make among the customers
     `viewer` may see (every customer for None), counted in SQL."""
-    base = customers_seen_by(viewer)
+    base = preview_base(viewer)
     if ids is not None:
         base = base.filter(pk__in=list(ids))
     rows = (_with_current(base, dimension).annotate(rule_id=decision(rules, actor=actor))
@@ -137,6 +138,18 @@ def preview(*, viewer: Any, dimension: Dimension, rules: list[Rule], actor: Any,
     for pair in plan.changes:
         plan.examples[pair] = _examples(base, dimension, rules, actor, pair)
     return plan
+
+
+def preview_base(viewer: Any) -> Any:
+    """The customers a preview counts over: those `viewer` may see (None: every one)."""
+    base = customers_seen_by(viewer)
+    if viewer is None or access_for(viewer).sees_all:
+        # Every live customer: walked in id order. Left to itself SQLite walks the partial
+        # index of live customers by owner and fetches each row out of order — the value
+        # tier's preview over 1,000,000 customers took 7.6-9.0 s that way, 1.6-1.8 s in id
+        # order (the customer type's 12-16 s, 1.8-2.3 s), with or without ANALYZE.
+        base = base.filter(pk__gt=0)
+    return base
 
 
 def _examples(base: Any, dimension: Dimension, rules: list[Rule], actor: Any,

@@ -100,7 +100,7 @@ def _write(tag_id: int, changes: list[tuple[int, Rule]]) -> None:
 def tag_preview(*, viewer: Any, tag_id: int, rules: list[Rule]) -> engine.Plan:
     """The changes a tag's rules would make among the customers `viewer` may see: counts
     per (had the tag, would have it), and a few examples of each."""
-    base = engine.customers_seen_by(viewer)
+    base = engine.preview_base(viewer)
     by_id = {rule.pk: rule for rule in rules}
     rows = (base.annotate(rule_id=engine.decision(rules, actor=None), has=_has_tag(tag_id))
             .values("rule_id", "has").annotate(n=Count("pk")).order_by())
