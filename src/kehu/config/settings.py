@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "kehu.notifications",
     "kehu.transfer",
     "kehu.classification",
+    "kehu.followup",
     "kehu.backups",  # no models: `kehu backup`, `kehu restore` and the nightly backup job
     "kehu.demo",  # no models: installed for its `kehu demo` and `kehu setup` commands
 ]
