@@ -60,7 +60,10 @@ def expected(orders: list[tuple[int, dt.date, str, Decimal]], window: int = 365)
     ids = list(per)
     r = _ntile(sorted(ids, key=lambda c: (per[c]["last"], c)))
     f = _ntile(sorted(ids, key=lambda c: (per[c]["n"], c)))
-    m = _ntile(sorted(ids, key=lambda c: (per[c]["spent"], c)))
+    # M is read off the revenue ranking (highest first) that also gives the share, so
+    # its remainder rows go to the top buckets: 6 - NTILE over the descending order.
+    m = {c: 6 - tile for c, tile in
+         _ntile(sorted(ids, key=lambda c: (-per[c]["spent"], c))).items()}
     whole = sum(row["spent"] for row in per.values())
     above, share = Decimal(0), {}
     for c in sorted(ids, key=lambda c: (-per[c]["spent"], c)):
@@ -104,8 +107,10 @@ def test_rfm_matches_plain_python(root, customers, seed):
     want = expected(orders)
     assert scored == len(want)
     assert stored() == want
-    # Every live customer has a row; those without an order in the window have no scores.
-    assert CustomerFigures.objects.count() == customers
+    # Every customer with a spending order has a row (those without one have none); those
+    # without an order in the window have no scores.
+    ever = {customer for customer, _day, status, _total in orders if status in SPENDING}
+    assert set(CustomerFigures.objects.values_list("customer_id", flat=True)) == ever
     assert not CustomerFigures.objects.filter(r__isnull=True, frequency__gt=0).exists()
 
 

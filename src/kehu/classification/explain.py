@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from kehu.classification.conditions import FIGURE_COLUMNS
+from kehu.classification.conditions import FIGURE_COLUMNS, NUMBER_FIGURES
 from kehu.classification.figures import SEGMENT_LABELS
 from kehu.customers.conditions import Group, Leaf, parse_condition
 
@@ -92,9 +92,10 @@ def reasons(condition: Any, figures: dict[str, Any]) -> list[str]:
 
 
 def figures_dict(row: Any) -> dict[str, Any]:
-    """A CustomerFigures row as {field key: value} (none: a customer never computed)."""
+    """A CustomerFigures row as {field key: value}. No row is a customer without a spending
+    order: counts and amounts are 0, scores and dates none (as the conditions read it)."""
     if row is None:
-        return {}
+        return {key: 0 for key, _label, _column, zero in NUMBER_FIGURES if zero}
     found = {key: getattr(row, column) for key, column in FIGURE_COLUMNS.items()}
     found["rfm.segment"] = row.segment
     return found

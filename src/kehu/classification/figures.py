@@ -8,7 +8,8 @@ deterministic; a running SUM gives each customer the share of the window's reven
 by those ranked above it (Pareto: "位列前 70%" is a share below 70). The segment follows
 from R and F (and M for the top) by `SEGMENTS`. `figures_compute()` rewrites the whole
 table in one transaction; `figures_refresh(ids)` recomputes a few customers and scores
-them against the cuts of the last full run (exact again after the next full run).
+them against the cuts of the last full run (exact again after the next full run). A
+customer without a spending order has no row: readers count that as no orders.
 """
 
 from __future__ import annotations
@@ -102,25 +103,29 @@ def figures_compute(*, today: dt.date | None = None) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")
         cursor.execute(_compute_sql(table), _compute_params(start, today))
+        cursor.execute(f"DELETE FROM {table} WHERE customer_id IN "
+                       "(SELECT id FROM customers_customer WHERE deleted_at IS NOT NULL)")
         settings.cuts = _cuts(cursor, table)
         settings.figures_computed_at = timezone.now()
         settings.save(update_fields=["cuts", "figures_computed_at"])
         return settings.cuts["scored"]
 
 
-# The scored rows drive the join and find each customer by primary key; customers without
-# a spending order come from a NOT EXISTS on the order index. The other way round (every
-# customer LEFT JOIN the scored CTE) never finished on SQLite at 1,000,000 customers: it
-# builds no index on a CTE with window functions and scans 705,175 rows per customer.
-# Measured at 1,000,000 customers / 9,963,287 orders (bench/classify.py): SQLite 37.7 s
-# (bare aggregate 9 s), PostgreSQL 22.6 s before this shape (bare 4.7 s). Written in
-# customer order (ORDER BY 1), the primary key's B-tree is appended to instead of split
-# all over: the INSERT took 19.2-20.7 s against 24.3 s unordered (SQLite, bare 8.1 s).
+# One INSERT of the customers with a spending order, in customer order; customers without
+# one get no row (readers count a missing row as no orders: conditions.py, explain.py), and
+# the recycle bin's customers are deleted after (they stay in the ranking, as they come back
+# on restore). M and the running share read one window (revenue descending), so the
+# statement sorts three times, as the bare aggregate does.
+# Measured at 1,000,000 customers / 9,986,567 orders (bench/classify.py, SQLite; the scratch
+# timings were taken on the same data): joining the customers for `deleted_at` and a NOT
+# EXISTS per customer for the zero rows cost 18.2-24.4 s; this shape 14.8-15.1 s against a
+# bare aggregate of 7.2-8.0 s. Writing in customer order (ORDER BY 1) appends to the primary
+# key's B-tree instead of splitting it all over (1.2 s of the INSERT). Left to the database:
+# the windows (9.3-10.3 s of a SELECT alone) and writing 800,000 rows (2.5-3 s).
 _TILE = "CASE WHEN n_win > 0 THEN NTILE(5) OVER (PARTITION BY n_win > 0 ORDER BY {}) END"
 
 
 def _compute_sql(table: str) -> str:
-    statuses = ", ".join(["%s"] * len(SPENDING_STATUSES))
     return f"""
       INSERT INTO {table} (customer_id, last_order_on, first_order_on, orders_total,
                            recency_days, frequency, monetary, r, f, m, segment,
@@ -130,29 +135,24 @@ def _compute_sql(table: str) -> str:
         SELECT customer_id, last_ever, first_ever, n_ever, last_win, n_win, spent_win,
                {_TILE.format("last_win, customer_id")} AS r,
                {_TILE.format("n_win, customer_id")} AS f,
-               {_TILE.format("spent_win, customer_id")} AS m,
-               COALESCE(SUM(spent_win) OVER (PARTITION BY n_win > 0 ORDER BY spent_win DESC,
-                        customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
-                 AS above,
-               SUM(spent_win) OVER () AS whole
-        FROM agg)
-      SELECT c.id, win.last_ever, win.first_ever, win.n_ever,
+               CASE WHEN n_win > 0 THEN 6 - NTILE(5) OVER by_revenue END AS m,
+               COALESCE(SUM(spent_win) OVER (by_revenue ROWS BETWEEN UNBOUNDED PRECEDING
+                                             AND 1 PRECEDING), 0) AS above,
+               SUM(spent_win) OVER (by_revenue ROWS BETWEEN UNBOUNDED PRECEDING
+                                    AND UNBOUNDED FOLLOWING) AS whole
+        FROM agg
+        WINDOW by_revenue AS (PARTITION BY n_win > 0 ORDER BY spent_win DESC, customer_id))
+      SELECT win.customer_id, win.last_ever, win.first_ever, win.n_ever,
              {_recency_sql()}, win.n_win, win.spent_win,
              win.r, win.f, win.m, {_segment_sql()},
              CASE WHEN win.n_win > 0 AND win.whole > 0
                   THEN ROUND(win.above * 100.0 / win.whole, 3) END, %s
-      FROM win JOIN customers_customer c ON c.id = win.customer_id
-      WHERE c.deleted_at IS NULL
-      UNION ALL
-      SELECT c.id, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, '', NULL, %s
-      FROM customers_customer c
-      WHERE c.deleted_at IS NULL AND NOT EXISTS (
-        SELECT 1 FROM history_order o WHERE o.customer_id = c.id AND o.status IN ({statuses}))
+      FROM win
       ORDER BY 1"""
 
 
 def _compute_params(start: dt.date, today: dt.date) -> list[Any]:
-    return [*aggregate_params(start), today, today, today, *[str(s) for s in SPENDING_STATUSES]]
+    return [*aggregate_params(start), today, today]
 
 
 def _cuts(cursor: Any, table: str) -> dict[str, Any]:
@@ -193,7 +193,7 @@ def figures_refresh(customer_ids: Iterable[int], *, today: dt.date | None = None
     start = window_start(today, settings.rfm_window_days)
     rows = {row[0]: row for row in _aggregate_rows(ids, start)}
     cuts = settings.cuts or {}
-    figures = [_figures_row(pk, rows.get(pk), today, cuts) for pk in ids]
+    figures = [_figures_row(pk, rows[pk], today, cuts) for pk in ids if pk in rows]
     with transaction.atomic():
         CustomerFigures.objects.filter(customer_id__in=ids).delete()
         CustomerFigures.objects.bulk_create(figures)
@@ -216,10 +216,8 @@ def _aggregate_rows(ids: list[int], start: dt.date) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _figures_row(pk: int, row: tuple | None, today: dt.date, cuts: dict) -> CustomerFigures:
+def _figures_row(pk: int, row: tuple, today: dt.date, cuts: dict) -> CustomerFigures:
     figures = CustomerFigures(customer_id=pk, computed_on=today)
-    if row is None:
-        return figures
     _pk, last_ever, first_ever, n_ever, last_win, n_win, spent = row
     figures.last_order_on, figures.first_order_on = _day(last_ever), _day(first_ever)
     figures.orders_total = n_ever
