@@ -145,6 +145,10 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/customers/{customer_id}/quality/verify"): case(201, 404, 404, 201, 403, 201),
     ("POST", "/classification/rules/preview"): case(200, 200, 200, 200, 200, 200, body=lambda w: {
         "name": "矩阵规则", "value": _vip(), "condition": None}),
+    # Follow-up: my day is everyone's own; a task follows its customer (tests/followup).
+    ("GET", "/followup/today"): EVERYONE,
+    ("POST", "/followup/tasks"): case(201, 404, 404, 201, 403, 201, body=lambda w: {
+        "customer": w.customer.pk, "title": "矩阵任务", "due_date": "2026-12-10"}),
     ("GET", "/contacts"): EVERYONE,
     ("GET", "/contacts/{contact_id}"): READ_ONE,
     ("PATCH", "/contacts/{contact_id}"): case(*CHANGE_ONE.expected.values(),

@@ -33,6 +33,7 @@ EXPECTED_RULES = {
     "customers.CustomerKey.customer": "rebuilt",
     "customers.MergeRecord.survivor": "kept",
     "customers.MergeRecord.duplicate": "kept",
+    "followup.FollowUpTask.customer": "kept",
     "history.Communication.customer": "move",
     "history.Order.customer": "move",
     "history.Preference.customer": "one",

@@ -120,6 +120,51 @@ def _tag_rule() -> int:
 
 
 TAG_RULE = lambda w: _tag_rule()  # noqa: E731
+PLANNER_PAGE = expect(403, 403, 403, 200, 403, 200)
+PLANNER_ACTION = expect(403, 403, 403, 302, 403, 302)
+
+
+def _task(w: Any) -> int:
+    """An open follow-up task on alice's customer (made once per world)."""
+    from kehu.followup.models import FollowUpTask
+    from kehu.followup.services import task_create
+
+    found = FollowUpTask.objects.filter(title="矩阵跟进").first()
+    return (found or task_create(actor=w.users["alice"], origin="manual", customer=w.customer.pk,
+                                 data={"title": "矩阵跟进", "due_date": "2026-12-07"})).pk
+
+
+def _plan() -> Any:
+    """root's plan for VIP customers (made once per world)."""
+    from kehu.followup.models import FollowUpPlan
+    from kehu.followup.services import plan_save
+
+    found = FollowUpPlan.objects.filter(name="矩阵计划").first()
+    return found or plan_save(actor=_root(), origin="manual", data={
+        "name": "矩阵计划", "target": f"value:{_tier_value('vip')}", "cadence_days": 30})
+
+
+def _root() -> Any:
+    from kehu.accounts.models import User
+
+    return User.objects.get(username="root")
+
+
+def _plan_data(w: Any) -> dict[str, Any]:
+    return {"name": "矩阵计划", "target": f"value:{_tier_value('vip')}", "cadence_days": "30",
+            "is_active": "on", "version": str(_plan().version)}
+
+
+def _calendar_day() -> int:
+    from kehu.followup.models import CalendarDay
+
+    return CalendarDay.objects.get_or_create(date="2027-01-01", defaults={
+        "kind": "holiday", "name": "元旦"})[0].pk
+
+
+TASK = lambda w: _task(w)  # noqa: E731
+PLAN = lambda w: _plan().pk  # noqa: E731
+CALENDAR_DAY = lambda w: _calendar_day()  # noqa: E731
 
 
 def _tag_rule_data(w: Any) -> dict[str, str]:
@@ -329,6 +374,35 @@ TABLE: dict[str, list[Case]] = {
         Case("get", u("classification:tag_rule_create"), ADMIN_PAGE),
         Case("post", u("classification:tag_rule_create"), ADMIN_ACTION,
              lambda w: {**_tag_rule_data(w), "name": "矩阵新标签规则"})],
+    # Follow-up (tests/followup): my day is everyone's own; a task follows its customer; plans
+    # are read by everyone and kept by admins and managers (a manager only her own: root's
+    # plan is a 404 to mallory); the working-day calendar is for admins.
+    "followup:today": [Case("get", u("followup:today"), EVERYONE),
+                       Case("get", lambda w: reverse("followup:today") + "?tab=team", EVERYONE)],
+    "followup:team_member": [Case("get", lambda w: reverse("followup:team_member",
+                                                           args=[w.users["alice"].pk]), EVERYONE)],
+    "followup:task_log": [Case("get", u("followup:task_log", TASK), WRITE_PAGE),
+                          Case("post", u("followup:task_log", TASK), WRITE_ACTION, lambda w: {
+                              "channel": "phone", "direction": "outbound",
+                              "occurred_at": "2026-12-01T10:00"})],
+    "followup:task_done": [Case("post", u("followup:task_done", TASK), WRITE_ACTION)],
+    "followup:task_cancel": [Case("post", u("followup:task_cancel", TASK), WRITE_ACTION)],
+    "followup:task_add": [Case("post", u("followup:task_add", CUSTOMER), WRITE_ACTION,
+                               lambda w: {"kind": "manual", "title": "矩阵任务",
+                                          "due_date": "2026-12-10"})],
+    "followup:plans": [Case("get", u("followup:plans"), EVERYONE)],
+    "followup:plan_create": [Case("get", u("followup:plan_create"), PLANNER_PAGE),
+                             Case("post", u("followup:plan_create"), PLANNER_ACTION, _plan_data)],
+    "followup:plan_edit": [Case("get", u("followup:plan_edit", PLAN), expect(403, 403, 403, 404, 403, 200)),
+                           Case("post", u("followup:plan_edit", PLAN),
+                                expect(403, 403, 403, 404, 403, 302), _plan_data)],
+    "followup:plan_move": [Case("post", u("followup:plan_move", PLAN),
+                                expect(403, 403, 403, 404, 403, 302), lambda w: {"direction": "up"})],
+    "followup:calendar": [Case("get", u("followup:calendar"), ADMIN_PAGE),
+                          Case("post", u("followup:calendar"), ADMIN_ACTION,
+                               lambda w: {"date": "2027-10-01", "kind": "holiday", "name": "国庆节"})],
+    "followup:calendar_delete": [Case("post", u("followup:calendar_delete", CALENDAR_DAY),
+                                      ADMIN_ACTION)],
     "history:tickets": [Case("get", u("history:tickets"), EVERYONE)],
     # The blank import template holds no data: any signed-in person may download it.
     "transfer:import_template": [Case("get", u("transfer:import_template", lambda w: "customers"),

@@ -33,6 +33,7 @@ from kehu.classification.models import (
     Dimension,
     Rule,
 )
+from kehu.classification.signals import classes_changed
 from kehu.customers.conditions import (
     Group,
     Leaf,
@@ -227,6 +228,7 @@ def _write(dimension: Dimension, changes: list, actor: Any) -> Counter:
             figures={k: figures.get(pk, {}).get(k) for k in keys}))
         counts[(row.value_id if row else None, rule.value_id if rule else None)] += 1
     ClassChange.objects.bulk_create(log, batch_size=1000)
+    classes_changed.send(sender=None, ids={pk for pk, _row, _rule in changes}, dimension=dimension)
     return counts
 
 

@@ -29,6 +29,7 @@ from kehu.classification.models import (
     Pending,
     Rule,
 )
+from kehu.classification.signals import classes_changed
 from kehu.core.cleaning import Collector
 from kehu.core.marks import marks_clear, marks_take
 from kehu.core.records import check_version, log_change
@@ -100,6 +101,7 @@ def class_override(*, actor: User, origin: str, customer_id: int, dimension: Dim
                 ClassChange.objects.create(customer=customer, dimension=dimension,
                                            from_value_id=before, to_value=value, actor=actor,
                                            manual=True, at=now)
+                classes_changed.send(sender=None, ids={customer.pk}, dimension=dimension)
             action = "class_override"
         log_change(actor=actor, action=action, instance=customer, origin=origin,
                    changes={dimension.key: [before, row.value_id if row else None]})

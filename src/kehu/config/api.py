@@ -15,6 +15,7 @@ from kehu.customers.api import contacts_router, customers_router
 from kehu.customers.merge_api import merges_router
 from kehu.customers.quality.api import quality_router
 from kehu.customers.segments_api import segments_router
+from kehu.followup.api import router as followup_router
 from kehu.history.api import router as history_router
 
 api = make_api(auth=AUTH)
@@ -26,3 +27,4 @@ api.add_router("/", segments_router)
 api.add_router("/", quality_router)
 api.add_router("/", history_router)
 api.add_router("/", classification_router)
+api.add_router("/", followup_router)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("transfer/", include("kehu.transfer.urls")),
     path("demo/", include("kehu.demo.urls")),
     path("classification/", include("kehu.classification.urls")),
+    path("followup/", include("kehu.followup.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

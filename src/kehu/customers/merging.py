@@ -65,6 +65,9 @@ SPECIAL = {
     # The merges themselves stay with the customers they name.
     "customers.MergeRecord.survivor": "kept",
     "customers.MergeRecord.duplicate": "kept",
+    # Follow-up tasks stay with their customer: the survivor may hold an open plan task of
+    # its own (one per customer), and the next generation plans the survivor afresh.
+    "followup.FollowUpTask.customer": "kept",
 }
 
 

@@ -1,6 +1,62 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FollowupConfig(AppConfig):
     name = "kehu.followup"
     label = "followup"
+
+    def ready(self) -> None:
+        # Logging a communication completes the customer's open plan task (history does not
+        # know follow-up: a model signal), and a tier or stage change re-plans at once.
+        from django.db.models.signals import post_save
+
+        from kehu.classification.signals import classes_changed
+        from kehu.history.models import Communication
+
+        post_save.connect(_communication_saved, sender=Communication,
+                          dispatch_uid="followup.communication")
+        classes_changed.connect(_classes_changed, dispatch_uid="followup.replan")
+        # Tasks on the card's timeline and in a card panel; plans and the calendar in 设置.
+        from kehu.core.cards import CardPanel, register_card_panel
+        from kehu.core.settings_menu import register_settings_section
+        from kehu.followup.models import FollowUpTask
+        from kehu.followup.views import panel_context
+        from kehu.history.api.serializers import register_timeline_serializer
+        from kehu.history.timeline import TimelineSource, register_timeline_kind
+
+        register_timeline_kind("followup", TimelineSource(
+            FollowUpTask, "event_at", False, ("plan", "assignee", "done_by"),
+            template="followup/timeline_entry.html"), _("跟进任务"))
+        register_timeline_serializer("followup", _task_dict)
+        register_card_panel(CardPanel(key="followup", title=_("跟进任务"),
+                                      template="followup/panels/tasks.html",
+                                      context=panel_context, order=5))
+        # In the admins' menu; managers (who keep their own plans) reach it from 今日待办.
+        register_settings_section("followup_plans", _("跟踪计划"), "followup:plans", order=25,
+                                  description=_("按分类或分群定期跟进：周期、方式、要点和执行人"))
+        register_settings_section("calendar", _("工作日历"), "followup:calendar", order=26,
+                                  description=_("节假日与调休上班日，优先于内置日历"))
+
+
+def _communication_saved(sender: Any, instance: Any, created: bool, raw: bool = False,
+                         **kwargs: Any) -> None:
+    if created and not raw:
+        from kehu.followup.services import complete_by_communication
+
+        complete_by_communication(communication=instance)
+
+
+def _classes_changed(sender: Any, ids: set[int], **kwargs: Any) -> None:
+    from kehu.followup.services import replan
+
+    replan(ids)
+
+
+def _task_dict(task: Any) -> dict:
+    return {"title": task.title, "kind": task.kind, "status": task.status,
+            "due_date": task.due_date.isoformat(), "plan": task.plan.name if task.plan else None,
+            "assignee": task.assignee_id, "done_by": task.done_by_id,
+            "communication": task.communication_id}

@@ -1,0 +1,11 @@
+"""Signals classification sends, for apps above it (follow-up plans) to hear without being known.
+
+`classes_changed` is sent with `ids` (the customers) and `dimension` inside the writer's
+transaction whenever a customer's value in a dimension changed — by a rule run
+(`engine.apply`) or a person's override (`services.class_override`). Not sent for tag
+changes. Follow-up moves a customer whose tier changed to its new plan's cadence at once.
+"""
+
+from django.dispatch import Signal
+
+classes_changed = Signal()

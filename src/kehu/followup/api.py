@@ -1,0 +1,96 @@
+"""The follow-up API: my day, and adding a task or a reminder.
+
+A task is completed by logging a communication (`POST /customers/{id}/communications`),
+exactly as on the web.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema
+from pydantic import ConfigDict, Field
+
+from kehu.api.responses import json_response
+from kehu.api.schemas import READ_ERRORS, WRITE_ERRORS
+from kehu.core.models import Origin
+from kehu.followup import selectors, services
+from kehu.followup.models import FollowUpTask
+
+router = Router(tags=["followup"])
+
+
+class TaskOut(Schema):
+    id: int
+    customer_id: int
+    customer_name: str
+    kind: str = Field(..., description="plan, manual or reminder")
+    title: str
+    notes: str
+    channel: str
+    plan: str | None
+    assignee: int | None
+    due_date: dt.date
+    due_at: dt.datetime
+    status: str
+    version: int
+
+
+class AgendaRowOut(Schema):
+    task: TaskOut
+    score: int = Field(..., description="The ranking score (docs/architecture.md, Follow-up)")
+    reasons: list[str] = Field(..., description="Why the row ranks where it does, in words")
+    talking_points: str
+    overdue_days: int
+
+
+class AgendaOut(Schema):
+    day: str
+    rows: list[AgendaRowOut]
+
+
+class DayParams(Schema):
+    day: Literal["today", "tomorrow", "week"] = Field(
+        "today", description="today: due today and overdue; tomorrow; week: the 7 days after today")
+
+
+class TaskIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    customer: int
+    kind: Literal["manual", "reminder"] = "manual"
+    title: str = Field(..., max_length=200)
+    notes: str = Field("", max_length=2000)
+    channel: str = ""
+    due_date: dt.date
+    due_time: str | None = Field(None, description="HH:MM in the site's time zone; default the "
+                                                   "customer's preferred contact time or 09:00")
+    assignee: int | None = Field(None, description="A user in your scope; default: you")
+
+
+def task_dict(task: FollowUpTask) -> dict[str, Any]:
+    return {"id": task.pk, "customer_id": task.customer_id, "customer_name": task.customer.name,
+            "kind": task.kind, "title": task.title, "notes": task.notes, "channel": task.channel,
+            "plan": task.plan.name if task.plan else None, "assignee": task.assignee_id,
+            "due_date": task.due_date, "due_at": task.due_at, "status": task.status,
+            "version": task.version}
+
+
+@router.get("/followup/today", response={200: AgendaOut, **READ_ERRORS})
+def my_day(request: HttpRequest, params: Query[DayParams]) -> HttpResponse:
+    """Your open follow-ups due today and overdue (or tomorrow, or the week), ranked."""
+    agenda = selectors.my_day(viewer=request.auth, day=params.day)
+    return json_response({"day": agenda["day"], "rows": [{
+        "task": task_dict(row.task), "score": row.score, "reasons": row.reasons,
+        "talking_points": row.points, "overdue_days": row.overdue_days} for row in agenda["rows"]]})
+
+
+@router.post("/followup/tasks", response={201: TaskOut, **WRITE_ERRORS})
+def task_create(request: HttpRequest, payload: TaskIn) -> HttpResponse:
+    """A manual task or a one-off reminder on a customer you may change."""
+    data = payload.model_dump()
+    customer = data.pop("customer")
+    task = services.task_create(actor=request.auth, origin=Origin.API, customer=customer, data=data)
+    return json_response(task_dict(task), status=201, version=task.version)

@@ -1,0 +1,195 @@
+"""Plan tasks, set-based: the calendar table, which plan holds a customer, the next task.
+
+One unit (a range of customer ids, or a few ids after a write) does, in the caller's
+transaction:
+
+1. cancel the open plan tasks no longer right: their plan is inactive or gone, the customer
+   left its target, or an earlier plan now holds the customer (a tier change) — one UPDATE;
+2. per active plan in `position` order, one `INSERT … SELECT` of a task for every member
+   without an open plan task: due on the last contact's day (history's communications, in
+   KEHU_TIME_ZONE) + the cadence, or today when never contacted, clamped to the calendar
+   window and moved to a working day by joining `WorkingShift`; the time is the customer's
+   preferred contact time (上午 09:00, 中午 12:00, 下午 14:00, 晚上 19:00; else 09:00).
+   Earlier plans insert first, so a customer in two plans follows the first; the partial
+   unique index (one open plan task per customer) and ON CONFLICT DO NOTHING make a rerun
+   insert nothing.
+
+A plan's members are its target within its author's gate (`visible_to(created_by)`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from kehu.classification.models import CustomerClass
+from kehu.core.errors import ValidationError
+from kehu.customers.models import Customer
+from kehu.customers.segments import segment_members
+from kehu.followup.calendar import admin_days, due_on_working_day, is_working_day
+from kehu.followup.models import FollowUpPlan, FollowUpTask, TaskKind, TaskStatus, WorkingShift
+from kehu.history.models import Communication
+
+WINDOW_BEFORE = 366  # days of the calendar table before today: older due dates are clamped
+WINDOW_AFTER = 731  # and after it (cadences are at most 365 days)
+CONTACT_TIMES = {"morning": dt.time(9), "noon": dt.time(12), "afternoon": dt.time(14),
+                 "evening": dt.time(19)}
+DEFAULT_TIME = dt.time(9)
+
+
+# --- the calendar as a table -----------------------------------------------------------------
+
+
+def shift_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    today = today or timezone.localdate()
+    return today - dt.timedelta(days=WINDOW_BEFORE), today + dt.timedelta(days=WINDOW_AFTER)
+
+
+def moment(day: dt.date, at: dt.time = DEFAULT_TIME) -> dt.datetime:
+    """`at` on `day` in KEHU_TIME_ZONE, as an aware datetime."""
+    return timezone.make_aware(dt.datetime.combine(day, at))
+
+
+def shift_refresh(today: dt.date | None = None) -> int:
+    """Rewrite the calendar table for the window around today (about 1,100 rows)."""
+    first, last = shift_window(today)
+    overrides = admin_days()
+    rows, landing = [], None
+    day = last
+    # Walk backwards: a day's working day is itself, or the next day's working day.
+    while day >= first:
+        landing = day if is_working_day(day, overrides=overrides) else (
+            landing or due_on_working_day(day, overrides=overrides))
+        rows.append(WorkingShift(day=day, working_day=landing, **{
+            f"{name}_at": moment(landing, at) for name, at in CONTACT_TIMES.items()}))
+        day -= dt.timedelta(days=1)
+    WorkingShift.objects.all().delete()
+    WorkingShift.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
+def shift_ensure(today: dt.date | None = None) -> None:
+    """Rebuild the table when it does not start where today's window does."""
+    first, _last = shift_window(today)
+    if WorkingShift.objects.order_by("day").values_list("day", flat=True).first() != first:
+        shift_refresh(today)
+
+
+# --- who is in which plan --------------------------------------------------------------------
+
+
+def active_plans() -> list[FollowUpPlan]:
+    return list(FollowUpPlan.objects.filter(is_active=True).select_related(
+        "target_value", "target_segment", "created_by"))
+
+
+def plan_members(plan: FollowUpPlan) -> QuerySet[Customer] | None:
+    """The live customers `plan` holds within its author's gate; None when its segment's
+    condition no longer parses (the plan then holds nobody until it is fixed)."""
+    author = plan.created_by
+    if plan.target_segment_id:
+        try:
+            return segment_members(viewer=author, segment=plan.target_segment)
+        except ValidationError:
+            return None
+    return Customer.objects.visible_to(author).filter(pk__in=CustomerClass.objects.filter(
+        value_id=plan.target_value_id).values("customer_id"))
+
+
+def _limit(qs: QuerySet, field: str, ids: list[int] | None, first: int | None,
+           last: int | None) -> QuerySet:
+    if ids is not None:
+        qs = qs.filter(**{f"{field}__in": ids})
+    if first is not None:
+        qs = qs.filter(**{f"{field}__gte": first, f"{field}__lt": last})
+    return qs
+
+
+def generate(*, ids: Iterable[int] | None = None, first: int | None = None,
+             last: int | None = None, actor: Any, today: dt.date | None = None) -> dict[str, int]:
+    """One unit: cancel the wrong open plan tasks, insert the missing ones (see the module).
+    The caller holds the transaction. Returns {"cancelled": n, "created": n}."""
+    today = today or timezone.localdate()
+    shift_ensure(today)
+    ids = sorted(set(ids)) if ids is not None else None
+    plans = [(plan, plan_members(plan)) for plan in active_plans()]
+    plans = [(plan, members) for plan, members in plans if members is not None]
+    if not plans and not FollowUpTask.objects.filter(status=TaskStatus.OPEN,
+                                                     kind=TaskKind.PLAN).exists():
+        return {"cancelled": 0, "created": 0}
+    cancelled = _cancel_wrong(plans, ids, first, last)
+    created = sum(_insert(plan, _limit(members, "pk", ids, first, last), actor, today)
+                  for plan, members in plans)
+    return {"cancelled": cancelled, "created": created}
+
+
+def _cancel_wrong(plans: list, ids: list[int] | None, first: int | None, last: int | None) -> int:
+    right, earlier = Q(pk__in=[]), Q(pk__in=[])
+    for plan, members in plans:
+        holds = Q(customer_id__in=members.values("pk"))
+        right |= Q(plan=plan) & holds & ~earlier
+        earlier |= holds
+    wrong = _limit(FollowUpTask.objects.filter(status=TaskStatus.OPEN, kind=TaskKind.PLAN),
+                   "customer_id", ids, first, last).exclude(right)
+    now = timezone.now()
+    return wrong.update(status=TaskStatus.CANCELLED, event_at=now, version=F("version") + 1)
+
+
+def _insert(plan: FollowUpPlan, members: QuerySet[Customer], actor: Any, today: dt.date) -> int:
+    open_task = FollowUpTask.objects.filter(customer_id=OuterRef("pk"), status=TaskStatus.OPEN,
+                                            kind=TaskKind.PLAN)
+    last_contact = Communication.objects.filter(customer_id=OuterRef("pk")) \
+        .order_by("-occurred_at").values("occurred_at")[:1]
+    select = members.filter(~Exists(open_task)).annotate(
+        cid=F("pk"), oid=F("owner_id"),
+        last=TruncDate(Subquery(last_contact), tzinfo=timezone.get_current_timezone()),
+        ptime=F("preference__preferred_contact_time"),
+        pchan=F("preference__preferred_channel"),
+    ).values_list("cid", "oid", "last", "ptime", "pchan")
+    sql, params = select.query.sql_with_params()
+    start, end = shift_window(today)
+    due, due_params = _due_sql(plan.cadence_days, today, start, end)
+    now = timezone.now()
+    statement = (
+        f"INSERT INTO {FollowUpTask._meta.db_table} (customer_id, assignee_id, plan_id, kind, "
+        "title, notes, channel, due_date, due_at, status, created_by_id, origin, created_at, "
+        "event_at, version) "
+        "SELECT s.cid, COALESCE(%s, s.oid), %s, 'plan', %s, '', "
+        "COALESCE(NULLIF(%s, ''), s.pchan, ''), w.working_day, "
+        "CASE s.ptime WHEN 'noon' THEN w.noon_at WHEN 'afternoon' THEN w.afternoon_at "
+        "WHEN 'evening' THEN w.evening_at ELSE w.morning_at END, "
+        "'open', %s, 'system', %s, %s, 1 "
+        f"FROM (SELECT m.cid, m.oid, m.ptime, m.pchan, {due} AS due FROM ({sql}) AS m) AS s "
+        f"JOIN {WorkingShift._meta.db_table} w ON w.day = s.due "
+        "WHERE true ON CONFLICT DO NOTHING")
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [plan.assignee_id, plan.pk, plan.name[:200], plan.channel,
+                                   getattr(actor, "pk", None), now, now, *due_params, *params])
+        return max(cursor.rowcount, 0)
+
+
+def _due_sql(cadence: int, today: dt.date, start: dt.date, end: dt.date) -> tuple[str, list]:
+    """The raw due day of a member row `m`: last contact + cadence, or today; clamped."""
+    days = [today.isoformat(), start.isoformat(), end.isoformat()]
+    if connection.vendor == "postgresql":
+        return ("LEAST(GREATEST(COALESCE(m.last + CAST(%s AS integer), CAST(%s AS date)), CAST(%s AS date)), "
+                "CAST(%s AS date))", [cadence, *days])
+    return ("MIN(MAX(COALESCE(date(m.last, '+' || %s || ' days'), %s), %s), %s)",
+            [cadence, *days])
+
+
+def realign_to_calendar() -> int:
+    """Open plan tasks due on a day that is no longer a working day (an admin declared a
+    holiday) move to the next one, at 09:00 — one UPDATE."""
+    shift = WorkingShift.objects.filter(day=OuterRef("due_date"))
+    off = WorkingShift.objects.exclude(day=F("working_day")).values("day")
+    return FollowUpTask.objects.filter(status=TaskStatus.OPEN, kind=TaskKind.PLAN,
+                                       due_date__in=off).update(
+        due_date=Subquery(shift.values("working_day")[:1]),
+        due_at=Subquery(shift.values("morning_at")[:1]), version=F("version") + 1)

@@ -1,0 +1,114 @@
+"""The order of my day (今日待办) and the reason shown per row.
+
+Score (higher first; ties: earlier due moment, then task id):
+
+| what | points |
+|---|---|
+| value tier | VIP 40, A 30, B 15, C 5 |
+| days overdue | 2 a day, at most 60 |
+| churn signal: days since the last purchase (CustomerFigures) | ≥ 365: 20, ≥ 180: 12, ≥ 90: 6 |
+| open opportunities | 5 each (at most 15) + 1 per ¥10,000 of their value (at most 20) |
+| an open complaint (投诉, not resolved or closed) | 25 |
+
+Every input is read for the whole page at once (`Signals.load`: one query per kind).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.classification.models import CustomerClass, CustomerFigures
+from kehu.followup.talking import render_points
+from kehu.history.choices import OpportunityStatus, TicketKind, TicketStatus
+from kehu.history.models import Communication, Opportunity, Ticket
+
+TIER_DIMENSION = "value_tier"
+TIER_POINTS = {"vip": 40, "a": 30, "b": 15, "c": 5}
+
+
+@dataclass
+class Signals:
+    """What ranks a page of customers, one query per kind."""
+
+    tiers: dict[int, Any] = field(default_factory=dict)  # DimensionValue
+    figures: dict[int, CustomerFigures] = field(default_factory=dict)
+    deals: dict[int, tuple[int, Decimal]] = field(default_factory=dict)
+    complaints: dict[int, int] = field(default_factory=dict)
+    contacted: dict[int, dt.datetime] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, ids: list[int]) -> Signals:
+        if not ids:
+            return cls()
+        open_complaints = [TicketStatus.OPEN, TicketStatus.IN_PROGRESS]
+        return cls(
+            tiers={c.customer_id: c.value for c in CustomerClass.objects.filter(
+                customer_id__in=ids, dimension__key=TIER_DIMENSION).select_related("value")},
+            figures={f.customer_id: f for f in CustomerFigures.objects.filter(customer_id__in=ids)},
+            deals={r["customer_id"]: (r["n"], r["total"] or Decimal(0)) for r in
+                   Opportunity.objects.filter(customer_id__in=ids, status=OpportunityStatus.OPEN)
+                   .values("customer_id").annotate(n=Count("id"), total=Sum("amount"))},
+            complaints=dict(Ticket.objects.filter(
+                customer_id__in=ids, kind=TicketKind.COMPLAINT, status__in=open_complaints)
+                .values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n")),
+            contacted=dict(Communication.objects.filter(customer_id__in=ids)
+                           .values("customer_id").annotate(last=Max("occurred_at"))
+                           .values_list("customer_id", "last")),
+        )
+
+
+def _money(value: Decimal) -> str:
+    return f"¥{value:,.0f}"
+
+
+def score(task: Any, signals: Signals, today: dt.date) -> tuple[int, list[str]]:
+    """(points, reasons in words) for one open task."""
+    cid = task.customer_id
+    points, reasons = 0, []
+    tier = signals.tiers.get(cid)
+    if tier is not None:
+        points += TIER_POINTS.get(tier.key, 0)
+        reasons.append(tier.label)
+    overdue = (today - task.due_date).days
+    if overdue > 0:
+        points += min(overdue * 2, 60)
+        reasons.append(_("逾期 %(n)d 天") % {"n": overdue})
+    elif overdue == 0:
+        reasons.append(_("今天到期"))
+    figures = signals.figures.get(cid)
+    if figures is not None and figures.last_order_on is not None:
+        idle = (today - figures.last_order_on).days
+        points += 20 if idle >= 365 else 12 if idle >= 180 else 6 if idle >= 90 else 0
+        if idle >= 90:
+            reasons.append(_("已 %(n)d 天未购买") % {"n": idle})
+    deals, value = signals.deals.get(cid, (0, Decimal(0)))
+    if deals:
+        points += min(deals * 5, 15) + min(int(value // 10000), 20)
+        reasons.append(_("%(n)d 个进行中的商机 %(value)s") % {"n": deals, "value": _money(value)})
+    if signals.complaints.get(cid):
+        points += 25
+        reasons.append(_("有未处理的投诉"))
+    return points, reasons
+
+
+def points_for(task: Any, signals: Signals, today: dt.date) -> str:
+    """The plan's talking points with this customer's figures filled in."""
+    if task.plan is None or not task.plan.talking_points:
+        return ""
+    cid = task.customer_id
+    tier, figures = signals.tiers.get(cid), signals.figures.get(cid)
+    contacted = signals.contacted.get(cid)
+    return render_points(task.plan.talking_points, {
+        "客户名称": task.customer.name,
+        "等级": tier.label if tier else "",
+        "最近下单": figures.last_order_on.isoformat() if figures and figures.last_order_on else "",
+        "近12月消费": _money(figures.monetary) if figures else "",
+        "未联系天数": (today - timezone.localtime(contacted).date()).days if contacted else "",
+    })

@@ -1,0 +1,280 @@
+"""Every write of follow-up: plans, tasks, completion, calendar days.
+
+Services take a required keyword `actor` and `origin`, validate with `cleaning` (every
+bad field at once), reach customers through their gate (a task on a customer the actor
+cannot see is a 404, on one they may only read a 403) and write through `core.records`
+(provenance, version, change log). Plan tasks are written set-based by `generation.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.accounts.policy import access_for, assignable_user
+from kehu.core.errors import Http404, PermissionDenied, ValidationError
+from kehu.core.records import check_version, log_change, record_create, record_update
+from kehu.customers.scoping import CHANGE, customer_for
+from kehu.customers.segments import may_publish, segment_get
+from kehu.followup import cleaning
+from kehu.followup.generation import generate, moment, shift_refresh
+from kehu.followup.models import CalendarDay, FollowUpPlan, FollowUpTask, TaskKind, TaskStatus
+
+GENERATE_JOB = "followup.generate"
+
+
+# --- plans (跟踪计划) ---------------------------------------------------------------------
+
+
+def may_plan(user: User) -> bool:
+    """Admins and managers (the segments' publishing rule: a writing role that reaches
+    beyond its own customers) keep plans."""
+    return may_publish(user)
+
+
+def plans_editable_by(user: User) -> Any:
+    """The plans `user` may change: every plan for an admin, their own for a manager."""
+    if access_for(user).is_admin:
+        return FollowUpPlan.objects.all()
+    if may_plan(user):
+        return FollowUpPlan.objects.filter(created_by=user)
+    return FollowUpPlan.objects.none()
+
+
+def plan_get_editable(*, actor: User, pk: Any) -> FollowUpPlan:
+    """A plan `actor` may change: 403 for someone who keeps no plans, 404 for missing or
+    another manager's."""
+    if not may_plan(actor):
+        raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
+    plan = plans_editable_by(actor).filter(pk=pk).first()
+    if plan is None:
+        raise Http404
+    return plan
+
+
+def _plan_values(actor: User, data: dict[str, Any]) -> dict[str, Any]:
+    from kehu.classification.models import DimensionValue
+
+    collector = cleaning.plan_collector(data)
+    target = str(data.get("target") or "").strip()  # "value:<id>" or "segment:<id>"
+    kind, _sep, raw = target.partition(":")
+    values: dict[str, Any] = {"target_value": None, "target_segment": None}
+    if kind == "value" and raw.isdigit():
+        values["target_value"] = DimensionValue.objects.filter(pk=int(raw), is_active=True).first()
+        if values["target_value"] is None:
+            collector.add_error("target", _("没有这个分类值"))
+    elif kind == "segment" and raw.isdigit():
+        try:
+            values["target_segment"] = segment_get(viewer=actor, pk=int(raw))
+        except Http404:
+            collector.add_error("target", _("没有这个分群，或您看不到它"))
+    else:
+        collector.add_error("target", _("请选择一个分类值或分群"))
+    assignee = data.get("assignee")
+    values["assignee"] = None
+    if assignee not in (None, ""):
+        values["assignee"] = assignable_user(actor, assignee)
+        if values["assignee"] is None:
+            collector.add_error("assignee", _("执行人应为您范围内的在职同事"))
+    return {**collector.result(), **values}
+
+
+@transaction.atomic
+def plan_save(*, actor: User, origin: str, data: dict[str, Any], plan: FollowUpPlan | None = None,
+              expected_version: int | None = None) -> FollowUpPlan:
+    """Create a plan (last in the order) or change one; the tasks follow (a job)."""
+    if not may_plan(actor):
+        raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
+    values = _plan_values(actor, data)
+    if plan is None:
+        last = FollowUpPlan.objects.aggregate(m=Max("position"))["m"]
+        plan = FollowUpPlan(**values, position=(last or 0) + 10)
+        plan = record_create(actor=actor, instance=plan, origin=origin,
+                             summary={"name": plan.name, "cadence_days": plan.cadence_days})
+    else:
+        current = plan_get_editable(actor=actor, pk=plan.pk)
+        current = FollowUpPlan.objects.select_for_update().get(pk=current.pk)
+        plan = record_update(actor=actor, instance=current, values=values, origin=origin,
+                             expected_version=expected_version)
+    _regenerate(actor, origin)
+    return plan
+
+
+@transaction.atomic
+def plan_move(*, actor: User, origin: str, plan: FollowUpPlan, direction: str) -> None:
+    """Move a plan one place up or down the order (a customer follows the first plan that
+    holds it); positions are renumbered 10, 20, 30…"""
+    plan = plan_get_editable(actor=actor, pk=plan.pk)
+    plans = list(FollowUpPlan.objects.select_for_update().order_by("position", "id"))
+    index = next(i for i, p in enumerate(plans) if p.pk == plan.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(plans):
+        return
+    plans[index], plans[other] = plans[other], plans[index]
+    for position, row in enumerate(plans, start=1):
+        if row.position != position * 10:
+            FollowUpPlan.objects.filter(pk=row.pk).update(position=position * 10,
+                                                          version=F("version") + 1)
+    log_change(actor=actor, action="move", instance=plan, origin=origin,
+               changes={"direction": direction})
+    _regenerate(actor, origin)
+
+
+def _regenerate(actor: User, origin: str) -> None:
+    from kehu.jobs.services import job_start
+
+    job_start(actor=actor, origin=origin, kind=GENERATE_JOB)
+
+
+# --- tasks --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_create(*, actor: User, origin: str, customer: Any, data: dict[str, Any]) -> FollowUpTask:
+    """A manual task or a one-off reminder on a customer the actor may change. The due date
+    is kept as given (a person chose it); without a time, the customer's preferred contact
+    time or 09:00."""
+    customer = customer_for(actor, customer, CHANGE, lock=True)  # 404 out of sight, 403 read-only
+    errors: dict[str, list] = {}
+    try:
+        values = cleaning.clean_task(data)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+        values = {}
+    assignee = actor
+    if data.get("assignee") not in (None, ""):
+        assignee = assignable_user(actor, data.get("assignee"))
+        if assignee is None:
+            errors.setdefault("assignee", []).append(_("执行人应为您范围内的在职同事"))
+    if errors:
+        raise ValidationError(errors)
+    due_time = values.pop("due_time") or _preferred_time(customer.pk)
+    now = timezone.now()
+    task = FollowUpTask(customer=customer, assignee=assignee, **values,
+                        due_at=moment(values["due_date"], due_time), created_at=now, event_at=now)
+    return record_create(actor=actor, instance=task, origin=origin,
+                         summary={"kind": task.kind, "title": task.title,
+                                  "due_date": task.due_date.isoformat()})
+
+
+def _preferred_time(customer_id: int) -> dt.time:
+    from kehu.followup.generation import CONTACT_TIMES, DEFAULT_TIME
+    from kehu.history.models import Preference
+
+    wanted = Preference.objects.filter(customer_id=customer_id) \
+        .values_list("preferred_contact_time", flat=True).first()
+    return CONTACT_TIMES.get(wanted or "", DEFAULT_TIME)
+
+
+@transaction.atomic
+def task_complete(*, actor: User, origin: str, task: FollowUpTask | int,
+                  communication: Any = None, expected_version: int | None = None) -> FollowUpTask:
+    """Mark a task done (by the actor, with the communication that did it). A task already
+    done or cancelled is left as it is. A plan task's next one is scheduled at once."""
+    task = FollowUpTask.objects.get_for(actor, task, CHANGE, lock=True)
+    if task.status != TaskStatus.OPEN:
+        return task
+    return _finish(actor, origin, task, TaskStatus.DONE, communication, expected_version)
+
+
+@transaction.atomic
+def task_cancel(*, actor: User, origin: str, task: FollowUpTask | int,
+                expected_version: int | None = None) -> FollowUpTask:
+    task = FollowUpTask.objects.get_for(actor, task, CHANGE, lock=True)
+    if task.status != TaskStatus.OPEN:
+        return task
+    return _finish(actor, origin, task, TaskStatus.CANCELLED, None, expected_version)
+
+
+def _finish(actor: User | None, origin: str, task: FollowUpTask, status: str, communication: Any,
+            expected_version: int | None) -> FollowUpTask:
+    now = timezone.now()
+    values: dict[str, Any] = {"status": status, "event_at": now}
+    if status == TaskStatus.DONE:
+        values.update(done_at=now, done_by=actor, communication=communication)
+    task = record_update(actor=actor, instance=task, values=values, origin=origin,
+                         expected_version=expected_version, action=f"task_{status}")
+    if task.kind == TaskKind.PLAN:
+        generate(ids=[task.customer_id], actor=_system())
+    return task
+
+
+def _system() -> User:
+    from kehu.accounts.services import system_actor
+
+    return system_actor()
+
+
+def complete_by_communication(*, communication: Any) -> FollowUpTask | None:
+    """A logged communication completes the customer's open plan task (due or not: the
+    contact was made), by whoever logged it; the next is due one cadence after the
+    communication's day, on a working day (generation). Called in the log's transaction."""
+    task = FollowUpTask.objects.select_for_update().filter(
+        customer_id=communication.customer_id, status=TaskStatus.OPEN, kind=TaskKind.PLAN).first()
+    actor = communication.created_by
+    origin = communication.origin
+    if task is None:
+        generate(ids=[communication.customer_id], actor=_system())
+        return None
+    return _finish(actor, origin, task, TaskStatus.DONE, communication, None)
+
+
+def replan(ids: Iterable[int]) -> None:
+    """Customers whose tier or stage changed: their open plan task follows the plan that
+    holds them now (cancelled and re-created with that plan's cadence), at once."""
+    ids = sorted(set(ids))
+    system = _system()
+    for start in range(0, len(ids), 1000):
+        generate(ids=ids[start:start + 1000], actor=system)
+
+
+# --- the calendar (admins) ----------------------------------------------------------------
+
+
+def _admin(actor: User) -> None:
+    if not access_for(actor).is_admin:
+        raise PermissionDenied(_("只有管理员可以修改工作日历"))
+
+
+@transaction.atomic
+def calendar_day_save(*, actor: User, origin: str, data: dict[str, Any]) -> CalendarDay:
+    """Declare a holiday or a make-up working day (one per date: saving a date again
+    changes it). Open plan tasks due on a day that stopped being a working day move."""
+    _admin(actor)
+    values = cleaning.clean_calendar_day(data)
+    current = CalendarDay.objects.select_for_update().filter(date=values["date"]).first()
+    if current is None:
+        day = record_create(actor=actor, instance=CalendarDay(**values), origin=origin,
+                            summary={k: str(v) for k, v in values.items()})
+    else:
+        day = record_update(actor=actor, instance=current, values=values, origin=origin)
+    _calendar_changed()
+    return day
+
+
+@transaction.atomic
+def calendar_day_delete(*, actor: User, origin: str, day: CalendarDay,
+                        expected_version: int | None = None) -> None:
+    _admin(actor)
+    day = CalendarDay.objects.select_for_update().filter(pk=day.pk).first()
+    if day is None:
+        raise Http404
+    check_version(day, expected_version)
+    log_change(actor=actor, action="delete", instance=day, origin=origin,
+               changes={"date": day.date.isoformat(), "kind": day.kind})
+    day.delete()
+    _calendar_changed()
+
+
+def _calendar_changed() -> None:
+    from kehu.followup.generation import realign_to_calendar
+
+    shift_refresh()
+    realign_to_calendar()

@@ -1,0 +1,126 @@
+"""Follow-up in the settings area: 跟踪计划 (admins and managers change, everyone reads)
+and 工作日历 (admins). Thin: the services check and write; their errors come back next to
+the fields they name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.accounts.models import User
+from kehu.accounts.policy import access_for
+from kehu.classification.models import DimensionValue
+from kehu.core.errors import Http404, PermissionDenied, ValidationError, VersionConflict
+from kehu.core.inputs import parse_id
+from kehu.core.models import Origin
+from kehu.core.versions import parse_version
+from kehu.core.views import attach_errors, conflict_message, redirect, web_view
+from kehu.customers.segments import segment_list
+from kehu.followup import selectors, services
+from kehu.followup.forms import CalendarDayForm, PlanForm
+from kehu.followup.models import CalendarDay, FollowUpPlan
+
+WEB = Origin.MANUAL
+
+
+@web_view
+def plans(request: HttpRequest) -> HttpResponse:
+    return render(request, "followup/settings/plans.html",
+                  selectors.plan_list(viewer=request.user))
+
+
+def _plan_form(request: HttpRequest, data: Any = None, initial: Any = None) -> PlanForm:
+    values = DimensionValue.objects.filter(is_active=True, dimension__is_active=True) \
+        .select_related("dimension").order_by("dimension__position", "position")
+    targets = [(f"value:{v.pk}", f"{v.dimension.name} · {v.label}") for v in values]
+    targets += [(f"segment:{s.pk}", _("分群 · %(name)s") % {"name": s.name})
+                for s in segment_list(viewer=request.user)]
+    access = access_for(request.user)
+    people = User.objects.filter(is_active=True, is_system=False).order_by("pk")
+    if not access.sees_all:
+        people = people.filter(pk__in=access.owner_ids)
+    return PlanForm(data, initial=initial, targets=targets, people=list(people))
+
+
+@web_view
+def plan_edit(request: HttpRequest, plan_id: int | None = None) -> HttpResponse:
+    """Create (no id) or change a plan."""
+    if not services.may_plan(request.user):
+        raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
+    plan = services.plan_get_editable(actor=request.user, pk=plan_id) if plan_id else None
+    if request.method != "POST":
+        initial = _initial(plan) if plan else {"is_active": True}
+        return render(request, "followup/settings/plan.html",
+                      {"form": _plan_form(request, initial=initial), "plan": plan})
+    form = _plan_form(request, data=request.POST)
+    data = {**request.POST.dict(), "is_active": "is_active" in request.POST}
+    try:
+        services.plan_save(actor=request.user, origin=WEB, data=data, plan=plan,
+                           expected_version=parse_version(request.POST.get("version"))
+                           if plan else None)
+    except ValidationError as exc:
+        form.is_valid()
+        attach_errors(form, exc)
+    except VersionConflict:
+        form.is_valid()
+        form.add_error(None, conflict_message())
+    else:
+        return redirect(reverse("followup:plans"))
+    return render(request, "followup/settings/plan.html", {"form": form, "plan": plan}, status=400)
+
+
+def _initial(plan: FollowUpPlan) -> dict[str, Any]:
+    target = f"value:{plan.target_value_id}" if plan.target_value_id else \
+        f"segment:{plan.target_segment_id}"
+    return {"name": plan.name, "target": target, "cadence_days": plan.cadence_days,
+            "channel": plan.channel, "assignee": plan.assignee_id or "",
+            "talking_points": plan.talking_points, "is_active": plan.is_active}
+
+
+@web_view
+@require_POST
+def plan_move(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = services.plan_get_editable(actor=request.user, pk=plan_id)
+    services.plan_move(actor=request.user, origin=WEB, plan=plan,
+                       direction="up" if request.POST.get("direction") == "up" else "down")
+    return redirect(reverse("followup:plans"))
+
+
+def _admin(request: HttpRequest) -> None:
+    if not access_for(request.user).is_admin:
+        raise PermissionDenied(_("只有管理员可以修改工作日历"))
+
+
+@web_view
+def calendar(request: HttpRequest) -> HttpResponse:
+    """工作日历: the days admins entered, and a form to add one."""
+    _admin(request)
+    form = CalendarDayForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        try:
+            services.calendar_day_save(actor=request.user, origin=WEB, data=request.POST.dict())
+        except ValidationError as exc:
+            form.is_valid()
+            attach_errors(form, exc)
+            status = 400
+        else:
+            return redirect(reverse("followup:calendar"))
+    return render(request, "followup/settings/calendar.html",
+                  {**selectors.calendar_days(viewer=request.user), "form": form}, status=status)
+
+
+@web_view
+@require_POST
+def calendar_delete(request: HttpRequest, day_id: int) -> HttpResponse:
+    _admin(request)
+    day = CalendarDay.objects.filter(pk=parse_id(day_id, field="day")).first()
+    if day is None:
+        raise Http404
+    services.calendar_day_delete(actor=request.user, origin=WEB, day=day)
+    return redirect(reverse("followup:calendar"))

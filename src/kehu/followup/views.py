@@ -1,0 +1,134 @@
+"""Web pages of follow-up: my day (今日待办), logging from it, tasks on the card.
+
+Thin by rule: parse the request, call a selector or a service, render. Scope comes from
+the selectors and services (out of scope = 404, read-only = 403).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from kehu.accounts.policy import access_for
+from kehu.core.errors import ValidationError
+from kehu.core.inputs import parse_id
+from kehu.core.models import Origin
+from kehu.core.views import attach_errors, is_partial, redirect, render_page, safe_next, web_view
+from kehu.customers import selectors as customer_selectors
+from kehu.customers.scoping import CHANGE
+from kehu.followup import selectors, services
+from kehu.followup.calendar import calendar_warning
+from kehu.followup.forms import TaskForm
+from kehu.followup.models import FollowUpTask
+from kehu.history import selectors as history_selectors
+from kehu.history import services as history_services
+from kehu.history.forms import CommunicationForm
+
+WEB = Origin.MANUAL
+
+
+def panel_context(request: HttpRequest, customer: Any) -> dict[str, Any]:
+    """The card's 跟进任务 panel: the customer's open tasks and the add form."""
+    return {"followup": {
+        "tasks": selectors.customer_tasks(viewer=request.user, customer_id=customer.pk),
+        "form": TaskForm(), "customer": customer,
+        "can_write": access_for(request.user).can_write}}
+
+
+@web_view
+def my_day(request: HttpRequest) -> HttpResponse:
+    """今日待办: the viewer's due and overdue tasks, ranked; tomorrow and the week one click
+    away; a 团队 tab for managers."""
+    day = request.GET.get("day", "today")
+    if day not in selectors.DAYS:
+        day = "today"
+    context = {"agenda": selectors.my_day(viewer=request.user, day=day),
+               "days": selectors.DAYS, "team": None, "form": TaskForm(),
+               "may_team": services.may_plan(request.user)}
+    if request.GET.get("tab") == "team":
+        context["team"] = selectors.team_overdue(viewer=request.user)
+    if access_for(request.user).is_admin:
+        context["banner"] = calendar_warning()
+    return render_page(request, "followup/my_day.html", "followup/partials/agenda.html", context)
+
+
+@web_view
+def team_member(request: HttpRequest, user_id: int) -> HttpResponse:
+    """The overdue tasks behind one count of the 团队 tab."""
+    rows = selectors.team_member_overdue(viewer=request.user, user_id=user_id)
+    return render_page(request, "followup/team_member.html", "followup/partials/rows.html",
+                       {"rows": rows, "readonly": True})
+
+
+def _task_for_change(request: HttpRequest, task_id: int) -> FollowUpTask:
+    return FollowUpTask.objects.get_for(request.user, parse_id(task_id, field="task"), CHANGE)
+
+
+@web_view
+def task_log(request: HttpRequest, task_id: int) -> HttpResponse:
+    """The card's communication log form in place of an agenda row (GET), and its post:
+    history's service writes the communication, which completes the task; the row goes."""
+    task = _task_for_change(request, task_id)
+    customer = customer_selectors.customer_get(viewer=request.user, pk=task.customer_id)
+    contacts = customer_selectors.contact_list(viewer=request.user, customer_id=customer.pk)
+    if request.method != "POST":
+        initial = CommunicationForm.initial_from(history_selectors.communication_defaults(
+            viewer=request.user, customer_id=customer.pk))
+        if task.channel:
+            initial["channel"] = task.channel
+        form = CommunicationForm(initial=initial, contacts=contacts)
+        return render(request, "followup/partials/log_form.html", {"task": task, "form": form})
+    form = CommunicationForm(request.POST, contacts=contacts)
+    if form.is_valid():
+        try:
+            communication = history_services.communication_log(
+                actor=request.user, customer=customer, data=form.data_for_service(), origin=WEB)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            services.task_complete(actor=request.user, origin=WEB, task=task.pk,
+                                   communication=communication)
+            if is_partial(request):
+                return HttpResponse("")  # the row is swapped away
+            return redirect(safe_next(request, reverse("followup:today")))
+    return render(request, "followup/partials/log_form.html", {"task": task, "form": form},
+                  status=400 if not is_partial(request) else 200)
+
+
+@web_view
+@require_POST
+def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    services.task_complete(actor=request.user, origin=WEB, task=parse_id(task_id, field="task"))
+    return HttpResponse("") if is_partial(request) else redirect(
+        safe_next(request, reverse("followup:today")))
+
+
+@web_view
+@require_POST
+def task_cancel(request: HttpRequest, task_id: int) -> HttpResponse:
+    services.task_cancel(actor=request.user, origin=WEB, task=parse_id(task_id, field="task"))
+    return HttpResponse("") if is_partial(request) else redirect(
+        safe_next(request, reverse("followup:today")))
+
+
+@web_view
+@require_POST
+def task_add(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A manual task or a reminder on a customer, from the card's panel or my day."""
+    customer = customer_selectors.customer_get(viewer=request.user, pk=customer_id)
+    form = TaskForm(request.POST)
+    back = safe_next(request, reverse("customers:detail", args=[customer.pk]) + "#followup")
+    if form.is_valid():
+        try:
+            services.task_create(actor=request.user, origin=WEB, customer=customer.pk,
+                                 data=form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            return redirect(back)
+    return render(request, "followup/task_form.html", {"form": form, "customer": customer,
+                                                       "next": back}, status=400)

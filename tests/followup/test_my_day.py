@@ -1,0 +1,139 @@
+"""My day (今日待办): exactly the rep's own due and overdue follow-ups, in the documented
+order, with the reason per row; one-click logging completes the task (issue 12, item 1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from kehu.accounts.services import system_actor
+from kehu.followup.generation import generate
+from kehu.followup.models import FollowUpTask
+from kehu.followup.selectors import my_day
+from kehu.followup.services import task_create
+from kehu.history import services as history_services
+from tests.followup.conftest import set_tier
+
+pytestmark = pytest.mark.django_db
+
+
+def due(task_customer, days_ago: int) -> None:
+    FollowUpTask.objects.filter(customer=task_customer, status="open").update(
+        due_date=timezone.localdate() - dt.timedelta(days=days_ago))
+
+
+@pytest.fixture
+def agenda(alice, bob, make_customer, plans):
+    """alice: an A customer 3 days overdue with two open deals, a C customer due today,
+    a B customer due next month (not today); bob's A customer overdue (not hers)."""
+    a = make_customer(alice, name="甲 A 类客户")
+    c = make_customer(alice, name="丙 C 类客户")
+    b = make_customer(alice, name="乙 B 类客户")
+    bobs = make_customer(bob, name="bob 的客户")
+    for customer, key in ((a, "a"), (c, "c"), (b, "b"), (bobs, "a")):
+        set_tier(customer, key)
+    for amount in ("100000", "20000"):
+        history_services.opportunity_create(actor=alice, origin="manual", customer=a,
+                                            data={"title": "商机", "amount": amount})
+    generate(actor=system_actor())
+    due(a, 3)
+    due(c, 0)
+    due(bobs, 5)
+    FollowUpTask.objects.filter(customer=b).update(
+        due_date=timezone.localdate() + dt.timedelta(days=30))
+    return {"a": a, "b": b, "c": c, "bobs": bobs}
+
+
+def test_my_day_lists_exactly_the_reps_due_and_overdue_tasks_in_order(alice, agenda):
+    rows = my_day(viewer=alice)["rows"]
+    assert [r.task.customer.name for r in rows] == ["甲 A 类客户", "丙 C 类客户"]
+    first = rows[0]
+    assert first.reason == "A 类 · 逾期 3 天 · 2 个进行中的商机 ¥120,000"
+    assert first.score == 30 + 6 + 10 + 12
+    assert rows[1].reason == "C 类 · 今天到期"
+    assert "甲 A 类客户（A 类）" in first.points
+
+
+def test_tomorrow_and_the_week_are_one_click_away(alice, agenda):
+    task = task_create(actor=alice, origin="manual", customer=agenda["b"].pk, data={
+        "title": "明天回电", "due_date": timezone.localdate() + dt.timedelta(days=1)})
+    assert [r.task for r in my_day(viewer=alice, day="tomorrow")["rows"]] == [task]
+    assert task in [r.task for r in my_day(viewer=alice, day="week")["rows"]]
+
+
+def test_the_page_and_the_api_show_the_same_rows(alice, agenda, login, api_as):
+    page = login(alice).get(reverse("followup:today"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "甲 A 类客户" in text and "bob 的客户" not in text and "乙 B 类客户" not in text
+    body = api_as(alice).request("GET", "/followup/today", None).json()
+    assert [r["task"]["customer_name"] for r in body["rows"]] == ["甲 A 类客户", "丙 C 类客户"]
+    assert body["rows"][0]["reasons"][0] == "A 类"
+
+
+def test_logging_from_the_agenda_completes_the_task_and_the_row_goes(alice, agenda, login):
+    task = FollowUpTask.objects.get(customer=agenda["a"], status="open")
+    client = login(alice)
+    form = client.get(reverse("followup:task_log", args=[task.pk]), HTTP_HX_REQUEST="true")
+    assert form.status_code == 200 and 'name="channel"' in form.content.decode()
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    done = client.post(reverse("followup:task_log", args=[task.pk]), {
+        "channel": "phone", "direction": "outbound", "occurred_at": now, "subject": "回访"},
+        HTTP_HX_REQUEST="true")
+    assert done.status_code == 200 and done.content == b""
+    task.refresh_from_db()
+    assert task.status == "done" and task.communication is not None and task.done_by == alice
+    names = [r.task.customer.name for r in my_day(viewer=alice)["rows"]]
+    assert names == ["丙 C 类客户"]
+
+
+def test_managers_see_overdue_counts_per_rep_within_their_scope(mallory, charlie, agenda, login):
+    page = login(mallory).get(reverse("followup:today") + "?tab=team")
+    text = page.content.decode()
+    assert "Alice 王" in text and "Bob 李" in text
+    from kehu.followup.selectors import team_member_overdue, team_overdue
+
+    assert {r["user"].username: r["overdue"] for r in team_overdue(viewer=mallory)} == {
+        "alice": 1, "bob": 1}
+    assert team_overdue(viewer=charlie) == []
+    bob = agenda["bobs"].owner
+    assert [r.task.customer.name for r in team_member_overdue(viewer=mallory, user_id=bob.pk)] \
+        == ["bob 的客户"]
+
+
+def test_a_rep_cannot_see_another_reps_tasks(charlie, agenda, login):
+    task = FollowUpTask.objects.get(customer=agenda["a"], status="open")
+    client = login(charlie)
+    assert client.get(reverse("followup:task_log", args=[task.pk])).status_code == 404
+    assert client.post(reverse("followup:task_done", args=[task.pk])).status_code == 404
+    assert client.post(reverse("followup:task_add", args=[agenda["a"].pk]),
+                       {"title": "x", "due_date": "2026-12-10"}).status_code == 404
+    assert my_day(viewer=charlie)["rows"] == []
+
+
+def test_my_day_reads_a_constant_number_of_queries(alice, make_customer, agenda):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            rows = my_day(viewer=alice)["rows"]
+            [(r.task.customer.name, r.task.plan and r.task.plan.name, r.reason) for r in rows]
+        return len(queries)
+
+    before = count()
+    for n in range(5):
+        customer = make_customer(alice, name=f"更多客户{n}")
+        set_tier(customer, "b")
+        task_create(actor=alice, origin="manual", customer=customer.pk,
+                    data={"title": "跟进", "due_date": timezone.localdate()})
+    assert count() == before
+
+
+def test_money_in_the_reason_is_grouped():
+    from kehu.followup.ranking import _money
+
+    assert _money(Decimal("120000")) == "¥120,000"

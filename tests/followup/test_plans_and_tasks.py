@@ -1,0 +1,105 @@
+"""Plans generate tasks; a logged call completes one and schedules the next one cadence
+later; a tier change switches the cadence at once (issue 12, "Done when" item 3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from kehu.accounts.services import system_actor
+from kehu.classification.services import class_override
+from kehu.core.errors import Http404, ValidationError
+from kehu.followup.generation import generate
+from kehu.followup.models import FollowUpTask
+from kehu.followup.services import task_create
+from kehu.history.services import communication_log
+from tests.followup.conftest import noon, set_tier, tier
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+
+
+def open_plan_task(customer):
+    return FollowUpTask.objects.get(customer=customer, status="open", kind="plan")
+
+
+def test_generation_gives_each_customer_in_a_plan_one_task_due_last_contact_plus_cadence(
+        alice, make_customer, plans):
+    called = make_customer(alice, name="打过电话的客户")
+    never = make_customer(alice, name="从未联系的客户")
+    outside = make_customer(alice, name="不在计划里的客户")
+    for customer in (called, never):
+        set_tier(customer, "a")
+    last_call = timezone.localdate() - dt.timedelta(days=10)
+    communication_log(actor=alice, customer=called, origin="manual",
+                      data={"channel": "phone", "occurred_at": noon(last_call)})
+    FollowUpTask.objects.all().delete()  # the log above already planned; start clean
+    counts = generate(actor=system_actor())
+    assert counts["created"] == 2
+    task = open_plan_task(called)
+    assert task.plan == plans["a"] and task.assignee == alice and task.kind == "plan"
+    from kehu.followup.calendar import due_on_working_day
+
+    assert task.due_date == due_on_working_day(last_call + dt.timedelta(days=30))
+    assert open_plan_task(never).due_date == due_on_working_day(timezone.localdate())
+    assert not FollowUpTask.objects.filter(customer=outside).exists()
+    assert generate(actor=system_actor()) == {"cancelled": 0, "created": 0}  # idempotent
+
+
+def test_a_due_date_on_national_day_lands_on_the_eighth(alice, make_customer, plans):
+    customer = make_customer(alice, name="国庆客户")
+    set_tier(customer, "a")
+    communication_log(actor=alice, customer=customer, origin="manual",
+                      data={"channel": "phone", "occurred_at": noon(D(2026, 9, 1))})
+    # 2026-09-01 + 30 days = 2026-10-01, 国庆: due on the first day back.
+    assert open_plan_task(customer).due_date == D(2026, 10, 8)
+
+
+def test_logging_a_call_completes_the_task_and_the_next_is_due_one_cadence_later(
+        alice, make_customer, plans):
+    customer = make_customer(alice, name="杭州西湖茶业")
+    set_tier(customer, "a")
+    generate(actor=system_actor())
+    first = open_plan_task(customer)
+    call = communication_log(actor=alice, customer=customer, origin="manual",
+                             data={"channel": "phone", "occurred_at": noon(D(2026, 11, 2))})
+    first.refresh_from_db()
+    assert (first.status, first.done_by, first.communication) == ("done", alice, call)
+    second = open_plan_task(customer)
+    assert second.due_date == D(2026, 12, 2)  # a Wednesday: one cadence after the call
+    assert second.plan == plans["a"]
+
+
+def test_a_tier_change_switches_the_cadence_at_once(alice, root, make_customer, plans):
+    customer = make_customer(alice, name="升级的客户")
+    set_tier(customer, "c")
+    communication_log(actor=alice, customer=customer, origin="manual",
+                      data={"channel": "visit", "occurred_at": noon(D(2026, 11, 2))})
+    assert open_plan_task(customer).plan == plans["c"]
+    assert open_plan_task(customer).due_date == D(2027, 5, 3)  # +180 = Sat 1 May 2027 → Mon
+    class_override(actor=root, origin="manual", customer_id=customer.pk,
+                   dimension=tier("a").dimension, value=tier("a"))
+    task = open_plan_task(customer)
+    assert task.plan == plans["a"] and task.due_date == D(2026, 12, 2)
+    assert FollowUpTask.objects.filter(customer=customer, status="cancelled").count() == 1
+
+
+def test_a_rep_cannot_create_tasks_on_another_reps_customer(alice, charlie, make_customer):
+    customer = make_customer(alice, name="alice 的客户")
+    with pytest.raises(Http404):
+        task_create(actor=charlie, origin="manual", customer=customer.pk,
+                    data={"title": "偷偷跟进", "due_date": "2026-12-10"})
+    task = task_create(actor=alice, origin="manual", customer=customer.pk,
+                       data={"title": "寄样品", "due_date": "2026-12-10", "kind": "reminder",
+                             "due_time": "15:30"})
+    assert task.kind == "reminder" and timezone.localtime(task.due_at).time() == dt.time(15, 30)
+
+
+def test_every_bad_field_of_a_task_is_reported_at_once(alice, make_customer):
+    customer = make_customer(alice, name="alice 的客户")
+    with pytest.raises(ValidationError) as caught:
+        task_create(actor=alice, origin="manual", customer=customer.pk,
+                    data={"title": "", "due_date": "明天", "due_time": "25:00", "kind": "x"})
+    assert set(caught.value.message_dict) == {"title", "due_date", "due_time", "kind"}
