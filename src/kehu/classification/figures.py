@@ -102,7 +102,8 @@ def figures_compute(*, today: dt.date | None = None) -> int:
     table = CustomerFigures._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")
-        cursor.execute(_compute_sql(table), _compute_params(start, today))
+        aggregate, params = _staged_aggregate(cursor, start)
+        cursor.execute(_compute_sql(table, aggregate), [*params, today, today])
         cursor.execute(f"DELETE FROM {table} WHERE customer_id IN "
                        "(SELECT id FROM customers_customer WHERE deleted_at IS NOT NULL)")
         settings.cuts = _cuts(cursor, table)
@@ -125,12 +126,25 @@ def figures_compute(*, today: dt.date | None = None) -> int:
 _TILE = "CASE WHEN n_win > 0 THEN NTILE(5) OVER (PARTITION BY n_win > 0 ORDER BY {}) END"
 
 
-def _compute_sql(table: str) -> str:
+def _staged_aggregate(cursor: Any, start: dt.date) -> tuple[str, list[Any]]:
+    """The aggregate as the INSERT reads it, and its parameters. PostgreSQL runs no part of
+    an INSERT … SELECT in parallel, so there the aggregate goes first into a temporary table
+    (CREATE TABLE AS runs it in parallel): 3.9-4.2 s instead of 7 s of a serial hash
+    aggregate at 1,000,000 customers, the whole statement 13.5-14.2 s against 16.4-16.9 s
+    (measured on a busy machine, load 4-6). SQLite has one thread either way."""
+    if connection.vendor != "postgresql":
+        return _aggregate_sql(), aggregate_params(start)
+    cursor.execute(f"CREATE TEMPORARY TABLE figures_agg ON COMMIT DROP AS {_aggregate_sql()}",
+                   aggregate_params(start))
+    return "SELECT * FROM figures_agg", []
+
+
+def _compute_sql(table: str, aggregate: str) -> str:
     return f"""
       INSERT INTO {table} (customer_id, last_order_on, first_order_on, orders_total,
                            recency_days, frequency, monetary, r, f, m, segment,
                            revenue_share, computed_on)
-      WITH agg AS ({_aggregate_sql()}),
+      WITH agg AS ({aggregate}),
       win AS (
         SELECT customer_id, last_ever, first_ever, n_ever, last_win, n_win, spent_win,
                {_TILE.format("last_win, customer_id")} AS r,
@@ -149,10 +163,6 @@ def _compute_sql(table: str) -> str:
                   THEN ROUND(win.above * 100.0 / win.whole, 3) END, %s
       FROM win
       ORDER BY 1"""
-
-
-def _compute_params(start: dt.date, today: dt.date) -> list[Any]:
-    return [*aggregate_params(start), today, today]
 
 
 def _cuts(cursor: Any, table: str) -> dict[str, Any]:
