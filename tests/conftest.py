@@ -44,6 +44,9 @@ def _builtin_roles_survive_flushes(request):
     importlib.import_module("kehu.history.migrations.0002_default_pipeline") \
         .create_default_pipeline(apps, None)
     importlib.import_module("kehu.classification.migrations.0002_defaults").install(apps, None)
+    if not apps.get_model("customers", "Region").objects.exists():
+        importlib.import_module("kehu.customers.migrations.0013_regions") \
+            .load_bundled_list(apps, None)
 
 
 @pytest.fixture

@@ -16,3 +16,7 @@ class CustomersConfig(AppConfig):
         from kehu.customers.quality.setup import install as install_quality
 
         install_quality()
+        # Regions (行政区划): `region` and `region.status` for lists, segments and rules.
+        from kehu.customers.regions import conditions as region_conditions
+
+        region_conditions.register()

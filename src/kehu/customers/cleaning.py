@@ -27,6 +27,7 @@ from kehu.customers.choices import (
     Source,
 )
 from kehu.customers.models import CustomField
+from kehu.customers.regions.matching import match_region
 
 CUSTOMER_TEXT_LIMITS = {
     "name": 200, "short_name": 100, "province": 32, "city": 32, "district": 32,
@@ -39,6 +40,7 @@ CUSTOMER_CHOICES = {
 CUSTOMER_FIELDS = (
     *CUSTOMER_TEXT_LIMITS, *CUSTOMER_CHOICES, "phones", "emails", "birthday", "credit_code",
 )
+REGION_FIELDS = ("province", "city", "district")
 CONTACT_TEXT_LIMITS = {"name": 100, "title": 100, "wechat": 64, "notes": 20000}
 CONTACT_FIELDS = (*CONTACT_TEXT_LIMITS, "decision_role", "phones", "email", "is_primary")
 
@@ -70,12 +72,35 @@ def clean_customer(data: dict[str, Any], *, partial: bool = False) -> dict[str, 
     for field, cleaner in cleaners.items():
         if field in data:
             out.run(field, cleaner, data[field])
+    _clean_region(data, out)
     for field in ("name", "kind"):
         # A partial update may leave them out, but may not blank them.
         if (not partial or field in data) and not out.cleaned.get(field) \
                 and field not in out.errors:
             out.add_error(field, _("必填"))
     return out.result()
+
+
+def _clean_region(data: dict[str, Any], out: Collector) -> None:
+    """省/市/区 through the official list: canonical names (广东 → 广东省, 深圳 → 深圳市, a
+    missing parent filled in) and `region_code`. Text that matches nothing is not refused —
+    old sheets are messy — but kept as typed with no code: data quality flags it
+    (`region_problems`). A partial update passes all three (services merge the stored ones)."""
+    if not any(field in data for field in REGION_FIELDS) \
+            or any(field in out.errors for field in REGION_FIELDS):
+        return
+    found = match_region(*(out.cleaned.get(field) or "" for field in REGION_FIELDS))
+    for field in REGION_FIELDS:
+        if field in data or getattr(found, field):
+            out.cleaned[field] = getattr(found, field)
+    out.cleaned["region_code"] = found.code
+
+
+def region_problems(data: dict[str, Any]) -> list[dict[str, str]]:
+    """The region fields that are not in the official list, as data-quality problems."""
+    found = match_region(*(str(data.get(field) or "") for field in REGION_FIELDS))
+    return [{"field": field, "reason": _("地区不在官方行政区划中：%(why)s") % {"why": why}}
+            for field, why in found.problems.items()]
 
 
 def check_kind_fields(values: dict[str, Any]) -> None:

@@ -36,6 +36,7 @@ OPERATORS: dict[str, tuple[str, ...]] = {
              "not_empty"),
     "tags": ("any", "all", "none"),
     "owner": ("in", "not_in"),
+    "region": ("in", "not_in"),  # codes of the official list (customers/regions)
 }
 NO_VALUE = ("empty", "not_empty")
 
@@ -193,6 +194,12 @@ def _one(definition: ConditionField, op: str, raw: Any) -> Any:
         return day
     if definition.kind == "owner":
         return raw if raw == "me" else _id(raw)
+    if definition.kind == "region":
+        from kehu.customers.regions.index import current
+
+        if str(raw) not in current().by_code:
+            raise ValidationError(_("“%(value)s” 不是区划代码") % {"value": raw})
+        return str(raw)
     if definition.kind == "choice" and definition.choices:
         allowed = {str(v) for v, _label in definition.choices}
         if str(raw) not in allowed:

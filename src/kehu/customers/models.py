@@ -58,6 +58,10 @@ class Customer(models.Model):
     province = models.CharField(_("省份"), max_length=32, blank=True)
     city = models.CharField(_("城市"), max_length=32, blank=True)
     district = models.CharField(_("区县"), max_length=32, blank=True)
+    # The deepest division of the official list the three fields above name, set by the
+    # cleaner (customers/regions); NULL with region text = not in the list (data quality).
+    region_code = models.CharField(_("区划代码"), max_length=6, null=True, blank=True,
+                                   editable=False)
     address = models.CharField(_("详细地址"), max_length=255, blank=True)
     phones = models.JSONField(_("电话"), default=list, blank=True)
     emails = models.JSONField(_("邮箱"), default=list, blank=True)
@@ -101,6 +105,7 @@ class Customer(models.Model):
             models.Index(fields=["name_pinyin"], name="cust_pinyin"),
             models.Index(fields=["credit_code"], name="cust_credit_code"),
             models.Index(fields=["name_key", "id"], name="cust_name_key_live", condition=LIVE),
+            models.Index(fields=["region_code"], name="cust_region_code"),
             # Only the recycle bin's rows: an index over every row's deleted_at would tempt
             # SQLite (without statistics) to serve `deleted_at IS NULL` from it and sort.
             models.Index(fields=["deleted_at"], name="cust_in_bin",
@@ -390,3 +395,4 @@ class Segment(models.Model):
 # Data quality's rows live with their code (customers/quality/models.py); imported here so
 # Django finds them as models of this app.
 from kehu.customers.quality import models as _quality_models  # noqa: E402, F401
+from kehu.customers.regions import models as _region_models  # noqa: E402, F401

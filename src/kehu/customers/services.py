@@ -314,6 +314,9 @@ def _ensure_still_visible(actor: User, customer: Customer) -> None:
 def _clean_customer_values(
     data: dict[str, Any], *, partial: bool, current: Customer | None = None
 ) -> dict[str, Any]:
+    if current is not None and any(f in data for f in cleaning.REGION_FIELDS):
+        # The region is matched whole: a new city is read within the stored province.
+        data = {**{f: getattr(current, f) for f in cleaning.REGION_FIELDS}, **data}
     values = cleaning.clean_customer(data, partial=partial)
     merged = {f: getattr(current, f) for f in ("kind", "credit_code", "gender")} if current else {}
     merged.update(values)

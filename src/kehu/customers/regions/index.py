@@ -1,0 +1,108 @@
+"""The division list in memory: every division by code, by name and by short name.
+
+Built from the Region table once per process (`current()`), and again when the table's
+`RegionSource.loaded_at` changes (checked at most once a minute), or from a snapshot's
+rows (`RegionIndex(rows)`, what the migration uses before the table is read).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kehu.customers.regions.names import short_name
+
+PROVINCE, CITY, DISTRICT = 1, 2, 3
+RECHECK_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Division:
+    code: str
+    name: str
+    parent: str
+    level: int
+    short: str
+
+
+class RegionIndex:
+    """Lookups the matcher needs; read-only once built."""
+
+    def __init__(self, rows: Iterable[tuple[str, str, str, int]], *, as_of: str = "",
+                 stamp: object = None) -> None:
+        self.as_of, self.stamp = as_of, stamp
+        self.by_code: dict[str, Division] = {}
+        self.children: dict[str, list[Division]] = defaultdict(list)
+        self.names: dict[str, list[Division]] = defaultdict(list)
+        for code, name, parent, level in rows:
+            division = Division(code, name, parent, level, short_name(name))
+            self.by_code[code] = division
+            self.children[parent].append(division)
+            self.names[name].append(division)
+            if division.short and division.short != name:
+                self.names[division.short].append(division)
+        for division in self.by_code.values():
+            # A municipality's one city: 北京市 北京市, and the 市辖区 that some sheets write.
+            if division.level == CITY and division.name == self.by_code[division.parent].name:
+                self.names["市辖区"].append(division)
+        self.longest = max((len(n) for n in self.names), default=0)
+
+    def provinces(self) -> list[Division]:
+        return self.children[""]
+
+    def province_of(self, division: Division) -> Division:
+        while division.parent:
+            division = self.by_code[division.parent]
+        return division
+
+    def city_of(self, division: Division) -> Division | None:
+        if division.level == DISTRICT:
+            return self.by_code[division.parent]
+        return division if division.level == CITY else None
+
+    def within(self, division: Division, ancestor: Division | None) -> bool:
+        while ancestor is not None and division.level > ancestor.level:
+            division = self.by_code[division.parent]
+        return ancestor is None or division.code == ancestor.code
+
+    def named(self, text: str, level: int, within: Division | None = None) -> list[Division]:
+        """Divisions of `level` called `text` (full or short name) inside `within`."""
+        return [d for d in self.names.get(text, ()) if d.level == level and self.within(d, within)]
+
+    def only_city(self, province: Division) -> Division | None:
+        """A municipality's one city (北京市 → 北京市), which no one needs to write."""
+        cities = self.children[province.code]
+        return cities[0] if len(cities) == 1 and cities[0].name == province.name else None
+
+
+_lock = threading.Lock()
+_current: RegionIndex | None = None
+_checked = 0.0
+
+
+def current() -> RegionIndex:
+    """The index of the Region table, rebuilt when a newer snapshot was loaded."""
+    global _current, _checked
+    now = time.monotonic()
+    if _current is not None and now - _checked < RECHECK_SECONDS:
+        return _current
+    from kehu.customers.regions.models import Region, RegionSource
+
+    with _lock:
+        source = RegionSource.objects.order_by("-pk").first()
+        stamp = (source.pk, source.loaded_at) if source else None
+        if _current is None or _current.stamp != stamp:
+            rows = Region.objects.order_by("level", "code").values_list(
+                "code", "name", "parent_code", "level")
+            _current = RegionIndex(list(rows), as_of=source.as_of if source else "", stamp=stamp)
+        _checked = now
+    return _current
+
+
+def forget() -> None:
+    """Drop the cached index (after `kehu regions update`, in tests)."""
+    global _current
+    _current = None

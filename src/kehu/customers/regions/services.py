@@ -1,0 +1,58 @@
+"""Replacing the division list with a newer snapshot, and what the table holds now."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.accounts.policy import access_for
+from kehu.core.models import ChangeLog
+from kehu.customers.regions import index, loading, snapshot
+from kehu.customers.regions.models import Region, RegionSource
+
+
+def regions_update(*, actor: User, origin: str, path: Path | str) -> dict[str, Any]:
+    """Load a newer snapshot file (same format as the bundled one) into the Region table and
+    match every customer's region text against it again — one transaction: a bad file, or
+    a failure halfway, leaves the old list and the customers as they were."""
+    if not (actor.is_system or access_for(actor).is_admin):
+        raise PermissionDenied(_("只有管理员可以更新行政区划"))
+    new = snapshot.read(path)  # checked before anything is touched
+    with transaction.atomic():
+        before = regions_info()
+        loading.snapshot_load(new, region_model=Region, source_model=RegionSource)
+        changed = loading.customers_fill(index=index.RegionIndex(new.rows, as_of=new.as_of))
+        after = regions_info()
+        ChangeLog.objects.create(
+            actor=actor, origin=origin, action="regions_update", model="customers.regionsource",
+            object_id=RegionSource.objects.get().pk,
+            changes={"as_of": [before["as_of"], after["as_of"]],
+                     "regions": [before["total"], after["total"]],
+                     "customer_regions_changed": changed})
+    index.forget()
+    return {**after, "customer_regions_changed": changed}
+
+
+def regions_info() -> dict[str, Any]:
+    """The snapshot the table holds: its date, source, licence and counts per level."""
+    source = RegionSource.objects.first()
+    counts = {level: 0 for level in (1, 2, 3)}
+    for level, n in _level_counts():
+        counts[level] = n
+    return {"as_of": source.as_of if source else "", "source": source.source if source else "",
+            "licence": source.licence if source else "",
+            "loaded_at": source.loaded_at if source else None,
+            "provinces": counts[1], "cities": counts[2], "districts": counts[3],
+            "total": sum(counts.values())}
+
+
+def _level_counts() -> list[tuple[int, int]]:
+    from django.db.models import Count
+
+    return list(Region.objects.order_by().values("level").annotate(n=Count("code"))
+                .values_list("level", "n"))
