@@ -241,6 +241,11 @@ TABLE: dict[str, list[Case]] = {
     "customers:quality_settings": [Case("get", u("customers:quality_settings"), ADMIN_PAGE)],
     "customers:quality_run": [Case("post", u("customers:quality_run"), ADMIN_ACTION)],
     "customers:verify": [Case("post", u("customers:verify", CUSTOMER), WRITE_ACTION)],
+    # The division list (reference data, the same for everyone signed in).
+    "customers:regions": [Case("get", lambda w: reverse("customers:regions") + "?parent=440000",
+                               EVERYONE)],
+    "customers:region_parse": [Case("get", lambda w: reverse("customers:region_parse")
+                                    + "?q=深圳南山区", EVERYONE)],
     "customers:trash": [Case("get", u("customers:trash"), EVERYONE)],
     "customers:restore": [Case("post", u("customers:restore", lambda w: w.deleted.pk), WRITE_ACTION)],
     # The settings area's front page lists the sections a person may open; all are admins' so far.

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.customers.conditions import NO_VALUE, OPERATORS, Group, Leaf, condition_fields
+from kehu.customers.regions.conditions import region_names
+from kehu.customers.templatetags.region_picker import picker_words
 
 OPERATOR_WORDS = {
     "in": gettext_lazy("属于"), "not_in": gettext_lazy("不属于"),
@@ -50,7 +54,9 @@ def builder_data(*, initial: Any, owners: list, tags: list,
     one (a classification rule's condition) alike."""
     return {"fields": builder_fields(custom_fields), "initial": initial or None,
             "owners": [[u.pk, u.label] for u in owners], "tags": list(tags),
-            "words": builder_words()}
+            "words": builder_words(),
+            "regions": {"url": reverse("customers:regions"), "words": picker_words(),
+                        "script": static("customers/regions.js")}}
 
 
 def condition_words(node: Group | Leaf, *, viewer: User) -> str:
@@ -77,6 +83,8 @@ def _value_words(leaf: Leaf, viewer: User) -> str:
     if leaf.field.kind == "owner":
         names = {u.pk: u.label for u in User.objects.filter(pk__in=[v for v in value if v != "me"])}
         return "、".join(_("我") if v == "me" else names.get(v) or str(v) for v in value)
+    if leaf.field.kind == "region":
+        return "、".join(region_names(value))
     if leaf.op in ("within_days", "older_than_days"):
         return _("%(n)s 天") % {"n": value}
     if isinstance(value, tuple):

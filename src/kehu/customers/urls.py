@@ -11,6 +11,7 @@ from kehu.customers.views import (
     listing,
     merge,
     quality,
+    regions,
     segments,
 )
 
@@ -34,6 +35,8 @@ urlpatterns = [
     path("quality/", quality.quality_page, name="quality"),
     path("quality/settings/", quality.quality_settings, name="quality_settings"),
     path("quality/run/", quality.quality_run, name="quality_run"),
+    path("regions/", regions.region_children, name="regions"),
+    path("regions/parse/", regions.region_parse, name="region_parse"),
     path("trash/", edit.trash, name="trash"),
     path("trash/<int:pk>/restore/", edit.customer_restore, name="restore"),
     path("fields/", fields.custom_field_list, name="fields"),

@@ -119,7 +119,9 @@
     var box = row.querySelector("[data-value]");
     var f = this.fieldOf(row), op = row.querySelector("[data-op]").value;
     box.innerHTML = "";
+    delete box.dataset.region;
     if (NO_VALUE.indexOf(op) >= 0) return;
+    if (f.kind === "region") { this.regionPicker(box, [].concat(value || [])[0]); return; }
     var options = this.optionsFor(f);
     if (LISTS.indexOf(op) >= 0 && options) {
       box.appendChild(this.checks(options, [].concat(value || [])));
@@ -133,6 +135,26 @@
       box.appendChild(this.input(f, op, shown, this.words.value));
       if (DAYS.indexOf(op) >= 0) box.appendChild(el("span", { "class": "muted", text: this.words.days }));
     }
+  };
+
+  /* A region: 省 → 市 → 区 selects (static/customers/regions.js, loaded when first needed);
+     the value is the deepest chosen division's code, kept on the row. */
+  Builder.prototype.regionPicker = function (box, code) {
+    var regions = this.data.regions, self = this;
+    box.dataset.region = code || "";
+    var build = function () {
+      window.KehuRegions.codePicker(box, regions.url, code, regions.words, function (chosen) {
+        box.dataset.region = chosen;
+        self.sync();
+      });
+    };
+    if (window.KehuRegions) { build(); return; }
+    var script = document.querySelector("script[data-kehu-regions]");
+    if (!script) {
+      script = el("script", { src: regions.script, "data-kehu-regions": "" });
+      document.head.appendChild(script);
+    }
+    script.addEventListener("load", build);
   };
 
   Builder.prototype.optionsFor = function (f) {
@@ -215,6 +237,8 @@
   };
 
   Builder.prototype.valueOf = function (row, op) {
+    var region = row.querySelector("[data-value][data-region]");
+    if (region) return region.dataset.region ? [region.dataset.region] : [];
     var checks = row.querySelectorAll("[data-value] input[type=checkbox]");
     if (checks.length) {
       return Array.prototype.filter.call(checks, function (c) { return c.checked; })
