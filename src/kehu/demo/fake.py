@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
-from dataclasses import dataclass
 
 from stdnum.cn import uscc
 
@@ -17,7 +16,7 @@ from kehu.customers.choices import CompanySize, DecisionRole, Source
 from kehu.customers.names import name_key
 from kehu.customers.pinyin import name_pinyin
 from kehu.demo import words
-from kehu.demo.regions import REGIONS
+from kehu.demo.regions import Place, weighted_places
 
 YEARS_OF_HISTORY = 3
 _INDUSTRY_WEIGHTS = {"manufacturing": 18, "retail": 16, "software": 14, "services": 10,
@@ -34,14 +33,6 @@ _SUFFIXES = tuple(p[0] for p in words.SUFFIXES)
 _SUFFIX_CUM = tuple(itertools.accumulate(p[1] for p in words.SUFFIXES))
 _CONTACT_COUNT_CUM = (50, 85, 100)
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-
-
-@dataclass(frozen=True)
-class Place:
-    province: str
-    city: str
-    district: str
-    code: str
 
 
 def org_code(rng: random.Random) -> str:
@@ -123,9 +114,7 @@ class Faker:
     def __init__(self, rng: random.Random, *, now: dt.datetime) -> None:
         self.rng = rng
         self.now = now
-        self.places = [Place(p, c, d, code) for p, c, _w, ds in REGIONS for d, code in ds]
-        place_weights = [w / len(ds) for _p, _c, w, ds in REGIONS for _d in ds]
-        self.place_cum = list(itertools.accumulate(place_weights))
+        self.places, self.place_cum = weighted_places()
         self.industries = list(_INDUSTRY_WEIGHTS)
         self.industry_cum = list(itertools.accumulate(_INDUSTRY_WEIGHTS.values()))
         self.span = YEARS_OF_HISTORY * 365 * 86400
@@ -196,7 +185,8 @@ class Faker:
         phones = [mobile(rng)] + ([mobile(rng)] if rng.random() < 0.15 else [])
         return {
             "short_name": "", "industry": "", "company_size": "", "province": place.province,
-            "city": place.city, "district": place.district, "address": self.address(place),
+            "city": place.city, "district": place.district, "region_code": place.code,
+            "address": self.address(place),
             "phones": phones, "emails": [], "wechat": "", "gender": "", "birthday": None,
             "credit_code": "", "source": rng.choices(_SOURCES, cum_weights=_SOURCE_CUM)[0],
             "owner_id": owner_id, "notes": "", "created_at": created, "updated_at": updated,

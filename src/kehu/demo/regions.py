@@ -1,89 +1,137 @@
-"""A small, dated table of real administrative divisions for demo addresses.
+"""Where demo customers are: real places from the official division list (customers/regions).
 
-Hand-picked from the division codes published by the Ministry of Civil Affairs
-(民政部 县级以上行政区划代码, as of 2024): every province-level division, two or
-three prefecture-level cities in each, and a few of their districts with the
-district's six-digit code (used as the region part of demo credit codes).
-`weight` roughly follows economic size, so Shanghai gets more demo customers
-than Lhasa. It is demo scenery, not a reference for address matching.
+The weights are the demo's own: a province weighs the sum of its main cities' weights
+below (roughly economic size, so Shanghai gets more customers than Lhasa). Four fifths of
+it go to those cities, a fifth is spread over the province's other cities; inside a city
+every district of the list is a place, urban districts (区) three times a county's. So
+every demo region is one the matcher knows, with its code (the region part of a demo
+credit code too).
 """
 
 from __future__ import annotations
 
-AS_OF = "2024-01"
+import itertools
+from dataclasses import dataclass
 
-# (province, city, weight, [(district, code), ...])
-REGIONS: list[tuple[str, str, int, list[tuple[str, str]]]] = [
-    ("北京市", "北京市", 40, [("东城区", "110101"), ("西城区", "110102"), ("朝阳区", "110105"),
-                          ("海淀区", "110108"), ("丰台区", "110106")]),
-    ("天津市", "天津市", 12, [("和平区", "120101"), ("河西区", "120103"), ("南开区", "120104"),
-                          ("滨海新区", "120116")]),
-    ("河北省", "石家庄市", 8, [("长安区", "130102"), ("桥西区", "130104"), ("裕华区", "130108")]),
-    ("河北省", "唐山市", 5, [("路南区", "130202"), ("路北区", "130203")]),
-    ("河北省", "保定市", 4, [("竞秀区", "130602"), ("莲池区", "130606")]),
-    ("山西省", "太原市", 6, [("小店区", "140105"), ("迎泽区", "140106")]),
-    ("山西省", "大同市", 2, [("平城区", "140213")]),
-    ("内蒙古自治区", "呼和浩特市", 4, [("新城区", "150102"), ("赛罕区", "150105")]),
-    ("内蒙古自治区", "包头市", 3, [("昆都仑区", "150203")]),
-    ("辽宁省", "沈阳市", 8, [("和平区", "210102"), ("沈河区", "210103"), ("浑南区", "210112")]),
-    ("辽宁省", "大连市", 7, [("中山区", "210202"), ("沙河口区", "210204"), ("甘井子区", "210211")]),
-    ("吉林省", "长春市", 6, [("南关区", "220102"), ("朝阳区", "220104")]),
-    ("吉林省", "吉林市", 2, [("船营区", "220204")]),
-    ("黑龙江省", "哈尔滨市", 6, [("道里区", "230102"), ("南岗区", "230103")]),
-    ("黑龙江省", "大庆市", 2, [("萨尔图区", "230602")]),
-    ("上海市", "上海市", 40, [("黄浦区", "310101"), ("徐汇区", "310104"), ("长宁区", "310105"),
-                          ("静安区", "310106"), ("闵行区", "310112"), ("浦东新区", "310115")]),
-    ("江苏省", "南京市", 14, [("玄武区", "320102"), ("秦淮区", "320104"), ("鼓楼区", "320106"),
-                          ("江宁区", "320115")]),
-    ("江苏省", "无锡市", 8, [("滨湖区", "320211"), ("梁溪区", "320213")]),
-    ("江苏省", "苏州市", 14, [("虎丘区", "320505"), ("吴中区", "320506"), ("姑苏区", "320508")]),
-    ("浙江省", "杭州市", 20, [("上城区", "330102"), ("拱墅区", "330105"), ("西湖区", "330106"),
-                          ("滨江区", "330108"), ("余杭区", "330110")]),
-    ("浙江省", "宁波市", 9, [("海曙区", "330203"), ("鄞州区", "330212")]),
-    ("浙江省", "温州市", 6, [("鹿城区", "330302"), ("瓯海区", "330304")]),
-    ("安徽省", "合肥市", 9, [("瑶海区", "340102"), ("庐阳区", "340103"), ("蜀山区", "340104")]),
-    ("安徽省", "芜湖市", 3, [("镜湖区", "340202")]),
-    ("福建省", "福州市", 7, [("鼓楼区", "350102"), ("台江区", "350103")]),
-    ("福建省", "厦门市", 7, [("思明区", "350203"), ("湖里区", "350206")]),
-    ("福建省", "泉州市", 5, [("丰泽区", "350503")]),
-    ("江西省", "南昌市", 6, [("东湖区", "360102"), ("西湖区", "360103"), ("青山湖区", "360111")]),
-    ("江西省", "赣州市", 3, [("章贡区", "360702")]),
-    ("山东省", "济南市", 10, [("历下区", "370102"), ("市中区", "370103"), ("槐荫区", "370104")]),
-    ("山东省", "青岛市", 10, [("市南区", "370202"), ("市北区", "370203"), ("黄岛区", "370211")]),
-    ("山东省", "烟台市", 4, [("芝罘区", "370602")]),
-    ("河南省", "郑州市", 10, [("中原区", "410102"), ("二七区", "410103"), ("金水区", "410105")]),
-    ("河南省", "洛阳市", 4, [("西工区", "410303")]),
-    ("湖北省", "武汉市", 14, [("江岸区", "420102"), ("江汉区", "420103"), ("武昌区", "420106"),
-                          ("洪山区", "420111")]),
-    ("湖北省", "宜昌市", 3, [("西陵区", "420502")]),
-    ("湖南省", "长沙市", 10, [("芙蓉区", "430102"), ("天心区", "430103"), ("岳麓区", "430104")]),
-    ("湖南省", "株洲市", 3, [("天元区", "430211")]),
-    ("广东省", "广州市", 24, [("荔湾区", "440103"), ("越秀区", "440104"), ("海珠区", "440105"),
-                          ("天河区", "440106"), ("白云区", "440111")]),
-    ("广东省", "深圳市", 28, [("罗湖区", "440303"), ("福田区", "440304"), ("南山区", "440305"),
-                          ("宝安区", "440306"), ("龙岗区", "440307")]),
-    ("广东省", "佛山市", 9, [("禅城区", "440604"), ("南海区", "440605"), ("顺德区", "440606")]),
-    ("广西壮族自治区", "南宁市", 5, [("兴宁区", "450102"), ("青秀区", "450103")]),
-    ("广西壮族自治区", "柳州市", 3, [("城中区", "450202")]),
-    ("海南省", "海口市", 3, [("秀英区", "460105"), ("龙华区", "460106")]),
-    ("海南省", "三亚市", 2, [("吉阳区", "460203")]),
-    ("重庆市", "重庆市", 14, [("渝中区", "500103"), ("江北区", "500105"), ("沙坪坝区", "500106"),
-                          ("九龙坡区", "500107"), ("渝北区", "500112")]),
-    ("四川省", "成都市", 18, [("锦江区", "510104"), ("青羊区", "510105"), ("金牛区", "510106"),
-                          ("武侯区", "510107"), ("成华区", "510108")]),
-    ("四川省", "绵阳市", 3, [("涪城区", "510703")]),
-    ("贵州省", "贵阳市", 4, [("南明区", "520102"), ("云岩区", "520103")]),
-    ("贵州省", "遵义市", 2, [("红花岗区", "520302")]),
-    ("云南省", "昆明市", 6, [("五华区", "530102"), ("盘龙区", "530103"), ("官渡区", "530111")]),
-    ("云南省", "大理白族自治州", 1, [("大理市", "532901")]),
-    ("西藏自治区", "拉萨市", 1, [("城关区", "540102")]),
-    ("陕西省", "西安市", 12, [("新城区", "610102"), ("碑林区", "610103"), ("莲湖区", "610104"),
-                          ("雁塔区", "610113")]),
-    ("陕西省", "宝鸡市", 2, [("渭滨区", "610302")]),
-    ("甘肃省", "兰州市", 3, [("城关区", "620102"), ("七里河区", "620103")]),
-    ("青海省", "西宁市", 1, [("城东区", "630102"), ("城中区", "630103")]),
-    ("宁夏回族自治区", "银川市", 1, [("兴庆区", "640104"), ("金凤区", "640106")]),
-    ("新疆维吾尔自治区", "乌鲁木齐市", 2, [("天山区", "650102"), ("沙依巴克区", "650103")]),
+from kehu.customers.regions.index import CITY, RegionIndex, current
+
+MAIN_SHARE = 0.8  # of a province's weight, to its main cities; the rest to the others
+URBAN_WEIGHT = 3  # a 区 against a 县 or a county-level city
+
+# (province, main city, weight)
+CITY_WEIGHTS: list[tuple[str, str, int]] = [
+    ("北京市", "北京市", 40),
+    ("天津市", "天津市", 12),
+    ("河北省", "石家庄市", 8),
+    ("河北省", "唐山市", 5),
+    ("河北省", "保定市", 4),
+    ("山西省", "太原市", 6),
+    ("山西省", "大同市", 2),
+    ("内蒙古自治区", "呼和浩特市", 4),
+    ("内蒙古自治区", "包头市", 3),
+    ("辽宁省", "沈阳市", 8),
+    ("辽宁省", "大连市", 7),
+    ("吉林省", "长春市", 6),
+    ("吉林省", "吉林市", 2),
+    ("黑龙江省", "哈尔滨市", 6),
+    ("黑龙江省", "大庆市", 2),
+    ("上海市", "上海市", 40),
+    ("江苏省", "南京市", 14),
+    ("江苏省", "无锡市", 8),
+    ("江苏省", "苏州市", 14),
+    ("浙江省", "杭州市", 20),
+    ("浙江省", "宁波市", 9),
+    ("浙江省", "温州市", 6),
+    ("安徽省", "合肥市", 9),
+    ("安徽省", "芜湖市", 3),
+    ("福建省", "福州市", 7),
+    ("福建省", "厦门市", 7),
+    ("福建省", "泉州市", 5),
+    ("江西省", "南昌市", 6),
+    ("江西省", "赣州市", 3),
+    ("山东省", "济南市", 10),
+    ("山东省", "青岛市", 10),
+    ("山东省", "烟台市", 4),
+    ("河南省", "郑州市", 10),
+    ("河南省", "洛阳市", 4),
+    ("湖北省", "武汉市", 14),
+    ("湖北省", "宜昌市", 3),
+    ("湖南省", "长沙市", 10),
+    ("湖南省", "株洲市", 3),
+    ("广东省", "广州市", 24),
+    ("广东省", "深圳市", 28),
+    ("广东省", "佛山市", 9),
+    ("广西壮族自治区", "南宁市", 5),
+    ("广西壮族自治区", "柳州市", 3),
+    ("海南省", "海口市", 3),
+    ("海南省", "三亚市", 2),
+    ("重庆市", "重庆市", 14),
+    ("四川省", "成都市", 18),
+    ("四川省", "绵阳市", 3),
+    ("贵州省", "贵阳市", 4),
+    ("贵州省", "遵义市", 2),
+    ("云南省", "昆明市", 6),
+    ("云南省", "大理白族自治州", 1),
+    ("西藏自治区", "拉萨市", 1),
+    ("陕西省", "西安市", 12),
+    ("陕西省", "宝鸡市", 2),
+    ("甘肃省", "兰州市", 3),
+    ("青海省", "西宁市", 1),
+    ("宁夏回族自治区", "银川市", 1),
+    ("新疆维吾尔自治区", "乌鲁木齐市", 2)
 ]
 
-PROVINCE_COUNT = len({province for province, *_ in REGIONS})
+
+@dataclass(frozen=True)
+class Place:
+    province: str
+    city: str
+    district: str
+    code: str
+
+
+_cache: dict[object, tuple[list[Place], list[float]]] = {}
+
+
+def weighted_places(index: RegionIndex | None = None) -> tuple[list[Place], list[float]]:
+    """Every demo place and the cumulative weights `random.choices` takes (built once per
+    division list: a million customers draw from it a million times)."""
+    index = index or current()
+    key = (index.as_of, index.stamp, id(index))
+    if key not in _cache:
+        places, weights = [], []
+        for place, weight in _places(index):
+            places.append(place)
+            weights.append(weight)
+        _cache.clear()
+        _cache[key] = (places, list(itertools.accumulate(weights)))
+    return _cache[key]
+
+
+def _places(index: RegionIndex):
+    mains: dict[str, dict[str, int]] = {}
+    for province, city, weight in CITY_WEIGHTS:
+        mains.setdefault(province, {})[city] = weight
+    for province in index.provinces():
+        main = mains.get(province.name)
+        if not main:
+            continue
+        total = sum(main.values())
+        cities = [c for c in index.children[province.code] if c.level == CITY]
+        others = [c for c in cities if c.name not in main]
+        for city in cities:
+            if city.name in main:
+                share = main[city.name] * (MAIN_SHARE if others else 1)
+            else:
+                share = total * (1 - MAIN_SHARE) / len(others)
+            yield from _in_city(index, province.name, city, share)
+
+
+def _in_city(index: RegionIndex, province: str, city, weight: float):
+    districts = index.children[city.code]
+    if not districts:
+        yield Place(province, city.name, "", city.code), weight
+        return
+    each = [URBAN_WEIGHT if d.name.endswith("区") else 1 for d in districts]
+    for district, w in zip(districts, each, strict=True):
+        yield Place(province, city.name, district.name, district.code), weight * w / sum(each)
