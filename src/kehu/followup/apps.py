@@ -19,6 +19,11 @@ class FollowupConfig(AppConfig):
         post_save.connect(_communication_saved, sender=Communication,
                           dispatch_uid="followup.communication")
         classes_changed.connect(_classes_changed, dispatch_uid="followup.replan")
+        # The demo team gets default plans once demo data is in.
+        from kehu.followup.demo import after_demo_load
+        from kehu.jobs.signals import job_finished
+
+        job_finished.connect(after_demo_load, dispatch_uid="followup.after_demo")
         # Tasks on the card's timeline and in a card panel; plans and the calendar in 设置.
         from kehu.core.cards import CardPanel, register_card_panel
         from kehu.core.settings_menu import register_settings_section

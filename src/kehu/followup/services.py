@@ -88,8 +88,9 @@ def _plan_values(actor: User, data: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def plan_save(*, actor: User, origin: str, data: dict[str, Any], plan: FollowUpPlan | None = None,
-              expected_version: int | None = None) -> FollowUpPlan:
-    """Create a plan (last in the order) or change one; the tasks follow (a job)."""
+              expected_version: int | None = None, regenerate: bool = True) -> FollowUpPlan:
+    """Create a plan (last in the order) or change one; the tasks follow (a job, unless the
+    caller starts one itself: `regenerate=False`)."""
     if not may_plan(actor):
         raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
     values = _plan_values(actor, data)
@@ -103,7 +104,8 @@ def plan_save(*, actor: User, origin: str, data: dict[str, Any], plan: FollowUpP
         current = FollowUpPlan.objects.select_for_update().get(pk=current.pk)
         plan = record_update(actor=actor, instance=current, values=values, origin=origin,
                              expected_version=expected_version)
-    _regenerate(actor, origin)
+    if regenerate:
+        _regenerate(actor, origin)
     return plan
 
 
