@@ -48,6 +48,9 @@ class Caller:
     def patch(self, path: str, body: Any, if_match: Any = None):
         return self.request("PATCH", path, body, if_match=if_match)
 
+    def put(self, path: str, body: Any):
+        return self.request("PUT", path, body)
+
     def delete(self, path: str, if_match: Any = None):
         return self.request("DELETE", path, if_match=if_match)
 

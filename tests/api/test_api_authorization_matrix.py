@@ -37,9 +37,9 @@ class World:
     people: dict[str, Any]
     customer: Any
     contact: Any
-    history: dict[str, int] = field(default_factory=dict)  # ids of history records
+    history: dict[str, Any] = field(default_factory=dict)  # ids of history records, keys
 
-    def path_params(self) -> dict[str, int]:
+    def path_params(self) -> dict[str, Any]:
         return {"customer_id": self.customer.pk, "contact_id": self.contact.pk,
                 "user_id": self.people["admin"].pk, **self.history}
 
@@ -75,6 +75,20 @@ def _vip() -> int:
     from kehu.classification.models import DimensionValue
 
     return DimensionValue.objects.get(dimension__key="value_tier", key="vip").pk
+
+
+def _classification_ids(admin: Any) -> dict[str, Any]:
+    """A spare value nothing uses and a rule of the value tier, for the settings routes."""
+    from kehu.classification.models import Dimension
+    from kehu.classification.services import rule_save
+    from kehu.classification.settings_services import value_save
+
+    tier = Dimension.objects.get(key="value_tier")
+    spare = value_save(actor=admin, origin="manual", dimension=tier, data={"label": "矩阵值"})
+    rule = rule_save(actor=admin, origin="manual", rerun=False,
+                     data={"name": "矩阵规则", "value": _vip(), "priority": 1})
+    return {"dimension_id": tier.pk, "dimension_key": tier.key, "value_id": spare.pk,
+            "rule_id": rule.pk}
 
 
 def _merged_pair(owner: Any) -> int:
@@ -145,6 +159,27 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/customers/{customer_id}/quality/verify"): case(201, 404, 404, 201, 403, 201),
     ("POST", "/classification/rules/preview"): case(200, 200, 200, 200, 200, 200, body=lambda w: {
         "name": "矩阵规则", "value": _vip(), "condition": None}),
+    # The settings: everyone reads the standards, admins change them; an override follows
+    # the customer (tests/api/test_classification_settings_api.py).
+    ("GET", "/classification/dimensions"): EVERYONE,
+    ("POST", "/classification/dimensions"): case(403, 403, 403, 403, 403, 201,
+                                                 body=lambda w: {"name": "矩阵维度"}),
+    ("PATCH", "/classification/dimensions/{dimension_id}"): case(
+        403, 403, 403, 403, 403, 200, body=lambda w: {"name_en": "Tier"}),
+    ("POST", "/classification/dimensions/{dimension_id}/values"): case(
+        403, 403, 403, 403, 403, 201, body=lambda w: {"label": "矩阵新值"}),
+    ("PATCH", "/classification/values/{value_id}"): case(403, 403, 403, 403, 403, 200,
+                                                         body=lambda w: {"label": "矩阵值改"}),
+    ("DELETE", "/classification/values/{value_id}"): case(403, 403, 403, 403, 403, 204),
+    ("GET", "/classification/rules"): EVERYONE,
+    ("POST", "/classification/rules"): case(403, 403, 403, 403, 403, 201, body=lambda w: {
+        "name": "矩阵新规则", "value": _vip()}),
+    ("PATCH", "/classification/rules/{rule_id}"): case(403, 403, 403, 403, 403, 200,
+                                                       body=lambda w: {"name": "改", "value": _vip()}),
+    ("DELETE", "/classification/rules/{rule_id}"): case(403, 403, 403, 403, 403, 204),
+    ("PUT", "/customers/{customer_id}/classification/{dimension_key}"): case(
+        *CHANGE_ONE.expected.values(), body=lambda w: {"value": "vip"}),
+    ("DELETE", "/customers/{customer_id}/classification/{dimension_key}"): CHANGE_ONE,
     # Follow-up: my day is everyone's own; a task follows its customer (tests/followup).
     ("GET", "/followup/today"): EVERYONE,
     ("POST", "/followup/tasks"): case(201, 404, 404, 201, 403, 201, body=lambda w: {
@@ -186,7 +221,7 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer):
               "analyst": anna, "admin": root, "anonymous": None}
     return World(people=people, customer=alices_customer, contact=contact,
                  history={**seed_history(people, alices_customer), "merge_id": _merged_pair(alice),
-                          "segment_id": _team_segment(alice)})
+                          "segment_id": _team_segment(alice), **_classification_ids(root)})
 
 
 @pytest.mark.parametrize("operation", sorted(MATRIX), ids=" ".join)

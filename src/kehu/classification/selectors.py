@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, F, OuterRef, Sum
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
@@ -147,6 +147,20 @@ def tag_rules_configured(*, viewer: User) -> list[dict[str, Any]]:
         rule.words = rule_words(rule.condition, viewer=viewer)
         groups.setdefault(rule.tag_id, {"tag": rule.tag, "rules": []})["rules"].append(rule)
     return list(groups.values())
+
+
+def rules_configured(*, viewer: User, dimension_key: str | None = None) -> list[Rule]:
+    """Every rule, active or not, in decision order: each dimension's in the dimensions'
+    order, then the tag rules by tag; each condition said in words."""
+    rules = Rule.objects.select_related("value__dimension", "tag").order_by(
+        F("value__dimension__position").asc(nulls_last=True), "value__dimension_id",
+        "tag__name", "tag_id", "priority", "id")
+    if dimension_key is not None:
+        rules = rules.filter(value__dimension__key=dimension_key)
+    found = list(rules)
+    for rule in found:
+        rule.words = rule_words(rule.condition, viewer=viewer)
+    return found
 
 
 def rule_words(condition: Any, *, viewer: User) -> str:

@@ -11,6 +11,7 @@ from kehu.accounts.api import router as accounts_router
 from kehu.accounts.auth import AUTH
 from kehu.api.site import make_api
 from kehu.classification.api import router as classification_router
+from kehu.classification.settings_api import router as classification_settings_router
 from kehu.customers.api import contacts_router, customers_router
 from kehu.customers.merge_api import merges_router
 from kehu.customers.quality.api import quality_router
@@ -27,4 +28,5 @@ api.add_router("/", segments_router)
 api.add_router("/", quality_router)
 api.add_router("/", history_router)
 api.add_router("/", classification_router)
+api.add_router("/", classification_settings_router)
 api.add_router("/", followup_router)
