@@ -137,3 +137,20 @@ def test_money_in_the_reason_is_grouped():
     from kehu.followup.ranking import _money
 
     assert _money(Decimal("120000")) == "¥120,000"
+
+
+def test_a_reminder_is_added_from_my_day_and_a_bad_log_keeps_the_row(alice, agenda, login):
+    client = login(alice)
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    added = client.post(reverse("followup:task_add", args=[agenda["c"].pk]), {
+        "kind": "reminder", "title": "提醒报价", "due_date": tomorrow.isoformat(),
+        "due_time": "16:00", "next": reverse("followup:today")})
+    assert added.status_code == 302 and added["Location"] == reverse("followup:today")
+    reminder = FollowUpTask.objects.get(title="提醒报价")
+    assert reminder.kind == "reminder" and timezone.localtime(reminder.due_at).hour == 16
+    task = FollowUpTask.objects.get(customer=agenda["a"], status="open")
+    bad = client.post(reverse("followup:task_log", args=[task.pk]), {"channel": "fax"},
+                      HTTP_HX_REQUEST="true")
+    assert bad["HX-Retarget"] == f"#log-slot-{task.pk}" and "h-log" in bad.content.decode()
+    task.refresh_from_db()
+    assert task.status == "open"

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import reswap, retarget
 
 from kehu.accounts.policy import access_for
 from kehu.core.errors import ValidationError
@@ -47,7 +48,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
     if day not in selectors.DAYS:
         day = "today"
     context = {"agenda": selectors.my_day(viewer=request.user, day=day),
-               "days": selectors.DAYS, "team": None, "form": TaskForm(),
+               "days": selectors.DAYS, "team": None,
                "may_team": services.may_plan(request.user)}
     if request.GET.get("tab") == "team":
         context["team"] = selectors.team_overdue(viewer=request.user)
@@ -95,8 +96,11 @@ def task_log(request: HttpRequest, task_id: int) -> HttpResponse:
             if is_partial(request):
                 return HttpResponse("")  # the row is swapped away
             return redirect(safe_next(request, reverse("followup:today")))
-    return render(request, "followup/partials/log_form.html", {"task": task, "form": form},
-                  status=400 if not is_partial(request) else 200)
+    response = render(request, "followup/partials/log_form.html", {"task": task, "form": form},
+                      status=200 if is_partial(request) else 400)
+    # Errors stay in the row's slot, next to their fields (the row itself stays).
+    return reswap(retarget(response, f"#log-slot-{task.pk}"), "innerHTML") \
+        if is_partial(request) else response
 
 
 @web_view
