@@ -110,6 +110,10 @@ def test_an_admin_writes_a_rule_previews_it_saves_it_and_the_card_shows_vip(
     assert 'data-builder-input="rule-condition"' in page.content.decode()
     assert "没有条件：前面的规则都不符合的客户，都设为这个值。" in page.content.decode()
     assert "保存为分群" not in page.content.decode()
+    # A rule runs as the system: its owner field offers people, not "我" (the list does).
+    script = page.content.decode().split('id="builder-data"')[1]
+    data = json.loads(script.split(">", 1)[1].split("</script>")[0])
+    assert "me" not in data["words"] and data["owners"]
 
     preview = admin.post(reverse("classification:rule_preview"), rule_form(vip),
                          headers={"HX-Request": "true"}).content.decode()

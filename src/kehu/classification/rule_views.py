@@ -117,7 +117,7 @@ def _rule_page(request: HttpRequest, form: RuleForm | TagRuleForm, rule: Rule | 
     existing tags by name)."""
     tags = tags_in_scope(viewer=request.user)
     builder = builder_data(initial=form.initial_condition, owners=users_in_scope(request.user),
-                           tags=tags)
+                           tags=tags, offer_me=False)
     template = "classification/settings/rule.html" if dimension is not None else \
         "classification/settings/tag_rule.html"
     return render(request, template, {"dimension": dimension, "form": form, "rule": rule,

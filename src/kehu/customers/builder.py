@@ -49,12 +49,16 @@ def builder_words() -> dict[str, str]:
 
 
 def builder_data(*, initial: Any, owners: list, tags: list,
-                 custom_fields: list | None = None) -> dict[str, Any]:
+                 custom_fields: list | None = None, offer_me: bool = True) -> dict[str, Any]:
     """Everything builder.js reads from its json_script: the list's builder and a page hosting
-    one (a classification rule's condition) alike."""
+    one (a classification rule's condition) alike. `offer_me`: whether owner offers "我" — not
+    in a rule, which runs as the system (its service refuses the word)."""
+    words = builder_words()
+    if not offer_me:
+        words.pop("me")
     return {"fields": builder_fields(custom_fields), "initial": initial or None,
             "owners": [[u.pk, u.label] for u in owners], "tags": list(tags),
-            "words": builder_words(),
+            "words": words,
             "regions": {"url": reverse("customers:regions"), "words": picker_words(),
                         "script": static("customers/regions.js")}}
 

@@ -159,7 +159,9 @@
 
   Builder.prototype.optionsFor = function (f) {
     if (f.kind === "owner") {
-      return [["me", this.words.me]].concat(this.data.owners.map(function (o) { return [String(o[0]), o[1]]; }));
+      // "Me" only where there is a me: a rule runs as the system, so its page sends no word.
+      var people = this.data.owners.map(function (o) { return [String(o[0]), o[1]]; });
+      return this.words.me ? [["me", this.words.me]].concat(people) : people;
     }
     if (f.kind === "tags" && this.data.tags.length) {
       return this.data.tags.map(function (t) { return [t, t]; });
