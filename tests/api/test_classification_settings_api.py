@@ -105,3 +105,13 @@ def test_a_manager_overrides_a_customers_tier_and_clears_it(mallory, alice, char
 
     cleared = api_as(alice).delete(url)
     assert cleared.status_code == 200 and cleared.json()["manual"] is False
+
+
+def test_a_rules_preview_names_the_values_with_their_colours(root, alice, alices_customer, api_as):
+    vip = DimensionValue.objects.get(dimension__key="value_tier", key="vip")
+    answer = api_as(root).post("/classification/rules/preview", {
+        "name": "全部 VIP", "value": vip.pk, "priority": -1, "condition": None})
+    assert answer.status_code == 200, answer.content
+    change = answer.json()["changes"][0]
+    assert (change["to_value"], change["to_color"]) == (vip.label, vip.color)
+    assert change["customers"] == 1 and change["examples"][0]["id"] == alices_customer.pk

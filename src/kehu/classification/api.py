@@ -83,6 +83,8 @@ class PreviewIn(Schema):
 class ChangeOut(Schema):
     from_value: str | None
     to_value: str | None
+    from_color: str | None = Field(None, description="The value's colour (#rrggbb); none for tags")
+    to_color: str | None = None
     customers: int
     examples: list[dict[str, Any]]
 

@@ -43,8 +43,9 @@ def rule_preview(*, viewer: User, data: dict[str, Any]) -> dict[str, Any]:
     dimension = draft.value.dimension
     rules = rules_with(draft, replaces, engine.active_rules(dimension))
     plan = engine.preview(viewer=viewer, dimension=dimension, rules=rules, actor=None)
-    labels = dict(DimensionValue.objects.filter(dimension=dimension).values_list("pk", "label"))
-    return _answer(dimension.key, plan, labels)
+    values = DimensionValue.objects.filter(dimension=dimension)
+    labels = {v.pk: v.label for v in values}
+    return _answer(dimension.key, plan, labels, {v.pk: v.color for v in values})
 
 
 def _tag_preview(viewer: User, draft: Rule, tag_name: str, replaces: int | None) -> dict[str, Any]:
@@ -57,13 +58,16 @@ def _tag_preview(viewer: User, draft: Rule, tag_name: str, replaces: int | None)
     return _answer(f"tag:{tag.name}", plan, {False: without, True: with_})
 
 
-def _answer(target: str, plan: engine.Plan, labels: dict[Any, str]) -> dict[str, Any]:
+def _answer(target: str, plan: engine.Plan, labels: dict[Any, str],
+            colors: dict[Any, str] | None = None) -> dict[str, Any]:
+    colors = colors or {}
     names = dict(Customer.objects.filter(pk__in={pk for ids in plan.examples.values()
                                                  for pk in ids}).values_list("pk", "name"))
     changes = sorted(plan.changes.items(), key=lambda item: -item[1])
     return {"dimension": target, "changed": plan.changed, "unchanged": plan.unchanged,
             "manual": plan.manual,
             "changes": [{"from_value": labels.get(before), "to_value": labels.get(after),
+                         "from_color": colors.get(before), "to_color": colors.get(after),
                          "customers": n,
                          "examples": [{"id": pk, "name": names.get(pk, "")}
                                       for pk in plan.examples.get((before, after), [])]}
