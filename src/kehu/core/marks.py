@@ -11,14 +11,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
+
+CHUNK = 10000  # rows per statement: two values each, below SQLite's 32,766 bound values
 
 
 def marks_set(model: Any, ids: Iterable[int]) -> None:
-    now = timezone.now()
-    model.objects.bulk_create([model(customer_id=pk, marked_at=now) for pk in ids],
-                              update_conflicts=True, unique_fields=["customer_id"],
-                              update_fields=["marked_at"], batch_size=1000)
+    """Mark `ids` (an upsert: a mark already there takes the newer time). Plain SQL, not
+    bulk_create(update_conflicts=…), which built a model instance per id: an import of
+    20,000 customers paid 46-52 µs a row for each of the two mark tables that way."""
+    ids = sorted(set(ids))
+    if not ids:
+        return
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), CHUNK):
+            part = ids[start:start + CHUNK]
+            values = ", ".join(["(%s, %s)"] * len(part))
+            cursor.execute(f"INSERT INTO {table} (customer_id, marked_at) VALUES {values} "
+                           "ON CONFLICT (customer_id) DO UPDATE SET marked_at = excluded.marked_at",
+                           [value for pk in part for value in (pk, now)])
 
 
 def marks_take(model: Any, limit: int = 500) -> tuple[list[int], Any]:
