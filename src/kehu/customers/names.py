@@ -40,7 +40,10 @@ CITIES = (
     "珠海", "中山", "惠州", "汕头", "南宁", "柳州", "桂林", "海口", "三亚", "成都", "绵阳",
     "贵阳", "遵义", "昆明", "拉萨", "西安", "宝鸡", "兰州", "西宁", "银川", "乌鲁木齐",
 )
-_PLACES = sorted({*PROVINCES, *CITIES}, key=len, reverse=True)
+_PLACES = frozenset({*PROVINCES, *CITIES})
+# Prefix lengths to try, longest first: a set lookup per length instead of a startswith per
+# place (an import's cleaning spent 21 µs a name scanning the list).
+_PLACE_LENGTHS = sorted({len(place) for place in _PLACES}, reverse=True)
 _SUFFIXES = sorted((
     "股份有限公司", "有限责任公司", "有限公司", "集团有限公司", "集团股份有限公司", "集团公司",
     "股份公司", "总公司", "公司", "集团", "有限", "coltd", "co ltd", "limited", "ltd", "inc",
@@ -105,9 +108,9 @@ def _leading_place(text: str) -> tuple[str, str]:
     found = _LEADING_ADMIN.match(text)
     if found and len(text) - found.end() >= 2:
         return found.group(1), text[found.end():]
-    for place in _PLACES:
-        if text.startswith(place) and len(text) - len(place) >= 2:
-            return place, text[len(place):]
+    for length in _PLACE_LENGTHS:
+        if len(text) - length >= 2 and text[:length] in _PLACES:
+            return text[:length], text[length:]
     return "", text
 
 
