@@ -162,7 +162,7 @@ def test_a_script_creates_users_through_call_command(capsys, monkeypatch):
 def test_the_token_on_the_last_line_signs_its_user_in(capsys, alice):
     status, out, _ = run(capsys, "token", "create", "alice")
     assert status == 0
-    assert token_authenticate(out.strip().splitlines()[-1]) == alice
+    assert token_authenticate(out.strip().splitlines()[-1]).user == alice
 
 
 @pytest.mark.django_db

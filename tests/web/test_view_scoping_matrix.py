@@ -162,6 +162,13 @@ def _calendar_day() -> int:
         "kind": "holiday", "name": "元旦"})[0].pk
 
 
+def _alices_token() -> int:
+    from kehu.accounts.models import User
+    from kehu.accounts.services import token_create
+
+    return token_create(user=User.objects.get(username="alice"), name="矩阵令牌")[0].pk
+
+
 TASK = lambda w: _task(w)  # noqa: E731
 PLAN = lambda w: _plan().pk  # noqa: E731
 CALENDAR_DAY = lambda w: _calendar_day()  # noqa: E731
@@ -194,6 +201,15 @@ TABLE: dict[str, list[Case]] = {
     "accounts:language": [Case("post", u("accounts:language"),
                                expect(302, 302, 302, 302, 302, 302, 302),
                                lambda w: {"language": "en"})],
+    # One's own tokens and password: everyone their own; another's token is a 404.
+    "accounts:tokens": [Case("get", u("accounts:tokens"), EVERYONE),
+                        Case("post", u("accounts:tokens"), EVERYONE,
+                             lambda w: {"name": "矩阵", "scope": "read", "days": "30"})],
+    "accounts:token_revoke": [Case("post", u("accounts:token_revoke", lambda w: _alices_token()),
+                                   expect(302, 404, 404, 404, 404, 404))],
+    "accounts:password": [Case("get", u("accounts:password"), EVERYONE),
+                          Case("post", u("accounts:password"), expect(400, 400, 400, 400, 400, 400),
+                               lambda w: {"old_password": "wrong"})],
     "customers:list": [Case("get", u("customers:list"), EVERYONE)],
     "customers:create": [Case("get", u("customers:create"), WRITERS)],
     "customers:validate": [Case("post", u("customers:validate"), EVERYONE, lambda w: {"phones": "1"})],

@@ -7,23 +7,30 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils import translation
+from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from kehu.accounts.models import User
+from kehu.accounts.models import ApiToken, User
 from kehu.accounts.services import token_authenticate
+from kehu.accounts.throttle import client_address
+
+READING = ("GET", "HEAD", "OPTIONS")
 
 
 class BearerAuth(HttpBearer):
-    """`Authorization: Bearer kehu_…` — tokens are looked up by their hash (one query)."""
+    """`Authorization: Bearer kehu_…` — tokens are looked up by their hash (one query). A
+    read-only token may only read: anything else is a 403 that says so."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = token_authenticate(token.strip())
-        if user is None:
+        found = token_authenticate(token.strip(), address=client_address(request))
+        if found is None:
             return None
-        _adopt(request, user)
-        return user
+        _adopt(request, found.user)
+        if found.scope == ApiToken.READ and request.method not in READING:
+            raise HttpError(403, _("这个 API 令牌只读，不能修改数据"))
+        return found.user
 
 
 class SessionAuth(APIKeyCookie):

@@ -96,14 +96,24 @@ class User(AbstractUser):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the REST API. Only a SHA-256 of the secret is stored."""
+    """A bearer token for the REST API. Only a SHA-256 of the secret is stored.
+
+    It acts as its user (never past the user's own rights); a `read` token may only read
+    (GET, HEAD, OPTIONS); past `expires_at` it is refused like a revoked one.
+    """
+
+    READ, WRITE = "read", "write"
+    SCOPES = ((READ, _("只读")), (WRITE, _("读写")))
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=5, choices=SCOPES, default=WRITE)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)  # none: until revoked
     last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_from = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -13,9 +15,11 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import ApiToken, Department, Role, User
 from kehu.accounts.policy import forget_access
-from kehu.core.errors import ValidationError
+from kehu.core.errors import Http404, ValidationError
+from kehu.core.records import log_change
 
 TOKEN_PREFIX = "kehu_"  # noqa: S105 -- a public prefix, not a secret
+TOKEN_DAYS = (30, 90, 180, 365, 0)  # a token's lifetimes to choose from; 0: until revoked
 
 
 def department_path(name_path: str) -> Department:
@@ -75,6 +79,16 @@ def user_set_password(*, user: User, password: str) -> None:
     user.save(update_fields=["password"])
 
 
+def password_change(*, actor: User, origin: str, password: str, revoke_tokens: bool) -> int:
+    """The actor's new password (validated), recorded; with `revoke_tokens` every live API
+    token of theirs ends too. Returns how many tokens were revoked."""
+    with transaction.atomic():
+        user_set_password(user=actor, password=password)
+        log_change(actor=actor, action="password_change", instance=actor, origin=origin,
+                   changes={"revoke_tokens": revoke_tokens})
+        return tokens_revoke_all(actor=actor, origin=origin) if revoke_tokens else 0
+
+
 def generate_password() -> str:
     """A random password long enough for the configured minimum (at least 16 characters)."""
     return secrets.token_urlsafe(max(12, settings.KEHU_PASSWORD_MIN_LENGTH))
@@ -101,17 +115,47 @@ def user_set_role(*, user: User, role: Role) -> None:
     forget_access(user)
 
 
-def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+def token_create(*, user: User, name: str, scope: str = ApiToken.WRITE,
+                 expires_at: dt.datetime | None = None) -> tuple[ApiToken, str]:
     """Create an API token; the secret is returned once and only its hash is stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=secret[: len(TOKEN_PREFIX) + 6], key_hash=_hash(secret)
+        user=user, name=name, prefix=secret[: len(TOKEN_PREFIX) + 6], key_hash=_hash(secret),
+        scope=scope, expires_at=expires_at,
     )
     return token, secret
 
 
-def token_authenticate(secret: str) -> User | None:
-    """The active user behind a bearer token, or None."""
+def token_issue(*, actor: User, origin: str, data: dict[str, Any]) -> tuple[ApiToken, str]:
+    """A token for the actor from the web (我的 API 令牌): name, scope (read / write) and
+    lifetime in days (`days`, one of TOKEN_DAYS; 0 never expires). Every bad field is named."""
+    errors: dict[str, list[str]] = {}
+    name = str(data.get("name") or "").strip()
+    if not name:
+        errors["name"] = [_("请给令牌起个名字，例如它用在哪个系统")]
+    elif len(name) > 100:
+        errors["name"] = [_("不能超过 100 个字")]
+    scope = str(data.get("scope") or "")
+    if scope not in dict(ApiToken.SCOPES):
+        errors["scope"] = [_("请选择只读或读写")]
+    days = str(data.get("days") or "").strip()
+    if not days.isdigit() or int(days) not in TOKEN_DAYS:
+        errors["days"] = [_("有效期应为 %(days)s 天之一，或 0（不过期）")
+                          % {"days": "、".join(str(d) for d in TOKEN_DAYS if d)}]
+    if errors:
+        raise ValidationError(errors)
+    expires_at = timezone.now() + dt.timedelta(days=int(days)) if int(days) else None
+    with transaction.atomic():
+        token, secret = token_create(user=actor, name=name, scope=scope, expires_at=expires_at)
+        log_change(actor=actor, action="token_create", instance=token, origin=origin,
+                   changes={"name": name, "scope": scope,
+                            "expires_at": expires_at.isoformat() if expires_at else None})
+    return token, secret
+
+
+def token_authenticate(secret: str, *, address: str | None = None) -> ApiToken | None:
+    """The live token behind a secret (its user active, not revoked, not expired), or None;
+    notes when and from where it was last used."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = (
@@ -119,18 +163,45 @@ def token_authenticate(secret: str) -> User | None:
         .filter(key_hash=_hash(secret), revoked_at__isnull=True)
         .first()
     )
-    if token is None or not token.user.is_active:
-        return None
     now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
-        # Write at most every five minutes: a token in a hot loop must not cost a write per call.
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if token is None or not token.user.is_active or (token.expires_at and token.expires_at <= now):
+        return None
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300 \
+            or token.last_used_from != address:
+        # Write at most every five minutes from one address: a token in a hot loop must not
+        # cost a write per call.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_from=address)
+    return token
 
 
 def token_revoke(*, token: ApiToken) -> None:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+
+
+def token_withdraw(*, actor: User, origin: str, token_id: int) -> ApiToken:
+    """Revoke one of the actor's own tokens (anyone else's is a 404)."""
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(pk=token_id, user=actor).first()
+        if token is None:
+            raise Http404
+        if token.revoked_at is None:
+            token_revoke(token=token)
+            log_change(actor=actor, action="token_revoke", instance=token, origin=origin,
+                       changes={"name": token.name})
+    return token
+
+
+def tokens_revoke_all(*, actor: User, origin: str) -> int:
+    """Revoke every live token of the actor (a password change may ask for it)."""
+    with transaction.atomic():
+        live = ApiToken.objects.filter(user=actor, revoked_at__isnull=True)
+        names = list(live.values_list("name", flat=True))
+        count = live.update(revoked_at=timezone.now())
+        if count:
+            log_change(actor=actor, action="tokens_revoke_all", instance=actor, origin=origin,
+                       changes={"tokens": names})
+    return count
 
 
 def _hash(secret: str) -> str:
