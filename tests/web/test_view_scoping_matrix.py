@@ -169,6 +169,15 @@ def _alices_token() -> int:
     return token_create(user=User.objects.get(username="alice"), name="矩阵令牌")[0].pk
 
 
+def _alices_sign_in() -> int:
+    from django.utils import timezone
+
+    from kehu.accounts.models import SignIn, User
+
+    return SignIn.objects.create(session_key="matrix-session", last_seen_at=timezone.now(),
+                                 user=User.objects.get(username="alice")).pk
+
+
 TASK = lambda w: _task(w)  # noqa: E731
 PLAN = lambda w: _plan().pk  # noqa: E731
 CALENDAR_DAY = lambda w: _calendar_day()  # noqa: E731
@@ -207,6 +216,11 @@ TABLE: dict[str, list[Case]] = {
                              lambda w: {"name": "矩阵", "scope": "read", "days": "30"})],
     "accounts:token_revoke": [Case("post", u("accounts:token_revoke", lambda w: _alices_token()),
                                    expect(302, 404, 404, 404, 404, 404))],
+    "accounts:sessions": [Case("get", u("accounts:sessions"), EVERYONE)],
+    "accounts:session_end": [Case("post", u("accounts:session_end", lambda w: _alices_sign_in()),
+                                  expect(302, 404, 404, 404, 404, 404))],
+    "accounts:sessions_end_others": [Case("post", u("accounts:sessions_end_others"),
+                                          EVERYONE_ACTION)],
     "accounts:password": [Case("get", u("accounts:password"), EVERYONE),
                           Case("post", u("accounts:password"), expect(400, 400, 400, 400, 400, 400),
                                lambda w: {"old_password": "wrong"})],

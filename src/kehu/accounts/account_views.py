@@ -1,4 +1,5 @@
-"""A person's own account pages: API tokens (我的 API 令牌) and the password.
+"""A person's own account pages: API tokens (我的 API 令牌), signed-in sessions (登录设备)
+and the password.
 
 Thin: the services check every field and write the change log; a secret is shown once, in
 the answer to the POST that created it, and never again (only its hash is stored).
@@ -18,13 +19,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.models import ApiToken
+from kehu.accounts.models import ApiToken, SignIn
 from kehu.accounts.services import (
     TOKEN_DAYS,
     password_change,
     token_issue,
     token_withdraw,
 )
+from kehu.accounts.sessions import sessions_end
 from kehu.core.errors import ValidationError
 from kehu.core.models import Origin
 
@@ -88,3 +90,31 @@ def password(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:password")
     return render(request, "accounts/password.html", {"form": form},
                   status=400 if form.errors else 200)
+
+
+@login_required
+def sessions(request: HttpRequest) -> HttpResponse:
+    """Where I am signed in; this browser first."""
+    current = request.session.session_key
+    rows = sorted(SignIn.objects.filter(user=request.user),
+                  key=lambda row: (row.session_key != current, -row.last_seen_at.timestamp()))
+    for row in rows:
+        row.is_current = row.session_key == current
+    return render(request, "accounts/sessions.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def session_end(request: HttpRequest, pk: int) -> HttpResponse:
+    sessions_end(actor=request.user, origin=Origin.MANUAL, keep=None, pk=pk)
+    messages.success(request, _("已退出那台设备"))
+    return redirect("accounts:sessions")
+
+
+@login_required
+@require_POST
+def sessions_end_others(request: HttpRequest) -> HttpResponse:
+    ended = sessions_end(actor=request.user, origin=Origin.MANUAL,
+                         keep=request.session.session_key)
+    messages.success(request, _("已退出其他 %(n)d 台设备") % {"n": ended})
+    return redirect("accounts:sessions")

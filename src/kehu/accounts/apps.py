@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "kehu.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        from kehu.accounts import sessions
+
+        sessions.connect()

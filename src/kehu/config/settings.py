@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "kehu.core.uploads.UploadLimitMiddleware",  # before CSRF: an over-limit body is a 413 page
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kehu.accounts.sessions.IdleTimeoutMiddleware",
     "kehu.accounts.middleware.UserLanguageAfterAuthMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -185,6 +186,10 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "files"
 
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after KEHU_SESSION_DAYS however busy, and after KEHU_SESSION_IDLE_MINUTES
+# without a request (kehu.accounts.sessions.IdleTimeoutMiddleware).
+SESSION_COOKIE_AGE = env_int("KEHU_SESSION_DAYS", 14, minimum=1) * 24 * 3600
+KEHU_SESSION_IDLE_MINUTES = env_int("KEHU_SESSION_IDLE_MINUTES", 240, minimum=5)
 SESSION_COOKIE_SECURE = env_bool("KEHU_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
