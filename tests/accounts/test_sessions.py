@@ -3,11 +3,13 @@ the limit ends by itself; nobody ends someone else's session."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from kehu.accounts.models import SignIn
 from kehu.accounts.sessions import SEEN
@@ -73,3 +75,13 @@ def test_an_idle_session_ends_by_itself(alice, settings):
     gone = office.get(reverse("customers:list"))
     assert gone.status_code == 302 and gone["Location"].startswith(reverse("login"))
     assert office.get("/api/v1/customers").status_code == 401
+
+
+def test_a_dead_session_leaves_the_list_and_the_table(alice, settings):
+    settings.KEHU_SESSION_IDLE_MINUTES = 30
+    browser(alice, "Old Laptop")
+    SignIn.objects.filter(user_agent="Old Laptop").update(
+        last_seen_at=timezone.now() - dt.timedelta(hours=2))
+    office = browser(alice, "Office Chrome")  # signing in again clears the dead ones
+    assert "Old Laptop" not in office.get(reverse("accounts:sessions")).content.decode()
+    assert not SignIn.objects.filter(user_agent="Old Laptop").exists()

@@ -26,7 +26,7 @@ from kehu.accounts.services import (
     token_issue,
     token_withdraw,
 )
-from kehu.accounts.sessions import sessions_end
+from kehu.accounts.sessions import live_cutoff, sessions_end
 from kehu.core.errors import ValidationError
 from kehu.core.models import Origin
 
@@ -96,7 +96,7 @@ def password(request: HttpRequest) -> HttpResponse:
 def sessions(request: HttpRequest) -> HttpResponse:
     """Where I am signed in; this browser first."""
     current = request.session.session_key
-    rows = sorted(SignIn.objects.filter(user=request.user),
+    rows = sorted(SignIn.objects.filter(user=request.user, last_seen_at__gte=live_cutoff()),
                   key=lambda row: (row.session_key != current, -row.last_seen_at.timestamp()))
     for row in rows:
         row.is_current = row.session_key == current

@@ -11,6 +11,7 @@ Django's SESSION_COOKIE_AGE (`KEHU_SESSION_DAYS`).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from importlib import import_module
 from typing import Any
@@ -37,7 +38,16 @@ def connect() -> None:
     user_logged_out.connect(_signed_out, dispatch_uid="kehu-sign-out")
 
 
+def live_cutoff() -> Any:
+    """Rows last seen before this belong to sessions the idle timeout has ended (last seen
+    moves once a minute, hence the slack)."""
+    return timezone.now() - dt.timedelta(minutes=settings.KEHU_SESSION_IDLE_MINUTES + 2)
+
+
 def _signed_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    # The person's dead sessions go as a new one starts: the table keeps addresses and
+    # browsers no longer than the sessions they describe.
+    SignIn.objects.filter(user=user, last_seen_at__lt=live_cutoff()).delete()
     session = request.session
     if session.session_key is None:
         session.save()
