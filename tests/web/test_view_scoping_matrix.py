@@ -150,6 +150,14 @@ def _root() -> Any:
     return User.objects.get(username="root")
 
 
+def _escalation_data(w: Any) -> dict[str, Any]:
+    from kehu.followup.reminders import settings_get
+
+    return {"escalate_vip_days": "3", "escalate_a_days": "3", "escalate_b_days": "7",
+            "escalate_c_days": "14", "escalate_other_days": "14",
+            "version": str(settings_get().version)}
+
+
 def _plan_data(w: Any) -> dict[str, Any]:
     return {"name": "矩阵计划", "target": f"value:{_tier_value('vip')}", "cadence_days": "30",
             "is_active": "on", "version": str(_plan().version)}
@@ -433,6 +441,8 @@ TABLE: dict[str, list[Case]] = {
                                 expect(403, 403, 403, 404, 403, 302), _plan_data)],
     "followup:plan_move": [Case("post", u("followup:plan_move", PLAN),
                                 expect(403, 403, 403, 404, 403, 302), lambda w: {"direction": "up"})],
+    "followup:escalation": [Case("post", u("followup:escalation"), PLANNER_ACTION,
+                                 _escalation_data)],
     "followup:calendar": [Case("get", u("followup:calendar"), ADMIN_PAGE),
                           Case("post", u("followup:calendar"), ADMIN_ACTION,
                                lambda w: {"date": "2027-10-01", "kind": "holiday", "name": "国庆节"})],

@@ -50,6 +50,27 @@ def clean_cadence(value: Any) -> int:
     return days
 
 
+ESCALATION_FIELDS = ("escalate_vip_days", "escalate_a_days", "escalate_b_days", "escalate_c_days",
+                     "escalate_other_days")
+MAX_ESCALATION = 365
+
+
+def clean_escalation(data: dict[str, Any]) -> dict[str, int]:
+    """Days overdue before a task escalates, per tier: 0 (never) to 365; every error at once."""
+    values: dict[str, int] = {}
+    errors: dict[str, list[str]] = {}
+    for name in ESCALATION_FIELDS:
+        raw = str(data.get(name, "")).strip()
+        if not raw.isdigit() or int(raw) > MAX_ESCALATION:
+            errors[name] = [_("应为 0 到 %(max)d 之间的整数（天），0 表示不升级") % {
+                "max": MAX_ESCALATION}]
+        else:
+            values[name] = int(raw)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
 def clean_points(value: Any) -> str:
     text = text_cleaner(2000)(value)
     unknown = unknown_names(text)

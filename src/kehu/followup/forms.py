@@ -48,3 +48,13 @@ class CalendarDayForm(forms.Form):
     date = forms.DateField(label=_("日期"), widget=DATE)
     kind = forms.ChoiceField(label=_("类型"), choices=DayKind.choices)
     name = forms.CharField(label=_("名称"), max_length=50, required=False)
+
+
+class EscalationForm(forms.Form):
+    """Days overdue before a task escalates to the assignee's manager, per tier."""
+
+    escalate_vip_days = forms.IntegerField(label=_("VIP"), min_value=0, max_value=365)
+    escalate_a_days = forms.IntegerField(label=_("A 类"), min_value=0, max_value=365)
+    escalate_b_days = forms.IntegerField(label=_("B 类"), min_value=0, max_value=365)
+    escalate_c_days = forms.IntegerField(label=_("C 类"), min_value=0, max_value=365)
+    escalate_other_days = forms.IntegerField(label=_("未分级"), min_value=0, max_value=365)

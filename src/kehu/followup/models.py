@@ -140,16 +140,65 @@ class FollowUpTask(models.Model):
     # When it last happened to the task (created, done, cancelled): its place on the timeline.
     event_at = models.DateTimeField()
     version = models.PositiveIntegerField(default=1)
+    # Exactly-once marks (reminders.py): each is set by one UPDATE … WHERE … IS NULL that
+    # commits with the notification it sends, so a rerun, a restart or a second worker
+    # finds nothing to send. Not versioned changes: nobody edits them.
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
 
     objects = CustomerBoundQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["assignee", "status", "due_date"], name="task_agenda"),
                    models.Index(fields=["customer", "status"], name="task_customer"),
-                   models.Index(fields=["customer", "event_at", "id"], name="task_timeline")]
+                   models.Index(fields=["customer", "event_at", "id"], name="task_timeline"),
+                   # What the reminder and escalation runs look for: small partial indexes.
+                   models.Index(fields=["due_at"], name="task_to_remind",
+                                condition=Q(status="open", reminded_at__isnull=True)),
+                   models.Index(fields=["due_date"], name="task_to_escalate",
+                                condition=Q(status="open", escalated_at__isnull=True))]
         constraints = [models.UniqueConstraint(
             fields=["customer"], condition=Q(status="open", kind="plan"),
             name="one_open_plan_task")]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.title} ({self.due_date})"
+
+
+class FollowUpSettings(models.Model):
+    """One row: after how many days overdue a task escalates to the assignee's manager, per
+    value tier (`ranking.TIER_DIMENSION`); 0 never. Edited on 设置 → 跟踪计划."""
+
+    escalate_vip_days = models.PositiveIntegerField(_("VIP 逾期升级天数"), default=3)
+    escalate_a_days = models.PositiveIntegerField(_("A 类逾期升级天数"), default=3)
+    escalate_b_days = models.PositiveIntegerField(_("B 类逾期升级天数"), default=7)
+    escalate_c_days = models.PositiveIntegerField(_("C 类逾期升级天数"), default=14)
+    escalate_other_days = models.PositiveIntegerField(_("未分级逾期升级天数"), default=14)
+    version = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return "follow-up settings"
+
+    def thresholds(self) -> dict[str, int]:
+        """{tier key ("" for none): days}, without the tiers that never escalate."""
+        days = {"vip": self.escalate_vip_days, "a": self.escalate_a_days,
+                "b": self.escalate_b_days, "c": self.escalate_c_days,
+                "": self.escalate_other_days}
+        return {key: n for key, n in days.items() if n}
+
+
+class DigestSent(models.Model):
+    """The daily digest's exactly-once mark: one row per person per day, inserted in the
+    transaction that writes the digest's notification (the unique pair refuses a second)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="one_digest_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}"

@@ -21,6 +21,7 @@ from kehu.customers.scoping import customer_for
 from kehu.followup.calendar import calendar_warning
 from kehu.followup.models import CalendarDay, FollowUpPlan, FollowUpTask, TaskStatus
 from kehu.followup.ranking import Signals, points_for, score
+from kehu.followup.reminders import settings_get
 from kehu.followup.services import may_plan, plans_editable_by
 
 DAYS = {"today": _("今天"), "tomorrow": _("明天"), "week": _("未来一周")}
@@ -68,7 +69,7 @@ def ranked(tasks: list[FollowUpTask], today: dt.date) -> list[AgendaRow]:
 
 def _open_tasks(viewer: User) -> Any:
     return FollowUpTask.objects.visible_to(viewer).filter(status=TaskStatus.OPEN) \
-        .select_related("customer", "plan", "assignee")
+        .select_related("customer", "plan", "assignee", "escalated_to")
 
 
 def my_day(*, viewer: User, day: str = "today", today: dt.date | None = None) -> dict[str, Any]:
@@ -123,7 +124,8 @@ def plan_list(*, viewer: User) -> dict[str, Any]:
         "target_value__dimension", "target_segment", "assignee", "created_by"))
     editable = set(plans_editable_by(viewer).values_list("pk", flat=True))
     return {"plans": plans, "editable": editable, "may_plan": may_plan(viewer),
-            "banner": calendar_warning() if access_for(viewer).is_admin else ""}
+            "banner": calendar_warning() if access_for(viewer).is_admin else "",
+            "escalation": settings_get()}
 
 
 def calendar_days(*, viewer: User) -> dict[str, Any]:

@@ -25,7 +25,14 @@ from kehu.customers.scoping import CHANGE, customer_for
 from kehu.customers.segments import may_publish, segment_get
 from kehu.followup import cleaning
 from kehu.followup.generation import generate, moment, shift_refresh
-from kehu.followup.models import CalendarDay, FollowUpPlan, FollowUpTask, TaskKind, TaskStatus
+from kehu.followup.models import (
+    CalendarDay,
+    FollowUpPlan,
+    FollowUpSettings,
+    FollowUpTask,
+    TaskKind,
+    TaskStatus,
+)
 
 GENERATE_JOB = "followup.generate"
 
@@ -133,6 +140,20 @@ def _regenerate(actor: User, origin: str) -> None:
     from kehu.jobs.services import job_start
 
     job_start(actor=actor, origin=origin, kind=GENERATE_JOB)
+
+
+@transaction.atomic
+def escalation_settings_save(*, actor: User, origin: str, data: dict[str, Any],
+                             expected_version: int | None = None) -> FollowUpSettings:
+    """Days overdue after which a task escalates to the assignee's manager, per tier
+    (admins and managers, like plans; the change log keeps who changed what)."""
+    if not may_plan(actor):
+        raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
+    values = cleaning.clean_escalation(data)
+    row = FollowUpSettings.objects.select_for_update().order_by("pk").first() \
+        or FollowUpSettings.objects.create()
+    return record_update(actor=actor, instance=row, values=values, origin=origin,
+                         expected_version=expected_version)
 
 
 # --- tasks --------------------------------------------------------------------------------

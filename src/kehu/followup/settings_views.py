@@ -22,7 +22,7 @@ from kehu.core.versions import parse_version
 from kehu.core.views import attach_errors, conflict_message, redirect, web_view
 from kehu.customers.segments import segment_list
 from kehu.followup import selectors, services
-from kehu.followup.forms import CalendarDayForm, PlanForm
+from kehu.followup.forms import CalendarDayForm, EscalationForm, PlanForm
 from kehu.followup.models import CalendarDay, FollowUpPlan
 
 WEB = Origin.MANUAL
@@ -30,8 +30,34 @@ WEB = Origin.MANUAL
 
 @web_view
 def plans(request: HttpRequest) -> HttpResponse:
-    return render(request, "followup/settings/plans.html",
-                  selectors.plan_list(viewer=request.user))
+    context = selectors.plan_list(viewer=request.user)
+    escalation = context["escalation"]
+    context["escalation_form"] = EscalationForm(initial={
+        name: getattr(escalation, name) for name in EscalationForm.base_fields})
+    return render(request, "followup/settings/plans.html", context)
+
+
+@web_view
+@require_POST
+def escalation(request: HttpRequest) -> HttpResponse:
+    """The days overdue after which a task escalates, per tier (a form on 跟踪计划)."""
+    if not services.may_plan(request.user):
+        raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
+    form = EscalationForm(request.POST)
+    try:
+        services.escalation_settings_save(
+            actor=request.user, origin=WEB, data=request.POST.dict(),
+            expected_version=parse_version(request.POST.get("version")))
+    except ValidationError as exc:
+        form.is_valid()
+        attach_errors(form, exc)
+    except VersionConflict:
+        form.is_valid()
+        form.add_error(None, conflict_message())
+    else:
+        return redirect(reverse("followup:plans") + "#escalation")
+    context = {**selectors.plan_list(viewer=request.user), "escalation_form": form}
+    return render(request, "followup/settings/plans.html", context, status=400)
 
 
 def _plan_form(request: HttpRequest, data: Any = None, initial: Any = None) -> PlanForm:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/tasks/", views.task_add, name="task_add"),
     path("plans/", settings_views.plans, name="plans"),
     path("plans/new/", settings_views.plan_edit, name="plan_create"),
+    path("plans/escalation/", settings_views.escalation, name="escalation"),
     path("plans/<int:plan_id>/", settings_views.plan_edit, name="plan_edit"),
     path("plans/<int:plan_id>/move/", settings_views.plan_move, name="plan_move"),
     path("calendar/", settings_views.calendar, name="calendar"),
