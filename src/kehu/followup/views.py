@@ -23,6 +23,7 @@ from kehu.customers import selectors as customer_selectors
 from kehu.customers.scoping import CHANGE
 from kehu.followup import selectors, services
 from kehu.followup.calendar import calendar_warning
+from kehu.followup.coverage import coverage
 from kehu.followup.forms import TaskForm
 from kehu.followup.models import FollowUpTask
 from kehu.history import selectors as history_selectors
@@ -52,6 +53,9 @@ def my_day(request: HttpRequest) -> HttpResponse:
                "may_team": services.may_plan(request.user)}
     if request.GET.get("tab") == "team":
         context["team"] = selectors.team_overdue(viewer=request.user)
+        context["coverage"] = coverage(viewer=request.user)
+    elif not is_partial(request):
+        context["coverage"] = coverage(viewer=request.user)
     if access_for(request.user).is_admin:
         context["banner"] = calendar_warning()
     return render_page(request, "followup/my_day.html", "followup/partials/agenda.html", context)
