@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kehu.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kehu.accounts.middleware.UserLanguageMiddleware",
@@ -190,8 +191,19 @@ SESSION_COOKIE_HTTPONLY = True
 # without a request (kehu.accounts.sessions.IdleTimeoutMiddleware).
 SESSION_COOKIE_AGE = env_int("KEHU_SESSION_DAYS", 14, minimum=1) * 24 * 3600
 KEHU_SESSION_IDLE_MINUTES = env_int("KEHU_SESSION_IDLE_MINUTES", 240, minimum=5)
-SESSION_COOKIE_SECURE = env_bool("KEHU_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# One switch for production behind TLS: secure cookies, HSTS and the HTTPS redirect
+# together (KEHU_SECURE_COOKIES, the older name, still turns it on).
+KEHU_HTTPS = env_bool("KEHU_HTTPS", env_bool("KEHU_SECURE_COOKIES", False))
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = KEHU_HTTPS
+SECURE_HSTS_SECONDS = env_int("KEHU_HSTS_SECONDS", 31536000, minimum=0) if KEHU_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KEHU_HSTS_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("KEHU_HSTS_PRELOAD", True)
+# Behind KEHU_PROXY_COUNT reverse proxies, the outermost one says whether the client came
+# over TLS (it must set, not append, X-Forwarded-Proto).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if KEHU_PROXY_COUNT else None
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 # Default region for phone numbers written without a country code.
 KEHU_PHONE_REGION = env_str("KEHU_PHONE_REGION", "CN")

@@ -3,8 +3,10 @@
   "use strict";
 
   var HIDDEN_KEY = "kehu.customers.hiddenColumns";
-  var styleEl = document.createElement("style");
-  document.head.appendChild(styleEl);
+  // Hidden columns are rules in a constructed style sheet: the CSP refuses inline <style>
+  // elements, not the CSSOM.
+  var columnSheet = new CSSStyleSheet();
+  document.adoptedStyleSheets = document.adoptedStyleSheets.concat([columnSheet]);
 
   // --- column chooser: which list columns are hidden, remembered per browser ---------
   function storedHidden() {
@@ -21,9 +23,9 @@
     return (defaults || "").split(" ").filter(Boolean);
   }
   function applyColumns(hidden) {
-    styleEl.textContent = hidden.map(function (key) {
+    columnSheet.replaceSync(hidden.map(function (key) {
       return "#customer-table .col-" + CSS.escape(key) + "{display:none}";
-    }).join("\n");
+    }).join("\n"));
     document.querySelectorAll("[data-column-menu] input[data-col]").forEach(function (box) {
       box.checked = hidden.indexOf(box.getAttribute("data-col")) === -1;
     });
@@ -156,6 +158,15 @@
   }
   document.addEventListener("DOMContentLoaded", init);
   // After HTMX swaps the table in, re-apply the column choice and the selection count.
+  // Polling only while the tab is seen (instead of an htmx trigger filter, which htmx runs
+  // through eval: the CSP allows no eval).
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.hasAttribute("data-poll-when-visible") && document.visibilityState !== "visible") {
+      event.preventDefault();
+    }
+  });
+
   document.addEventListener("htmx:afterSettle", function () {
     applyColumns(hiddenColumns());
     updateBulk();
