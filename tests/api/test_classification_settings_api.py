@@ -48,10 +48,12 @@ def test_a_value_in_use_is_not_deleted_and_an_unused_one_is(root, api_as):
     admin = api_as(root)
     tier = Dimension.objects.get(key="value_tier")
     used = DimensionValue.objects.get(dimension=tier, key="a")  # the shipped ABC rule sets it
-    refused = admin.delete(f"/classification/values/{used.pk}")
+    refused = admin.delete(f"/classification/values/{used.pk}", if_match=used.version)
     assert refused.status_code == 422 and "停用" in refused.content.decode()
     spare = admin.post(f"/classification/dimensions/{tier.pk}/values", {"label": "D 类"}).json()
-    assert admin.delete(f"/classification/values/{spare['id']}").status_code == 204
+    assert admin.delete(f"/classification/values/{spare['id']}").status_code == 428
+    assert admin.delete(f"/classification/values/{spare['id']}",
+                        if_match=spare["version"]).status_code == 204
     assert not DimensionValue.objects.filter(pk=spare["id"]).exists()
 
 

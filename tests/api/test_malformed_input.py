@@ -23,7 +23,7 @@ from kehu.customers.models import Customer
 from kehu.history import services as history_services
 from kehu.history.models import Pipeline
 from tests.api.conftest import PREFIX, errors_by_field
-from tests.api.test_api_authorization_matrix import MATRIX, World
+from tests.api.test_api_authorization_matrix import MATRIX, World, _classification_ids
 from tests.history.api_matrix import seed_history
 
 pytestmark = pytest.mark.django_db
@@ -285,7 +285,8 @@ def versioned_operations() -> list[tuple[str, str]]:
 
 
 # Configuration and links without a version of their own: nothing to match.
-UNVERSIONED = ("/products/", "/pipelines/", "/stages/", "/customers/{customer_id}/shares/")
+UNVERSIONED = ("/products/", "/pipelines/", "/stages/", "/customers/{customer_id}/shares/",
+               "/customers/{customer_id}/classification/")  # an override: set or cleared whole
 
 
 def test_every_change_of_a_versioned_record_documents_the_428_and_a_required_if_match():
@@ -311,7 +312,7 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer):
     people = {"owner": alice, "teammate": bob, "outsider": charlie, "manager": mallory,
               "analyst": anna, "admin": root, "anonymous": None}
     return World(people=people, customer=alices_customer, contact=contact,
-                 history=seed_history(people, alices_customer))
+                 history={**seed_history(people, alices_customer), **_classification_ids(root)})
 
 
 @pytest.mark.parametrize("operation", versioned_operations(), ids=" ".join)

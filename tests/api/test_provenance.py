@@ -79,7 +79,8 @@ def _api_world(world):
     world.contact = services.contact_create(actor=world.people["owner"], origin="manual",
                                             customer=world.customer, data={"name": "陈采购"})
     world.history = {**seed_history(world.people, world.customer),
-                     "merge_id": api_matrix._merged_pair(world.people["owner"])}
+                     "merge_id": api_matrix._merged_pair(world.people["owner"]),
+                     **api_matrix._classification_ids(world.people["admin"])}
     return world
 
 

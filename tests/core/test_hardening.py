@@ -24,7 +24,10 @@ TEMPLATES = Path(kehu.__file__).parent
 
 
 def deploy_check(tmp_path: Path, **extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KEHU_", "DATABASE_URL"))}
+    # The deployment's environment, not the test run's (Playwright's tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE, which the deploy check rightly refuses).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("KEHU_", "DATABASE_URL", "DJANGO_"))}
     env.update({"KEHU_DATA_DIR": str(tmp_path), "KEHU_DEBUG": "0",
                 "KEHU_SECRET_KEY": secrets.token_urlsafe(60),
                 "KEHU_ALLOWED_HOSTS": "crm.example.com",

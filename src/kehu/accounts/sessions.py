@@ -76,9 +76,9 @@ def sessions_end(*, actor: User, origin: str, keep: str | None, pk: int | None =
         for row in ended:
             store(session_key=row.session_key).delete()
         SignIn.objects.filter(pk__in=[row.pk for row in ended]).delete()
-        if ended:
-            log_change(actor=actor, action="sessions_end", instance=actor, origin=origin,
-                       changes={"ended": len(ended)})
+        # Recorded even when nothing was left to end: the person asked.
+        log_change(actor=actor, action="sessions_end", instance=actor, origin=origin,
+                   changes={"ended": len(ended)})
     return len(ended)
 
 

@@ -152,11 +152,12 @@ def value_update(request: HttpRequest, value_id: int, payload: ValueIn,
     return json_response(_value_dict(value), version=value.version)
 
 
-@router.delete("/classification/values/{int:value_id}", response={204: None, **WRITE_ERRORS})
-def value_delete(request: HttpRequest, value_id: int) -> HttpResponse:
+@router.delete("/classification/values/{int:value_id}", response={204: None, **VERSIONED_ERRORS})
+def value_delete(request: HttpRequest, value_id: int, if_match: str = IF_MATCH) -> HttpResponse:
     """Refused (422, with the counts) while rules set it or customers hold it: deactivate it."""
     settings_services.value_delete(actor=request.auth, origin=API,
-                                   value=_found(DimensionValue, value_id))
+                                   value=_found(DimensionValue, value_id),
+                                   version=parse_if_match(if_match))
     return no_content()
 
 

@@ -180,7 +180,8 @@ def value_move(*, actor: User, origin: str, value: DimensionValue, direction: st
         return _move(actor, origin, rows, value.pk, direction)
 
 
-def value_delete(*, actor: User, origin: str, value: DimensionValue) -> None:
+def value_delete(*, actor: User, origin: str, value: DimensionValue,
+                 version: int | None = None) -> None:
     """Delete a value nothing uses; one that rules set or customers hold is deactivated
     instead (their history keeps its name)."""
     _admin(actor)
@@ -189,6 +190,7 @@ def value_delete(*, actor: User, origin: str, value: DimensionValue) -> None:
             .filter(pk=value.pk).first()
         if current is None:
             raise Http404
+        check_version(current, version)
         rules = Rule.objects.filter(value=current).count() + \
             len(_rules_naming(current.dimension, current.key))
         customers = CustomerClass.objects.filter(value=current).count()
