@@ -134,6 +134,8 @@ def _staged_aggregate(cursor: Any, start: dt.date) -> tuple[str, list[Any]]:
     (measured on a busy machine, load 4-6). SQLite has one thread either way."""
     if connection.vendor != "postgresql":
         return _aggregate_sql(), aggregate_params(start)
+    # Dropped first: inside an outer transaction (a test, a job's unit) ON COMMIT has not come yet.
+    cursor.execute("DROP TABLE IF EXISTS figures_agg")
     cursor.execute(f"CREATE TEMPORARY TABLE figures_agg ON COMMIT DROP AS {_aggregate_sql()}",
                    aggregate_params(start))
     return "SELECT * FROM figures_agg", []
