@@ -78,7 +78,7 @@ def test_a_bad_token_form_names_every_bad_field(alice):
                                                               "days": "7"})
     assert page.status_code == 400
     html = page.content.decode()
-    for message in ("请给令牌起个名字", "请选择只读或读写", "有效期应为"):
+    for message in ("请给令牌起个名字", "“admin” 不是可选值", "有效期应为"):
         assert message in html
     assert not ApiToken.objects.filter(user=alice).exists()
 

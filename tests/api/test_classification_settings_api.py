@@ -104,6 +104,9 @@ def test_a_manager_overrides_a_customers_tier_and_clears_it(mallory, alice, char
     assert api_as(charlie).put(url, {"value": "a"}).status_code == 404  # not in his sight
     assert api_as(anna).put(url, {"value": "a"}).status_code == 403  # reads only
     assert api_as(mallory).put(url, {"value": "nope"}).status_code == 422
+    DimensionValue.objects.filter(dimension__key="value_tier", key="c").update(is_active=False)
+    retired = api_as(mallory).put(url, {"value": "c"})
+    assert retired.status_code == 422 and "已停用" in retired.content.decode()
 
     cleared = api_as(alice).delete(url)
     assert cleared.status_code == 200 and cleared.json()["manual"] is False

@@ -14,19 +14,19 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.models import ApiToken, SignIn
+from kehu.accounts.models import TokenScope
+from kehu.accounts.selectors import tokens_of
 from kehu.accounts.services import (
     TOKEN_DAYS,
     password_change,
     token_issue,
     token_withdraw,
 )
-from kehu.accounts.sessions import live_cutoff, sessions_end
+from kehu.accounts.sessions import sessions_end, sign_ins_of
 from kehu.core.errors import ValidationError
 from kehu.core.models import Origin
 
@@ -36,8 +36,8 @@ class TokenForm(forms.Form):
 
     name = forms.CharField(label=gettext_lazy("名称"), required=False,
                            help_text=gettext_lazy("它用在哪里，例如“ERP 同步”"))
-    scope = forms.ChoiceField(label=gettext_lazy("权限"), choices=ApiToken.SCOPES,
-                              initial=ApiToken.READ, widget=forms.RadioSelect, required=False)
+    scope = forms.ChoiceField(label=gettext_lazy("权限"), choices=TokenScope.choices,
+                              initial=TokenScope.READ, widget=forms.RadioSelect, required=False)
     days = forms.ChoiceField(label=gettext_lazy("有效期"), initial="90", required=False,
                              choices=[(str(d), gettext_lazy("%(n)d 天") % {"n": d} if d else
                                        gettext_lazy("不过期（直到吊销）")) for d in TOKEN_DAYS])
@@ -59,11 +59,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             for name, errors in exc.message_dict.items():
                 form.add_error(name if name in form.fields else None, errors)
-    now = timezone.now()
-    rows = list(ApiToken.objects.filter(user=request.user).order_by("-created_at"))
-    for row in rows:
-        row.is_expired = bool(row.expires_at and row.expires_at <= now)
-    return render(request, "accounts/tokens.html", {"form": form, "secret": secret, "rows": rows},
+    return render(request, "accounts/tokens.html",
+                  {"form": form, "secret": secret, "rows": tokens_of(request.user)},
                   status=400 if form.errors else 200)
 
 
@@ -95,11 +92,7 @@ def password(request: HttpRequest) -> HttpResponse:
 @login_required
 def sessions(request: HttpRequest) -> HttpResponse:
     """Where I am signed in; this browser first."""
-    current = request.session.session_key
-    rows = sorted(SignIn.objects.filter(user=request.user, last_seen_at__gte=live_cutoff()),
-                  key=lambda row: (row.session_key != current, -row.last_seen_at.timestamp()))
-    for row in rows:
-        row.is_current = row.session_key == current
+    rows = sign_ins_of(request.user, current=request.session.session_key)
     return render(request, "accounts/sessions.html", {"rows": rows})
 
 

@@ -12,7 +12,7 @@ from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from kehu.accounts.models import ApiToken, User
+from kehu.accounts.models import TokenScope, User
 from kehu.accounts.services import token_authenticate
 from kehu.accounts.throttle import client_address
 
@@ -28,7 +28,7 @@ class BearerAuth(HttpBearer):
         if found is None:
             return None
         _adopt(request, found.user)
-        if found.scope == ApiToken.READ and request.method not in READING:
+        if found.scope == TokenScope.READ and request.method not in READING:
             raise HttpError(403, _("这个 API 令牌只读，不能修改数据"))
         return found.user
 

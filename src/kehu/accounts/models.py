@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -95,6 +96,11 @@ class User(AbstractUser):
         return str(self)
 
 
+class TokenScope(models.TextChoices):
+    READ = "read", _("只读")
+    WRITE = "write", _("读写")
+
+
 class ApiToken(models.Model):
     """A bearer token for the REST API. Only a SHA-256 of the secret is stored.
 
@@ -102,14 +108,11 @@ class ApiToken(models.Model):
     (GET, HEAD, OPTIONS); past `expires_at` it is refused like a revoked one.
     """
 
-    READ, WRITE = "read", "write"
-    SCOPES = ((READ, _("只读")), (WRITE, _("读写")))
-
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
-    scope = models.CharField(max_length=5, choices=SCOPES, default=WRITE)
+    scope = models.CharField(max_length=5, choices=TokenScope.choices, default=TokenScope.WRITE)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)  # none: until revoked
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -118,6 +121,10 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 class SignIn(models.Model):

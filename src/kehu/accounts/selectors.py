@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from kehu.accounts.models import User
+from kehu.accounts.models import ApiToken, User
 from kehu.accounts.policy import access_for, covers_owner
 
 
@@ -47,3 +47,8 @@ def users_in_scope(viewer: User) -> QuerySet[User]:
     access = access_for(viewer)
     users = users_active()
     return users if access.sees_all else users.filter(pk__in=sorted(access.owner_ids or ()))
+
+
+def tokens_of(viewer: User) -> list[ApiToken]:
+    """The viewer's own API tokens, newest first (revoked and expired ones included)."""
+    return list(ApiToken.objects.filter(user=viewer).order_by("-created_at"))

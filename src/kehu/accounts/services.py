@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import ApiToken, Department, Role, User
+from kehu.accounts.models import ApiToken, Department, Role, TokenScope, User
 from kehu.accounts.policy import forget_access
+from kehu.core.cleaning import Collector, choice_cleaner, text_cleaner
 from kehu.core.errors import Http404, ValidationError
 from kehu.core.records import log_change
 
@@ -115,7 +116,7 @@ def user_set_role(*, user: User, role: Role) -> None:
     forget_access(user)
 
 
-def token_create(*, user: User, name: str, scope: str = ApiToken.WRITE,
+def token_create(*, user: User, name: str, scope: str = TokenScope.WRITE,
                  expires_at: dt.datetime | None = None) -> tuple[ApiToken, str]:
     """Create an API token; the secret is returned once and only its hash is stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -129,21 +130,17 @@ def token_create(*, user: User, name: str, scope: str = ApiToken.WRITE,
 def token_issue(*, actor: User, origin: str, data: dict[str, Any]) -> tuple[ApiToken, str]:
     """A token for the actor from the web (我的 API 令牌): name, scope (read / write) and
     lifetime in days (`days`, one of TOKEN_DAYS; 0 never expires). Every bad field is named."""
-    errors: dict[str, list[str]] = {}
-    name = str(data.get("name") or "").strip()
-    if not name:
-        errors["name"] = [_("请给令牌起个名字，例如它用在哪个系统")]
-    elif len(name) > 100:
-        errors["name"] = [_("不能超过 100 个字")]
-    scope = str(data.get("scope") or "")
-    if scope not in dict(ApiToken.SCOPES):
-        errors["scope"] = [_("请选择只读或读写")]
+    errors = Collector()
+    errors.run("name", text_cleaner(100), data.get("name"))
+    if errors.cleaned.get("name") == "":
+        errors.add_error("name", _("请给令牌起个名字，例如它用在哪个系统"))
+    errors.run("scope", choice_cleaner(TokenScope, required=True), data.get("scope"))
     days = str(data.get("days") or "").strip()
     if not days.isdigit() or int(days) not in TOKEN_DAYS:
-        errors["days"] = [_("有效期应为 %(days)s 天之一，或 0（不过期）")
-                          % {"days": "、".join(str(d) for d in TOKEN_DAYS if d)}]
-    if errors:
-        raise ValidationError(errors)
+        errors.add_error("days", _("有效期应为 %(days)s 天之一，或 0（不过期）")
+                         % {"days": "、".join(str(d) for d in TOKEN_DAYS if d)})
+    clean = errors.result()
+    name, scope = clean["name"], clean["scope"]
     expires_at = timezone.now() + dt.timedelta(days=int(days)) if int(days) else None
     with transaction.atomic():
         token, secret = token_create(user=actor, name=name, scope=scope, expires_at=expires_at)
@@ -164,7 +161,7 @@ def token_authenticate(secret: str, *, address: str | None = None) -> ApiToken |
         .first()
     )
     now = timezone.now()
-    if token is None or not token.user.is_active or (token.expires_at and token.expires_at <= now):
+    if token is None or not token.user.is_active or token.is_expired:
         return None
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300 \
             or token.last_used_from != address:

@@ -44,6 +44,15 @@ def live_cutoff() -> Any:
     return timezone.now() - dt.timedelta(minutes=settings.KEHU_SESSION_IDLE_MINUTES + 2)
 
 
+def sign_ins_of(viewer: User, *, current: str | None) -> list[SignIn]:
+    """The viewer's live sessions, the current browser first, then by last activity."""
+    rows = sorted(SignIn.objects.filter(user=viewer, last_seen_at__gte=live_cutoff()),
+                  key=lambda row: (row.session_key != current, -row.last_seen_at.timestamp()))
+    for row in rows:
+        row.is_current = row.session_key == current
+    return rows
+
+
 def _signed_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     # The person's dead sessions go as a new one starts: the table keeps addresses and
     # browsers no longer than the sessions they describe.

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from ninja import Schema
 
 from kehu.core.inputs import malformed
 
@@ -35,3 +36,8 @@ def refuse_malformed_input(view_func: Callable[..., Any]) -> Callable[..., Any]:
         return view_func(request, *args, **values)
 
     return checked
+
+
+def payload_data(payload: Schema) -> dict[str, Any]:
+    """Only what the client sent: a PATCH must not blank the fields it left out."""
+    return payload.model_dump(exclude_unset=True)

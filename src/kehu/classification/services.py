@@ -75,12 +75,22 @@ def pending_clear(ids: list[int], read_at: Any) -> None:
 # --- a person's override ------------------------------------------------------------------
 
 
+def value_of(dimension: Dimension, key: str) -> DimensionValue:
+    """The dimension's value with this key (as the API names values), or every bad field."""
+    value = dimension.values.filter(key=key).first()
+    if value is None:
+        raise ValidationError({"value": [_("“%(d)s”没有值“%(v)s”") % {"d": dimension.name, "v": key}]})
+    return value
+
+
 def class_override(*, actor: User, origin: str, customer_id: int, dimension: Dimension,
                    value: DimensionValue | None) -> CustomerClass | None:
     """Set a customer's value by hand (kept until cleared), or clear the override
     (`value` None): the rules decide again at once."""
     if value is not None and value.dimension_id != dimension.pk:
         raise ValidationError({"value": [_("这个值不属于“%(d)s”") % {"d": dimension.name}]})
+    if value is not None and not value.is_active:
+        raise ValidationError({"value": [_("“%(v)s”已停用") % {"v": value.label}]})
     with transaction.atomic():
         customer = Customer.objects.get_for(actor, customer_id, CHANGE, lock=True)
         row = CustomerClass.objects.filter(customer=customer, dimension=dimension).first()

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
+from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
+from kehu.api.inputs import payload_data
 from kehu.api.responses import json_response, no_content, parse_if_match
 from kehu.api.schemas import IF_MATCH, READ_ERRORS, VERSIONED_ERRORS, WRITE_ERRORS
 from kehu.classification import selectors, services, settings_services
 from kehu.classification.models import Dimension, DimensionValue, Rule
-from kehu.core.errors import Http404
 
 API = "api"
 
@@ -121,7 +120,7 @@ def dimension_list(request: HttpRequest) -> HttpResponse:
 @router.post("/classification/dimensions", response={201: DimensionOut, **WRITE_ERRORS})
 def dimension_create(request: HttpRequest, payload: DimensionIn) -> HttpResponse:
     dimension = settings_services.dimension_save(actor=request.auth, origin=API,
-                                                 data=_sent(payload))
+                                                 data=payload_data(payload))
     return json_response(_dimension_dict(dimension), status=201, version=dimension.version)
 
 
@@ -130,24 +129,24 @@ def dimension_create(request: HttpRequest, payload: DimensionIn) -> HttpResponse
 def dimension_update(request: HttpRequest, dimension_id: int, payload: DimensionIn,
                      if_match: str = IF_MATCH) -> HttpResponse:
     dimension = settings_services.dimension_save(
-        actor=request.auth, origin=API, data=_sent(payload),
-        dimension=_found(Dimension, dimension_id), version=parse_if_match(if_match))
+        actor=request.auth, origin=API, data=payload_data(payload),
+        dimension=get_object_or_404(Dimension, pk=dimension_id), version=parse_if_match(if_match))
     return json_response(_dimension_dict(dimension), version=dimension.version)
 
 
 @router.post("/classification/dimensions/{int:dimension_id}/values",
              response={201: ValueOut, **WRITE_ERRORS})
 def value_create(request: HttpRequest, dimension_id: int, payload: ValueIn) -> HttpResponse:
-    value = settings_services.value_save(actor=request.auth, origin=API, data=_sent(payload),
-                                         dimension=_found(Dimension, dimension_id))
+    value = settings_services.value_save(actor=request.auth, origin=API, data=payload_data(payload),
+                                         dimension=get_object_or_404(Dimension, pk=dimension_id))
     return json_response(_value_dict(value), status=201, version=value.version)
 
 
 @router.patch("/classification/values/{int:value_id}", response={200: ValueOut, **VERSIONED_ERRORS})
 def value_update(request: HttpRequest, value_id: int, payload: ValueIn,
                  if_match: str = IF_MATCH) -> HttpResponse:
-    value = settings_services.value_save(actor=request.auth, origin=API, data=_sent(payload),
-                                         value=_found(DimensionValue, value_id),
+    value = settings_services.value_save(actor=request.auth, origin=API, data=payload_data(payload),
+                                         value=get_object_or_404(DimensionValue, pk=value_id),
                                          version=parse_if_match(if_match))
     return json_response(_value_dict(value), version=value.version)
 
@@ -156,7 +155,7 @@ def value_update(request: HttpRequest, value_id: int, payload: ValueIn,
 def value_delete(request: HttpRequest, value_id: int, if_match: str = IF_MATCH) -> HttpResponse:
     """Refused (422, with the counts) while rules set it or customers hold it: deactivate it."""
     settings_services.value_delete(actor=request.auth, origin=API,
-                                   value=_found(DimensionValue, value_id),
+                                   value=get_object_or_404(DimensionValue, pk=value_id),
                                    version=parse_if_match(if_match))
     return no_content()
 
@@ -181,13 +180,13 @@ def rule_update(request: HttpRequest, rule_id: int, payload: RuleIn,
                 if_match: str = IF_MATCH) -> HttpResponse:
     """Replace a rule's fields (send the whole rule); the classification re-runs."""
     rule = services.rule_save(actor=request.auth, origin=API, data=payload.model_dump(),
-                              rule=_found(Rule, rule_id), version=parse_if_match(if_match))
+                              rule=get_object_or_404(Rule, pk=rule_id), version=parse_if_match(if_match))
     return json_response(_rule_dict(_with_words(rule, request)), version=rule.version)
 
 
 @router.delete("/classification/rules/{int:rule_id}", response={204: None, **VERSIONED_ERRORS})
 def rule_delete(request: HttpRequest, rule_id: int, if_match: str = IF_MATCH) -> HttpResponse:
-    services.rule_delete(actor=request.auth, origin=API, rule=_found(Rule, rule_id),
+    services.rule_delete(actor=request.auth, origin=API, rule=get_object_or_404(Rule, pk=rule_id),
                          version=parse_if_match(if_match))
     return no_content()
 
@@ -197,13 +196,10 @@ def rule_delete(request: HttpRequest, rule_id: int, if_match: str = IF_MATCH) ->
 def class_override(request: HttpRequest, customer_id: int, dimension_key: str,
                    payload: OverrideIn) -> HttpResponse:
     """Set the customer's value by hand: kept, and marked as a person's, until cleared."""
-    dimension = _dimension(dimension_key)
-    value = dimension.values.filter(key=payload.value, is_active=True).first()
-    if value is None:
-        raise ValidationError({"value": [_("“%(d)s”没有启用的值“%(v)s”")
-                                         % {"d": dimension.name, "v": payload.value}]})
+    dimension = get_object_or_404(Dimension, key=dimension_key, is_active=True)
     row = services.class_override(actor=request.auth, origin=API, customer_id=customer_id,
-                                  dimension=dimension, value=value)
+                                  dimension=dimension,
+                                  value=services.value_of(dimension, payload.value))
     return json_response(_placed(dimension, row))
 
 
@@ -212,33 +208,13 @@ def class_override(request: HttpRequest, customer_id: int, dimension_key: str,
 def class_override_clear(request: HttpRequest, customer_id: int,
                          dimension_key: str) -> HttpResponse:
     """Clear a person's override: the rules decide again at once (the answer says how)."""
-    dimension = _dimension(dimension_key)
+    dimension = get_object_or_404(Dimension, key=dimension_key, is_active=True)
     row = services.class_override(actor=request.auth, origin=API, customer_id=customer_id,
                                   dimension=dimension, value=None)
     return json_response(_placed(dimension, row))
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _sent(payload: Schema) -> dict[str, Any]:
-    """Only what the client sent: a PATCH must not blank the fields it left out."""
-    return payload.model_dump(exclude_unset=True)
-
-
-def _found(model: type, pk: int) -> Any:
-    """Settings are company-wide configuration, readable by everyone signed in."""
-    found = model.objects.filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
-
-
-def _dimension(key: str) -> Dimension:
-    dimension = Dimension.objects.filter(key=key, is_active=True).first()
-    if dimension is None:
-        raise Http404
-    return dimension
 
 
 def _with_words(rule: Rule, request: HttpRequest) -> Rule:

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
+from kehu.api.inputs import payload_data
 from kehu.api.pagination import page_body
 from kehu.api.responses import json_response, no_content, parse_if_match
 from kehu.api.schemas import (
@@ -270,11 +271,6 @@ def _contact_response(request: HttpRequest, pk: int, status: int = 200) -> HttpR
     return json_response(contact_dict(contact), status=status, version=contact.version)
 
 
-def _payload(payload: Schema) -> dict[str, Any]:
-    # Only what the client sent: a PATCH must not blank the fields it left out.
-    return payload.model_dump(exclude_unset=True)
-
-
 # --- customers ---------------------------------------------------------------
 
 
@@ -291,7 +287,7 @@ def customer_list(
 
 @customers_router.post("/customers", response={201: CustomerOut, **WRITE_ERRORS})
 def customer_create(request: HttpRequest, payload: CustomerIn) -> HttpResponse:
-    customer = services.customer_create(actor=request.auth, data=_payload(payload),
+    customer = services.customer_create(actor=request.auth, data=payload_data(payload),
                                         origin=Origin.API)
     return _customer_response(request, customer.pk, status=201)
 
@@ -311,7 +307,7 @@ def customer_duplicates(request: HttpRequest, payload: CustomerIn) -> HttpRespon
     """The customers a create (or, with `exclude`, an edit) of these values may duplicate —
     what the web form asks before a create. Outside your scope: said to exist, no more."""
     exclude = request.GET.get("exclude")
-    found = duplicates_for_input(viewer=request.auth, data=_payload(payload),
+    found = duplicates_for_input(viewer=request.auth, data=payload_data(payload),
                                  exclude=int(exclude) if exclude and exclude.isdigit() else None)
     return json_response([{"id": c.customer_id if c.name else None, "name": c.name,
                            "owner": c.owner, "score": c.score, "hard": c.hard,
@@ -338,7 +334,7 @@ def customer_update(
     request: HttpRequest, customer_id: int, payload: CustomerIn, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
     services.customer_update(actor=request.auth, customer=Customer(pk=customer_id),
-                             data=_payload(payload), expected_version=parse_if_match(if_match),
+                             data=payload_data(payload), expected_version=parse_if_match(if_match),
                              origin=Origin.API)
     return _customer_response(request, customer_id)
 
@@ -364,7 +360,7 @@ def customer_restore(request: HttpRequest, customer_id: int) -> HttpResponse:
                        response={201: ShareOut, **WRITE_ERRORS})
 def customer_share(request: HttpRequest, customer_id: int, payload: ShareIn) -> HttpResponse:
     share = services.customer_share(actor=request.auth, origin=Origin.API, customer=customer_id,
-                                    **_payload(payload))
+                                    **payload_data(payload))
     user = share.user
     return json_response({"customer_id": customer_id, "user": {"id": user.pk, "name": user.label},
                           "level": share.level, "ends_on": share.ends_on}, status=201)
@@ -394,7 +390,7 @@ def customer_contacts(
                        response={201: ContactOut, **WRITE_ERRORS})
 def contact_create(request: HttpRequest, customer_id: int, payload: ContactIn) -> HttpResponse:
     contact = services.contact_create(actor=request.auth, customer=Customer(pk=customer_id),
-                                      data=_payload(payload), origin=Origin.API)
+                                      data=payload_data(payload), origin=Origin.API)
     response = _contact_response(request, contact.pk, status=201)
     response["Location"] = f"{request.path.rsplit('/customers/', 1)[0]}/contacts/{contact.pk}"
     return response
@@ -418,7 +414,7 @@ def contact_update(
     request: HttpRequest, contact_id: int, payload: ContactIn, if_match: str | None = IF_MATCH
 ) -> HttpResponse:
     services.contact_update(actor=request.auth, origin=Origin.API, contact=Contact(pk=contact_id),
-                            data=_payload(payload), expected_version=parse_if_match(if_match))
+                            data=payload_data(payload), expected_version=parse_if_match(if_match))
     return _contact_response(request, contact_id)
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
+from kehu.api.inputs import payload_data
 from kehu.api.pagination import page_body
 from kehu.api.responses import json_response, parse_if_match
 from kehu.api.schemas import IF_MATCH, READ_ERRORS, VERSIONED_ERRORS, PageParams
 from kehu.history import selectors, services
 from kehu.history.api import schemas as s
 from kehu.history.api import serializers
-from kehu.history.api.records import API, payload_data
+from kehu.history.api.records import API
 
 
 def register(router: Router) -> None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from ninja import Router
 
+from kehu.api.inputs import payload_data
 from kehu.api.responses import json_response, parse_if_match
 from kehu.api.schemas import IF_MATCH, READ_ERRORS, VERSIONED_ERRORS, WRITE_ERRORS
-from kehu.core.errors import Http404
 from kehu.history import selectors, services
 from kehu.history.api import schemas as s
 from kehu.history.api import serializers
-from kehu.history.api.records import API, CUSTOMER, STATUS, Filter, RecordKind, one, payload_data
+from kehu.history.api.records import API, CUSTOMER, STATUS, Filter, RecordKind, one
 from kehu.history.api.records import register as register_kind
 from kehu.history.models import Opportunity, Pipeline, Stage
 
@@ -71,25 +70,17 @@ def pipeline_create(request: HttpRequest, payload: s.PipelineIn) -> HttpResponse
 
 def pipeline_update(request: HttpRequest, pipeline_id: int, payload: s.PipelineIn) -> HttpResponse:
     pipeline = services.pipeline_save(actor=request.auth, origin=API, data=payload_data(payload),
-                                      pipeline=_exists(Pipeline, pipeline_id))
+                                      pipeline=get_object_or_404(Pipeline, pk=pipeline_id))
     return json_response(serializers.pipeline_dict(pipeline))
 
 
 def stage_create(request: HttpRequest, pipeline_id: int, payload: s.StageIn) -> HttpResponse:
-    data = {**payload_data(payload), "pipeline": _exists(Pipeline, pipeline_id).pk}
+    data = {**payload_data(payload), "pipeline": get_object_or_404(Pipeline, pk=pipeline_id).pk}
     stage = services.stage_save(actor=request.auth, origin=API, data=data)
     return json_response(serializers.stage_dict(stage), status=201)
 
 
 def stage_update(request: HttpRequest, stage_id: int, payload: s.StageIn) -> HttpResponse:
     stage = services.stage_save(actor=request.auth, origin=API, data=payload_data(payload),
-                                stage=_exists(Stage, stage_id))
+                                stage=get_object_or_404(Stage, pk=stage_id))
     return json_response(serializers.stage_dict(stage))
-
-
-def _exists(model: type, pk: int) -> Any:
-    """Pipelines and stages are company-wide configuration, readable by everyone signed in."""
-    found = model.objects.filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found

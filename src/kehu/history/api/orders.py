@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
+from kehu.api.inputs import payload_data
 from kehu.api.responses import json_response
 from kehu.api.schemas import READ_ERRORS, WRITE_ERRORS, PageParams
 from kehu.history import selectors, services
@@ -16,7 +17,6 @@ from kehu.history.api.records import (
     RecordKind,
     one,
     page_of_kind,
-    payload_data,
 )
 from kehu.history.api.records import register as register_kind
 from kehu.history.models import Order

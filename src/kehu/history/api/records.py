@@ -20,6 +20,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 
+from kehu.api.inputs import payload_data
 from kehu.api.pagination import page_body
 from kehu.api.responses import json_response, no_content, parse_if_match
 from kehu.api.schemas import IF_MATCH, READ_ERRORS, VERSIONED_ERRORS, WRITE_ERRORS, PageParams
@@ -65,10 +66,6 @@ class RecordKind:
 CUSTOMER = Filter("customer", int | None, "customer_id", "Only this customer's records")
 STATUS = Filter("status", str | None, "status")
 
-
-def payload_data(payload: Schema) -> dict[str, Any]:
-    """Only what the client sent: a PATCH must not blank the fields it left out."""
-    return payload.model_dump(exclude_unset=True)
 
 
 def one(request: HttpRequest, kind: str, pk: int, status: int = 200) -> HttpResponse:
