@@ -23,6 +23,7 @@ from kehu.customers.quality.models import CustomerQuality
 from kehu.customers.regions import index as region_index
 from kehu.customers.regions import snapshot
 from kehu.customers.regions.models import Region, RegionSource
+from kehu.customers.regions.services import regions_update
 from kehu.jobs.services import run_here, run_in_foreground
 from kehu.transfer.importing import import_start
 from kehu.transfer.services import import_configure, import_upload
@@ -164,3 +165,20 @@ def test_a_bad_snapshot_changes_nothing(tmp_path):
     assert Region.objects.count() == 3218 and RegionSource.objects.get().as_of == "2023-06-30"
     with pytest.raises(CommandError, match="无法读取区划文件"):
         call_command("regions", "update", str(tmp_path / "missing.json"))
+
+
+def test_one_region_text_stored_with_two_codes_is_matched_once(alice, make_customer, tmp_path):
+    """An older list (or a hand edit) left one text with two codes: the update keys its
+    changes by the text alone — two rows of one text in the join would make PostgreSQL
+    refuse the whole update."""
+    first = make_customer(alice, name="深训贸易有限公司", city="深圳", district="深训区")
+    second = make_customer(alice, name="深训二号有限公司", city="深圳", district="深训区")
+    Customer.objects.filter(pk=second.pk).update(region_code="440300")
+    assert region(first)[:3] == region(second)[:3] and region(first)[3] != region(second)[3]
+    regions_update(actor=system_actor(), origin="system", path=newer_snapshot(tmp_path))
+    assert region(first) == region(second) == ("广东省", "深圳市", "深训区", "440399")
+    log = ChangeLog.objects.get(action="regions_update")
+    assert log.changes["customers_changed"] == 2
+    # Run again: nothing left to change, and a right code is not rewritten.
+    again = regions_update(actor=system_actor(), origin="system", path=newer_snapshot(tmp_path))
+    assert again["customers_changed"] == 0

@@ -32,44 +32,60 @@ def snapshot_load(snapshot: Snapshot, *, region_model: Any, source_model: Any) -
                                 licence=snapshot.licence, loaded_at=timezone.now())
 
 
-def customers_fill(*, index: RegionIndex, connection: Any = None) -> int:
+def customers_fill(*, index: RegionIndex, connection: Any = None) -> list[int]:
     """Give every customer the canonical names and the code of its region text, where the
     text matches the list (广东 深圳 → 广东省 深圳市 440300), and no code where it does not.
-    One SELECT DISTINCT of the region triples (a few thousand at a million customers), the
-    changes matched in Python, one UPDATE joining a temporary table of them. Returns how
-    many distinct triples changed."""
+    One SELECT DISTINCT of the region texts (a few thousand at a million customers), each
+    text matched once in Python, one UPDATE joining a temporary table of the texts that
+    change. Returns the ids of the customers it changed.
+
+    The temporary table is keyed by the text alone: one text may be stored with two codes
+    (written under an older list, or by hand), and two rows of one text there would make
+    the UPDATE's scalar subquery return two rows, which PostgreSQL refuses."""
     connection = connection or default_connection
-    quote = connection.ops.quote_name
-    table = quote("customers_customer")
+    table = connection.ops.quote_name("customers_customer")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT DISTINCT province, city, district, region_code FROM {table}")
         changes = _changes(index, cursor.fetchall())
         if not changes:
-            return 0
+            return []
         cursor.execute(f"CREATE TEMPORARY TABLE {_FILL_TABLE} (province varchar(32), "
                        "city varchar(32), district varchar(32), new_province varchar(32), "
                        "new_city varchar(32), new_district varchar(32), new_code varchar(6))")
-        cursor.execute(f"CREATE INDEX {_FILL_TABLE}_key ON {_FILL_TABLE} (province, city, district)")
+        cursor.execute(f"CREATE UNIQUE INDEX {_FILL_TABLE}_key "
+                       f"ON {_FILL_TABLE} (province, city, district)")
         cursor.executemany(f"INSERT INTO {_FILL_TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s)", changes)
+        # IS NOT is SQLite's null-safe "differs" (IS DISTINCT FROM only since 3.39).
+        differs = "IS NOT" if connection.vendor == "sqlite" else "IS DISTINCT FROM"
         same = (f"f.province = {table}.province AND f.city = {table}.city "
                 f"AND f.district = {table}.district")
+        changed = (f"EXISTS (SELECT 1 FROM {_FILL_TABLE} f WHERE {same} AND ("
+                   f"f.new_province <> {table}.province OR f.new_city <> {table}.city "
+                   f"OR f.new_district <> {table}.district "
+                   f"OR {table}.region_code {differs} f.new_code))")
+        cursor.execute(f"SELECT id FROM {table} WHERE {changed}")
+        ids = [row[0] for row in cursor.fetchall()]
         cursor.execute(
             f"UPDATE {table} SET (province, city, district, region_code) = "
             f"(SELECT f.new_province, f.new_city, f.new_district, f.new_code "
-            f"FROM {_FILL_TABLE} f WHERE {same}) "
-            f"WHERE EXISTS (SELECT 1 FROM {_FILL_TABLE} f WHERE {same})")
+            f"FROM {_FILL_TABLE} f WHERE {same}) WHERE {changed}")
         cursor.execute(f"DROP TABLE {_FILL_TABLE}")
-    return len(changes)
+    return ids
 
 
-def _changes(index: RegionIndex, triples: list[tuple]) -> list[tuple]:
+def _changes(index: RegionIndex, rows: list[tuple]) -> list[tuple]:
+    """One row per region text (province, city, district) whose names or any of its stored
+    codes differ from what the list says: the text, then its new names and code."""
+    codes: dict[tuple, set] = {}
+    for province, city, district, code in rows:
+        codes.setdefault((province, city, district), set()).add(code)
     out = []
-    for province, city, district, code in triples:
+    for (province, city, district), stored in codes.items():
         if not (province or city or district):
             new: tuple = (province, city, district, None)
         else:
             found = match_region(province, city, district, index=index)
             new = (found.province, found.city, found.district, found.code)
-        if new != (province, city, district, code):
+        if new[:3] != (province, city, district) or stored != {new[3]}:
             out.append((province, city, district, *new))
     return out

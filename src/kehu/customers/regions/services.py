@@ -33,9 +33,9 @@ def regions_update(*, actor: User, origin: str, path: Path | str) -> dict[str, A
             object_id=RegionSource.objects.get().pk,
             changes={"as_of": [before["as_of"], after["as_of"]],
                      "regions": [before["total"], after["total"]],
-                     "customer_regions_changed": changed})
+                     "customers_changed": len(changed)})
     index.forget()
-    return {**after, "customer_regions_changed": changed}
+    return {**after, "customers_changed": len(changed)}
 
 
 def regions_info() -> dict[str, Any]:

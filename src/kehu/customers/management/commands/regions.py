@@ -26,7 +26,7 @@ class Command(KehuCommand):
             info = regions_update(actor=system_actor(), origin="system", path=options["file"])
             self.stdout.write(f"已载入行政区划（{info['as_of']}）。")
             self.show(info)
-            self.stdout.write(f"地区文字有变化的组合：{info['customer_regions_changed']}")
+            self.stdout.write(f"地区有变化的客户：{info['customers_changed']}")
         else:
             self.show(regions_info())
 
