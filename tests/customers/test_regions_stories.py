@@ -13,17 +13,21 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import override_settings
 
 from kehu.accounts.services import system_actor
+from kehu.classification.models import Pending
 from kehu.core.models import ChangeLog
 from kehu.customers import services as customer_services
 from kehu.customers.conditions import condition_q, parse_condition
 from kehu.customers.models import Customer
-from kehu.customers.quality.models import CustomerQuality
+from kehu.customers.quality.models import CustomerQuality, QualityPending
 from kehu.customers.regions import index as region_index
 from kehu.customers.regions import snapshot
 from kehu.customers.regions.models import Region, RegionSource
 from kehu.customers.regions.services import regions_update
+from kehu.jobs import services as job_services
+from kehu.jobs.models import Job
 from kehu.jobs.services import run_here, run_in_foreground
 from kehu.transfer.importing import import_start
 from kehu.transfer.services import import_configure, import_upload
@@ -182,3 +186,22 @@ def test_one_region_text_stored_with_two_codes_is_matched_once(alice, make_custo
     # Run again: nothing left to change, and a right code is not rewritten.
     again = regions_update(actor=system_actor(), origin="system", path=newer_snapshot(tmp_path))
     assert again["customers_changed"] == 0
+
+
+def test_customers_the_update_changed_are_revalidated_and_reclassified(
+        alice, make_customer, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
+    """The backfill writes with raw SQL; the customers it changed are announced, so data
+    quality drops their 地区不在官方行政区划中 and classification re-runs their rules."""
+    changed = make_customer(alice, name="深训贸易有限公司", city="深圳", district="深训区")
+    same = make_customer(alice, name="杭州茶业有限公司", city="杭州")
+    monkeypatch.setattr(job_services, "_started_windows", {})  # another test's window
+    with override_settings(KEHU_QUALITY_DELAY_SECONDS=5, KEHU_CLASSIFY_DELAY_SECONDS=5), \
+            django_capture_on_commit_callbacks(execute=True):
+        regions_update(actor=system_actor(), origin="system", path=newer_snapshot(tmp_path))
+    assert set(QualityPending.objects.values_list("customer_id", flat=True)) == {changed.pk}
+    assert set(Pending.objects.values_list("customer_id", flat=True)) == {changed.pk}
+    refresh = Job.objects.get(kind="customers.quality_refresh")
+    assert Job.objects.filter(kind="classification.refresh").count() == 1
+    assert run_here(refresh).status == "done"
+    assert CustomerQuality.objects.get(customer=changed).problems == []
+    assert same.pk not in set(CustomerQuality.objects.values_list("customer_id", flat=True))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
 from kehu.core.models import ChangeLog
+from kehu.core.signals import announce_customers_changed
 from kehu.customers.regions import index, loading, snapshot
 from kehu.customers.regions.models import Region, RegionSource
 
@@ -19,7 +20,11 @@ from kehu.customers.regions.models import Region, RegionSource
 def regions_update(*, actor: User, origin: str, path: Path | str) -> dict[str, Any]:
     """Load a newer snapshot file (same format as the bundled one) into the Region table and
     match every customer's region text against it again — one transaction: a bad file, or
-    a failure halfway, leaves the old list and the customers as they were."""
+    a failure halfway, leaves the old list and the customers as they were.
+
+    The backfill is raw SQL, so it announces the customers it changed, like every set-based
+    writer: data quality re-validates them and classification re-runs their rules (each
+    marks them in this transaction and starts its debounced refresh job after the commit)."""
     if not (actor.is_system or access_for(actor).is_admin):
         raise PermissionDenied(_("只有管理员可以更新行政区划"))
     new = snapshot.read(path)  # checked before anything is touched
@@ -27,6 +32,7 @@ def regions_update(*, actor: User, origin: str, path: Path | str) -> dict[str, A
         before = regions_info()
         loading.snapshot_load(new, region_model=Region, source_model=RegionSource)
         changed = loading.customers_fill(index=index.RegionIndex(new.rows, as_of=new.as_of))
+        announce_customers_changed(changed)
         after = regions_info()
         ChangeLog.objects.create(
             actor=actor, origin=origin, action="regions_update", model="customers.regionsource",
