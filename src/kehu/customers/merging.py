@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -42,6 +43,9 @@ from kehu.customers.searchindex import search_index_refresh
 from kehu.customers.services import customer_update
 
 SURVIVOR, DUPLICATE, UNION = "survivor", "duplicate", "union"
+# Sent inside the merge's transaction (survivor_id, duplicate_id, actor, origin) for the
+# rows a higher app keeps on the duplicate ("kept") and settles itself: follow-up's tasks.
+customer_merged = Signal()
 LIST_FIELDS = ("phones", "emails")
 # The customer's own fields a merge decides, in the model's order; the rest (owner,
 # provenance, pinyin and keys) is the survivor's or derived.
@@ -65,8 +69,9 @@ SPECIAL = {
     # The merges themselves stay with the customers they name.
     "customers.MergeRecord.survivor": "kept",
     "customers.MergeRecord.duplicate": "kept",
-    # Follow-up tasks stay with their customer: the survivor may hold an open plan task of
-    # its own (one per customer), and the next generation plans the survivor afresh.
+    # Follow-up tasks stay with their customer (the timeline): the survivor may hold an open
+    # plan task of its own (one per customer). Follow-up hears `customer_merged`, cancels the
+    # duplicate's open tasks and plans the survivor afresh.
     "followup.FollowUpTask.customer": "kept",
 }
 
@@ -165,6 +170,8 @@ def customer_merge(
     log_change(actor=actor, action="merge", instance=s, origin=origin,
                changes={"merged": d.pk, "name": d.name, "moved": counts,
                         "choices": record.choices, "merge": record.pk})
+    customer_merged.send(sender=MergeRecord, survivor_id=s.pk, duplicate_id=d.pk, actor=actor,
+                         origin=origin)
     return record
 
 

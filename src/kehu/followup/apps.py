@@ -19,6 +19,10 @@ class FollowupConfig(AppConfig):
         post_save.connect(_communication_saved, sender=Communication,
                           dispatch_uid="followup.communication")
         classes_changed.connect(_classes_changed, dispatch_uid="followup.replan")
+        # A merged duplicate's open tasks are cancelled; the survivor is planned afresh.
+        from kehu.customers.merging import customer_merged
+
+        customer_merged.connect(_customer_merged, dispatch_uid="followup.merge")
         # The demo team gets default plans once demo data is in.
         from kehu.followup.demo import after_demo_load
         from kehu.jobs.signals import job_finished
@@ -58,6 +62,13 @@ def _classes_changed(sender: Any, ids: set[int], **kwargs: Any) -> None:
     from kehu.followup.services import replan
 
     replan(ids)
+
+
+def _customer_merged(sender: Any, survivor_id: int, duplicate_id: int, actor: Any, origin: str,
+                     **kwargs: Any) -> None:
+    from kehu.followup.services import merge_settle
+
+    merge_settle(actor=actor, origin=origin, survivor_id=survivor_id, duplicate_id=duplicate_id)
 
 
 def _task_dict(task: Any) -> dict:

@@ -14,7 +14,9 @@ transaction:
    unique index (one open plan task per customer) and ON CONFLICT DO NOTHING make a rerun
    insert nothing.
 
-A plan's members are its target within its author's gate (`visible_to(created_by)`).
+A plan's members are its target within its author's gate (`visible_to(created_by)`) and,
+for a plan with an assignee, within the assignee's too (a task names its customer to
+whoever does it).
 """
 
 from __future__ import annotations
@@ -86,20 +88,25 @@ def shift_ensure(today: dt.date | None = None) -> None:
 
 def active_plans() -> list[FollowUpPlan]:
     return list(FollowUpPlan.objects.filter(is_active=True).select_related(
-        "target_value", "target_segment", "created_by"))
+        "target_value", "target_segment", "created_by", "assignee"))
 
 
 def plan_members(plan: FollowUpPlan) -> QuerySet[Customer] | None:
-    """The live customers `plan` holds within its author's gate; None when its segment's
+    """The live customers `plan` holds within its author's gate — and its assignee's, when
+    it has one (a subquery of the gate, compiled into the SQL); None when its segment's
     condition no longer parses (the plan then holds nobody until it is fixed)."""
     author = plan.created_by
     if plan.target_segment_id:
         try:
-            return segment_members(viewer=author, segment=plan.target_segment)
+            members = segment_members(viewer=author, segment=plan.target_segment)
         except ValidationError:
             return None
-    return Customer.objects.visible_to(author).filter(pk__in=CustomerClass.objects.filter(
-        value_id=plan.target_value_id).values("customer_id"))
+    else:
+        members = Customer.objects.visible_to(author).filter(pk__in=CustomerClass.objects.filter(
+            value_id=plan.target_value_id).values("customer_id"))
+    if plan.assignee_id:
+        members = members.filter(pk__in=Customer.objects.visible_to(plan.assignee).values("pk"))
+    return members
 
 
 def _limit(qs: QuerySet, field: str, ids: list[int] | None, first: int | None,

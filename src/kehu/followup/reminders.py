@@ -6,6 +6,12 @@ restarted after `kill -9` (the uncommitted claim rolled back with its notificati
 a second worker running at the same time (PostgreSQL re-checks the WHERE on the row it
 waited for; SQLite's IMMEDIATE transactions take turns) all find nothing left to send.
 
+A person is told only about tasks whose customer they can see (the customers' gate, as
+the digest reads my day): a task assigned to someone who cannot see its customer, or on a
+customer in the recycle bin (a merged duplicate's too), rings nobody. Deleted customers'
+tasks are not claimed (restored, they ring again); a task claimed for someone who cannot
+see its customer keeps its mark and is not told about.
+
 One notification per person per batch, not per task: a rep whose thirty plan tasks fall
 due at 09:00 gets one line in the bell naming them, not thirty (one task: its customer
 and title, linking to the card; several: the first few, linking to my day).
@@ -27,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.classification.models import CustomerClass
+from kehu.customers.models import Customer
 from kehu.followup.models import FollowUpSettings, FollowUpTask, TaskStatus
 from kehu.followup.ranking import TIER_DIMENSION
 from kehu.notifications.models import Level
@@ -72,21 +79,31 @@ def reminders_send(*, actor: User, origin: str, now: dt.datetime | None = None) 
     claimed and notified in one transaction. Returns the tasks reminded (0: none left)."""
     now = now or timezone.now()
     table = connection.ops.quote_name(FollowUpTask._meta.db_table)
+    customers = connection.ops.quote_name(Customer._meta.db_table)
     with transaction.atomic():
         ids = _claim("reminded_at = %s", [_db_time(now)], where_sql=(
-            f"id IN (SELECT id FROM {table} WHERE status = %s AND reminded_at IS NULL "
-            "AND assignee_id IS NOT NULL AND due_at <= %s AND due_at > %s "
-            "ORDER BY due_at, id LIMIT %s)"),
+            f"id IN (SELECT t.id FROM {table} t JOIN {customers} c ON c.id = t.customer_id "
+            "WHERE t.status = %s AND t.reminded_at IS NULL AND c.deleted_at IS NULL "
+            "AND t.assignee_id IS NOT NULL AND t.due_at <= %s AND t.due_at > %s "
+            "ORDER BY t.due_at, t.id LIMIT %s)"),
             where_params=[TaskStatus.OPEN, _db_time(now), _db_time(now - GRACE), BATCH])
         tasks = _tasks(ids)
         for assignee, own in _group(tasks, lambda t: t.assignee).items():
-            _notify_due(assignee, own, actor=actor, origin=origin)
+            if own := _seen_by(assignee, own):
+                _notify_due(assignee, own, actor=actor, origin=origin)
     return len(ids)
 
 
 def _tasks(ids: list[int]) -> list[FollowUpTask]:
     return list(FollowUpTask.objects.filter(pk__in=ids).select_related(
         "customer", "assignee", "escalated_to").order_by("due_at", "id")) if ids else []
+
+
+def _seen_by(recipient: User, tasks: list[FollowUpTask]) -> list[FollowUpTask]:
+    """The tasks whose customer `recipient` may see (the gate: scope, shares, not deleted)."""
+    visible = set(FollowUpTask.objects.visible_to(recipient)
+                  .filter(pk__in=[t.pk for t in tasks]).values_list("pk", flat=True))
+    return [t for t in tasks if t.pk in visible]
 
 
 def _group(tasks: Iterable[FollowUpTask], key: Any) -> dict[Any, list[FollowUpTask]]:
@@ -140,6 +157,7 @@ def _due_to_escalate(today: dt.date, thresholds: dict[str, int]) -> Any:
             by_tier |= (Q(tier__isnull=True) | ~Q(tier__in=NAMED_TIERS)) & due
     return (FollowUpTask.objects.filter(
         status=TaskStatus.OPEN, escalated_at__isnull=True, assignee__isnull=False,
+        customer__deleted_at__isnull=True,
         assignee__manager__isnull=False, assignee__manager__is_active=True,
         due_date__lte=today - dt.timedelta(days=min(thresholds.values())))
         .annotate(tier=Subquery(tier)).filter(by_tier))
@@ -164,7 +182,8 @@ def escalations_send(*, actor: User, origin: str, now: dt.datetime | None = None
                      f"WHERE u.id = {table}.assignee_id)", [_db_time(now)], ids=candidates)
         tasks = _tasks(ids)
         for (manager, rep), own in _group(tasks, lambda t: (t.escalated_to, t.assignee)).items():
-            _notify_escalated(manager, rep, own, today, actor=actor, origin=origin)
+            if own := _seen_by(manager, own):
+                _notify_escalated(manager, rep, own, today, actor=actor, origin=origin)
     return len(ids)
 
 

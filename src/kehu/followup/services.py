@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,7 @@ from kehu.accounts.models import User
 from kehu.accounts.policy import access_for, assignable_user
 from kehu.core.errors import Http404, PermissionDenied, ValidationError
 from kehu.core.records import check_version, log_change, record_create, record_update
-from kehu.customers.scoping import CHANGE, customer_for
+from kehu.customers.scoping import CHANGE, customer_for, customer_ids_for
 from kehu.customers.segments import may_publish, segment_get
 from kehu.followup import cleaning
 from kehu.followup.generation import generate, moment, shift_refresh
@@ -176,6 +176,9 @@ def task_create(*, actor: User, origin: str, customer: Any, data: dict[str, Any]
         assignee = assignable_user(actor, data.get("assignee"))
         if assignee is None:
             errors.setdefault("assignee", []).append(_("执行人应为您范围内的在职同事"))
+        elif not customer_ids_for(assignee, [customer.pk]):
+            # The assignee is told the customer's name and works on it: they must see it.
+            errors.setdefault("assignee", []).append(_("执行人看不到这个客户"))
     if errors:
         raise ValidationError(errors)
     due_time = values.pop("due_time") or _preferred_time(customer.pk)
@@ -247,6 +250,20 @@ def complete_by_communication(*, communication: Any) -> FollowUpTask | None:
         generate(ids=[communication.customer_id], actor=_system())
         return None
     return _finish(actor, origin, task, TaskStatus.DONE, communication, None)
+
+
+def merge_settle(*, actor: User, origin: str, survivor_id: int, duplicate_id: int) -> None:
+    """After a merge (in its transaction): the duplicate, now in the recycle bin, keeps its
+    tasks for its timeline, but its open ones are cancelled — nobody is to follow up a
+    customer that is gone, and the survivor holds one open plan task at most; the survivor
+    is planned afresh (its open plan task re-made from the merged history's last contact)."""
+    now = timezone.now()
+    survivor_plan = Q(customer_id=survivor_id, kind=TaskKind.PLAN)
+    for task in FollowUpTask.objects.select_for_update().filter(
+            Q(customer_id=duplicate_id) | survivor_plan, status=TaskStatus.OPEN).order_by("pk"):
+        record_update(actor=actor, instance=task, origin=origin, action="task_cancelled",
+                      values={"status": TaskStatus.CANCELLED, "event_at": now})
+    generate(ids=[survivor_id], actor=_system())
 
 
 def replan(ids: Iterable[int]) -> None:
