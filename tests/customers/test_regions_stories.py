@@ -11,12 +11,13 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
 from kehu.accounts.services import system_actor
-from kehu.classification.models import Pending
+from kehu.classification.models import DimensionValue, Pending, Rule
 from kehu.core.models import ChangeLog
 from kehu.customers import services as customer_services
 from kehu.customers.conditions import condition_q, parse_condition
@@ -26,6 +27,7 @@ from kehu.customers.regions import index as region_index
 from kehu.customers.regions import snapshot
 from kehu.customers.regions.models import Region, RegionSource
 from kehu.customers.regions.services import regions_update
+from kehu.customers.segments import segment_save
 from kehu.jobs import services as job_services
 from kehu.jobs.models import Job
 from kehu.jobs.services import run_here, run_in_foreground
@@ -205,3 +207,23 @@ def test_customers_the_update_changed_are_revalidated_and_reclassified(
     assert run_here(refresh).status == "done"
     assert CustomerQuality.objects.get(customer=changed).problems == []
     assert same.pk not in set(CustomerQuality.objects.values_list("customer_id", flat=True))
+
+
+def test_an_update_dropping_a_code_a_segment_or_rule_names_is_refused(alice, tmp_path):
+    """A saved condition naming a code the new list lacks would stop parsing (and the jobs
+    running it): the update is refused, naming each segment and rule and the codes."""
+    nanshan = {"field": "region", "op": "in", "value": ["440305"]}
+    segment_save(actor=alice, origin="manual", data={"name": "南山客户", "condition": nanshan})
+    Rule.objects.create(name="深圳大客户", value=DimensionValue.objects.first(), condition={
+        "all": [{"field": "region", "op": "in", "value": ["440300", "440306"]}]})
+    data = json.loads(snapshot.BUNDLED.read_text(encoding="utf-8"))
+    data["as_of"] = "2024-06-30"
+    data["regions"] = [r for r in data["regions"] if r[0] not in ("440305", "440306")]
+    path = tmp_path / "regions-202406.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValidationError) as refused:
+        regions_update(actor=system_actor(), origin="system", path=path)
+    assert refused.value.message_dict["file"] == [
+        "分群“南山客户”的条件用到了新版区划中没有的代码 440305，请先修改它",
+        "分类规则“深圳大客户”的条件用到了新版区划中没有的代码 440306，请先修改它"]
+    assert RegionSource.objects.get().as_of == "2023-06-30" and Region.objects.count() == 3218

@@ -10,20 +10,23 @@ the dimension's values), listed afresh each time, since admins add them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kehu.classification.figures import SEGMENTS
-from kehu.classification.models import CustomerClass, DimensionValue
+from kehu.classification.models import CustomerClass, DimensionValue, Rule
 from kehu.customers.conditions import (
     ConditionField,
     compare,
     register_condition_field,
     register_condition_provider,
 )
+from kehu.customers.regions.conditions import register_saved_conditions
 
 # key, label, column, zero when absent (a count or an amount) or no value (a score)
 NUMBER_FIGURES: tuple[tuple[str, Any, str, bool], ...] = (
@@ -112,3 +115,12 @@ def register() -> None:
         "rfm.segment", _("RFM 分群"), "choice", _segment,
         tuple((key, label) for key, label, *_ranges in SEGMENTS)))
     register_condition_provider(_dimension_fields)
+    # A newer division list is refused while a rule names a code it drops (customers/regions).
+    register_saved_conditions(_rule_conditions)
+
+
+def _rule_conditions() -> Iterable[tuple[str, Any]]:
+    """Every rule's condition (inactive ones too: switched on again, it would not parse)."""
+    for name, condition in Rule.objects.filter(condition__isnull=False) \
+            .order_by("priority", "pk").values_list("name", "condition"):
+        yield gettext("分类规则“%(name)s”") % {"name": name}, condition

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -13,7 +13,7 @@ from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
 from kehu.core.models import ChangeLog
 from kehu.core.signals import announce_customers_changed
-from kehu.customers.regions import index, loading, snapshot
+from kehu.customers.regions import conditions, index, loading, snapshot
 from kehu.customers.regions.models import Region, RegionSource
 
 
@@ -29,6 +29,7 @@ def regions_update(*, actor: User, origin: str, path: Path | str) -> dict[str, A
         raise PermissionDenied(_("只有管理员可以更新行政区划"))
     new = snapshot.read(path)  # checked before anything is touched
     with transaction.atomic():
+        _refuse_if_conditions_lose_codes(new)
         before = regions_info()
         loading.snapshot_load(new, region_model=Region, source_model=RegionSource)
         changed = loading.customers_fill(index=index.RegionIndex(new.rows, as_of=new.as_of))
@@ -42,6 +43,16 @@ def regions_update(*, actor: User, origin: str, path: Path | str) -> dict[str, A
                      "customers_changed": len(changed)})
     index.forget()
     return {**after, "customers_changed": len(changed)}
+
+
+def _refuse_if_conditions_lose_codes(new: snapshot.Snapshot) -> None:
+    """A saved condition (a segment, a classification rule) naming a code the new list drops
+    would stop parsing, and the jobs running it with it: those are changed first."""
+    missing = conditions.saved_conditions_missing({row[0] for row in new.rows})
+    if missing:
+        raise ValidationError({"file": [
+            _("%(what)s的条件用到了新版区划中没有的代码 %(codes)s，请先修改它") % {
+                "what": what, "codes": "、".join(codes)} for what, codes in missing]})
 
 
 def regions_info() -> dict[str, Any]:
