@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
-from kehu.core.models import ChangeLog
+from kehu.core.records import log_change
 from kehu.core.signals import announce_customers_changed
 from kehu.customers.regions import conditions, index, loading, snapshot
 from kehu.customers.regions.models import Region, RegionSource
@@ -35,12 +35,10 @@ def regions_update(*, actor: User, origin: str, path: Path | str) -> dict[str, A
         changed = loading.customers_fill(index=index.RegionIndex(new.rows, as_of=new.as_of))
         announce_customers_changed(changed)
         after = regions_info()
-        ChangeLog.objects.create(
-            actor=actor, origin=origin, action="regions_update", model="customers.regionsource",
-            object_id=RegionSource.objects.get().pk,
-            changes={"as_of": [before["as_of"], after["as_of"]],
-                     "regions": [before["total"], after["total"]],
-                     "customers_changed": len(changed)})
+        log_change(actor=actor, action="regions_update", instance=RegionSource.objects.get(),
+                   origin=origin, changes={"as_of": [before["as_of"], after["as_of"]],
+                                           "regions": [before["total"], after["total"]],
+                                           "customers_changed": len(changed)})
     index.forget()
     return {**after, "customers_changed": len(changed)}
 
