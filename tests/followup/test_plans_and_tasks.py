@@ -103,3 +103,28 @@ def test_every_bad_field_of_a_task_is_reported_at_once(alice, make_customer):
         task_create(actor=alice, origin="manual", customer=customer.pk,
                     data={"title": "", "due_date": "明天", "due_time": "25:00", "kind": "x"})
     assert set(caught.value.message_dict) == {"title", "due_date", "due_time", "kind"}
+
+
+@pytest.mark.parametrize("finish", ["done", "cancel"])
+def test_marking_an_overdue_plan_task_done_or_cancelled_plans_the_next_a_cadence_from_today(
+        finish, alice, mallory, make_customer, plans):
+    from kehu.followup.calendar import due_on_working_day
+    from kehu.followup.reminders import escalations_send
+    from kehu.followup.services import task_cancel, task_complete
+
+    customer = make_customer(alice, name="很久没联系的客户")
+    set_tier(customer, "a")
+    today = timezone.localdate()
+    communication_log(actor=alice, customer=customer, origin="manual",
+                      data={"channel": "phone", "occurred_at": noon(today - dt.timedelta(days=100))})
+    overdue = open_plan_task(customer)
+    assert overdue.due_date < today
+    (task_complete if finish == "done" else task_cancel)(
+        actor=alice, origin="manual", task=overdue.pk)
+    overdue.refresh_from_db()
+    assert overdue.done_by == alice and overdue.done_at is not None
+    nxt = open_plan_task(customer)
+    assert nxt.pk != overdue.pk
+    assert nxt.due_date == due_on_working_day(today + dt.timedelta(days=30)) > today
+    assert escalations_send(actor=system_actor(), origin="system", now=timezone.now()) == 0
+    assert generate(actor=system_actor()) == {"cancelled": 0, "created": 0}

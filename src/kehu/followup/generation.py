@@ -6,8 +6,9 @@ transaction:
 1. cancel the open plan tasks no longer right: their plan is inactive or gone, the customer
    left its target, or an earlier plan now holds the customer (a tier change) — one UPDATE;
 2. per active plan in `position` order, one `INSERT … SELECT` of a task for every member
-   without an open plan task: due on the last contact's day (history's communications, in
-   KEHU_TIME_ZONE) + the cadence, or today when never contacted, clamped to the calendar
+   without an open plan task: due on the later of the last contact's day (history's
+   communications, in KEHU_TIME_ZONE) and the day a person last marked its plan task done
+   or cancelled (`_finished_by_hand`) + the cadence, or today when neither, clamped to the calendar
    window and moved to a working day by joining `WorkingShift`; the time is the customer's
    preferred contact time (上午 09:00, 中午 12:00, 下午 14:00, 晚上 19:00; else 09:00).
    Earlier plans insert first, so a customer in two plans follows the first; the partial
@@ -27,7 +28,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Greatest, TruncDate
 from django.utils import timezone
 
 from kehu.classification.models import CustomerClass
@@ -151,14 +152,16 @@ def _cancel_wrong(plans: list, ids: list[int] | None, first: int | None, last: i
 def _insert(plan: FollowUpPlan, members: QuerySet[Customer], actor: Any, today: dt.date) -> int:
     open_task = FollowUpTask.objects.filter(customer_id=OuterRef("pk"), status=TaskStatus.OPEN,
                                             kind=TaskKind.PLAN)
+    zone = timezone.get_current_timezone()
     last_contact = Communication.objects.filter(customer_id=OuterRef("pk")) \
         .order_by("-occurred_at").values("occurred_at")[:1]
     select = members.filter(~Exists(open_task)).annotate(
         cid=F("pk"), oid=F("owner_id"),
-        last=TruncDate(Subquery(last_contact), tzinfo=timezone.get_current_timezone()),
+        last=TruncDate(Subquery(last_contact), tzinfo=zone),
+        fin=Subquery(_finished_by_hand(zone)),
         ptime=F("preference__preferred_contact_time"),
         pchan=F("preference__preferred_channel"),
-    ).values_list("cid", "oid", "last", "ptime", "pchan")
+    ).values_list("cid", "oid", "last", "fin", "ptime", "pchan")
     sql, params = select.query.sql_with_params()
     start, end = shift_window(today)
     due, due_params = _due_sql(plan.cadence_days, today, start, end)
@@ -181,14 +184,27 @@ def _insert(plan: FollowUpPlan, members: QuerySet[Customer], actor: Any, today: 
         return max(cursor.rowcount, 0)
 
 
+def _finished_by_hand(zone: Any) -> QuerySet:
+    """The day a person last finished the customer's plan task without logging a contact
+    (标记完成 / 取消): its local done day, or the due date it had when finished early. A
+    contact's own day is the communication's; a task the system cancelled (a plan or tier
+    change) has no done_at and does not count."""
+    return FollowUpTask.objects.filter(
+        customer_id=OuterRef("pk"), kind=TaskKind.PLAN, done_at__isnull=False,
+        communication__isnull=True,
+    ).annotate(day=Greatest(TruncDate("done_at", tzinfo=zone), F("due_date"))) \
+        .order_by("-day").values("day")[:1]
+
+
 def _due_sql(cadence: int, today: dt.date, start: dt.date, end: dt.date) -> tuple[str, list]:
-    """The raw due day of a member row `m`: last contact + cadence, or today; clamped."""
+    """The raw due day of a member row `m`: the later of its last contact and the day its
+    last plan task was finished by hand, + cadence; today when neither; clamped."""
     days = [today.isoformat(), start.isoformat(), end.isoformat()]
-    if connection.vendor == "postgresql":
-        return ("LEAST(GREATEST(COALESCE(m.last + CAST(%s AS integer), CAST(%s AS date)), CAST(%s AS date)), "
-                "CAST(%s AS date))", [cadence, *days])
-    return ("MIN(MAX(COALESCE(date(m.last, '+' || %s || ' days'), %s), %s), %s)",
-            [cadence, *days])
+    if connection.vendor == "postgresql":  # GREATEST ignores NULLs
+        return ("LEAST(GREATEST(COALESCE(GREATEST(m.last, m.fin) + CAST(%s AS integer), "
+                "CAST(%s AS date)), CAST(%s AS date)), CAST(%s AS date))", [cadence, *days])
+    return ("MIN(MAX(COALESCE(date(MAX(COALESCE(m.last, m.fin), COALESCE(m.fin, m.last)), "
+            "'+' || %s || ' days'), %s), %s), %s)", [cadence, *days])
 
 
 def realign_to_calendar() -> int:

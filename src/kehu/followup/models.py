@@ -128,6 +128,8 @@ class FollowUpTask(models.Model):
     due_at = models.DateTimeField(_("提醒时间"))
     status = models.CharField(_("状态"), max_length=10, choices=TaskStatus.choices,
                               default=TaskStatus.OPEN)
+    # When and by whom a person finished it (done or cancelled); empty when the system
+    # cancelled it. A plan task's next one is due one cadence after that day.
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="+")

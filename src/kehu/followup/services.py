@@ -221,10 +221,13 @@ def task_cancel(*, actor: User, origin: str, task: FollowUpTask | int,
 
 def _finish(actor: User | None, origin: str, task: FollowUpTask, status: str, communication: Any,
             expected_version: int | None) -> FollowUpTask:
+    # done_at / done_by: when and by whom a person finished it, done or cancelled — the
+    # next plan task is due one cadence after that day (generation._finished_by_hand), not
+    # after the old last contact again (which re-made the same overdue task).
     now = timezone.now()
-    values: dict[str, Any] = {"status": status, "event_at": now}
+    values: dict[str, Any] = {"status": status, "event_at": now, "done_at": now, "done_by": actor}
     if status == TaskStatus.DONE:
-        values.update(done_at=now, done_by=actor, communication=communication)
+        values["communication"] = communication
     task = record_update(actor=actor, instance=task, values=values, origin=origin,
                          expected_version=expected_version, action=f"task_{status}")
     if task.kind == TaskKind.PLAN:
