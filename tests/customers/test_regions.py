@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kehu.customers import names
+from kehu.customers.duplicates import pair_score
 from kehu.customers.regions import snapshot
 from kehu.customers.regions.index import CITY, DISTRICT, PROVINCE, RegionIndex
 from kehu.customers.regions.matching import STREET_STARTS, match_region, parse_address
@@ -190,3 +192,33 @@ def test_parsing_is_fast_enough_for_an_import():
         parse_address(text, index=ix)
     per_parse = (time.perf_counter() - started) / len(texts)
     assert per_parse < 0.002  # measured ~25 µs; a loaded CI machine gets 80× headroom
+
+
+def test_the_place_lists_of_company_names_come_from_the_division_list():
+    """customers/names.py: the provinces are the bundled list's short names and 港澳台; the
+    cities an explicit allow-list, every one a short name of the list."""
+    provinces = {d.short for d in index().provinces()}
+    assert len(provinces) == 31 and set(names.PROVINCES) == provinces | {"香港", "澳门", "台湾"}
+    shorts = {d.short for d in index().by_code.values()}
+    assert set(names.CITIES) <= shorts, set(names.CITIES) - shorts
+
+
+@pytest.mark.parametrize(("name", "key"), [
+    ("北京字节跳动科技有限公司", "字节跳动科技"), ("字节跳动科技（北京）有限公司", "字节跳动科技"),
+    ("内蒙古伊利实业集团股份有限公司", "伊利实业"), ("广西柳工机械股份有限公司", "柳工机械"),
+    ("新疆金风科技股份有限公司", "金风科技"), ("香港中华煤气有限公司", "中华煤气"),
+    ("台湾积体电路制造股份有限公司", "积体电路制造"), ("深圳市腾讯计算机系统有限公司", "腾讯计算机系统"),
+    ("黑龙江北大荒农业股份有限公司", "北大荒农业"), ("吉林化纤股份有限公司", "化纤"),
+    ("宁夏宝丰能源集团股份有限公司", "宝丰能源"), ("西藏药业股份有限公司", "药业"),
+    ("阿里巴巴集团", "阿里巴巴"), ("大理药业股份有限公司", "大理药业"),
+    ("乌鲁木齐城投有限公司", "城投"), ("呼和浩特市春华水务有限公司", "春华水务"),
+])
+def test_stored_name_keys_are_unchanged(name, key):
+    assert names.name_key(name) == key
+
+
+def test_a_customers_city_is_its_place_by_its_short_name():
+    """Two people of one name: 大理白族自治州 and 大理 are one city, not a clash."""
+    a = {"kind": "person", "name": "张三", "city": "大理白族自治州"}
+    b = {"kind": "person", "name": "张三", "city": "大理"}
+    assert pair_score(a, b) == (0.6, ["同名同城"])

@@ -31,6 +31,7 @@ from kehu.customers.bulk import keys_lookup
 from kehu.customers.models import Customer, CustomerKey
 from kehu.customers.names import name_parts
 from kehu.customers.pinyin import name_pinyin
+from kehu.customers.regions.names import short_name
 
 THRESHOLD = 0.8  # a pair at or above is listed as a probable duplicate
 WARN = 0.5  # on a create, a candidate at or above is shown
@@ -57,7 +58,8 @@ def _keys(row: dict[str, Any]) -> dict[str, set[str]]:
 
 
 def _place(row: dict[str, Any]) -> str:
-    return name_parts(row["name"]).place or str(row.get("city") or "").removesuffix("市")
+    city = str(row.get("city") or "")
+    return name_parts(row["name"]).place or short_name(city) or city  # 深圳市, 大理白族自治州
 
 
 def pair_score(a: dict[str, Any], b: dict[str, Any],

@@ -6,7 +6,7 @@ place it names (北京): NFKC (full-width letters, digits and brackets to half-w
 traditional to simplified characters (OpenCC), spaces and punctuation out, the legal form
 (有限公司, 有限责任公司, 股份有限公司, 集团 …) off the end, a bracketed place (（北京）) and a
 leading place out. A leading place is taken off only when it ends in 省/市/自治区 or is
-on the explicit list below: stripping any leading two characters that could be a place
+on the list below: stripping any leading two characters that could be a place
 would turn 阿里巴巴 (阿里 is a prefecture in Tibet) into 巴巴.
 
 The place is kept apart rather than dropped: 杭州华信科技 and 南京华信科技 are two companies
@@ -23,14 +23,19 @@ from functools import lru_cache
 
 import opencc
 
-# Provinces (full and short names) and cities that lead or are bracketed in company names.
-# Not here on purpose: names that are also ordinary words or brand starts (阿里, 吉林 is a
-# province and a city and stays; 黄山, 大理 … are left to the 市 rule).
-PROVINCES = (
-    "北京", "天津", "上海", "重庆", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "江苏",
-    "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南",
-    "四川", "贵州", "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
-)
+from kehu.customers.regions import snapshot
+from kehu.customers.regions.index import PROVINCE
+from kehu.customers.regions.names import short_name
+
+# Places that lead or are bracketed in company names. The provinces are the short names of
+# the bundled division list's (customers/regions: 北京, 内蒙古, 广西 …) and 香港 / 澳门 / 台湾,
+# which it does not hold; read from the bundled file, not the Region table, so that a stored
+# name_key does not change when `kehu regions update` loads a newer list. The cities are an
+# explicit allow-list (each a short name of the list, tested). Not here on purpose: names that
+# are also ordinary words or brand starts (阿里, 吉林 is a province and a city and stays;
+# 黄山, 大理 … are left to the 市 rule).
+PROVINCES = (*(short_name(name) for _code, name, _parent, level in snapshot.read().rows
+               if level == PROVINCE), "香港", "澳门", "台湾")
 CITIES = (
     "石家庄", "唐山", "保定", "邯郸", "太原", "大同", "呼和浩特", "包头", "鄂尔多斯", "沈阳", "大连",
     "鞍山", "长春", "哈尔滨", "大庆", "南京", "苏州", "无锡", "常州", "南通", "徐州", "扬州",
