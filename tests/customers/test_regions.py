@@ -222,3 +222,10 @@ def test_a_customers_city_is_its_place_by_its_short_name():
     a = {"kind": "person", "name": "张三", "city": "大理白族自治州"}
     b = {"kind": "person", "name": "张三", "city": "大理"}
     assert pair_score(a, b) == (0.6, ["同名同城"])
+
+
+def test_a_divisions_path_runs_from_its_province_down():
+    nanshan = index().by_code["440305"]
+    assert [d.name for d in index().path(nanshan)] == ["广东省", "深圳市", "南山区"]
+    assert [d.name for d in index().path(index().by_code["440000"])] == ["广东省"]
+    assert index().province_of(nanshan).code == "440000"

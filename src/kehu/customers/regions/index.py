@@ -53,10 +53,15 @@ class RegionIndex:
     def provinces(self) -> list[Division]:
         return self.children[""]
 
+    def path(self, division: Division) -> list[Division]:
+        """The division and its parents, from its province down (广东省, 深圳市, 南山区)."""
+        path = [division]
+        while path[0].parent:
+            path.insert(0, self.by_code[path[0].parent])
+        return path
+
     def province_of(self, division: Division) -> Division:
-        while division.parent:
-            division = self.by_code[division.parent]
-        return division
+        return self.path(division)[0]
 
     def city_of(self, division: Division) -> Division | None:
         if division.level == DISTRICT:

@@ -118,13 +118,7 @@ class _Matcher:
 
 def full_name(index: RegionIndex, division: Division) -> str:
     """广东省深圳市南山区; a municipality's city is said once (北京市朝阳区)."""
-    parts = []
-    while True:
-        parts.append(division.name)
-        if not division.parent:
-            break
-        division = index.by_code[division.parent]
-    return "".join(dict.fromkeys(reversed(parts)))
+    return "".join(dict.fromkeys(d.name for d in index.path(division)))
 
 
 # --- pasted addresses ---------------------------------------------------------------------

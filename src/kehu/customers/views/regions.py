@@ -46,10 +46,7 @@ def region_children(request: HttpRequest) -> HttpResponse:
         division = index.by_code.get(code)
         if division is None:
             return _json(request, index, {"path": []}, status=404)
-        path = [division]
-        while path[0].parent:
-            path.insert(0, index.by_code[path[0].parent])
-        return _json(request, index, {"path": [_item(d) for d in path]})
+        return _json(request, index, {"path": [_item(d) for d in index.path(division)]})
     parent = request.GET.get("parent", "")
     if parent and parent not in index.by_code:
         return _json(request, index, {"regions": []}, status=404)
