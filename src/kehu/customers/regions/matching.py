@@ -140,11 +140,13 @@ class AddressMatch:
         deepest = self.district or self.city or self.province
         return deepest.code if deepest else None
 
-    def as_dict(self) -> dict:
+    def as_dict(self, index: RegionIndex) -> dict:
         def part(d: Division | None) -> dict | None:
             return {"code": d.code, "name": d.name} if d else None
+        deepest = self.district or self.city or self.province
         return {"province": part(self.province), "city": part(self.city),
                 "district": part(self.district), "rest": self.rest,
+                "full_name": full_name(index, deepest) if deepest else "",
                 "ambiguous": list(self.ambiguous)}
 
 

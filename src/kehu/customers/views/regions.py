@@ -11,7 +11,7 @@ from django.utils.http import quote_etag
 from django.views.decorators.http import require_GET
 
 from kehu.core.views import web_view
-from kehu.customers.regions.index import RegionIndex, current
+from kehu.customers.regions.index import PROVINCE, Division, RegionIndex, current
 from kehu.customers.regions.matching import parse_address
 
 MAX_ADDRESS = 300
@@ -31,8 +31,11 @@ def _json(request: HttpRequest, index: RegionIndex, data: dict, status: int = 20
     return response
 
 
-def _item(division) -> dict:
-    return {"code": division.code, "name": division.name, "level": division.level}
+def _item(division: Division, implied: Division | None = None) -> dict:
+    item = {"code": division.code, "name": division.name, "level": division.level}
+    if division is implied:
+        item["implied"] = True  # a municipality's one city: the picker chooses it by itself
+    return item
 
 
 @require_GET
@@ -50,14 +53,17 @@ def region_children(request: HttpRequest) -> HttpResponse:
     parent = request.GET.get("parent", "")
     if parent and parent not in index.by_code:
         return _json(request, index, {"regions": []}, status=404)
-    return _json(request, index, {"parent": parent,
-                                  "regions": [_item(d) for d in index.children.get(parent, ())]})
+    above = index.by_code.get(parent)
+    implied = index.only_city(above) if above and above.level == PROVINCE else None
+    return _json(request, index, {"parent": parent, "regions": [
+        _item(d, implied) for d in index.children.get(parent, ())]})
 
 
 @require_GET
 @web_view
 def region_parse(request: HttpRequest) -> HttpResponse:
-    """?q=ADDRESS: the province / city / district it starts with and the rest (the street)."""
+    """?q=ADDRESS: the province / city / district it starts with, the rest (the street), and
+    the region said in full (广东省深圳市南山区; 上海市 once), which the picker shows."""
     index = current()
     found = parse_address(request.GET.get("q", "")[:MAX_ADDRESS], index=index)
-    return _json(request, index, found.as_dict())
+    return _json(request, index, found.as_dict(index))

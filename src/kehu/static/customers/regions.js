@@ -52,9 +52,9 @@
     select.value = typed;
   }
 
-  function chosenName(select) {
-    var o = select.options[select.selectedIndex];
-    return o && o.dataset.code ? o.textContent : "";
+  /* A municipality's one city, which the server marks: chosen without asking. */
+  function implied(regions) {
+    return regions.length === 1 && regions[0].implied === true;
   }
 
   function chosenCode(select) {
@@ -95,7 +95,7 @@
     if (!next || !code) { this.onChange(); return Promise.resolve(); }
     return children(this.base, code).then(function (regions) {
       fill(next, regions, self.words, self.byCode);
-      if (regions.length === 1 && regions[0].name === chosenName(self.levels[i])) {
+      if (implied(regions)) {
         next.selectedIndex = 1;  // 北京市 → 北京市
         return self.changed(i + 1);
       }
@@ -113,7 +113,7 @@
         fill(select, regions, self.words, self.byCode);
         var wanted = values[i] || "";
         if (!wanted) {
-          if (regions.length === 1 && i > 0 && regions[0].name === chosenName(self.levels[i - 1])) {
+          if (implied(regions)) {
             select.selectedIndex = 1;
             return step(i + 1, regions[0].code);
           }
@@ -171,7 +171,7 @@
         return cascade.show(names.slice(0, cascade.levels.length)).then(function () {
           var address = root.querySelector("[name=address]");
           if (address && found.rest && !address.value.trim()) address.value = found.rest;
-          var said = names.filter(function (n, i) { return n && n !== names[i - 1]; }).join(" ");  // 上海市 once
+          var said = found.full_name;  // the server's: 上海市 said once
           if (found.ambiguous.length) {
             result.textContent = (said ? words.found + said + "。" : "") + words.ambiguous + found.ambiguous.join("、");
           } else {

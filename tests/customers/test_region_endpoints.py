@@ -1,0 +1,38 @@
+"""The picker's reads (customers/views/regions.py): a division's children with the one a
+municipality implies marked, the path to a stored code, the parse with the region said in
+full; 404 for an unknown parent or code; an ETag of the loaded list, answered 304."""
+
+from __future__ import annotations
+
+import pytest
+
+from kehu.customers.regions import index as region_index
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index():
+    region_index.forget()
+    yield
+    region_index.forget()
+
+
+def test_a_municipalitys_one_city_is_marked_and_no_other_child_is(alice, login):
+    client = login(alice)
+    beijing = client.get("/customers/regions/?parent=110000").json()["regions"]
+    assert beijing == [{"code": "110100", "name": "北京市", "level": 2, "implied": True}]
+    guangdong = client.get("/customers/regions/?parent=440000").json()["regions"]
+    assert len(guangdong) == 21 and not any("implied" in r for r in guangdong)
+    shenzhen = client.get("/customers/regions/?parent=440300").json()["regions"]
+    assert not any("implied" in r for r in shenzhen)
+
+
+def test_the_parse_says_the_region_in_full_once(alice, login):
+    client = login(alice)
+    found = client.get("/customers/regions/parse/", {"q": "上海浦东新区张江路 88 号"}).json()
+    assert found["full_name"] == "上海市浦东新区" and found["rest"] == "张江路88号"
+    assert client.get("/customers/regions/parse/", {"q": "广东深圳南山区"}).json()["full_name"] == \
+        "广东省深圳市南山区"
+    nothing = client.get("/customers/regions/parse/", {"q": "科技园"}).json()
+    assert nothing["full_name"] == "" and nothing["province"] is None
