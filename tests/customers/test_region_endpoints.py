@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from kehu.customers.builder import builder_data
 from kehu.customers.regions import index as region_index
+from kehu.customers.regions.picker import picker_config
+from kehu.customers.templatetags.region_picker import region_picker_attrs
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +39,11 @@ def test_the_parse_says_the_region_in_full_once(alice, login):
         "广东省深圳市南山区"
     nothing = client.get("/customers/regions/parse/", {"q": "科技园"}).json()
     assert nothing["full_name"] == "" and nothing["province"] is None
+
+
+def test_the_builder_and_the_template_tag_give_the_picker_one_config():
+    config = picker_config()
+    assert builder_data(initial=None, owners=[], tags=[])["regions"] == config
+    attrs = region_picker_attrs()
+    assert f'data-children-url="{config["url"]}"' in attrs
+    assert f'data-parse-url="{config["parse_url"]}"' in attrs

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.templatetags.static import static
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.customers.conditions import NO_VALUE, OPERATORS, Group, Leaf, condition_fields
 from kehu.customers.regions.conditions import region_names
-from kehu.customers.templatetags.region_picker import picker_words
+from kehu.customers.regions.picker import picker_config
 
 OPERATOR_WORDS = {
     "in": gettext_lazy("属于"), "not_in": gettext_lazy("不属于"),
@@ -59,8 +57,7 @@ def builder_data(*, initial: Any, owners: list, tags: list,
     return {"fields": builder_fields(custom_fields), "initial": initial or None,
             "owners": [[u.pk, u.label] for u in owners], "tags": list(tags),
             "words": words,
-            "regions": {"url": reverse("customers:regions"), "words": picker_words(),
-                        "script": static("customers/regions.js")}}
+            "regions": picker_config()}
 
 
 def condition_words(node: Group | Leaf, *, viewer: User) -> str:
