@@ -227,3 +227,13 @@ def test_an_update_dropping_a_code_a_segment_or_rule_names_is_refused(alice, tmp
         "分群“南山客户”的条件用到了新版区划中没有的代码 440305，请先修改它",
         "分类规则“深圳大客户”的条件用到了新版区划中没有的代码 440306，请先修改它"]
     assert RegionSource.objects.get().as_of == "2023-06-30" and Region.objects.count() == 3218
+
+
+def test_the_matcher_reads_the_short_names_the_table_holds():
+    """Region.short_name is what the index reads (computed once, when a list is loaded)."""
+    index = region_index.current()
+    assert all(d.short == Region.objects.get(code=d.code).short_name
+               for d in (index.by_code["440300"], index.by_code["150000"], index.by_code["532900"]))
+    Region.objects.filter(code="440300").update(short_name="鹏城")  # a test's invention
+    region_index.forget()
+    assert [d.code for d in region_index.current().named("鹏城", region_index.CITY)] == ["440300"]

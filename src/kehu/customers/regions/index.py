@@ -31,14 +31,15 @@ class Division:
 class RegionIndex:
     """Lookups the matcher needs; read-only once built."""
 
-    def __init__(self, rows: Iterable[tuple[str, str, str, int]], *, as_of: str = "",
-                 stamp: object = None) -> None:
+    def __init__(self, rows: Iterable[tuple], *, as_of: str = "", stamp: object = None) -> None:
+        """`rows`: (code, name, parent code, level), and the short name where the table has
+        stored it (computed from the name otherwise: a snapshot's rows)."""
         self.as_of, self.stamp = as_of, stamp
         self.by_code: dict[str, Division] = {}
         self.children: dict[str, list[Division]] = defaultdict(list)
         self.names: dict[str, list[Division]] = defaultdict(list)
-        for code, name, parent, level in rows:
-            division = Division(code, name, parent, level, short_name(name))
+        for code, name, parent, level, *stored in rows:
+            division = Division(code, name, parent, level, stored[0] if stored else short_name(name))
             self.by_code[code] = division
             self.children[parent].append(division)
             self.names[name].append(division)
@@ -101,7 +102,7 @@ def current() -> RegionIndex:
         stamp = (source.pk, source.loaded_at) if source else None
         if _current is None or _current.stamp != stamp:
             rows = Region.objects.order_by("level", "code").values_list(
-                "code", "name", "parent_code", "level")
+                "code", "name", "parent_code", "level", "short_name")
             _current = RegionIndex(list(rows), as_of=source.as_of if source else "", stamp=stamp)
         _checked = now
     return _current
