@@ -19,12 +19,15 @@ from django.test import override_settings
 from kehu.accounts.services import system_actor
 from kehu.classification.models import DimensionValue, Pending, Rule
 from kehu.core.models import ChangeLog
+from kehu.customers import cleaning
 from kehu.customers import services as customer_services
 from kehu.customers.conditions import condition_q, parse_condition
 from kehu.customers.models import Customer
+from kehu.customers.quality.checking import problems_of
 from kehu.customers.quality.models import CustomerQuality, QualityPending
 from kehu.customers.regions import index as region_index
 from kehu.customers.regions import snapshot
+from kehu.customers.regions.matching import match_region
 from kehu.customers.regions.models import Region, RegionSource
 from kehu.customers.regions.services import regions_update
 from kehu.customers.segments import segment_save
@@ -237,3 +240,17 @@ def test_the_matcher_reads_the_short_names_the_table_holds():
     Region.objects.filter(code="440300").update(short_name="鹏城")  # a test's invention
     region_index.forget()
     assert [d.code for d in region_index.current().named("鹏城", region_index.CITY)] == ["440300"]
+
+
+def test_re_validation_matches_a_customers_region_once(alice, make_customer, monkeypatch):
+    typo = make_customer(alice, name="深训贸易有限公司", province="广东省", city="深训市")
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return match_region(*args, **kwargs)
+
+    monkeypatch.setattr(cleaning, "match_region", counted)
+    assert problems_of(typo, {}, [], []) == [
+        {"field": "city", "reason": "地区不在官方行政区划中：“深训市”不在行政区划中（2023-06-30）"}]
+    assert calls == [("广东省", "深训市", "")]

@@ -54,8 +54,11 @@ class Collector(BaseCollector):
 __all__ = ["Collector", "clean_date", "clean_decimal"]  # shared with the import and history
 
 
-def clean_customer(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    """Clean the customer fields present in `data`; with partial=False name and kind are required."""
+def clean_customer(data: dict[str, Any], *, partial: bool = False,
+                   region_problems: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """Clean the customer fields present in `data`; with partial=False name and kind are required.
+    `region_problems`: a list that gets the region text not in the official list, as
+    data-quality problems (kept as typed, never refused: re-validation flags it)."""
     out = Collector()
     for field, limit in CUSTOMER_TEXT_LIMITS.items():
         if field in data:
@@ -72,7 +75,7 @@ def clean_customer(data: dict[str, Any], *, partial: bool = False) -> dict[str, 
     for field, cleaner in cleaners.items():
         if field in data:
             out.run(field, cleaner, data[field])
-    _clean_region(data, out)
+    _clean_region(data, out, region_problems)
     for field in ("name", "kind"):
         # A partial update may leave them out, but may not blank them.
         if (not partial or field in data) and not out.cleaned.get(field) \
@@ -81,11 +84,12 @@ def clean_customer(data: dict[str, Any], *, partial: bool = False) -> dict[str, 
     return out.result()
 
 
-def _clean_region(data: dict[str, Any], out: Collector) -> None:
+def _clean_region(data: dict[str, Any], out: Collector,
+                  problems: list[dict[str, str]] | None) -> None:
     """省/市/区 through the official list: canonical names (广东 → 广东省, 深圳 → 深圳市, a
     missing parent filled in) and `region_code`. Text that matches nothing is not refused —
-    old sheets are messy — but kept as typed with no code: data quality flags it
-    (`region_problems`). A partial update passes all three (services merge the stored ones)."""
+    old sheets are messy — but kept as typed with no code, its reasons put on `problems`
+    for data quality. A partial update passes all three (services merge the stored ones)."""
     if not any(field in data for field in REGION_FIELDS) \
             or any(field in out.errors for field in REGION_FIELDS):
         return
@@ -94,13 +98,9 @@ def _clean_region(data: dict[str, Any], out: Collector) -> None:
         if field in data or getattr(found, field):
             out.cleaned[field] = getattr(found, field)
     out.cleaned["region_code"] = found.code
-
-
-def region_problems(data: dict[str, Any]) -> list[dict[str, str]]:
-    """The region fields that are not in the official list, as data-quality problems."""
-    found = match_region(*(str(data.get(field) or "") for field in REGION_FIELDS))
-    return [{"field": field, "reason": _("地区不在官方行政区划中：%(why)s") % {"why": why}}
-            for field, why in found.problems.items()]
+    if problems is not None:
+        problems += [{"field": field, "reason": _("地区不在官方行政区划中：%(why)s") % {"why": why}}
+                     for field, why in found.problems.items()]
 
 
 def check_kind_fields(values: dict[str, Any]) -> None:

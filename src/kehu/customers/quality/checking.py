@@ -23,7 +23,6 @@ from kehu.customers.cleaning import (
     clean_contact,
     clean_custom_values,
     clean_customer,
-    region_problems,
 )
 from kehu.customers.models import Contact, Customer, CustomField, CustomValue
 from kehu.customers.quality.models import CustomerQuality
@@ -37,8 +36,10 @@ def problems_of(customer: Customer, custom_values: dict[str, Any], contacts: lis
     """Every problem the cleaners find in one customer's stored values."""
     found: list[dict[str, str]] = []
     data = {field: getattr(customer, field) for field in CUSTOMER_FIELDS}
-    found += _errors(lambda: check_kind_fields(clean_customer(data)), prefix="")
-    found += region_problems(data)  # kept as typed, never refused: flagged here
+    region: list[dict[str, str]] = []  # kept as typed, never refused: flagged here
+    found += _errors(lambda: check_kind_fields(clean_customer(data, region_problems=region)),
+                     prefix="")
+    found += region
     found += _errors(lambda: clean_custom_values(custom_fields, custom_values, partial=False),
                      prefix="")  # its errors name "custom.<key>" already
     for contact in contacts:
