@@ -121,7 +121,7 @@ def _triples() -> list[tuple]:
     for district in (d for d in ix.by_code.values() if d.level == DISTRICT):
         city = ix.by_code[district.parent]
         out.append((ix.by_code[city.parent], city, district))
-    for city in (d for d in ix.by_code.values() if d.level == CITY and not ix.children[d.code]):
+    for city in (d for d in ix.by_code.values() if d.level == CITY and not ix.children_of(d.code)):
         out.append((ix.by_code[city.parent], city, None))
     return out
 
@@ -129,7 +129,7 @@ def _triples() -> list[tuple]:
 def _spelled(division, short: bool) -> str:
     """The division's name, or its short name where that names it alone among its siblings
     (临夏 is 临夏市 and 临夏县 of 临夏州 both: the parser rightly calls it ambiguous)."""
-    siblings = index().children[division.parent]
+    siblings = index().children_of(division.parent)
     alone = sum(1 for d in siblings if division.short in (d.short, d.name)) == 1
     return division.short if short and division.short and alone else division.name
 
@@ -229,3 +229,13 @@ def test_a_divisions_path_runs_from_its_province_down():
     assert [d.name for d in index().path(nanshan)] == ["广东省", "深圳市", "南山区"]
     assert [d.name for d in index().path(index().by_code["440000"])] == ["广东省"]
     assert index().province_of(nanshan).code == "440000"
+
+
+def test_the_index_is_read_only_and_no_read_adds_to_it():
+    ix = index()
+    sizes = len(ix.children), len(ix.names)
+    assert ix.children_of("440305") == () and ix.named("火星", PROVINCE) == []
+    assert ix.only_city(ix.by_code["440000"]) is None
+    assert (len(ix.children), len(ix.names)) == sizes
+    with pytest.raises(TypeError):
+        ix.children["440305"] = ()  # type: ignore[index]

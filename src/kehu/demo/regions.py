@@ -90,22 +90,23 @@ class Place:
     code: str
 
 
-_cache: dict[object, tuple[list[Place], list[float]]] = {}
+# The index the places were built from, held (not its id: a later index could reuse the
+# id of a collected one), and the places. A newer list is a new index: built again.
+_cache: tuple[RegionIndex, list[Place], list[float]] | None = None
 
 
 def weighted_places(index: RegionIndex | None = None) -> tuple[list[Place], list[float]]:
     """Every demo place and the cumulative weights `random.choices` takes (built once per
     division list: a million customers draw from it a million times)."""
+    global _cache
     index = index or current()
-    key = (index.as_of, index.stamp, id(index))
-    if key not in _cache:
+    if _cache is None or _cache[0] is not index:
         places, weights = [], []
         for place, weight in _places(index):
             places.append(place)
             weights.append(weight)
-        _cache.clear()
-        _cache[key] = (places, list(itertools.accumulate(weights)))
-    return _cache[key]
+        _cache = (index, places, list(itertools.accumulate(weights)))
+    return _cache[1], _cache[2]
 
 
 def _places(index: RegionIndex):
@@ -117,7 +118,7 @@ def _places(index: RegionIndex):
         if not main:
             continue
         total = sum(main.values())
-        cities = [c for c in index.children[province.code] if c.level == CITY]
+        cities = [c for c in index.children_of(province.code) if c.level == CITY]
         others = [c for c in cities if c.name not in main]
         for city in cities:
             if city.name in main:
@@ -128,7 +129,7 @@ def _places(index: RegionIndex):
 
 
 def _in_city(index: RegionIndex, province: str, city, weight: float):
-    districts = index.children[city.code]
+    districts = index.children_of(city.code)
     if not districts:
         yield Place(province, city.name, "", city.code), weight
         return

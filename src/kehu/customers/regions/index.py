@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from kehu.customers.regions.names import short_name
 
@@ -35,24 +36,35 @@ class RegionIndex:
         """`rows`: (code, name, parent code, level), and the short name where the table has
         stored it (computed from the name otherwise: a snapshot's rows)."""
         self.as_of, self.stamp = as_of, stamp
-        self.by_code: dict[str, Division] = {}
-        self.children: dict[str, list[Division]] = defaultdict(list)
-        self.names: dict[str, list[Division]] = defaultdict(list)
+        by_code: dict[str, Division] = {}
+        children: dict[str, list[Division]] = defaultdict(list)
+        names: dict[str, list[Division]] = defaultdict(list)
         for code, name, parent, level, *stored in rows:
             division = Division(code, name, parent, level, stored[0] if stored else short_name(name))
-            self.by_code[code] = division
-            self.children[parent].append(division)
-            self.names[name].append(division)
+            by_code[code] = division
+            children[parent].append(division)
+            names[name].append(division)
             if division.short and division.short != name:
-                self.names[division.short].append(division)
-        for division in self.by_code.values():
+                names[division.short].append(division)
+        for division in by_code.values():
             # A municipality's one city: 北京市 北京市, and the 市辖区 that some sheets write.
-            if division.level == CITY and division.name == self.by_code[division.parent].name:
-                self.names["市辖区"].append(division)
+            if division.level == CITY and division.name == by_code[division.parent].name:
+                names["市辖区"].append(division)
+        # Read-only from here: every process's threads share one index (`current()`), so
+        # no read may add a key (as a defaultdict's lookup would).
+        self.by_code: Mapping[str, Division] = MappingProxyType(by_code)
+        self.children: Mapping[str, tuple[Division, ...]] = MappingProxyType(
+            {code: tuple(found) for code, found in children.items()})
+        self.names: Mapping[str, tuple[Division, ...]] = MappingProxyType(
+            {name: tuple(found) for name, found in names.items()})
         self.longest = max((len(n) for n in self.names), default=0)
 
-    def provinces(self) -> list[Division]:
-        return self.children[""]
+    def children_of(self, code: str) -> tuple[Division, ...]:
+        """The divisions directly under `code` ("": the provinces); () for a district."""
+        return self.children.get(code, ())
+
+    def provinces(self) -> tuple[Division, ...]:
+        return self.children_of("")
 
     def path(self, division: Division) -> list[Division]:
         """The division and its parents, from its province down (广东省, 深圳市, 南山区)."""
@@ -80,7 +92,7 @@ class RegionIndex:
 
     def only_city(self, province: Division) -> Division | None:
         """A municipality's one city (北京市 → 北京市), which no one needs to write."""
-        cities = self.children[province.code]
+        cities = self.children_of(province.code)
         return cities[0] if len(cities) == 1 and cities[0].name == province.name else None
 
 

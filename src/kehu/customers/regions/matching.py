@@ -94,7 +94,7 @@ class _Matcher:
         if not self.text["district"] or self.problems:
             return
         city = self.found["city"]
-        if city is not None and not self.index.children[city.code]:
+        if city is not None and not self.index.children_of(city.code):
             return  # 东莞市, 仙桃市: no county level; the text (a town) is kept as typed
         district = self._one("district", DISTRICT, city or self.found["province"])
         self.found["district"] = district

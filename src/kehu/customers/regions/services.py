@@ -1,4 +1,4 @@
-"""Replacing the division list with a newer snapshot, and what the table holds now."""
+"""Replacing the division list with a newer snapshot."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from kehu.core.records import log_change
 from kehu.core.signals import announce_customers_changed
 from kehu.customers.regions import conditions, index, loading, snapshot
 from kehu.customers.regions.models import Region, RegionSource
+from kehu.customers.regions.selectors import regions_info
 
 
 def regions_update(*, actor: User, origin: str, path: Path | str) -> dict[str, Any]:
@@ -30,11 +31,11 @@ def regions_update(*, actor: User, origin: str, path: Path | str) -> dict[str, A
     new = snapshot.read(path)  # checked before anything is touched
     with transaction.atomic():
         _refuse_if_conditions_lose_codes(new)
-        before = regions_info()
+        before = regions_info(viewer=actor)
         loading.snapshot_load(new, region_model=Region, source_model=RegionSource)
         changed = loading.customers_fill(index=index.RegionIndex(new.rows, as_of=new.as_of))
         announce_customers_changed(changed)
-        after = regions_info()
+        after = regions_info(viewer=actor)
         log_change(actor=actor, action="regions_update", instance=RegionSource.objects.get(),
                    origin=origin, changes={"as_of": [before["as_of"], after["as_of"]],
                                            "regions": [before["total"], after["total"]],
@@ -51,23 +52,3 @@ def _refuse_if_conditions_lose_codes(new: snapshot.Snapshot) -> None:
         raise ValidationError({"file": [
             _("%(what)s的条件用到了新版区划中没有的代码 %(codes)s，请先修改它") % {
                 "what": what, "codes": "、".join(codes)} for what, codes in missing]})
-
-
-def regions_info() -> dict[str, Any]:
-    """The snapshot the table holds: its date, source, licence and counts per level."""
-    source = RegionSource.objects.first()
-    counts = {level: 0 for level in (1, 2, 3)}
-    for level, n in _level_counts():
-        counts[level] = n
-    return {"as_of": source.as_of if source else "", "source": source.source if source else "",
-            "licence": source.licence if source else "",
-            "loaded_at": source.loaded_at if source else None,
-            "provinces": counts[1], "cities": counts[2], "districts": counts[3],
-            "total": sum(counts.values())}
-
-
-def _level_counts() -> list[tuple[int, int]]:
-    from django.db.models import Count
-
-    return list(Region.objects.order_by().values("level").annotate(n=Count("code"))
-                .values_list("level", "n"))

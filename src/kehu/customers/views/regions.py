@@ -56,7 +56,7 @@ def region_children(request: HttpRequest) -> HttpResponse:
     above = index.by_code.get(parent)
     implied = index.only_city(above) if above and above.level == PROVINCE else None
     return _json(request, index, {"parent": parent, "regions": [
-        _item(d, implied) for d in index.children.get(parent, ())]})
+        _item(d, implied) for d in index.children_of(parent)]})
 
 
 @require_GET

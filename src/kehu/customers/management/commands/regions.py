@@ -9,7 +9,8 @@ from django.core.management.base import CommandParser
 
 from kehu.accounts.services import system_actor
 from kehu.core.commands import KehuCommand
-from kehu.customers.regions.services import regions_info, regions_update
+from kehu.customers.regions.selectors import regions_info
+from kehu.customers.regions.services import regions_update
 
 
 class Command(KehuCommand):
@@ -28,7 +29,7 @@ class Command(KehuCommand):
             self.show(info)
             self.stdout.write(f"地区有变化的客户：{info['customers_changed']}")
         else:
-            self.show(regions_info())
+            self.show(regions_info(viewer=system_actor()))
 
     def show(self, info: dict[str, Any]) -> None:
         self.stdout.write(f"版本日期：{info['as_of']}")
