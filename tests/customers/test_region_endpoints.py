@@ -47,3 +47,32 @@ def test_the_builder_and_the_template_tag_give_the_picker_one_config():
     attrs = region_picker_attrs()
     assert f'data-children-url="{config["url"]}"' in attrs
     assert f'data-parse-url="{config["parse_url"]}"' in attrs
+
+
+def test_a_read_carries_an_etag_of_the_loaded_list_and_is_answered_304(alice, login):
+    client = login(alice)
+    first = client.get("/customers/regions/?parent=440000")
+    etag = first["ETag"]
+    assert first.status_code == 200 and first["Cache-Control"] == "private, max-age=3600"
+    assert client.get("/customers/regions/?parent=440000")["ETag"] == etag
+    assert client.get("/customers/regions/?parent=440300")["ETag"] != etag
+    again = client.get("/customers/regions/?parent=440000", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
+    parsed = client.get("/customers/regions/parse/", {"q": "广东深圳"})
+    assert client.get("/customers/regions/parse/", {"q": "广东深圳"},
+                      headers={"If-None-Match": parsed["ETag"]}).status_code == 304
+
+
+def test_an_unknown_parent_or_code_is_404(alice, login):
+    client = login(alice)
+    missing = client.get("/customers/regions/?parent=999999")
+    assert missing.status_code == 404 and missing.json()["regions"] == []
+    assert client.get("/customers/regions/?parent=440305").json()["regions"] == []  # a district
+    gone = client.get("/customers/regions/?code=999999")
+    assert gone.status_code == 404 and gone.json()["path"] == []
+    # An ETag sent back is no 304 for a missing one.
+    assert client.get("/customers/regions/?code=999999",
+                      headers={"If-None-Match": gone["ETag"]}).status_code == 404
+    path = client.get("/customers/regions/?code=110105").json()["path"]
+    assert [p["name"] for p in path] == ["北京市", "北京市", "朝阳区"]
+

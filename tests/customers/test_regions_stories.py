@@ -26,7 +26,7 @@ from kehu.customers.models import Customer
 from kehu.customers.quality.checking import problems_of
 from kehu.customers.quality.models import CustomerQuality, QualityPending
 from kehu.customers.regions import index as region_index
-from kehu.customers.regions import snapshot
+from kehu.customers.regions import loading, snapshot
 from kehu.customers.regions.matching import match_region
 from kehu.customers.regions.models import Region, RegionSource
 from kehu.customers.regions.services import regions_update
@@ -254,3 +254,21 @@ def test_re_validation_matches_a_customers_region_once(alice, make_customer, mon
     assert problems_of(typo, {}, [], []) == [
         {"field": "city", "reason": "地区不在官方行政区划中：“深训市”不在行政区划中（2023-06-30）"}]
     assert calls == [("广东省", "深训市", "")]
+
+
+def test_a_failure_halfway_through_an_update_leaves_the_old_list(alice, make_customer, tmp_path,
+                                                                  monkeypatch):
+    customer = make_customer(alice, name="深训贸易有限公司", city="深圳", district="深训区")
+
+    def broken(**kwargs):
+        assert Region.objects.filter(code="440399").exists()  # the new list is in by now
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(loading, "customers_fill", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        regions_update(actor=system_actor(), origin="system", path=newer_snapshot(tmp_path))
+    assert RegionSource.objects.get().as_of == "2023-06-30" and Region.objects.count() == 3218
+    assert not Region.objects.filter(code="440399").exists()
+    assert region(customer) == ("广东省", "深圳市", "深训区", None)
+    assert not ChangeLog.objects.filter(action="regions_update").exists()
+    assert region_index.current().as_of == "2023-06-30"

@@ -7,6 +7,11 @@ from django.db import migrations, models
 def load_bundled_list(apps, schema_editor):
     """The bundled division list into the table; existing customers' region text matched
     against it (canonical names and a code where it matches, set-based)."""
+    # This imports live code (the snapshot reader, the loader, the matcher), not a frozen
+    # copy: they take the historical models and the migration's connection as arguments and
+    # touch only the Region tables and customers' region columns. A later change to them
+    # changes what this migration does on a fresh install; keep them compatible with the
+    # 0013 schema, or copy them here before breaking that.
     from kehu.customers.regions import loading, snapshot
     from kehu.customers.regions.index import RegionIndex
 
