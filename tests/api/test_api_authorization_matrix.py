@@ -71,6 +71,13 @@ def _second_customer(world: World) -> None:
         actor=world.people["owner"], origin="manual", data={"kind": "company", "name": "矩阵客户副本"}).pk
 
 
+def _task(owner: Any, customer: Any) -> int:
+    from kehu.followup.services import task_create
+
+    return task_create(actor=owner, origin="manual", customer=customer.pk,
+                       data={"title": "矩阵任务", "due_date": "2026-12-10"}).pk
+
+
 def _vip() -> int:
     from kehu.classification.models import DimensionValue
 
@@ -184,6 +191,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/followup/today"): EVERYONE,
     ("POST", "/followup/tasks"): case(201, 404, 404, 201, 403, 201, body=lambda w: {
         "customer": w.customer.pk, "title": "矩阵任务", "due_date": "2026-12-10"}),
+    ("POST", "/followup/tasks/{task_id}/log"): case(201, 404, 404, 201, 403, 201,
+                                                    body=lambda w: {"subject": "矩阵跟进"}),
     ("GET", "/contacts"): EVERYONE,
     ("GET", "/contacts/{contact_id}"): READ_ONE,
     ("PATCH", "/contacts/{contact_id}"): case(*CHANGE_ONE.expected.values(),
@@ -221,7 +230,8 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer):
               "analyst": anna, "admin": root, "anonymous": None}
     return World(people=people, customer=alices_customer, contact=contact,
                  history={**seed_history(people, alices_customer), "merge_id": _merged_pair(alice),
-                          "segment_id": _team_segment(alice), **_classification_ids(root)})
+                          "segment_id": _team_segment(alice), **_classification_ids(root),
+                          "task_id": _task(alice, alices_customer)})
 
 
 @pytest.mark.parametrize("operation", sorted(MATRIX), ids=" ".join)

@@ -80,7 +80,8 @@ def _api_world(world):
                                             customer=world.customer, data={"name": "陈采购"})
     world.history = {**seed_history(world.people, world.customer),
                      "merge_id": api_matrix._merged_pair(world.people["owner"]),
-                     **api_matrix._classification_ids(world.people["admin"])}
+                     **api_matrix._classification_ids(world.people["admin"]),
+                     "task_id": api_matrix._task(world.people["owner"], world.customer)}
     return world
 
 

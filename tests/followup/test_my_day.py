@@ -154,3 +154,35 @@ def test_a_reminder_is_added_from_my_day_and_a_bad_log_keeps_the_row(alice, agen
     assert bad["HX-Retarget"] == f"#log-slot-{task.pk}" and "h-log" in bad.content.decode()
     task.refresh_from_db()
     assert task.status == "open"
+
+
+def test_logging_a_manual_task_from_the_agenda_completes_that_task(alice, agenda, login):
+    task = task_create(actor=alice, origin="manual", customer=agenda["b"].pk, data={
+        "title": "寄样品后回访", "due_date": timezone.localdate(), "channel": "wechat"})
+    client = login(alice)
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    done = client.post(reverse("followup:task_log", args=[task.pk]), {
+        "channel": "wechat", "direction": "outbound", "occurred_at": now, "subject": "样品已到"},
+        HTTP_HX_REQUEST="true")
+    assert done.status_code == 200 and done.content == b""
+    task.refresh_from_db()
+    assert task.status == "done" and task.done_by == alice
+    assert task.communication.subject == "样品已到" and task.communication.channel == "wechat"
+    assert "寄样品后回访" not in [r.task.title for r in my_day(viewer=alice)["rows"]]
+
+
+def test_the_api_logs_a_task_done_and_refuses_one_already_done(alice, agenda, api_as):
+    task = task_create(actor=alice, origin="manual", customer=agenda["b"].pk, data={
+        "title": "电话确认", "due_date": timezone.localdate(), "channel": "phone"})
+    caller = api_as(alice)
+    done = caller.request("POST", f"/followup/tasks/{task.pk}/log", {"subject": "已确认"})
+    assert done.status_code == 201
+    body = done.json()
+    assert body["task"]["status"] == "done" and body["task"]["id"] == task.pk
+    from kehu.history.models import Communication
+
+    call = Communication.objects.get(pk=body["communication_id"])
+    assert (call.channel, call.subject, call.customer_id) == ("phone", "已确认", agenda["b"].pk)
+    again = caller.request("POST", f"/followup/tasks/{task.pk}/log", {"subject": "再来一次"})
+    assert again.status_code == 422
+    assert Communication.objects.filter(customer=agenda["b"]).count() == 1

@@ -1,7 +1,8 @@
-"""The follow-up API: my day, and adding a task or a reminder.
+"""The follow-up API: my day, adding a task or a reminder, and logging one done.
 
-A task is completed by logging a communication (`POST /customers/{id}/communications`),
-exactly as on the web.
+`POST /followup/tasks/{id}/log` logs a communication for a task and completes it (any
+kind), exactly as 记一笔 on my day (`services.task_log`). A communication logged on the
+customer (`POST /customers/{id}/communications`) completes only its open plan task.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
+from kehu.api.inputs import payload_data
 from kehu.api.responses import json_response
 from kehu.api.schemas import READ_ERRORS, WRITE_ERRORS
 from kehu.core.models import Origin
 from kehu.followup import selectors, services
 from kehu.followup.models import FollowUpTask
+from kehu.history.api.schemas import CommunicationIn
 
 router = Router(tags=["followup"])
 
@@ -70,6 +73,11 @@ class TaskIn(Schema):
     assignee: int | None = Field(None, description="A user in your scope; default: you")
 
 
+class TaskLogOut(Schema):
+    task: TaskOut
+    communication_id: int
+
+
 def task_dict(task: FollowUpTask) -> dict[str, Any]:
     return {"id": task.pk, "customer_id": task.customer_id, "customer_name": task.customer.name,
             "kind": task.kind, "title": task.title, "notes": task.notes, "channel": task.channel,
@@ -94,3 +102,13 @@ def task_create(request: HttpRequest, payload: TaskIn) -> HttpResponse:
     customer = data.pop("customer")
     task = services.task_create(actor=request.auth, origin=Origin.API, customer=customer, data=data)
     return json_response(task_dict(task), status=201, version=task.version)
+
+
+@router.post("/followup/tasks/{int:task_id}/log", response={201: TaskLogOut, **WRITE_ERRORS})
+def task_log(request: HttpRequest, task_id: int, payload: CommunicationIn) -> HttpResponse:
+    """Log a communication for an open task you may change and complete the task with it
+    (the channel defaults to the task's)."""
+    communication, task = services.task_log(actor=request.auth, origin=Origin.API, task=task_id,
+                                            data=payload_data(payload))
+    return json_response({"task": task_dict(task), "communication_id": communication.pk},
+                         status=201)

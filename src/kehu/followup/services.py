@@ -219,6 +219,29 @@ def task_cancel(*, actor: User, origin: str, task: FollowUpTask | int,
     return _finish(actor, origin, task, TaskStatus.CANCELLED, None, expected_version)
 
 
+@transaction.atomic
+def task_log(*, actor: User, origin: str, task: FollowUpTask | int,
+             data: dict[str, Any]) -> tuple[Any, FollowUpTask]:
+    """Log a communication for an open task (any kind) through history's service and
+    complete that task with it; the channel defaults to the task's. 404 out of sight, 403
+    read-only; a task already done or cancelled is refused (nothing is logged).
+    Returns (communication, task)."""
+    from kehu.history.services import communication_log
+
+    task = FollowUpTask.objects.get_for(actor, task, CHANGE, lock=True)
+    if task.status != TaskStatus.OPEN:
+        raise ValidationError(_("这个跟进任务已完成或已取消"))
+    if task.channel and not data.get("channel"):
+        data = {**data, "channel": task.channel}
+    communication = communication_log(actor=actor, customer=task.customer_id, data=data,
+                                      origin=origin)
+    # A plan task is completed by the log itself (complete_by_communication); any other here.
+    task = FollowUpTask.objects.select_for_update().get(pk=task.pk)
+    if task.status == TaskStatus.OPEN:
+        task = _finish(actor, origin, task, TaskStatus.DONE, communication, None)
+    return communication, task
+
+
 def _finish(actor: User | None, origin: str, task: FollowUpTask, status: str, communication: Any,
             expected_version: int | None) -> FollowUpTask:
     # done_at / done_by: when and by whom a person finished it, done or cancelled — the

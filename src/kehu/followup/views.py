@@ -27,7 +27,6 @@ from kehu.followup.coverage import coverage
 from kehu.followup.forms import TaskForm
 from kehu.followup.models import FollowUpTask
 from kehu.history import selectors as history_selectors
-from kehu.history import services as history_services
 from kehu.history.forms import CommunicationForm
 
 WEB = Origin.MANUAL
@@ -76,7 +75,7 @@ def _task_for_change(request: HttpRequest, task_id: int) -> FollowUpTask:
 @web_view
 def task_log(request: HttpRequest, task_id: int) -> HttpResponse:
     """The card's communication log form in place of an agenda row (GET), and its post:
-    history's service writes the communication, which completes the task; the row goes."""
+    `services.task_log` logs the communication and completes the task; the row goes."""
     task = _task_for_change(request, task_id)
     customer = customer_selectors.customer_get(viewer=request.user, pk=task.customer_id)
     contacts = customer_selectors.contact_list(viewer=request.user, customer_id=customer.pk)
@@ -90,13 +89,11 @@ def task_log(request: HttpRequest, task_id: int) -> HttpResponse:
     form = CommunicationForm(request.POST, contacts=contacts)
     if form.is_valid():
         try:
-            communication = history_services.communication_log(
-                actor=request.user, customer=customer, data=form.data_for_service(), origin=WEB)
+            services.task_log(actor=request.user, origin=WEB, task=task.pk,
+                              data=form.data_for_service())
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            services.task_complete(actor=request.user, origin=WEB, task=task.pk,
-                                   communication=communication)
             if is_partial(request):
                 return HttpResponse("")  # the row is swapped away
             return redirect(safe_next(request, reverse("followup:today")))
