@@ -212,25 +212,49 @@ def test_two_workers_at_once_send_each_reminder_and_escalation_once(alice, mallo
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_overdue_follow_up_escalates_to_the_manager_exactly_once_also_after_a_worker_restart(
+def test_a_worker_killed_in_the_middle_of_an_escalation_sends_it_exactly_once_after_restart(
         alice, mallory, tea, worker, worker_log):
+    """A real crash: the worker has claimed the task (its UPDATE not yet committed) and is
+    held writing the notification — another session holds a lock on the notifications
+    table — when it is killed with kill -9. Its transaction dies with it; a new worker
+    re-runs the job and sends the escalation once."""
+    if connection.vendor == "sqlite":  # SQLite's writer holds the only write lock:
+        pytest.skip("nothing outside can hold a SQLite writer mid-transaction")
+    import psycopg
+
     from tests.jobs.test_worker_process import wait_for
 
     add_task(alice, tea, MONDAY)
     params = {"now": at(MONDAY + dt.timedelta(days=4), "09:00").isoformat()}  # a Friday
+    db = connection.settings_dict
+    blocker = psycopg.connect(host=db["HOST"], port=db["PORT"], dbname=db["NAME"],
+                              user=db["USER"], password=db["PASSWORD"] or None)
+    table = connection.ops.quote_name(Notification._meta.db_table)
 
-    def run_escalation() -> Job:
+    def waiting_on_a_lock() -> int:
+        with connection.cursor() as cursor:  # autocommit: a fresh view of pg_stat_activity
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'")
+            return cursor.fetchone()[0]
+
+    try:
+        blocker.execute(f"LOCK TABLE {table} IN SHARE MODE")  # no notification is written
+        first = worker()
         job = job_start(actor=system_actor(), origin="system", kind=ESCALATE_JOB, params=params)
-        return wait_for(lambda: (j := Job.objects.get(pk=job.pk)).finished and j,
-                        what="the escalation job", log=worker_log)
-
-    first = worker()
-    done = run_escalation()
-    assert done.status == "done" and done.result == {"升级的任务": 1}
-    os.killpg(first.pid, signal.SIGKILL)  # the worker dies; a new one takes over
-    first.wait(timeout=10)
+        wait_for(waiting_on_a_lock, what="the worker held writing the notification",
+                 log=worker_log)
+        os.killpg(first.pid, signal.SIGKILL)  # mid-transaction: claimed, not committed
+        first.wait(timeout=10)
+    finally:
+        blocker.rollback()  # let go: the dead worker's session finds its client gone
+        blocker.close()
+    wait_for(lambda: not waiting_on_a_lock(), what="the dead worker's session to end")
+    task = FollowUpTask.objects.get()
+    assert task.escalated_at is None and bell(mallory) == []
     worker()
-    again = run_escalation()
-    assert again.status == "done" and again.result == {"升级的任务": 0}
+    again = wait_for(lambda: (j := Job.objects.get(pk=job.pk)).finished and j,
+                     what="the escalation job, re-run", log=worker_log)
+    assert again.status == "done" and again.attempts == 2
+    assert again.result == {"升级的任务": 1}
     [note] = bell(mallory)
     assert "杭州西湖茶业有限公司" in note.title and "逾期 4 天" in note.title

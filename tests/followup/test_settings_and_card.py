@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from kehu.followup import calendar
 from kehu.followup.models import CalendarDay, FollowUpPlan, FollowUpTask
 from kehu.followup.services import task_create
 from kehu.history.timeline import timeline
@@ -36,11 +38,14 @@ def test_a_manager_sets_up_a_plan_and_reorders_it_a_rep_may_not(mallory, alice, 
     assert "VIP 每两周" in login(alice).get(reverse("followup:plans")).content.decode()
 
 
-def test_an_admin_enters_a_2027_holiday_and_the_banner_goes(root, login):
+def test_an_admin_enters_next_years_holiday_and_the_banner_goes(root, login, monkeypatch):
+    # Whatever today is: the library "ends" last year, so the calendar has run out.
+    last = timezone.localdate().year - 1
+    monkeypatch.setattr(calendar, "library_last_year", lambda: last)
     client = login(root)
     page = client.get(reverse("followup:calendar")).content.decode()
-    assert "工作日历仅到 2026-12-31，请录入 2027 年节假日" in page
-    client.post(reverse("followup:calendar"), {"date": "2027-01-01", "kind": "holiday",
+    assert f"工作日历仅到 {last}-12-31，请录入 {last + 1} 年节假日" in page
+    client.post(reverse("followup:calendar"), {"date": f"{last + 2}-01-01", "kind": "holiday",
                                                "name": "元旦"})
     assert CalendarDay.objects.get().name == "元旦"
     assert "工作日历仅到" not in client.get(reverse("followup:calendar")).content.decode()
@@ -58,3 +63,13 @@ def test_tasks_show_on_the_card_and_the_timeline(alice, alices_customer, login):
     task.refresh_from_db()
     assert task.status == "done" and task.done_by == alice
     assert FollowUpTask.objects.filter(status="open").count() == 0
+
+
+def test_the_plan_list_names_the_channel_in_words(root, login):
+    from kehu.followup.services import plan_save
+
+    plan_save(actor=root, origin="manual", data={
+        "name": "VIP 电话回访", "target": f"value:{tier('vip').pk}", "cadence_days": 14,
+        "channel": "phone"})
+    page = login(root).get(reverse("followup:plans")).content.decode()
+    assert "<td>电话</td>" in page and "<td>phone</td>" not in page

@@ -1,7 +1,9 @@
 """Due dates fall on Chinese working days (issue 12, "Done when" item 2).
 
 The 2026 dates come from chinese-calendar itself: 国庆 1–7 October 2026 (Thursday to
-Wednesday), back on Thursday the 8th; Saturday 10 October 2026 is a 调休 working day.
+Wednesday), back on Thursday the 8th; Saturday 10 October 2026 is a 调休 working day. They
+hold whatever today is; the tests about the library's end follow `library_last_year()`,
+so a newer chinese-calendar does not break them.
 """
 
 from __future__ import annotations
@@ -39,12 +41,18 @@ def test_a_make_up_working_saturday_stays():
     assert next_working_day(D(2026, 10, 9)) == saturday
 
 
-def test_2027_is_beyond_the_library_and_falls_back_to_weekends():
-    assert library_last_year() == 2026
-    saturday = D(2027, 3, 6)
+def first_saturday_of_march(year: int) -> dt.date:
+    day = D(year, 3, 1)
+    return day + dt.timedelta(days=(5 - day.weekday()) % 7)
+
+
+def test_a_year_beyond_the_library_falls_back_to_weekends():
+    beyond = library_last_year() + 1  # 2027 with chinese-calendar 1.11; later with a newer one
+    assert beyond >= 2027
+    saturday = first_saturday_of_march(beyond)
     assert not is_working_day(saturday)
-    assert due_on_working_day(saturday) == D(2027, 3, 8)
-    assert is_working_day(D(2027, 3, 5))
+    assert due_on_working_day(saturday) == saturday + dt.timedelta(days=2)
+    assert is_working_day(saturday - dt.timedelta(days=1))
 
 
 def test_an_admin_entered_2027_holiday_is_honoured_and_takes_precedence(root):
@@ -59,9 +67,11 @@ def test_an_admin_entered_2027_holiday_is_honoured_and_takes_precedence(root):
 
 
 def test_the_banner_warns_when_the_calendar_ends_within_sixty_days():
-    assert calendar_known_until() == D(2026, 12, 31)
-    assert calendar_warning(D(2026, 12, 5)) == "工作日历仅到 2026-12-31，请录入 2027 年节假日"
-    assert calendar_warning(D(2026, 9, 1)) == ""
-    CalendarDay.objects.create(date=D(2027, 1, 1), kind=CalendarDay.HOLIDAY, name="元旦")
-    assert calendar_known_until() == D(2027, 12, 31)
-    assert calendar_warning(D(2026, 12, 5)) == ""
+    last = library_last_year()
+    assert calendar_known_until() == D(last, 12, 31)
+    assert calendar_warning(D(last, 12, 5)) == \
+        f"工作日历仅到 {last}-12-31，请录入 {last + 1} 年节假日"
+    assert calendar_warning(D(last, 9, 1)) == ""
+    CalendarDay.objects.create(date=D(last + 1, 1, 1), kind=CalendarDay.HOLIDAY, name="元旦")
+    assert calendar_known_until() == D(last + 1, 12, 31)
+    assert calendar_warning(D(last, 12, 5)) == ""

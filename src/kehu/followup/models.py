@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import Origin
 from kehu.customers.scoping import CustomerBoundQuerySet
+from kehu.history.choices import Channel
 
 
 class CalendarDay(models.Model):
@@ -72,7 +73,8 @@ class FollowUpPlan(models.Model):
                                        on_delete=models.PROTECT, related_name="+",
                                        verbose_name=_("目标分群"))
     cadence_days = models.PositiveIntegerField(_("跟进周期（天）"))
-    channel = models.CharField(_("跟进方式"), max_length=16, blank=True)  # empty: the customer's
+    channel = models.CharField(_("跟进方式"), max_length=16, blank=True,
+                               choices=Channel.choices)  # empty: the customer's
     talking_points = models.TextField(_("跟进要点"), blank=True)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+",
@@ -123,7 +125,7 @@ class FollowUpTask(models.Model):
                             default=TaskKind.MANUAL)
     title = models.CharField(_("标题"), max_length=200)
     notes = models.TextField(_("备注"), blank=True)
-    channel = models.CharField(_("跟进方式"), max_length=16, blank=True)
+    channel = models.CharField(_("跟进方式"), max_length=16, blank=True, choices=Channel.choices)
     due_date = models.DateField(_("到期日"))
     due_at = models.DateTimeField(_("提醒时间"))
     status = models.CharField(_("状态"), max_length=10, choices=TaskStatus.choices,
