@@ -64,6 +64,7 @@ bench: install-dev
 	$(BIN)/python bench/dedup.py
 	$(BIN)/python bench/segments.py
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/followup.py
 
 ## make lock: refresh the pinned dependency files from pyproject.toml
 lock: $(BIN)/python

@@ -22,16 +22,14 @@ from kehu.classification.models import Dimension, Rule
 from kehu.classification.previews import rule_preview
 from kehu.classification.settings_views import (
     WEB,
-    attach_errors,
     dimension_url,
     focus_of,
     moved_to,
     require_admin,
-    save_form,
 )
 from kehu.core.errors import ValidationError, VersionConflict
 from kehu.core.inputs import parse_id
-from kehu.core.views import flash_errors, redirect, web_view
+from kehu.core.views import attach_errors, flash_errors, redirect, save_form, web_view
 from kehu.customers.builder import builder_data
 from kehu.customers.selectors import tags_in_scope
 

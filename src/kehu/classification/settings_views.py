@@ -9,14 +9,11 @@ it names, a refused button (deleting a value still in use) as a message on the p
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.policy import access_for
@@ -28,9 +25,9 @@ from kehu.classification.forms import (
     value_form,
 )
 from kehu.classification.models import Dimension, DimensionValue
-from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
+from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.core.models import Origin
-from kehu.core.views import conflict_message, flash_errors, redirect, web_view
+from kehu.core.views import flash_errors, redirect, save_form, web_view
 
 WEB = Origin.MANUAL
 
@@ -42,37 +39,6 @@ def require_admin(request: HttpRequest) -> None:
 
 def dimension_url(pk: int, anchor: str = "") -> str:
     return reverse("classification:dimension", args=[pk]) + (f"#{anchor}" if anchor else "")
-
-
-def save_form(form: Any, write: Any) -> Any:
-    """Call the service; its errors go next to the form's fields (None when refused)."""
-    try:
-        return write()
-    except ValidationError as exc:
-        attach_errors(form, exc)
-    except VersionConflict:
-        form.add_error(None, conflict_message())
-    return None
-
-
-PARTS = {"field": _lazy("字段"), "op": _lazy("比较"), "value": _lazy("值")}
-
-
-def attach_errors(form: Any, error: ValidationError) -> None:
-    """A service's errors next to the form's fields; a condition's by the builder's row they
-    name ("condition.all.1.value" → 条件：第 2 条的值：必填)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for name, items in error.error_dict.items():
-        said = [str(m) for item in items for m in item.messages]
-        if name.startswith("condition."):
-            path = name.split(".")
-            if len(path) == 4 and path[2].isdigit() and path[3] in PARTS:
-                row = _("第 %(n)d 条的%(part)s") % {"n": int(path[2]) + 1, "part": PARTS[path[3]]}
-                said = [f"{row}：{m}" for m in said]
-            name = "condition"
-        form.add_error(name if name in form.fields else None, said)
 
 
 # --- dimensions --------------------------------------------------------------------------

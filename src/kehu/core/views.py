@@ -23,6 +23,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.core.errors import ValidationError, VersionConflict
 from kehu.core.inputs import malformed
@@ -70,22 +71,52 @@ def error_messages(error: ValidationError) -> list[str]:
     return [str(m) for m in error.messages]
 
 
+# The parts of a condition builder's row, for errors named "condition.all.1.value".
+CONDITION_PARTS = {"field": gettext_lazy("字段"), "op": gettext_lazy("比较"),
+                   "value": gettext_lazy("值")}
+
+
 def attach_errors(
     form: forms.Form, error: ValidationError, field_map: Callable[[str], str] | None = None
 ) -> None:
     """Show a service's ValidationError inline: each message next to the field it names.
 
     `field_map` turns a service field name ("custom.size") into a form field
-    name ("cf_size"); anything the form has no field for goes to the top.
+    name ("cf_size"); anything the form has no field for goes to the top. A condition's
+    error goes to the `condition` field, said by the builder's row it names
+    ("condition.all.1.value" → 第 2 条的值：必填).
     """
     if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
         return
     for name, items in error.error_dict.items():
+        messages_ = [str(m) for item in items for m in item.messages]
+        if name.startswith("condition."):
+            name, messages_ = _condition_row(name, messages_)
         field = field_map(name) if field_map else name
         target = field if field in form.fields else None
-        messages_ = [str(m) for item in items for m in item.messages]
         form.add_error(target, messages_)
+
+
+def _condition_row(name: str, said: list[str]) -> tuple[str, list[str]]:
+    path = name.split(".")
+    if len(path) == 4 and path[2].isdigit() and path[3] in CONDITION_PARTS:
+        row = _("第 %(n)d 条的%(part)s") % {"n": int(path[2]) + 1,
+                                          "part": CONDITION_PARTS[path[3]]}
+        said = [f"{row}：{m}" for m in said]
+    return "condition", said
+
+
+def save_form(form: forms.Form, write: Callable[[], Any]) -> Any:
+    """Call the service; its errors go next to the form's fields, a stale version to the
+    top (conflict_message). Returns what the service returned, None when it refused."""
+    try:
+        return write()
+    except ValidationError as exc:
+        attach_errors(form, exc)
+    except VersionConflict:
+        form.add_error(None, conflict_message())
+    return None
 
 
 def is_partial(request: HttpRequest) -> bool:

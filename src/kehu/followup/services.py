@@ -46,6 +46,18 @@ def may_plan(user: User) -> bool:
     return may_publish(user)
 
 
+def require_planner(user: User) -> None:
+    """403 for someone who keeps no plans (nor the escalation settings)."""
+    if not may_plan(user):
+        raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
+
+
+def require_admin(user: User) -> None:
+    """403 for anyone but an admin (the working-day calendar)."""
+    if not access_for(user).is_admin:
+        raise PermissionDenied(_("只有管理员可以修改工作日历"))
+
+
 def plans_editable_by(user: User) -> Any:
     """The plans `user` may change: every plan for an admin, their own for a manager."""
     if access_for(user).is_admin:
@@ -58,8 +70,7 @@ def plans_editable_by(user: User) -> Any:
 def plan_get_editable(*, actor: User, pk: Any) -> FollowUpPlan:
     """A plan `actor` may change: 403 for someone who keeps no plans, 404 for missing or
     another manager's."""
-    if not may_plan(actor):
-        raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
+    require_planner(actor)
     plan = plans_editable_by(actor).filter(pk=pk).first()
     if plan is None:
         raise Http404
@@ -98,8 +109,7 @@ def plan_save(*, actor: User, origin: str, data: dict[str, Any], plan: FollowUpP
               expected_version: int | None = None, regenerate: bool = True) -> FollowUpPlan:
     """Create a plan (last in the order) or change one; the tasks follow (a job, unless the
     caller starts one itself: `regenerate=False`)."""
-    if not may_plan(actor):
-        raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
+    require_planner(actor)
     values = _plan_values(actor, data)
     if plan is None:
         last = FollowUpPlan.objects.aggregate(m=Max("position"))["m"]
@@ -147,8 +157,7 @@ def escalation_settings_save(*, actor: User, origin: str, data: dict[str, Any],
                              expected_version: int | None = None) -> FollowUpSettings:
     """Days overdue after which a task escalates to the assignee's manager, per tier
     (admins and managers, like plans; the change log keeps who changed what)."""
-    if not may_plan(actor):
-        raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
+    require_planner(actor)
     values = cleaning.clean_escalation(data)
     row = FollowUpSettings.objects.select_for_update().order_by("pk").first() \
         or FollowUpSettings.objects.create()
@@ -304,16 +313,11 @@ def replan(ids: Iterable[int]) -> None:
 # --- the calendar (admins) ----------------------------------------------------------------
 
 
-def _admin(actor: User) -> None:
-    if not access_for(actor).is_admin:
-        raise PermissionDenied(_("只有管理员可以修改工作日历"))
-
-
 @transaction.atomic
 def calendar_day_save(*, actor: User, origin: str, data: dict[str, Any]) -> CalendarDay:
     """Declare a holiday or a make-up working day (one per date: saving a date again
     changes it). Open plan tasks due on a day that stopped being a working day move."""
-    _admin(actor)
+    require_admin(actor)
     values = cleaning.clean_calendar_day(data)
     current = CalendarDay.objects.select_for_update().filter(date=values["date"]).first()
     if current is None:
@@ -328,7 +332,7 @@ def calendar_day_save(*, actor: User, origin: str, data: dict[str, Any]) -> Cale
 @transaction.atomic
 def calendar_day_delete(*, actor: User, origin: str, day: CalendarDay,
                         expected_version: int | None = None) -> None:
-    _admin(actor)
+    require_admin(actor)
     day = CalendarDay.objects.select_for_update().filter(pk=day.pk).first()
     if day is None:
         raise Http404

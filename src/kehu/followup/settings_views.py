@@ -12,14 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.models import User
-from kehu.accounts.policy import access_for
+from kehu.accounts.selectors import users_in_scope
 from kehu.classification.models import DimensionValue
-from kehu.core.errors import Http404, PermissionDenied, ValidationError, VersionConflict
+from kehu.core.errors import Http404
 from kehu.core.inputs import parse_id
 from kehu.core.models import Origin
 from kehu.core.versions import parse_version
-from kehu.core.views import attach_errors, conflict_message, redirect, web_view
+from kehu.core.views import redirect, save_form, web_view
 from kehu.customers.segments import segment_list
 from kehu.followup import selectors, services
 from kehu.followup.forms import CalendarDayForm, EscalationForm, PlanForm
@@ -41,20 +40,12 @@ def plans(request: HttpRequest) -> HttpResponse:
 @require_POST
 def escalation(request: HttpRequest) -> HttpResponse:
     """The days overdue after which a task escalates, per tier (a form on 跟踪计划)."""
-    if not services.may_plan(request.user):
-        raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
+    services.require_planner(request.user)
     form = EscalationForm(request.POST)
-    try:
-        services.escalation_settings_save(
+    form.is_valid()  # the service validates for real; the form shows what was typed
+    if save_form(form, lambda: services.escalation_settings_save(
             actor=request.user, origin=WEB, data=request.POST.dict(),
-            expected_version=parse_version(request.POST.get("version")))
-    except ValidationError as exc:
-        form.is_valid()
-        attach_errors(form, exc)
-    except VersionConflict:
-        form.is_valid()
-        form.add_error(None, conflict_message())
-    else:
+            expected_version=parse_version(request.POST.get("version")))):
         return redirect(reverse("followup:plans") + "#escalation")
     context = {**selectors.plan_list(viewer=request.user), "escalation_form": form}
     return render(request, "followup/settings/plans.html", context, status=400)
@@ -66,36 +57,25 @@ def _plan_form(request: HttpRequest, data: Any = None, initial: Any = None) -> P
     targets = [(f"value:{v.pk}", f"{v.dimension.name} · {v.label}") for v in values]
     targets += [(f"segment:{s.pk}", _("分群 · %(name)s") % {"name": s.name})
                 for s in segment_list(viewer=request.user)]
-    access = access_for(request.user)
-    people = User.objects.filter(is_active=True, is_system=False).order_by("pk")
-    if not access.sees_all:
-        people = people.filter(pk__in=access.owner_ids)
-    return PlanForm(data, initial=initial, targets=targets, people=list(people))
+    return PlanForm(data, initial=initial, targets=targets,
+                    people=list(users_in_scope(request.user)))
 
 
 @web_view
 def plan_edit(request: HttpRequest, plan_id: int | None = None) -> HttpResponse:
     """Create (no id) or change a plan."""
-    if not services.may_plan(request.user):
-        raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
+    services.require_planner(request.user)
     plan = services.plan_get_editable(actor=request.user, pk=plan_id) if plan_id else None
     if request.method != "POST":
         initial = _initial(plan) if plan else {"is_active": True}
         return render(request, "followup/settings/plan.html",
                       {"form": _plan_form(request, initial=initial), "plan": plan})
     form = _plan_form(request, data=request.POST)
+    form.is_valid()
     data = {**request.POST.dict(), "is_active": "is_active" in request.POST}
-    try:
-        services.plan_save(actor=request.user, origin=WEB, data=data, plan=plan,
-                           expected_version=parse_version(request.POST.get("version"))
-                           if plan else None)
-    except ValidationError as exc:
-        form.is_valid()
-        attach_errors(form, exc)
-    except VersionConflict:
-        form.is_valid()
-        form.add_error(None, conflict_message())
-    else:
+    if save_form(form, lambda: services.plan_save(
+            actor=request.user, origin=WEB, data=data, plan=plan,
+            expected_version=parse_version(request.POST.get("version")) if plan else None)):
         return redirect(reverse("followup:plans"))
     return render(request, "followup/settings/plan.html", {"form": form, "plan": plan}, status=400)
 
@@ -117,26 +97,18 @@ def plan_move(request: HttpRequest, plan_id: int) -> HttpResponse:
     return redirect(reverse("followup:plans"))
 
 
-def _admin(request: HttpRequest) -> None:
-    if not access_for(request.user).is_admin:
-        raise PermissionDenied(_("只有管理员可以修改工作日历"))
-
-
 @web_view
 def calendar(request: HttpRequest) -> HttpResponse:
     """工作日历: the days admins entered, and a form to add one."""
-    _admin(request)
+    services.require_admin(request.user)
     form = CalendarDayForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        try:
-            services.calendar_day_save(actor=request.user, origin=WEB, data=request.POST.dict())
-        except ValidationError as exc:
-            form.is_valid()
-            attach_errors(form, exc)
-            status = 400
-        else:
+        form.is_valid()
+        if save_form(form, lambda: services.calendar_day_save(
+                actor=request.user, origin=WEB, data=request.POST.dict())):
             return redirect(reverse("followup:calendar"))
+        status = 400
     return render(request, "followup/settings/calendar.html",
                   {**selectors.calendar_days(viewer=request.user), "form": form}, status=status)
 
@@ -144,7 +116,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
 @web_view
 @require_POST
 def calendar_delete(request: HttpRequest, day_id: int) -> HttpResponse:
-    _admin(request)
+    services.require_admin(request.user)
     day = CalendarDay.objects.filter(pk=parse_id(day_id, field="day")).first()
     if day is None:
         raise Http404

@@ -26,8 +26,7 @@ from kehu.followup.calendar import calendar_warning
 from kehu.followup.coverage import coverage
 from kehu.followup.forms import TaskForm
 from kehu.followup.models import FollowUpTask
-from kehu.history import selectors as history_selectors
-from kehu.history.forms import CommunicationForm
+from kehu.history.forms import communication_form
 
 WEB = Origin.MANUAL
 
@@ -77,16 +76,12 @@ def task_log(request: HttpRequest, task_id: int) -> HttpResponse:
     """The card's communication log form in place of an agenda row (GET), and its post:
     `services.task_log` logs the communication and completes the task; the row goes."""
     task = _task_for_change(request, task_id)
-    customer = customer_selectors.customer_get(viewer=request.user, pk=task.customer_id)
-    contacts = customer_selectors.contact_list(viewer=request.user, customer_id=customer.pk)
     if request.method != "POST":
-        initial = CommunicationForm.initial_from(history_selectors.communication_defaults(
-            viewer=request.user, customer_id=customer.pk))
-        if task.channel:
-            initial["channel"] = task.channel
-        form = CommunicationForm(initial=initial, contacts=contacts)
+        form = communication_form(viewer=request.user, customer_id=task.customer_id,
+                                  initial={"channel": task.channel} if task.channel else None)
         return render(request, "followup/partials/log_form.html", {"task": task, "form": form})
-    form = CommunicationForm(request.POST, contacts=contacts)
+    form = communication_form(viewer=request.user, customer_id=task.customer_id,
+                              data=request.POST)
     if form.is_valid():
         try:
             services.task_log(actor=request.user, origin=WEB, task=task.pk,
@@ -104,20 +99,23 @@ def task_log(request: HttpRequest, task_id: int) -> HttpResponse:
         if is_partial(request) else response
 
 
+def _finish_view(request: HttpRequest, task_id: int, service: Any) -> HttpResponse:
+    """标记完成 / 取消: the service finishes the task; the row goes (or back to the page)."""
+    service(actor=request.user, origin=WEB, task=parse_id(task_id, field="task"))
+    return HttpResponse("") if is_partial(request) else redirect(
+        safe_next(request, reverse("followup:today")))
+
+
 @web_view
 @require_POST
 def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
-    services.task_complete(actor=request.user, origin=WEB, task=parse_id(task_id, field="task"))
-    return HttpResponse("") if is_partial(request) else redirect(
-        safe_next(request, reverse("followup:today")))
+    return _finish_view(request, task_id, services.task_complete)
 
 
 @web_view
 @require_POST
 def task_cancel(request: HttpRequest, task_id: int) -> HttpResponse:
-    services.task_cancel(actor=request.user, origin=WEB, task=parse_id(task_id, field="task"))
-    return HttpResponse("") if is_partial(request) else redirect(
-        safe_next(request, reverse("followup:today")))
+    return _finish_view(request, task_id, services.task_cancel)
 
 
 @web_view

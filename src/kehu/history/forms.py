@@ -13,6 +13,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kehu.customers.selectors import contact_list
 from kehu.history.choices import (
     Channel,
     Direction,
@@ -24,6 +25,7 @@ from kehu.history.choices import (
     TicketKind,
 )
 from kehu.history.models import Opportunity, OrderLine, Stage
+from kehu.history.selectors import communication_defaults
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -83,6 +85,19 @@ class CommunicationForm(ServiceForm):
             "occurred_at": timezone.localtime(defaults["occurred_at"]).replace(second=0,
                                                                                microsecond=0),
         }
+
+
+def communication_form(*, viewer: Any, customer_id: int, data: Any = None,
+                       initial: dict[str, Any] | None = None) -> CommunicationForm:
+    """The quick log form for one customer: its contacts (through the gate) to choose from;
+    unbound, filled with `selectors.communication_defaults` and then `initial`. The card's
+    panel and follow-up's 记一笔 build it here."""
+    contacts = contact_list(viewer=viewer, customer_id=customer_id)
+    if data is not None:
+        return CommunicationForm(data, contacts=contacts)
+    defaults = CommunicationForm.initial_from(communication_defaults(viewer=viewer,
+                                                                     customer_id=customer_id))
+    return CommunicationForm(initial={**defaults, **(initial or {})}, contacts=contacts)
 
 
 class OrderForm(ServiceForm):

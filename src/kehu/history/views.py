@@ -45,6 +45,7 @@ from kehu.history.forms import (
     OrderForm,
     SurveyForm,
     TicketForm,
+    communication_form,
 )
 
 WEB = Origin.MANUAL  # provenance of every write made through these pages
@@ -97,7 +98,7 @@ def _timeline(request: HttpRequest, customer: Any, *, kinds: list[str] | None,
 def communication_log(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The quick log form: the new entry lands at the top of the timeline."""
     customer = customer_selectors.customer_get(viewer=request.user, pk=customer_id)
-    form = CommunicationForm(request.POST, contacts=_contacts(request, customer))
+    form = communication_form(viewer=request.user, customer_id=customer.pk, data=request.POST)
     entry = None
     if form.is_valid():
         try:
@@ -132,14 +133,7 @@ def _log_form_invalid(request: HttpRequest, customer: Any, form: CommunicationFo
 
 
 def _log_form(request: HttpRequest, customer: Any) -> CommunicationForm:
-    contacts = _contacts(request, customer)
-    initial = CommunicationForm.initial_from(
-        selectors.communication_defaults(viewer=request.user, customer_id=customer.pk))
-    return CommunicationForm(initial=initial, contacts=contacts)
-
-
-def _contacts(request: HttpRequest, customer: Any) -> list:
-    return customer_selectors.contact_list(viewer=request.user, customer_id=customer.pk)
+    return communication_form(viewer=request.user, customer_id=customer.pk)
 
 
 def _card_url(customer: Any) -> str:
