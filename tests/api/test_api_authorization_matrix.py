@@ -189,6 +189,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("DELETE", "/customers/{customer_id}/classification/{dimension_key}"): CHANGE_ONE,
     # Follow-up: my day is everyone's own; a task follows its customer (tests/followup).
     ("GET", "/followup/today"): EVERYONE,
+    ("GET", "/followup/coverage"): EVERYONE,
     ("POST", "/followup/tasks"): case(201, 404, 404, 201, 403, 201, body=lambda w: {
         "customer": w.customer.pk, "title": "矩阵任务", "due_date": "2026-12-10"}),
     ("POST", "/followup/tasks/{task_id}/log"): case(201, 404, 404, 201, 403, 201,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kehu.accounts.services import system_actor
-from kehu.followup.coverage import coverage
+from kehu.followup.coverage import coverage, coverage_refresh
 from kehu.followup.generation import generate
 from kehu.history.services import communication_log
 from tests.followup.conftest import set_tier
@@ -27,6 +27,7 @@ def book(alice, make_customer, plans):
         communication_log(actor=alice, customer=customer, origin="manual", data={
             "channel": "phone", "occurred_at": timezone.now() - dt.timedelta(days=days)})
     generate(actor=system_actor())
+    coverage_refresh()
     return plans
 
 
@@ -42,9 +43,39 @@ def test_a_rep_sees_her_share_and_a_manager_sees_it_per_rep_and_plan(alice, mall
 
 
 def test_the_figure_moves_with_the_clock_and_shows_on_the_agenda(alice, mallory, book, login):
-    later = timezone.now() + dt.timedelta(days=25)
-    assert coverage(viewer=alice, now=later)["all"].percent == 0
     page = login(alice).get(reverse("followup:today")).content.decode()
     assert "跟进覆盖率 <strong>50%</strong>" in page
     team = login(mallory).get(reverse("followup:today") + "?tab=team").content.decode()
     assert "跟进覆盖率" in team and "Alice 王" in team
+
+
+def test_the_snapshot_moves_with_the_clock_and_a_rerun_writes_the_same(alice, book):
+    later = timezone.now() + dt.timedelta(days=25)
+    assert coverage_refresh(now=later) == coverage_refresh(now=later) == 1  # alice's A line
+    shown = coverage(viewer=alice)
+    assert (shown["all"].contacted, shown["all"].total, shown["as_of"]) == (0, 2, later)
+
+
+
+def test_a_deleted_customer_is_not_counted(alice, book):
+    from kehu.customers.models import Customer
+    from kehu.customers.services import customer_delete
+
+    customer_delete(actor=alice, origin="manual", customer=Customer.objects.get(name="没联系的客户"))
+    coverage_refresh()
+    share = coverage(viewer=alice)["all"]
+    assert (share.contacted, share.total) == (1, 1)
+
+
+def test_before_the_first_snapshot_there_is_no_figure(alice, plans):
+    assert coverage(viewer=alice) == {"as_of": None, "all": coverage(viewer=alice)["all"],
+                                      "plans": [], "people": []}
+    assert coverage(viewer=alice)["all"].total == 0
+
+
+def test_the_api_reads_the_same_figures(alice, mallory, book, api_as):
+    mine = api_as(alice).request("GET", "/followup/coverage", None).json()
+    assert (mine["all"], mine["people"]) == ({"total": 2, "contacted": 1, "percent": 50}, [])
+    assert [(p["plan"], p["percent"]) for p in mine["plans"]] == [("A 类客户", 50)]
+    team = api_as(mallory).request("GET", "/followup/coverage", None).json()
+    assert [(p["user_id"], p["percent"]) for p in team["people"]] == [(alice.pk, 50)]

@@ -103,7 +103,7 @@ def test_managers_see_overdue_counts_per_rep_within_their_scope(mallory, charlie
         "alice": 1, "bob": 1}
     assert team_overdue(viewer=charlie) == []
     bob = agenda["bobs"].owner
-    assert [r.task.customer.name for r in team_member_overdue(viewer=mallory, user_id=bob.pk)] \
+    assert [r.task.customer.name for r in team_member_overdue(viewer=mallory, user_id=bob.pk).rows] \
         == ["bob 的客户"]
 
 
@@ -186,3 +186,28 @@ def test_the_api_logs_a_task_done_and_refuses_one_already_done(alice, agenda, ap
     again = caller.request("POST", f"/followup/tasks/{task.pk}/log", {"subject": "再来一次"})
     assert again.status_code == 422
     assert Communication.objects.filter(customer=agenda["b"]).count() == 1
+
+
+def test_a_long_day_comes_a_page_at_a_time_in_one_ranked_order(alice, agenda, make_customer,
+                                                                 login, api_as):
+    """60 more tasks due: the page shows the best 50, 显示更多 the rest, no row twice."""
+    for n in range(60):
+        customer = make_customer(alice, name=f"长名单客户{n:02d}")
+        set_tier(customer, "b" if n % 2 else "c")
+        task_create(actor=alice, origin="manual", customer=customer.pk, data={
+            "title": "跟进", "due_date": timezone.localdate() - dt.timedelta(days=n % 7)})
+    first, second = my_day(viewer=alice)["paging"], my_day(viewer=alice, page=2)["paging"]
+    assert (first.total, len(first.rows), len(second.rows), first.remaining) == (62, 50, 12, 12)
+    ranked = [r.score for r in first.rows + second.rows]
+    assert ranked == sorted(ranked, reverse=True)
+    assert len({r.task.pk for r in first.rows + second.rows}) == 62
+    assert first.overdue == sum(1 for r in first.rows + second.rows if r.overdue_days)
+    client = login(alice)
+    page = client.get(reverse("followup:today")).content.decode()
+    assert page.count('class="fu-row"') == 50 and "显示更多（还有 12 条）" in page
+    more = client.get(reverse("followup:today") + "?day=today&page=2&more=1",
+                      HTTP_HX_REQUEST="true").content.decode()
+    assert more.count('class="fu-row"') == 12 and "显示更多" not in more
+    body = api_as(alice).request("GET", "/followup/today?page=2", None).json()
+    assert [r["task"]["id"] for r in body["rows"]] == [r.task.pk for r in second.rows]
+    assert (body["total"], body["page"], body["pages"]) == (62, 2, 2)

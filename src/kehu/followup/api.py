@@ -1,4 +1,4 @@
-"""The follow-up API: my day, adding a task or a reminder, and logging one done.
+"""The follow-up API: my day, coverage, adding a task or a reminder, and logging one done.
 
 `POST /followup/tasks/{id}/log` logs a communication for a task and completes it (any
 kind), exactly as 记一笔 on my day (`services.task_log`). A communication logged on the
@@ -19,6 +19,7 @@ from kehu.api.responses import json_response
 from kehu.api.schemas import READ_ERRORS, WRITE_ERRORS
 from kehu.core.models import Origin
 from kehu.followup import selectors, services
+from kehu.followup.coverage import coverage
 from kehu.followup.models import FollowUpTask
 from kehu.history.api.schemas import CommunicationIn
 
@@ -52,11 +53,16 @@ class AgendaRowOut(Schema):
 class AgendaOut(Schema):
     day: str
     rows: list[AgendaRowOut]
+    total: int = Field(..., description="Due tasks ranked (the earliest 500 at most)")
+    overdue: int = Field(..., description="Of which due before today")
+    page: int
+    pages: int
 
 
 class DayParams(Schema):
     day: Literal["today", "tomorrow", "week"] = Field(
         "today", description="today: due today and overdue; tomorrow; week: the 7 days after today")
+    page: int = Field(1, ge=1, le=10, description="Pages of 50 rows, in one ranked order")
 
 
 class TaskIn(Schema):
@@ -88,11 +94,56 @@ def task_dict(task: FollowUpTask) -> dict[str, Any]:
 
 @router.get("/followup/today", response={200: AgendaOut, **READ_ERRORS})
 def my_day(request: HttpRequest, params: Query[DayParams]) -> HttpResponse:
-    """Your open follow-ups due today and overdue (or tomorrow, or the week), ranked."""
-    agenda = selectors.my_day(viewer=request.auth, day=params.day)
+    """Your open follow-ups due today and overdue (or tomorrow, or the week), ranked, 50 a
+    page (`page`); `total` and `overdue` count them all."""
+    agenda = selectors.my_day(viewer=request.auth, day=params.day, page=params.page)
+    paging = agenda["paging"]
     return json_response({"day": agenda["day"], "rows": [{
         "task": task_dict(row.task), "score": row.score, "reasons": row.reasons,
-        "talking_points": row.points, "overdue_days": row.overdue_days} for row in agenda["rows"]]})
+        "talking_points": row.points, "overdue_days": row.overdue_days} for row in paging.rows],
+        "total": paging.total, "overdue": paging.overdue, "page": paging.page,
+        "pages": paging.pages})
+
+
+class ShareOut(Schema):
+    total: int = Field(..., description="Customers in the plan(s)")
+    contacted: int = Field(..., description="Of which contacted within the plan's cadence")
+    percent: int | None
+
+
+class PlanShareOut(ShareOut):
+    plan_id: int
+    plan: str
+
+
+class PersonShareOut(ShareOut):
+    user_id: int
+    user: str
+
+
+class CoverageOut(Schema):
+    as_of: dt.datetime | None = Field(..., description="When the snapshot was computed "
+                                                       "(every 10 minutes); null before the first")
+    all: ShareOut
+    plans: list[PlanShareOut]
+    people: list[PersonShareOut] = Field(..., description="Per rep, for admins and managers")
+
+
+def _share(share: Any) -> dict[str, Any]:
+    return {"total": share.total, "contacted": share.contacted, "percent": share.percent}
+
+
+@router.get("/followup/coverage", response={200: CoverageOut, **READ_ERRORS})
+def coverage_read(request: HttpRequest) -> HttpResponse:
+    """Coverage (监控效果): of the customers in a plan, the share contacted within its cadence —
+    yours, or your team's per rep and plan (the latest snapshot)."""
+    figures = coverage(viewer=request.auth)
+    return json_response({
+        "as_of": figures["as_of"], "all": _share(figures["all"]),
+        "plans": [{"plan_id": plan.pk, "plan": plan.name, **_share(share)}
+                  for plan, share in figures["plans"]],
+        "people": [{"user_id": user.pk, "user": user.label, **_share(share)}
+                   for user, share in figures["people"]]})
 
 
 @router.post("/followup/tasks", response={201: TaskOut, **WRITE_ERRORS})

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.followup.models import DigestSent, FollowUpTask, TaskStatus
 from kehu.followup.reminders import in_language_of
-from kehu.followup.selectors import AgendaRow, my_day
+from kehu.followup.selectors import Agenda, my_day
 from kehu.notifications.services import notify
 
 TOP = 5
@@ -50,20 +50,18 @@ def digests_send(*, actor: User, origin: str, now: dt.datetime | None = None) ->
                     DigestSent.objects.create(user=user, day=today, sent_at=now)
             except IntegrityError:
                 continue  # another worker sent it a moment ago
-            rows = my_day(viewer=user, day="today", today=today)["rows"]
-            if rows:
-                _notify(user, rows, today, actor=actor, origin=origin)
+            agenda = my_day(viewer=user, day="today", today=today)["paging"]
+            if agenda.rows:
+                _notify(user, agenda, actor=actor, origin=origin)
                 sent += 1
     return sent
 
 
-def _notify(user: User, rows: list[AgendaRow], today: dt.date, *, actor: User,
-            origin: str) -> None:
-    due_today = sum(1 for r in rows if r.task.due_date == today)
+def _notify(user: User, agenda: Agenda, *, actor: User, origin: str) -> None:
     with in_language_of(user):
         title = _("今日跟进：今天到期 %(today)d 个，逾期 %(overdue)d 个") % {
-            "today": due_today, "overdue": len(rows) - due_today}
+            "today": agenda.total - agenda.overdue, "overdue": agenda.overdue}
         lines = [f"{n}. {r.task.customer.name} — {r.task.title}（{r.reason}）"
-                 for n, r in enumerate(rows[:TOP], start=1)]
+                 for n, r in enumerate(agenda.rows[:TOP], start=1)]
         notify(recipient=user, title=title, body="\n".join(lines),
                link=reverse("followup:today"), actor=actor, origin=origin)

@@ -206,3 +206,26 @@ class DigestSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.day}"
+
+
+class CoverageFigure(models.Model):
+    """One line of a day's coverage snapshot (监控效果, coverage.py): of the open plan tasks
+    of one plan, one assignee and one customer owner, how many customers were contacted
+    within the plan's cadence. Counts only — no customer row — kept per day for trends;
+    the owner is what a reader's scope filters on (a manager reads her team's owners)."""
+
+    day = models.DateField()
+    plan = models.ForeignKey(FollowUpPlan, on_delete=models.CASCADE, related_name="+")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                 related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE,
+                              related_name="+")
+    total = models.PositiveIntegerField()
+    contacted = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "assignee"], name="coverage_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} plan {self.plan_id} → {self.assignee_id}: {self.contacted}/{self.total}"

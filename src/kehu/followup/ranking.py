@@ -10,7 +10,8 @@ Score (higher first; ties: earlier due moment, then task id):
 | open opportunities | 5 each (at most 15) + 1 per ¥10,000 of their value (at most 20) |
 | an open complaint (投诉, not resolved or closed) | 25 |
 
-Every input is read for the whole page at once (`Signals.load`: one query per kind).
+Every input is read for all the due tasks at once (`Signals.load`: one query per kind, plain
+values); the talking points' extra figures for the shown page only (`TalkFacts.load`).
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ TIER_POINTS = {"vip": 40, "a": 30, "b": 15, "c": 5}
 
 @dataclass
 class Signals:
-    """What ranks a page of customers, one query per kind."""
+    """What ranks the due tasks, one query per kind, as plain values (no model rows: the
+    ranking reads up to 500 customers, of which a page of 50 is shown)."""
 
-    tiers: dict[int, Any] = field(default_factory=dict)  # DimensionValue
-    figures: dict[int, CustomerFigures] = field(default_factory=dict)
+    tiers: dict[int, tuple[str, str]] = field(default_factory=dict)  # (key, label)
+    last_orders: dict[int, dt.date] = field(default_factory=dict)
     deals: dict[int, tuple[int, Decimal]] = field(default_factory=dict)
     complaints: dict[int, int] = field(default_factory=dict)
-    contacted: dict[int, dt.datetime] = field(default_factory=dict)
 
     @classmethod
     def load(cls, ids: list[int]) -> Signals:
@@ -49,15 +50,36 @@ class Signals:
             return cls()
         open_complaints = [TicketStatus.OPEN, TicketStatus.IN_PROGRESS]
         return cls(
-            tiers={c.customer_id: c.value for c in CustomerClass.objects.filter(
-                customer_id__in=ids, dimension__key=TIER_DIMENSION).select_related("value")},
-            figures={f.customer_id: f for f in CustomerFigures.objects.filter(customer_id__in=ids)},
+            tiers={cid: (key, label) for cid, key, label in CustomerClass.objects.filter(
+                customer_id__in=ids, dimension__key=TIER_DIMENSION)
+                .values_list("customer_id", "value__key", "value__label")},
+            last_orders=dict(CustomerFigures.objects.filter(
+                customer_id__in=ids, last_order_on__isnull=False)
+                .values_list("customer_id", "last_order_on")),
             deals={r["customer_id"]: (r["n"], r["total"] or Decimal(0)) for r in
                    Opportunity.objects.filter(customer_id__in=ids, status=OpportunityStatus.OPEN)
                    .values("customer_id").annotate(n=Count("id"), total=Sum("amount"))},
             complaints=dict(Ticket.objects.filter(
                 customer_id__in=ids, kind=TicketKind.COMPLAINT, status__in=open_complaints)
                 .values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n")),
+        )
+
+
+@dataclass
+class TalkFacts:
+    """What a page's talking points fill in beyond the signals: 12-month spend and the
+    last contact, read for the shown rows only."""
+
+    spent: dict[int, Decimal] = field(default_factory=dict)
+    contacted: dict[int, dt.datetime] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, ids: list[int]) -> TalkFacts:
+        if not ids:
+            return cls()
+        return cls(
+            spent=dict(CustomerFigures.objects.filter(customer_id__in=ids)
+                       .values_list("customer_id", "monetary")),
             contacted=dict(Communication.objects.filter(customer_id__in=ids)
                            .values("customer_id").annotate(last=Max("occurred_at"))
                            .values_list("customer_id", "last")),
@@ -68,23 +90,22 @@ def _money(value: Decimal) -> str:
     return f"¥{value:,.0f}"
 
 
-def score(task: Any, signals: Signals, today: dt.date) -> tuple[int, list[str]]:
-    """(points, reasons in words) for one open task."""
-    cid = task.customer_id
+def score(cid: int, due_date: dt.date, signals: Signals, today: dt.date) -> tuple[int, list[str]]:
+    """(points, reasons in words) for one open task of customer `cid` due on `due_date`."""
     points, reasons = 0, []
     tier = signals.tiers.get(cid)
     if tier is not None:
-        points += TIER_POINTS.get(tier.key, 0)
-        reasons.append(tier.label)
-    overdue = (today - task.due_date).days
+        points += TIER_POINTS.get(tier[0], 0)
+        reasons.append(tier[1])
+    overdue = (today - due_date).days
     if overdue > 0:
         points += min(overdue * 2, 60)
         reasons.append(_("逾期 %(n)d 天") % {"n": overdue})
     elif overdue == 0:
         reasons.append(_("今天到期"))
-    figures = signals.figures.get(cid)
-    if figures is not None and figures.last_order_on is not None:
-        idle = (today - figures.last_order_on).days
+    last_order = signals.last_orders.get(cid)
+    if last_order is not None:
+        idle = (today - last_order).days
         points += 20 if idle >= 365 else 12 if idle >= 180 else 6 if idle >= 90 else 0
         if idle >= 90:
             reasons.append(_("已 %(n)d 天未购买") % {"n": idle})
@@ -98,17 +119,17 @@ def score(task: Any, signals: Signals, today: dt.date) -> tuple[int, list[str]]:
     return points, reasons
 
 
-def points_for(task: Any, signals: Signals, today: dt.date) -> str:
+def points_for(task: Any, signals: Signals, facts: TalkFacts, today: dt.date) -> str:
     """The plan's talking points with this customer's figures filled in."""
     if task.plan is None or not task.plan.talking_points:
         return ""
     cid = task.customer_id
-    tier, figures = signals.tiers.get(cid), signals.figures.get(cid)
-    contacted = signals.contacted.get(cid)
+    tier, last_order = signals.tiers.get(cid), signals.last_orders.get(cid)
+    spent, contacted = facts.spent.get(cid), facts.contacted.get(cid)
     return render_points(task.plan.talking_points, {
         "客户名称": task.customer.name,
-        "等级": tier.label if tier else "",
-        "最近下单": figures.last_order_on.isoformat() if figures and figures.last_order_on else "",
-        "近12月消费": _money(figures.monetary) if figures else "",
+        "等级": tier[1] if tier else "",
+        "最近下单": last_order.isoformat() if last_order else "",
+        "近12月消费": _money(spent) if spent is not None else "",
         "未联系天数": (today - timezone.localtime(contacted).date()).days if contacted else "",
     })

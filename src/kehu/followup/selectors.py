@@ -20,12 +20,13 @@ from kehu.core.errors import ValidationError
 from kehu.customers.scoping import customer_for
 from kehu.followup.calendar import calendar_warning
 from kehu.followup.models import CalendarDay, FollowUpPlan, FollowUpTask, TaskStatus
-from kehu.followup.ranking import Signals, points_for, score
+from kehu.followup.ranking import Signals, TalkFacts, points_for, score
 from kehu.followup.reminders import settings_get
 from kehu.followup.services import may_plan, plans_editable_by
 
 DAYS = {"today": _("今天"), "tomorrow": _("明天"), "week": _("未来一周")}
-LIMIT = 500  # rows of one agenda: a rep's due tasks are tens, at most hundreds
+LIMIT = 500  # due tasks ranked: a rep's due tasks are tens, at most hundreds
+PAGE = 50  # rows shown at once; 显示更多 / ?page= for the next
 
 
 @dataclass
@@ -36,14 +37,36 @@ class AgendaRow:
     score: int
     reasons: list[str]
     points: str  # the plan's talking points, filled in
+    overdue_days: int
 
     @property
     def reason(self) -> str:
         return " · ".join(self.reasons)
 
+
+@dataclass
+class Agenda:
+    """A page of ranked rows and where it sits among all the due tasks."""
+
+    rows: list[AgendaRow]
+    total: int  # due tasks ranked (at most LIMIT)
+    overdue: int  # of which due before today
+    page: int
+    pages: int
+
     @property
-    def overdue_days(self) -> int:
-        return max((timezone.localdate() - self.task.due_date).days, 0)
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.page < self.pages else None
+
+    @property
+    def remaining(self) -> int:
+        """Rows after this page."""
+        return max(self.total - self.page * PAGE, 0)
+
+    @property
+    def capped(self) -> bool:
+        """More were due than are ranked (LIMIT)."""
+        return self.total >= LIMIT
 
 
 def _due_filter(day: str, today: dt.date) -> dict[str, Any]:
@@ -56,29 +79,55 @@ def _due_filter(day: str, today: dt.date) -> dict[str, Any]:
     raise ValidationError({"day": [_("应为 today、tomorrow 或 week")]})
 
 
-def ranked(tasks: list[FollowUpTask], today: dt.date) -> list[AgendaRow]:
-    """Rows for `tasks` (their customer and plan joined), best first (ranking.py)."""
-    signals = Signals.load(sorted({t.customer_id for t in tasks}))
-    rows = []
-    for task in tasks:
-        points, reasons = score(task, signals, today)
-        rows.append(AgendaRow(task, points, reasons, points_for(task, signals, today)))
-    rows.sort(key=lambda r: (-r.score, r.task.due_at, r.task.pk))
-    return rows
+def ranked(due: Any, today: dt.date, page: int = 1) -> Agenda:
+    """Page `page` of the tasks `due` (a queryset), best first (ranking.py).
+
+    Ranks on plain values — the tasks' (id, customer, due date and moment) and one query per
+    signal — and builds full rows (customer, plan, reasons, talking points) for the page
+    only: 300 due tasks cost 64 ms at p50 as model rows (1,000,000 customers, SQLite)."""
+    keys = list(due.order_by("due_date", "id").values_list(
+        "id", "customer_id", "due_date", "due_at")[:LIMIT])
+    signals = Signals.load(sorted({cid for _pk, cid, _d, _at in keys}))
+    scored = sorted(((score(cid, due_date, signals, today), due_at, pk)
+                     for pk, cid, due_date, due_at in keys),
+                    key=lambda r: (-r[0][0], r[1], r[2]))
+    pages = max(1, -(-len(scored) // PAGE))
+    page = min(max(page, 1), pages)
+    shown = scored[(page - 1) * PAGE:page * PAGE]
+    tasks = FollowUpTask.objects.select_related("customer", "plan", "assignee", "escalated_to") \
+        .only(*ROW_FIELDS).in_bulk([pk for _s, _at, pk in shown])
+    facts = TalkFacts.load(sorted({tasks[pk].customer_id for _s, _at, pk in shown}))
+    rows = [AgendaRow(tasks[pk], points, reasons, points_for(tasks[pk], signals, facts, today),
+                      max((today - tasks[pk].due_date).days, 0))
+            for (points, reasons), _at, pk in shown]
+    overdue = sum(1 for _pk, _cid, due_date, _at in keys if due_date < today)
+    return Agenda(rows, len(scored), overdue, page, pages)
+
+
+# What a row shows: the task, its customer's name, its plan's name and talking points, and
+# the people's labels — not the customer's 40 columns.
+ROW_FIELDS = ("id", "customer_id", "assignee_id", "plan_id", "kind", "title", "notes", "channel",
+              "due_date", "due_at", "status", "version", "escalated_at", "escalated_to_id",
+              "customer__id", "customer__name", "plan__id", "plan__name",
+              "plan__talking_points", "assignee__id", "assignee__username",
+              "assignee__display_name", "escalated_to__id", "escalated_to__username",
+              "escalated_to__display_name")
 
 
 def _open_tasks(viewer: User) -> Any:
-    return FollowUpTask.objects.visible_to(viewer).filter(status=TaskStatus.OPEN) \
-        .select_related("customer", "plan", "assignee", "escalated_to")
+    return FollowUpTask.objects.visible_to(viewer).filter(status=TaskStatus.OPEN)
 
 
-def my_day(*, viewer: User, day: str = "today", today: dt.date | None = None) -> dict[str, Any]:
+def my_day(*, viewer: User, day: str = "today", today: dt.date | None = None,
+           page: int = 1) -> dict[str, Any]:
     """The viewer's own open tasks due `day` (today: due today and overdue; tomorrow; the
-    week after today), ranked. One query for the tasks and one per ranking signal."""
+    week after today), ranked, a page of `PAGE`. One query for the due tasks' keys, one per
+    ranking signal, then the page's rows."""
     today = today or timezone.localdate()
-    tasks = list(_open_tasks(viewer).filter(assignee=viewer, **_due_filter(day, today))
-                 .order_by("due_date", "id")[:LIMIT])
-    return {"day": day, "day_label": DAYS[day], "today": today, "rows": ranked(tasks, today)}
+    due = _open_tasks(viewer).filter(assignee=viewer, **_due_filter(day, today))
+    agenda = ranked(due, today, page)
+    return {"day": day, "day_label": DAYS[day], "today": today, "rows": agenda.rows,
+            "paging": agenda}
 
 
 def team_overdue(*, viewer: User, today: dt.date | None = None) -> list[dict[str, Any]]:
@@ -100,22 +149,23 @@ def _team_tasks(viewer: User) -> Any:
     return qs if access.sees_all else qs.filter(assignee_id__in=access.owner_ids)
 
 
-def team_member_overdue(*, viewer: User, user_id: int,
-                        today: dt.date | None = None) -> list[AgendaRow]:
+def team_member_overdue(*, viewer: User, user_id: int, today: dt.date | None = None,
+                        page: int = 1) -> Agenda:
     """The overdue tasks behind one count of `team_overdue`, ranked (empty when the person
-    is outside the viewer's team)."""
+    is outside the viewer's team), a page of `PAGE`."""
     if not may_plan(viewer):
-        return []
+        return Agenda([], 0, 0, 1, 1)
     today = today or timezone.localdate()
-    tasks = list(_team_tasks(viewer).filter(assignee_id=user_id, due_date__lt=today)
-                 .order_by("due_date", "id")[:LIMIT])
-    return ranked(tasks, today)
+    return ranked(_team_tasks(viewer).filter(assignee_id=user_id, due_date__lt=today), today,
+                  page)
 
 
 def customer_tasks(*, viewer: User, customer_id: int) -> list[FollowUpTask]:
     """A customer's open tasks, soonest first (404 when the customer is out of sight)."""
     customer_for(viewer, customer_id)
-    return list(_open_tasks(viewer).filter(customer_id=customer_id).order_by("due_date", "id"))
+    return list(_open_tasks(viewer).filter(customer_id=customer_id)
+                .select_related("customer", "plan", "assignee", "escalated_to")
+                .order_by("due_date", "id"))
 
 
 def plan_list(*, viewer: User) -> dict[str, Any]:

@@ -46,9 +46,11 @@ def my_day(request: HttpRequest) -> HttpResponse:
     day = request.GET.get("day", "today")
     if day not in selectors.DAYS:
         day = "today"
-    context = {"agenda": selectors.my_day(viewer=request.user, day=day),
-               "days": selectors.DAYS, "team": None,
-               "may_team": services.may_plan(request.user)}
+    agenda = selectors.my_day(viewer=request.user, day=day, page=_page(request))
+    if request.GET.get("more"):  # 显示更多: the next page's rows after the shown ones
+        return _more(request, agenda["paging"], f"?day={day}&")
+    context = {"agenda": agenda, "days": selectors.DAYS, "team": None,
+               "may_team": services.may_plan(request.user), "more_query": f"?day={day}&"}
     if request.GET.get("tab") == "team":
         context["team"] = selectors.team_overdue(viewer=request.user)
         context["coverage"] = coverage(viewer=request.user)
@@ -62,9 +64,27 @@ def my_day(request: HttpRequest) -> HttpResponse:
 @web_view
 def team_member(request: HttpRequest, user_id: int) -> HttpResponse:
     """The overdue tasks behind one count of the 团队 tab."""
-    rows = selectors.team_member_overdue(viewer=request.user, user_id=user_id)
+    agenda = selectors.team_member_overdue(viewer=request.user, user_id=user_id,
+                                           page=_page(request))
+    if request.GET.get("more"):
+        return _more(request, agenda, "?", readonly=True)
     return render_page(request, "followup/team_member.html", "followup/partials/rows.html",
-                       {"rows": rows, "readonly": True})
+                       {"rows": agenda.rows, "paging": agenda, "readonly": True,
+                        "more_query": "?"})
+
+
+def _page(request: HttpRequest) -> int:
+    try:
+        return max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        return 1
+
+
+def _more(request: HttpRequest, agenda: selectors.Agenda, query: str,
+          readonly: bool = False) -> HttpResponse:
+    return render(request, "followup/partials/row_items.html",
+                  {"rows": agenda.rows, "paging": agenda, "readonly": readonly,
+                   "more_query": query})
 
 
 def _task_for_change(request: HttpRequest, task_id: int) -> FollowUpTask:
