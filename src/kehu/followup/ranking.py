@@ -17,6 +17,7 @@ values); the talking points' extra figures for the shown page only (`TalkFacts.l
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -50,9 +51,13 @@ class Signals:
             return cls()
         open_complaints = [TicketStatus.OPEN, TicketStatus.IN_PROGRESS]
         return cls(
-            tiers={cid: (key, label) for cid, key, label in CustomerClass.objects.filter(
-                customer_id__in=ids, dimension__key=TIER_DIMENSION)
-                .values_list("customer_id", "value__key", "value__label")},
+            # Every class of these customers, the tier kept in Python: with the dimension in
+            # the WHERE, SQLite walked the (dimension, value, customer) index over all
+            # 1,000,000 tier rows (72 ms) instead of the customers' few rows (2 ms).
+            tiers={cid: (key, label) for cid, dim, key, label in CustomerClass.objects.filter(
+                customer_id__in=ids).values_list(
+                "customer_id", "dimension__key", "value__key", "value__label")
+                if dim == TIER_DIMENSION},
             last_orders=dict(CustomerFigures.objects.filter(
                 customer_id__in=ids, last_order_on__isnull=False)
                 .values_list("customer_id", "last_order_on")),
@@ -90,33 +95,43 @@ def _money(value: Decimal) -> str:
     return f"¥{value:,.0f}"
 
 
-def score(cid: int, due_date: dt.date, signals: Signals, today: dt.date) -> tuple[int, list[str]]:
-    """(points, reasons in words) for one open task of customer `cid` due on `due_date`."""
-    points, reasons = 0, []
+Part = tuple[int, Callable[[], str] | None]  # points, and the reason in words (made on demand)
+
+
+def _parts(cid: int, due_date: dt.date, signals: Signals, today: dt.date) -> list[Part]:
+    parts: list[Part] = []
     tier = signals.tiers.get(cid)
     if tier is not None:
-        points += TIER_POINTS.get(tier[0], 0)
-        reasons.append(tier[1])
+        parts.append((TIER_POINTS.get(tier[0], 0), lambda: tier[1]))
     overdue = (today - due_date).days
     if overdue > 0:
-        points += min(overdue * 2, 60)
-        reasons.append(_("逾期 %(n)d 天") % {"n": overdue})
+        parts.append((min(overdue * 2, 60), lambda: _("逾期 %(n)d 天") % {"n": overdue}))
     elif overdue == 0:
-        reasons.append(_("今天到期"))
+        parts.append((0, lambda: _("今天到期")))
     last_order = signals.last_orders.get(cid)
     if last_order is not None:
         idle = (today - last_order).days
-        points += 20 if idle >= 365 else 12 if idle >= 180 else 6 if idle >= 90 else 0
-        if idle >= 90:
-            reasons.append(_("已 %(n)d 天未购买") % {"n": idle})
+        parts.append((20 if idle >= 365 else 12 if idle >= 180 else 6 if idle >= 90 else 0,
+                      (lambda: _("已 %(n)d 天未购买") % {"n": idle}) if idle >= 90 else None))
     deals, value = signals.deals.get(cid, (0, Decimal(0)))
     if deals:
-        points += min(deals * 5, 15) + min(int(value // 10000), 20)
-        reasons.append(_("%(n)d 个进行中的商机 %(value)s") % {"n": deals, "value": _money(value)})
+        parts.append((min(deals * 5, 15) + min(int(value // 10000), 20),
+                      lambda: _("%(n)d 个进行中的商机 %(value)s") % {"n": deals,
+                                                              "value": _money(value)}))
     if signals.complaints.get(cid):
-        points += 25
-        reasons.append(_("有未处理的投诉"))
-    return points, reasons
+        parts.append((25, lambda: _("有未处理的投诉")))
+    return parts
+
+
+def score(cid: int, due_date: dt.date, signals: Signals, today: dt.date) -> int:
+    """The points of one open task of customer `cid` due on `due_date`."""
+    return sum(points for points, _say in _parts(cid, due_date, signals, today))
+
+
+def reasons(cid: int, due_date: dt.date, signals: Signals, today: dt.date) -> list[str]:
+    """Why it scores what it does, in words — for the rows shown only (gettext for 500
+    rows was 11 ms of a 36 ms agenda)."""
+    return [say() for _points, say in _parts(cid, due_date, signals, today) if say]
 
 
 def points_for(task: Any, signals: Signals, facts: TalkFacts, today: dt.date) -> str:

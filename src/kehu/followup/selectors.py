@@ -20,7 +20,7 @@ from kehu.core.errors import ValidationError
 from kehu.customers.scoping import customer_for
 from kehu.followup.calendar import calendar_warning
 from kehu.followup.models import CalendarDay, FollowUpPlan, FollowUpTask, TaskStatus
-from kehu.followup.ranking import Signals, TalkFacts, points_for, score
+from kehu.followup.ranking import Signals, TalkFacts, points_for, reasons, score
 from kehu.followup.reminders import settings_get
 from kehu.followup.services import may_plan, plans_editable_by
 
@@ -90,16 +90,18 @@ def ranked(due: Any, today: dt.date, page: int = 1) -> Agenda:
     signals = Signals.load(sorted({cid for _pk, cid, _d, _at in keys}))
     scored = sorted(((score(cid, due_date, signals, today), due_at, pk)
                      for pk, cid, due_date, due_at in keys),
-                    key=lambda r: (-r[0][0], r[1], r[2]))
+                    key=lambda r: (-r[0], r[1], r[2]))
     pages = max(1, -(-len(scored) // PAGE))
     page = min(max(page, 1), pages)
     shown = scored[(page - 1) * PAGE:page * PAGE]
     tasks = FollowUpTask.objects.select_related("customer", "plan", "assignee", "escalated_to") \
         .only(*ROW_FIELDS).in_bulk([pk for _s, _at, pk in shown])
     facts = TalkFacts.load(sorted({tasks[pk].customer_id for _s, _at, pk in shown}))
-    rows = [AgendaRow(tasks[pk], points, reasons, points_for(tasks[pk], signals, facts, today),
-                      max((today - tasks[pk].due_date).days, 0))
-            for (points, reasons), _at, pk in shown]
+    rows = [AgendaRow(task, points,
+                      reasons(task.customer_id, task.due_date, signals, today),
+                      points_for(task, signals, facts, today),
+                      max((today - task.due_date).days, 0))
+            for points, _at, task in ((p, at, tasks[pk]) for p, at, pk in shown)]
     overdue = sum(1 for _pk, _cid, due_date, _at in keys if due_date < today)
     return Agenda(rows, len(scored), overdue, page, pages)
 
