@@ -114,6 +114,22 @@ def _team_segment(owner: Any) -> int:
         "condition": {"field": "province", "op": "in", "value": ["浙江省"]}}).pk
 
 
+def _pool_ids(admin: Any, department: Any) -> dict[str, Any]:
+    """华东公海 for alice's department, with a rule (the pool routes; no customer in it)."""
+    from kehu.pool.services import pool_save, rule_save
+
+    pool = pool_save(actor=admin, origin="manual", data={"name": "华东公海",
+                                                          "departments": [department.pk]})
+    rule = rule_save(actor=admin, origin="manual", pool=pool, data={"idle_days": 30})
+    return {"pool_id": pool.pk, "pool_rule_id": rule.pk, "department_id": department.pk}
+
+
+def _into_pool(world: World) -> None:
+    from kehu.pool.services import pool_release
+
+    pool_release(actor=world.people["owner"], origin="manual", customer=world.customer.pk)
+
+
 EVERYONE = case(200, 200, 200, 200, 200, 200)
 READ_ONE = case(200, 404, 404, 200, 200, 200)
 CHANGE_ONE = case(200, 404, 404, 200, 403, 200)
@@ -194,6 +210,28 @@ MATRIX: dict[tuple[str, str], Case] = {
         "customer": w.customer.pk, "title": "矩阵任务", "due_date": "2026-12-10"}),
     ("POST", "/followup/tasks/{task_id}/log"): case(201, 404, 404, 201, 403, 201,
                                                     body=lambda w: {"subject": "矩阵跟进"}),
+    # The pool (tests/pool): 华东公海 serves alice's department (alice, bob, mallory); the
+    # customer is released into it first. Its previous owner may not claim it back yet
+    # (422), the analyst sees it but is no member (403); managers and admins assign.
+    ("GET", "/pool/customers"): EVERYONE,
+    ("POST", "/pool/customers/{customer_id}/claim"): case(422, 200, 404, 200, 403, 200,
+                                                          setup=_into_pool),
+    ("POST", "/pool/customers/{customer_id}/assign"): case(
+        403, 403, 404, 200, 403, 200, setup=_into_pool,
+        body=lambda w: {"to_user": w.people["teammate"].pk}),
+    ("POST", "/customers/{customer_id}/release"): case(200, 404, 404, 200, 403, 200),
+    ("GET", "/pool/pools"): case(403, 403, 403, 403, 403, 200),
+    ("POST", "/pool/pools"): case(403, 403, 403, 403, 403, 201, body=lambda w: {
+        "name": "矩阵公海", "departments": [w.history["department_id"]]}),
+    ("GET", "/pool/pools/{pool_id}"): case(403, 403, 403, 403, 403, 200),
+    ("PATCH", "/pool/pools/{pool_id}"): case(403, 403, 403, 403, 403, 200, body=lambda w: {
+        "name": "华东公海", "departments": [w.history["department_id"]], "daily_claims": 3}),
+    ("DELETE", "/pool/pools/{pool_id}"): case(403, 403, 403, 403, 403, 204),
+    ("POST", "/pool/pools/{pool_id}/rules"): case(403, 403, 403, 403, 403, 201,
+                                                  body=lambda w: {"idle_days": 60}),
+    ("PATCH", "/pool/pools/{pool_id}/rules/{pool_rule_id}"): case(
+        403, 403, 403, 403, 403, 200, body=lambda w: {"idle_days": 45}),
+    ("DELETE", "/pool/pools/{pool_id}/rules/{pool_rule_id}"): case(403, 403, 403, 403, 403, 204),
     ("GET", "/contacts"): EVERYONE,
     ("GET", "/contacts/{contact_id}"): READ_ONE,
     ("PATCH", "/contacts/{contact_id}"): case(*CHANGE_ONE.expected.values(),
@@ -224,7 +262,7 @@ def test_every_registered_operation_has_a_row_in_the_matrix():
 
 
 @pytest.fixture
-def world(alice, bob, charlie, mallory, anna, root, alices_customer):
+def world(alice, bob, charlie, mallory, anna, root, alices_customer, east):
     contact = services.contact_create(actor=alice, origin="manual", customer=alices_customer,
                                       data={"name": "陈采购"})
     people = {"owner": alice, "teammate": bob, "outsider": charlie, "manager": mallory,
@@ -232,7 +270,7 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer):
     return World(people=people, customer=alices_customer, contact=contact,
                  history={**seed_history(people, alices_customer), "merge_id": _merged_pair(alice),
                           "segment_id": _team_segment(alice), **_classification_ids(root),
-                          "task_id": _task(alice, alices_customer)})
+                          "task_id": _task(alice, alices_customer), **_pool_ids(root, east)})
 
 
 @pytest.mark.parametrize("operation", sorted(MATRIX), ids=" ".join)

@@ -23,7 +23,12 @@ from kehu.customers.models import Customer
 from kehu.history import services as history_services
 from kehu.history.models import Pipeline
 from tests.api.conftest import PREFIX, errors_by_field
-from tests.api.test_api_authorization_matrix import MATRIX, World, _classification_ids
+from tests.api.test_api_authorization_matrix import (
+    MATRIX,
+    World,
+    _classification_ids,
+    _pool_ids,
+)
 from tests.history.api_matrix import seed_history
 
 pytestmark = pytest.mark.django_db
@@ -306,13 +311,14 @@ def test_every_change_of_a_versioned_record_documents_the_428_and_a_required_if_
 
 
 @pytest.fixture
-def world(alice, bob, charlie, mallory, anna, root, alices_customer):
+def world(alice, bob, charlie, mallory, anna, root, alices_customer, east):
     contact = services.contact_create(actor=alice, origin="manual", customer=alices_customer,
                                       data={"name": "陈采购"})
     people = {"owner": alice, "teammate": bob, "outsider": charlie, "manager": mallory,
               "analyst": anna, "admin": root, "anonymous": None}
     return World(people=people, customer=alices_customer, contact=contact,
-                 history={**seed_history(people, alices_customer), **_classification_ids(root)})
+                 history={**seed_history(people, alices_customer), **_classification_ids(root),
+                          **_pool_ids(root, east)})
 
 
 @pytest.mark.parametrize("operation", versioned_operations(), ids=" ".join)

@@ -81,7 +81,9 @@ def _api_world(world):
     world.history = {**seed_history(world.people, world.customer),
                      "merge_id": api_matrix._merged_pair(world.people["owner"]),
                      **api_matrix._classification_ids(world.people["admin"]),
-                     "task_id": api_matrix._task(world.people["owner"], world.customer)}
+                     "task_id": api_matrix._task(world.people["owner"], world.customer),
+                     **api_matrix._pool_ids(world.people["admin"],
+                                            world.people["owner"].department)}
     return world
 
 

@@ -49,6 +49,10 @@ EXPECTED_RULES = {
     # verifications move with the rest of the customer's history.
     "customers.CustomerQuality.customer": "one",
     "customers.CustomerVerification.customer": "move",
+    # The pool: an entry stays with the duplicate; moves and warnings are its history.
+    "pool.PoolEntry.customer": "kept",
+    "pool.PoolMove.customer": "move",
+    "pool.PoolWarning.customer": "unique",
 }
 
 

@@ -186,6 +186,44 @@ def _alices_sign_in() -> int:
                                  user=User.objects.get(username="alice")).pk
 
 
+def _pool(w: Any) -> Any:
+    """华东公海 for alice's department, with a rule (made once per world)."""
+    from kehu.pool.models import Pool
+    from kehu.pool.services import pool_save, rule_save
+
+    found = Pool.objects.filter(name="华东公海").first()
+    if found is None:
+        found = pool_save(actor=_root(), origin="manual", data={
+            "name": "华东公海", "departments": [w.users["alice"].department_id]})
+        rule_save(actor=_root(), origin="manual", pool=found, data={"idle_days": 30})
+    return found
+
+
+def _pooled(w: Any) -> int:
+    """One of alice's customers, released into 华东公海 (made once per world)."""
+    from kehu.pool.models import PoolEntry
+    from kehu.pool.services import pool_release
+
+    _pool(w)
+    found = PoolEntry.objects.filter(reason="矩阵释放").first()
+    if found:
+        return found.customer_id
+    customer = services.customer_create(actor=w.users["alice"], origin="manual",
+                                        data={"kind": "company", "name": "公海里的客户"})
+    return pool_release(actor=w.users["alice"], origin="manual", customer=customer.pk,
+                        reason="矩阵释放").customer_id
+
+
+def _pool_data(w: Any) -> dict[str, Any]:
+    return {"name": "华东公海", "departments": [w.users["alice"].department_id],
+            "daily_claims": "5", "reclaim_wait_days": "30", "is_active": "on",
+            "version": str(_pool(w).version)}
+
+
+def _pool_rule(w: Any) -> Any:
+    return _pool(w).rules.first()
+
+
 TASK = lambda w: _task(w)  # noqa: E731
 PLAN = lambda w: _plan().pk  # noqa: E731
 CALENDAR_DAY = lambda w: _calendar_day()  # noqa: E731
@@ -447,6 +485,37 @@ TABLE: dict[str, list[Case]] = {
                                lambda w: {"date": "2027-10-01", "kind": "holiday", "name": "国庆节"})],
     "followup:calendar_delete": [Case("post", u("followup:calendar_delete", CALENDAR_DAY),
                                       ADMIN_ACTION)],
+    # The pool (tests/pool): 华东公海 serves alice's department (alice, bob, mallory). Members
+    # claim (alice, its previous owner, is refused with a message: a redirect); the analyst
+    # sees it but is no member (403); managers and admins assign; the owner (or manager)
+    # releases; pools and rules are admins'.
+    "pool:list": [Case("get", u("pool:list"), EVERYONE)],
+    "pool:claim": [Case("post", u("pool:claim", _pooled), expect(302, 302, 404, 302, 403, 302))],
+    "pool:assign": [Case("post", u("pool:assign", _pooled), expect(403, 403, 404, 302, 403, 302),
+                         lambda w: {"to_user": w.users["bob"].pk})],
+    "pool:release": [Case("post", lambda w: _pool(w) and reverse("pool:release", args=[
+        w.customer.pk]), WRITE_ACTION)],
+    "pool:settings": [Case("get", u("pool:settings"), ADMIN_PAGE)],
+    "pool:pool_create": [Case("get", u("pool:pool_create"), ADMIN_PAGE),
+                         Case("post", u("pool:pool_create"), ADMIN_ACTION, lambda w: {
+                             **_pool_data(w), "name": "矩阵公海"})],
+    "pool:pool_edit": [Case("get", u("pool:pool_edit", lambda w: _pool(w).pk), ADMIN_PAGE),
+                       Case("post", u("pool:pool_edit", lambda w: _pool(w).pk), ADMIN_ACTION,
+                            _pool_data)],
+    "pool:pool_delete": [Case("post", u("pool:pool_delete", lambda w: _pool(w).pk), ADMIN_ACTION,
+                              lambda w: {"version": str(_pool(w).version)})],
+    "pool:rule_create": [Case("get", u("pool:rule_create", lambda w: _pool(w).pk), ADMIN_PAGE),
+                         Case("post", u("pool:rule_create", lambda w: _pool(w).pk), ADMIN_ACTION,
+                              lambda w: {"idle_days": "60", "warn_days": "3", "is_active": "on"})],
+    "pool:rule_edit": [Case("get", lambda w: reverse("pool:rule_edit", args=[
+                           _pool(w).pk, _pool_rule(w).pk]), ADMIN_PAGE),
+                       Case("post", lambda w: reverse("pool:rule_edit", args=[
+                           _pool(w).pk, _pool_rule(w).pk]), ADMIN_ACTION, lambda w: {
+                           "idle_days": "45", "warn_days": "3", "is_active": "on",
+                           "version": str(_pool_rule(w).version)})],
+    "pool:rule_delete": [Case("post", lambda w: reverse("pool:rule_delete", args=[
+                             _pool(w).pk, _pool_rule(w).pk]), ADMIN_ACTION,
+                              lambda w: {"version": str(_pool_rule(w).version)})],
     "history:tickets": [Case("get", u("history:tickets"), EVERYONE)],
     # The blank import template holds no data: any signed-in person may download it.
     "transfer:import_template": [Case("get", u("transfer:import_template", lambda w: "customers"),

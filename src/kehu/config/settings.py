@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kehu.transfer",
     "kehu.classification",
     "kehu.followup",
+    "kehu.pool",
     "kehu.backups",  # no models: `kehu backup`, `kehu restore` and the nightly backup job
     "kehu.demo",  # no models: installed for its `kehu demo` and `kehu setup` commands
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("demo/", include("kehu.demo.urls")),
     path("classification/", include("kehu.classification.urls")),
     path("followup/", include("kehu.followup.urls")),
+    path("pool/", include("kehu.pool.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

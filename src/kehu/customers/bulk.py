@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
@@ -27,7 +28,15 @@ from kehu.core.inserts import insert_dicts
 from kehu.core.models import ChangeLog
 from kehu.core.signals import announce_customers_changed
 from kehu.customers.keys import keys_refresh
-from kehu.customers.models import Contact, Customer, CustomerKey, CustomField, CustomValue, Tag
+from kehu.customers.models import (
+    Contact,
+    Customer,
+    CustomerKey,
+    CustomField,
+    CustomValue,
+    OwnershipTransfer,
+    Tag,
+)
 from kehu.customers.names import name_key
 from kehu.customers.pinyin import name_pinyin
 from kehu.customers.scoping import CHANGE, MANAGE
@@ -284,3 +293,30 @@ def contacts_by_name(customer_ids: Iterable[int]) -> dict[tuple[int, str], int]:
                                       .order_by("id").values_list("pk", "customer_id", "name")):
             found.setdefault((customer_id, name), pk)
     return found
+
+
+def customers_owner_set(*, actor: User | None, origin: str, owners: dict[int, int | None],
+                        to_user_id: int | None, reason: str = "") -> int:
+    """Give customers a new owner — or none (`to_user_id` None) — for a caller that has
+    decided by rules of its own that they may move: the customer pool (released to the
+    pool, reclaimed by its job, claimed by a member, assigned by a manager), whose claimant
+    cannot pass the org-chart gate for a customer nobody owns. `owners` maps each customer
+    id to its owner as the caller locked or selected it. Set-based for the nightly
+    reclaim: per 500 customers one INSERT of transfer records, one of change-log rows and
+    one UPDATE. Runs in the caller's transaction. Returns how many moved."""
+    moved = sorted(pk for pk, owner in owners.items() if owner != to_user_id)
+    now = timezone.now()
+    for start in range(0, len(moved), 500):
+        chunk = moved[start:start + 500]
+        OwnershipTransfer.objects.bulk_create(
+            OwnershipTransfer(customer_id=pk, from_user_id=owners[pk], to_user_id=to_user_id,
+                              actor=actor, reason=reason[:255]) for pk in chunk)
+        Customer.objects.filter(pk__in=chunk).update(owner_id=to_user_id, updated_at=now,
+                                                     version=F("version") + 1)
+        ChangeLog.objects.bulk_create(
+            ChangeLog(actor=actor, origin=origin, action="transfer", model="customers.customer",
+                      object_id=pk, customer_id=pk,
+                      changes={"owner": [owners[pk], to_user_id], "reason": reason})
+            for pk in chunk)
+    announce_customers_changed(moved)
+    return len(moved)

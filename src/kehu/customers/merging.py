@@ -73,6 +73,9 @@ SPECIAL = {
     # plan task of its own (one per customer). Follow-up hears `customer_merged`, cancels the
     # duplicate's open tasks and plans the survivor afresh.
     "followup.FollowUpTask.customer": "kept",
+    # A pool entry stays with the duplicate (in the recycle bin, out of every pool list): the
+    # survivor, which the merging person manages, has an owner and so no place in a pool.
+    "pool.PoolEntry.customer": "kept",
 }
 
 

@@ -16,6 +16,7 @@ customer over, share it further, delete or restore it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
@@ -54,6 +55,23 @@ class Shares:
 
 NO_SHARES = Shares(frozenset(), frozenset())
 
+# Grants of VIEW from apps above customers (the pool: members see its customers). Each is
+# fn(user) -> a queryset of customer ids ("customer_id" or "pk" values), or None when it
+# grants the user nothing — then the gate's SQL stays exactly as without it.
+ViewGrant = Callable[[Any], "models.QuerySet | None"]
+_VIEW_GRANTS: list[ViewGrant] = []
+
+
+def register_view_grant(fn: ViewGrant) -> None:
+    """Add a VIEW grant (called once, from an app's `ready()`); never CHANGE or MANAGE."""
+    if fn not in _VIEW_GRANTS:
+        _VIEW_GRANTS.append(fn)
+
+
+def view_grants(user: User | None) -> list[models.QuerySet]:
+    """The registered grants' id subqueries that apply to `user` (usually none)."""
+    return [ids for fn in _VIEW_GRANTS if (ids := fn(user)) is not None]
+
 
 class ScopedQuerySet(models.QuerySet):
     """A queryset whose rows belong to a customer reached through `customer_path`.
@@ -72,7 +90,8 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         qs = self.filter(**{f"{self.customer_path}deleted_at__isnull": True})
         shared = NO_SHARES if access.sees_all else shares_of(user)
-        return scope_filter(qs, access, shared.for_action(action), self.customer_path)
+        granted = view_grants(user) if action == VIEW and not access.sees_all else []
+        return scope_filter(qs, access, shared.for_action(action), self.customer_path, granted)
 
     def get_for(self, user: User | None, pk: Any, action: str = VIEW, *, lock: bool = False) -> Any:
         """The one row `user` may act on: 404 when missing or out of scope, 403 when read-only.
@@ -106,7 +125,8 @@ class CustomerBoundQuerySet(ScopedQuerySet):
 
 
 def scope_filter(
-    qs: models.QuerySet, access: Access, shared_ids: frozenset[int], path: str = ""
+    qs: models.QuerySet, access: Access, shared_ids: frozenset[int], path: str = "",
+    granted: list[models.QuerySet] | None = None,
 ) -> models.QuerySet:
     """`qs` narrowed to the customers (reached via `path`) that `access` covers, plus `shared_ids`.
 
@@ -115,7 +135,8 @@ def scope_filter(
     index can serve: without fresh statistics SQLite would otherwise fetch every row
     of every owner through the owner index and sort them all for one page, where
     walking the list's sort index and skipping other owners' rows stays cheap.
-    Shared ids are a literal list, left out when empty so the common case keeps its index.
+    Shared ids are a literal list, left out when empty so the common case keeps its index;
+    `granted` (registered VIEW grants) are id subqueries, likewise left out when none apply.
     """
     if access.sees_all:
         return qs
@@ -125,9 +146,12 @@ def scope_filter(
     else:
         qs = qs.alias(_scope_owner=F(f"{path}owner_id") + 0)
         by_owner = Q(_scope_owner__in=owners)
-    if not shared_ids:
-        return qs.filter(by_owner)
-    return qs.filter(by_owner | Q(**{f"{path}id__in" if path else "id__in": sorted(shared_ids)}))
+    by_id = f"{path}id__in" if path else "id__in"
+    if shared_ids:
+        by_owner |= Q(**{by_id: sorted(shared_ids)})
+    for ids in granted or ():
+        by_owner |= Q(**{by_id: ids})
+    return qs.filter(by_owner)
 
 
 def shares_of(user: User) -> Shares:

@@ -24,7 +24,12 @@ from kehu.customers.models import (
 )
 from kehu.customers.ranking import explain, ranked_page
 from kehu.customers.scoping import MANAGE, VIEW
-from kehu.customers.sensitive import CONTACT_SENSITIVE, CUSTOMER_SENSITIVE, masked_fields
+from kehu.customers.sensitive import (
+    CONTACT_SENSITIVE,
+    CUSTOMER_SENSITIVE,
+    customers_masked_for,
+    masked_fields,
+)
 
 __all__ = ["CONTACT_SENSITIVE", "CUSTOMER_SENSITIVE"]  # the table lives in customers.sensitive
 
@@ -34,17 +39,23 @@ def customers_visible(*, viewer: User, action: str = VIEW) -> QuerySet[Customer]
 
 
 def customer_list(
-    *, viewer: User, filters: CustomerFilters, cursor: str | None = None, limit: int = 50
+    *, viewer: User, filters: CustomerFilters, cursor: str | None = None, limit: int = 50,
+    within: QuerySet | None = None,
 ) -> Page:
     """One keyset page of the viewer's customers. A quick search without a sort asked for
     comes best match first (customers.ranking); with a search, each row carries `matched`
-    (why it was found, as the viewer may see it)."""
+    (why it was found, as the viewer may see it). `within` (a subquery of customer ids)
+    narrows the list further: another app's list of customers (the pool) with this one's
+    search, filters, paging and masking."""
     masked = masked_fields(viewer, CUSTOMER_SENSITIVE)
+    base = customers_visible(viewer=viewer)
+    if within is not None:
+        base = base.filter(pk__in=within)
     if filters.ranked:
-        qs = filters.apply(customers_visible(viewer=viewer), viewer=viewer, search=False)
+        qs = filters.apply(base, viewer=viewer, search=False)
         page = ranked_page(qs=qs, q=filters.q, masked=masked, cursor=cursor, limit=limit)
     else:
-        qs = filters.apply(customers_visible(viewer=viewer), viewer=viewer)
+        qs = filters.apply(base, viewer=viewer)
         page = paginate(qs, sort=filters.sort, cursor=cursor, limit=limit,
                         datetime_fields={"created_at", "updated_at"})
     if filters.q:
@@ -220,14 +231,43 @@ def mask_for(viewer: User, rows: list, sensitive: dict[str, str]) -> None:
     Masked instances are flagged so that no service ever saves them back.
     """
     masked = masked_fields(viewer, sensitive)
-    if not masked:
-        return
+    by_rule = not masked
+    if by_rule:  # a registered rule may still mask some rows (customers.sensitive)
+        rows, masked = _masked_by_rule(viewer, rows), dict(sensitive)
     for row in rows:
         if getattr(row, "is_masked", False):
             continue  # never mask a masked value again
         for attr, kind in masked.items():
             setattr(row, attr, mask_value(kind, getattr(row, attr)))
+        if by_rule:  # a masking role's search already explains with masked values
+            _mask_matched(row)
         row.is_masked = True
+
+
+def _masked_by_rule(viewer: User, rows: list) -> list:
+    """The rows (customers, or contacts with their customer) of ownerless customers that a
+    registered rule masks for `viewer`; no query when every row's customer has an owner."""
+    def unowned(row) -> int | None:
+        if isinstance(row, Customer):
+            return row.pk if row.owner_id is None else None
+        if Contact.customer.is_cached(row) and row.customer.owner_id is not None:
+            return None
+        return getattr(row, "customer_id", None)
+    pairs = [(row, pk) for row in rows if (pk := unowned(row)) is not None]
+    masked = customers_masked_for(viewer, {pk for _row, pk in pairs})
+    return [row for row, pk in pairs if pk in masked]
+
+
+_MATCH_KINDS = {"phone": "phone", "email": "email", "wechat": "id", "contact_phone": "phone",
+                "contact_email": "email", "contact_wechat": "id"}
+
+
+def _mask_matched(row) -> None:
+    """Quick search's "why found" of a row masked by rule shows the value masked too."""
+    matched = getattr(row, "matched", None)
+    if matched and matched.get("field") in _MATCH_KINDS and matched.get("text"):
+        kind = _MATCH_KINDS[matched["field"]]
+        row.matched = {**matched, "text": mask_value(kind, matched["text"])}
 
 
 def customer_allows(*, viewer: User, pk: int, action: str) -> bool:

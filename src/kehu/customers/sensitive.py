@@ -5,7 +5,8 @@ attributes for a role that sees them masked (`selectors.mask_for`), the forms re
 to save a masked value back, and quick search matches them for such a viewer only
 on a complete value (`search.search_filter`), so that search cannot be used to
 read back, a digit at a time, what the page shows as 138****5678. A field added
-here is covered by all three.
+here is covered by all three. Besides the role, a registered rule masks some customers
+for everyone but admins (`register_masked_customers`: the pool's, until claimed).
 
 It lives in a module of its own, below selectors, filters and search, so that
 each of them can read it without importing the others.
@@ -13,7 +14,7 @@ each of them can read it without importing the others.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
@@ -28,3 +29,26 @@ CONTACT_SENSITIVE: Mapping[str, str] = {"phones": "phone", "email": "email", "we
 def masked_fields(viewer: User | None, table: Mapping[str, str]) -> dict[str, str]:
     """The part of `table` that `viewer` sees masked: all of it for a masking role, else none."""
     return dict(table) if access_for(viewer).masks_sensitive else {}
+
+
+# Customers whose values everyone but admins sees masked whatever their role, registered by
+# apps above customers (the pool: its customers until claimed). Each is
+# fn(viewer, customer_ids) -> the ids among them to mask; it is asked only about customers
+# without an owner, so a page of owned customers costs no query.
+MaskRule = Callable[[User | None, Collection[int]], set[int]]
+_MASKED_CUSTOMERS: list[MaskRule] = []
+
+
+def register_masked_customers(fn: MaskRule) -> None:
+    if fn not in _MASKED_CUSTOMERS:
+        _MASKED_CUSTOMERS.append(fn)
+
+
+def customers_masked_for(viewer: User | None, unowned_ids: Collection[int]) -> set[int]:
+    """Of these ownerless customers, those `viewer` sees masked by a registered rule."""
+    if not unowned_ids or not _MASKED_CUSTOMERS or access_for(viewer).is_admin:
+        return set()
+    found: set[int] = set()
+    for fn in _MASKED_CUSTOMERS:
+        found |= fn(viewer, unowned_ids)
+    return found

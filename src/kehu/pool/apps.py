@@ -1,0 +1,40 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PoolConfig(AppConfig):
+    name = "kehu.pool"
+    label = "pool"
+    verbose_name = _("公海")
+
+    def ready(self) -> None:
+        # The gate: members see their pools' customers (VIEW only), masked until claimed.
+        # customers does not know the pool; it offers the two registries.
+        from kehu.customers.scoping import register_view_grant
+        from kehu.customers.sensitive import register_masked_customers
+        from kehu.pool.gate import customers_in_pools, pool_view_grant
+
+        register_view_grant(pool_view_grant)
+        register_masked_customers(customers_in_pools)
+        # Moves on the card's timeline, the pool panel on the card, pools in 设置.
+        from kehu.core.cards import CardPanel, register_card_panel
+        from kehu.core.settings_menu import register_settings_section
+        from kehu.history.api.serializers import register_timeline_serializer
+        from kehu.history.timeline import TimelineSource, register_timeline_kind
+        from kehu.pool.models import PoolMove
+        from kehu.pool.views import panel_context
+
+        register_timeline_kind("pool", TimelineSource(
+            PoolMove, "at", False, ("actor", "from_user", "to_user", "pool"),
+            template="pool/timeline_entry.html"), _("公海"))
+        register_timeline_serializer("pool", _move_dict)
+        register_card_panel(CardPanel(key="pool", title=_("公海"), template="pool/panels/pool.html",
+                                      context=panel_context, order=6))
+        register_settings_section("pools", _("公海"), "pool:settings", order=27,
+                                  description=_("公海、回收规则和领取上限"))
+
+
+def _move_dict(move) -> dict:
+    return {"kind": move.kind, "pool": move.pool.name if move.pool else None,
+            "actor": move.actor_id, "from_user": move.from_user_id, "to_user": move.to_user_id,
+            "reason": move.reason}
