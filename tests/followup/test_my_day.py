@@ -141,6 +141,12 @@ def test_money_in_the_reason_is_grouped():
 
 def test_a_reminder_is_added_from_my_day_and_a_bad_log_keeps_the_row(alice, agenda, login):
     client = login(alice)
+    url = reverse("followup:task_add", args=[agenda["c"].pk])
+    page = client.get(reverse("followup:today")).content.decode()
+    assert f'hx-get="{url}?next=/followup/today/"' in page and 'name="due_time"' not in page
+    form = client.get(url + "?next=/followup/today/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'name="due_time"' in form and 'value="/followup/today/"' in form
+    assert "新建跟进任务" in client.get(url).content.decode()  # without HTMX: the form's page
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     added = client.post(reverse("followup:task_add", args=[agenda["c"].pk]), {
         "kind": "reminder", "title": "提醒报价", "due_date": tomorrow.isoformat(),

@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
 from kehu.accounts.policy import access_for
@@ -20,7 +20,7 @@ from kehu.core.inputs import parse_id
 from kehu.core.models import Origin
 from kehu.core.views import attach_errors, is_partial, redirect, render_page, safe_next, web_view
 from kehu.customers import selectors as customer_selectors
-from kehu.customers.scoping import CHANGE
+from kehu.customers.scoping import CHANGE, customer_for
 from kehu.followup import selectors, services
 from kehu.followup.calendar import calendar_warning
 from kehu.followup.coverage import coverage
@@ -139,12 +139,20 @@ def task_cancel(request: HttpRequest, task_id: int) -> HttpResponse:
 
 
 @web_view
-@require_POST
+@require_http_methods(["GET", "POST"])
 def task_add(request: HttpRequest, customer_id: int) -> HttpResponse:
-    """A manual task or a reminder on a customer, from the card's panel or my day."""
+    """A manual task or a reminder on a customer, from the card's panel or my day (GET: the
+    form — in an agenda row for HTMX, loaded when asked for rather than 50 times a page)."""
+    back = safe_next(request, reverse("customers:detail", args=[customer_id]) + "#followup")
+    if request.method != "POST":
+        customer = customer_for(request.user, parse_id(customer_id, field="customer"), CHANGE)
+        if is_partial(request):
+            return render(request, "followup/partials/remind_form.html",
+                          {"customer": customer, "next": back})
+        return render(request, "followup/task_form.html",
+                      {"form": TaskForm(), "customer": customer, "next": back})
     customer = customer_selectors.customer_get(viewer=request.user, pk=customer_id)
     form = TaskForm(request.POST)
-    back = safe_next(request, reverse("customers:detail", args=[customer.pk]) + "#followup")
     if form.is_valid():
         try:
             services.task_create(actor=request.user, origin=WEB, customer=customer.pk,
