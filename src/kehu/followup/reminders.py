@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.classification.models import CustomerClass
 from kehu.customers.models import Customer
+from kehu.customers.scoping import customer_ids_for
 from kehu.followup.models import FollowUpSettings, FollowUpTask, TaskStatus
 from kehu.followup.ranking import TIER_DIMENSION
 from kehu.notifications.models import Level
@@ -100,10 +101,12 @@ def _tasks(ids: list[int]) -> list[FollowUpTask]:
 
 
 def _seen_by(recipient: User, tasks: list[FollowUpTask]) -> list[FollowUpTask]:
-    """The tasks whose customer `recipient` may see (the gate: scope, shares, not deleted)."""
-    visible = set(FollowUpTask.objects.visible_to(recipient)
-                  .filter(pk__in=[t.pk for t in tasks]).values_list("pk", flat=True))
-    return [t for t in tasks if t.pk in visible]
+    """The tasks whose customer `recipient` may see (the gate: scope, shares, not deleted).
+
+    Asked of the customers, by id: the tasks joined to the gate made SQLite walk a rep's
+    125,000 customers by owner for a batch of 500 tasks (23 s at 1,000,000; 0.01 s so)."""
+    visible = customer_ids_for(recipient, {t.customer_id for t in tasks})
+    return [t for t in tasks if t.customer_id in visible]
 
 
 def _group(tasks: Iterable[FollowUpTask], key: Any) -> dict[Any, list[FollowUpTask]]:
