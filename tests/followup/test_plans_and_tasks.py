@@ -147,3 +147,53 @@ def test_marking_an_overdue_plan_task_done_or_cancelled_plans_the_next_a_cadence
     assert nxt.due_date == due_on_working_day(today + dt.timedelta(days=30)) > today
     assert escalations_send(actor=system_actor(), origin="system", now=timezone.now()) == 0
     assert generate(actor=system_actor()) == {"cancelled": 0, "created": 0}
+
+
+@pytest.mark.parametrize("sent", ["false", False, "0", "否"])
+def test_a_plan_posted_with_is_active_false_is_saved_inactive(sent, root, alice, make_customer):
+    from kehu.followup.services import plan_save
+
+    customer = make_customer(alice, name="A 类客户")
+    set_tier(customer, "a")
+    plan = plan_save(actor=root, origin="api", regenerate=False, data={
+        "name": "停用的计划", "target": f"value:{tier('a').pk}", "cadence_days": "30",
+        "is_active": sent})
+    plan.refresh_from_db()
+    assert plan.is_active is False
+    generate(actor=system_actor())
+    assert not FollowUpTask.objects.filter(customer=customer, kind="plan", status="open").exists()
+
+
+def test_is_active_left_out_is_active_and_a_word_that_is_no_yes_or_no_is_refused(root):
+    from kehu.followup.services import plan_save
+
+    data = {"name": "计划", "target": f"value:{tier('a').pk}", "cadence_days": 30}
+    assert plan_save(actor=root, origin="api", regenerate=False, data=data).is_active is True
+    with pytest.raises(ValidationError) as caught:
+        plan_save(actor=root, origin="api", regenerate=False, data={**data, "is_active": "也许"})
+    assert set(caught.value.message_dict) == {"is_active"}
+
+
+def test_the_kinds_a_person_picks_are_the_models_own():
+    from kehu.followup.cleaning import DayKind, PersonTaskKind
+    from kehu.followup.models import CalendarDay, TaskKind
+
+    assert DayKind.choices == list(CalendarDay.KINDS)
+    assert PersonTaskKind.choices == [c for c in TaskKind.choices if c[0] != TaskKind.PLAN]
+
+
+def test_escalation_days_and_cadence_keep_their_own_words():
+    from kehu.followup.cleaning import clean_cadence, clean_escalation
+
+    assert clean_cadence(" 30 ") == 30
+    with pytest.raises(ValidationError) as caught:
+        clean_cadence("0")
+    assert caught.value.messages == ["应为 1 到 365 之间的整数（天）"]
+    with pytest.raises(ValidationError) as caught:
+        clean_escalation({"escalate_vip_days": "x", "escalate_a_days": "366",
+                          "escalate_b_days": "0", "escalate_c_days": 14})
+    assert caught.value.message_dict == {
+        name: ["应为 0 到 365 之间的整数（天），0 表示不升级"]
+        for name in ("escalate_vip_days", "escalate_a_days", "escalate_other_days")}
+
+

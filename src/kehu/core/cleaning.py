@@ -88,6 +88,24 @@ def _choice_tables(choices: Any, language: str | None) -> tuple[frozenset[str], 
     return frozenset(choices.values), {str(label): value for value, label in choices.choices}
 
 
+def int_between(low: int, high: int, *, message: str | None = None) -> Callable[[Any], int]:
+    """A cleaner for a whole number from `low` to `high` (typed as text or given as a
+    number); `message` (formatted already) replaces both errors where the field needs
+    its own words (a number of days, what 0 means)."""
+
+    def clean(value: Any) -> int:
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(message or _("“%(value)s” 不是整数") % {"value": value}) from exc
+        if not low <= number <= high:
+            raise ValidationError(message or _("必须在 %(low)d 到 %(high)d 之间")
+                                  % {"low": low, "high": high})
+        return number
+
+    return clean
+
+
 # Excel counts days from 1899-12-30 (its day 60 is the 29 February 1900 that never was,
 # so serials from 61 on are right). A serial as a number is taken from 61 (1900-03-01) to
 # 2958465 (9999-12-31); as text only with five digits, 10000 (1927) to 99999 (2173), so

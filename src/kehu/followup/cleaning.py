@@ -8,26 +8,27 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from kehu.core.cleaning import Collector, choice_cleaner, clean_date, text_cleaner
+from kehu.core.cleaning import Collector, choice_cleaner, int_between, text_cleaner
 from kehu.core.errors import ValidationError
+from kehu.followup.models import CalendarDay, TaskKind
 from kehu.followup.talking import unknown_names
 from kehu.history.choices import Channel
+from kehu.history.cleaning import clean_bool, clean_required_date
 
 MAX_CADENCE = 365
 
 
-class PersonTaskKind(models.TextChoices):
-    """The kinds a person adds (plan tasks come from plans)."""
+def _choices(name: str, pairs: Any) -> type[models.TextChoices]:
+    """The model's own (value, label) pairs as a TextChoices (for `choice_cleaner` and the
+    forms), so the values and words are written once, in the model."""
+    return models.TextChoices(name, [(str(value).upper(), (value, label)) for value, label in pairs])
 
-    MANUAL = "manual", gettext_lazy("跟进任务")
-    REMINDER = "reminder", gettext_lazy("提醒")
 
-
-class DayKind(models.TextChoices):
-    HOLIDAY = "holiday", gettext_lazy("放假")
-    WORKDAY = "workday", gettext_lazy("调休上班")
+# The kinds a person adds (plan tasks come from plans).
+PersonTaskKind = _choices("PersonTaskKind", [(kind.value, kind.label)
+                                             for kind in (TaskKind.MANUAL, TaskKind.REMINDER)])
+DayKind = _choices("DayKind", CalendarDay.KINDS)
 
 
 def _required(cleaner: Any) -> Any:
@@ -41,13 +42,8 @@ def _required(cleaner: Any) -> Any:
 
 
 def clean_cadence(value: Any) -> int:
-    try:
-        days = int(str(value).strip())
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(_("应为 1 到 %(max)d 之间的整数（天）") % {"max": MAX_CADENCE}) from exc
-    if not 1 <= days <= MAX_CADENCE:
-        raise ValidationError(_("应为 1 到 %(max)d 之间的整数（天）") % {"max": MAX_CADENCE})
-    return days
+    return int_between(1, MAX_CADENCE, message=_("应为 1 到 %(max)d 之间的整数（天）") % {
+        "max": MAX_CADENCE})(value)
 
 
 ESCALATION_FIELDS = ("escalate_vip_days", "escalate_a_days", "escalate_b_days", "escalate_c_days",
@@ -57,18 +53,12 @@ MAX_ESCALATION = 365
 
 def clean_escalation(data: dict[str, Any]) -> dict[str, int]:
     """Days overdue before a task escalates, per tier: 0 (never) to 365; every error at once."""
-    values: dict[str, int] = {}
-    errors: dict[str, list[str]] = {}
+    days = int_between(0, MAX_ESCALATION, message=_(
+        "应为 0 到 %(max)d 之间的整数（天），0 表示不升级") % {"max": MAX_ESCALATION})
+    collector = Collector()
     for name in ESCALATION_FIELDS:
-        raw = str(data.get(name, "")).strip()
-        if not raw.isdigit() or int(raw) > MAX_ESCALATION:
-            errors[name] = [_("应为 0 到 %(max)d 之间的整数（天），0 表示不升级") % {
-                "max": MAX_ESCALATION}]
-        else:
-            values[name] = int(raw)
-    if errors:
-        raise ValidationError(errors)
-    return values
+        collector.run(name, days, data.get(name, ""))
+    return collector.result()
 
 
 def clean_points(value: Any) -> str:
@@ -88,7 +78,7 @@ def plan_collector(data: dict[str, Any]) -> Collector:
     collector.run("cadence_days", clean_cadence, data.get("cadence_days"))
     collector.run("channel", choice_cleaner(Channel), data.get("channel"))
     collector.run("talking_points", clean_points, data.get("talking_points"))
-    collector.cleaned["is_active"] = bool(data.get("is_active", True))
+    collector.run("is_active", clean_bool, data.get("is_active", True))
     return collector
 
 
@@ -114,14 +104,14 @@ def clean_task(data: dict[str, Any]) -> dict[str, Any]:
     collector.run("title", _required(text_cleaner(200)), data.get("title"))
     collector.run("notes", text_cleaner(2000), data.get("notes"))
     collector.run("channel", choice_cleaner(Channel), data.get("channel"))
-    collector.run("due_date", _required(clean_date), data.get("due_date"))
+    collector.run("due_date", clean_required_date, data.get("due_date"))
     collector.run("due_time", clean_time, data.get("due_time"))
     return collector.result()
 
 
 def clean_calendar_day(data: dict[str, Any]) -> dict[str, Any]:
     collector = Collector()
-    collector.run("date", _required(clean_date), data.get("date"))
+    collector.run("date", clean_required_date, data.get("date"))
     collector.run("kind", choice_cleaner(DayKind, required=True), data.get("kind"))
     collector.run("name", text_cleaner(50), data.get("name"))
     return collector.result()

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.cleaning import Collector as BaseCollector
-from kehu.core.cleaning import choice_cleaner, clean_decimal, text_cleaner
+from kehu.core.cleaning import choice_cleaner, clean_decimal, int_between, text_cleaner
 from kehu.core.cleaning import clean_date as parse_date
 from kehu.core.inputs import parse_id
 from kehu.history.choices import (
@@ -418,31 +418,18 @@ def clean_pipeline(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 def clean_stage(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     out = Collector()
     _run_fields(out, data, {
-        "pipeline": clean_ref, "name": text_cleaner(100), "position": _int_between(0, 10000),
-        "probability": _int_between(0, 100), "kind": choice_cleaner(StageKind, required=True),
+        "pipeline": clean_ref, "name": text_cleaner(100), "position": int_between(0, 10000),
+        "probability": int_between(0, 100), "kind": choice_cleaner(StageKind, required=True),
     })
     _require(out, *(f for f in ("pipeline", "name") if not partial or f in data))
     return out.result()
-
-
-def _int_between(low: int, high: int) -> Callable[[Any], int]:
-    def clean(value: Any) -> int:
-        try:
-            number = int(str(value).strip())
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(_("“%(value)s” 不是整数") % {"value": value}) from exc
-        if not low <= number <= high:
-            raise ValidationError(_("必须在 %(low)d 到 %(high)d 之间") % {"low": low, "high": high})
-        return number
-
-    return clean
 
 
 def clean_survey(data: dict[str, Any]) -> dict[str, Any]:
     """CSAT scores run 1–5 and NPS 0–10; the range is checked against the kind."""
     out = Collector()
     _run_fields(out, data, {
-        "kind": choice_cleaner(SurveyKind, required=True), "score": _int_between(0, 10),
+        "kind": choice_cleaner(SurveyKind, required=True), "score": int_between(0, 10),
         "comment": text_cleaner(20000), "channel": choice_cleaner(Channel), "answered_on": clean_date,
         "contact": clean_ref,
     })
