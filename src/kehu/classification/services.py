@@ -96,11 +96,16 @@ def class_override(*, actor: User, origin: str, customer_id: int, dimension: Dim
         row = CustomerClass.objects.filter(customer=customer, dimension=dimension).first()
         before = row.value_id if row else None
         if value is None:
-            if row is not None and row.manual:
+            cleared = row is not None and row.manual
+            if cleared:
                 row.delete()
             engine.apply(dimension=dimension, rules=engine.active_rules(dimension), actor=None,
                          ids=[customer.pk])
             row = CustomerClass.objects.filter(customer=customer, dimension=dimension).first()
+            if cleared and row is None:
+                # No rule holds it: the value went with the override row, and the engine,
+                # finding no row to change, sent nothing.
+                classes_changed.send(sender=None, ids={customer.pk}, dimension=dimension)
             action = "class_clear"
         else:
             now = timezone.now()
