@@ -37,13 +37,17 @@ from kehu.customers.models import Customer
 from kehu.customers.segments import segment_members
 from kehu.followup.calendar import admin_days, due_on_working_day, is_working_day
 from kehu.followup.models import FollowUpPlan, FollowUpTask, TaskKind, TaskStatus, WorkingShift
+from kehu.history.choices import ContactTime
 from kehu.history.models import Communication
 
 WINDOW_BEFORE = 366  # days of the calendar table before today: older due dates are clamped
 WINDOW_AFTER = 731  # and after it (cadences are at most 365 days)
-CONTACT_TIMES = {"morning": dt.time(9), "noon": dt.time(12), "afternoon": dt.time(14),
-                 "evening": dt.time(19)}
-DEFAULT_TIME = dt.time(9)
+# A preferred contact time's moment of the day; WorkingShift has a `<value>_at` column for
+# each. Any other preference (周末, 随时) or none: the default, the morning's.
+CONTACT_TIMES = {ContactTime.MORNING: dt.time(9), ContactTime.NOON: dt.time(12),
+                 ContactTime.AFTERNOON: dt.time(14), ContactTime.EVENING: dt.time(19)}
+DEFAULT_CONTACT_TIME = ContactTime.MORNING
+DEFAULT_TIME = CONTACT_TIMES[DEFAULT_CONTACT_TIME]
 
 
 # --- the calendar as a table -----------------------------------------------------------------
@@ -70,7 +74,7 @@ def shift_refresh(today: dt.date | None = None) -> int:
         landing = day if is_working_day(day, overrides=overrides) else (
             landing or due_on_working_day(day, overrides=overrides))
         rows.append(WorkingShift(day=day, working_day=landing, **{
-            f"{name}_at": moment(landing, at) for name, at in CONTACT_TIMES.items()}))
+            f"{time.value}_at": moment(landing, at) for time, at in CONTACT_TIMES.items()}))
         day -= dt.timedelta(days=1)
     WorkingShift.objects.all().delete()
     WorkingShift.objects.bulk_create(rows, batch_size=500)
@@ -165,6 +169,7 @@ def _insert(plan: FollowUpPlan, members: QuerySet[Customer], actor: Any, today: 
     sql, params = select.query.sql_with_params()
     start, end = shift_window(today)
     due, due_params = _due_sql(plan.cadence_days, today, start, end)
+    at, at_params = _moment_sql()
     now = timezone.now()
     statement = (
         f"INSERT INTO {FollowUpTask._meta.db_table} (customer_id, assignee_id, plan_id, kind, "
@@ -172,16 +177,25 @@ def _insert(plan: FollowUpPlan, members: QuerySet[Customer], actor: Any, today: 
         "event_at, version) "
         "SELECT s.cid, COALESCE(%s, s.oid), %s, 'plan', %s, '', "
         "COALESCE(NULLIF(%s, ''), s.pchan, ''), w.working_day, "
-        "CASE s.ptime WHEN 'noon' THEN w.noon_at WHEN 'afternoon' THEN w.afternoon_at "
-        "WHEN 'evening' THEN w.evening_at ELSE w.morning_at END, "
+        f"{at}, "
         "'open', %s, 'system', %s, %s, 1 "
         f"FROM (SELECT m.cid, m.oid, m.ptime, m.pchan, {due} AS due FROM ({sql}) AS m) AS s "
         f"JOIN {WorkingShift._meta.db_table} w ON w.day = s.due "
         "WHERE true ON CONFLICT DO NOTHING")
     with connection.cursor() as cursor:
         cursor.execute(statement, [plan.assignee_id, plan.pk, plan.name[:200], plan.channel,
-                                   getattr(actor, "pk", None), now, now, *due_params, *params])
+                                   *at_params, getattr(actor, "pk", None), now, now, *due_params,
+                                   *params])
         return max(cursor.rowcount, 0)
+
+
+def _moment_sql() -> tuple[str, list]:
+    """The due moment of a row `s` on its working day `w`: the WorkingShift column of the
+    customer's preferred contact time (CONTACT_TIMES), else the default's."""
+    others = [time for time in CONTACT_TIMES if time != DEFAULT_CONTACT_TIME]
+    whens = " ".join(f"WHEN %s THEN w.{time.value}_at" for time in others)
+    return (f"CASE s.ptime {whens} ELSE w.{DEFAULT_CONTACT_TIME.value}_at END",
+            [time.value for time in others])
 
 
 def _finished_by_hand(zone: Any) -> QuerySet:
