@@ -197,3 +197,19 @@ def test_escalation_days_and_cadence_keep_their_own_words():
         for name in ("escalate_vip_days", "escalate_a_days", "escalate_other_days")}
 
 
+
+def test_a_task_without_a_time_is_due_at_the_preferred_contact_time_the_actor_reads(
+        alice, mallory, make_customer):
+    from kehu.history.services import preference_save
+
+    customer = make_customer(alice, name="喜欢下午联系的客户")
+    preference_save(actor=alice, customer=customer, origin="manual",
+                    data={"preferred_contact_time": "afternoon"})
+    for actor in (alice, mallory):  # the owner, and her manager through the gate
+        task = task_create(actor=actor, origin="manual", customer=customer.pk,
+                           data={"title": "回访", "due_date": "2026-12-10"})
+        assert timezone.localtime(task.due_at).time() == dt.time(14)
+    plain = make_customer(alice, name="没有偏好的客户")
+    task = task_create(actor=alice, origin="manual", customer=plain.pk,
+                       data={"title": "回访", "due_date": "2026-12-10"})
+    assert timezone.localtime(task.due_at).time() == dt.time(9)

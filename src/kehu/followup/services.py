@@ -24,7 +24,13 @@ from kehu.core.records import check_version, log_change, record_create, record_u
 from kehu.customers.scoping import CHANGE, customer_for, customer_ids_for
 from kehu.customers.segments import may_publish, segment_get
 from kehu.followup import cleaning
-from kehu.followup.generation import generate, moment, shift_refresh
+from kehu.followup.generation import (
+    CONTACT_TIMES,
+    DEFAULT_TIME,
+    generate,
+    moment,
+    shift_refresh,
+)
 from kehu.followup.models import (
     CalendarDay,
     FollowUpPlan,
@@ -33,6 +39,7 @@ from kehu.followup.models import (
     TaskKind,
     TaskStatus,
 )
+from kehu.history.selectors import preference_get
 
 GENERATE_JOB = "followup.generate"
 
@@ -190,7 +197,7 @@ def task_create(*, actor: User, origin: str, customer: Any, data: dict[str, Any]
             errors.setdefault("assignee", []).append(_("执行人看不到这个客户"))
     if errors:
         raise ValidationError(errors)
-    due_time = values.pop("due_time") or _preferred_time(customer.pk)
+    due_time = values.pop("due_time") or _preferred_time(actor, customer.pk)
     now = timezone.now()
     task = FollowUpTask(customer=customer, assignee=assignee, **values,
                         due_at=moment(values["due_date"], due_time), created_at=now, event_at=now)
@@ -199,13 +206,12 @@ def task_create(*, actor: User, origin: str, customer: Any, data: dict[str, Any]
                                   "due_date": task.due_date.isoformat()})
 
 
-def _preferred_time(customer_id: int) -> dt.time:
-    from kehu.followup.generation import CONTACT_TIMES, DEFAULT_TIME
-    from kehu.history.models import Preference
-
-    wanted = Preference.objects.filter(customer_id=customer_id) \
-        .values_list("preferred_contact_time", flat=True).first()
-    return CONTACT_TIMES.get(wanted or "", DEFAULT_TIME)
+def _preferred_time(actor: User, customer_id: int) -> dt.time:
+    """The moment of the customer's preferred contact time, read as the actor (history's
+    selector, through the gate), else 09:00."""
+    preference = preference_get(viewer=actor, customer_id=customer_id)
+    wanted = preference.preferred_contact_time if preference else ""
+    return CONTACT_TIMES.get(wanted, DEFAULT_TIME)
 
 
 @transaction.atomic
