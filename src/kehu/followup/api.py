@@ -84,12 +84,18 @@ class TaskLogOut(Schema):
     communication_id: int
 
 
-def task_dict(task: FollowUpTask) -> dict[str, Any]:
-    return {"id": task.pk, "customer_id": task.customer_id, "customer_name": task.customer.name,
+def task_dict(task: FollowUpTask, *, finished: bool = False) -> dict[str, Any]:
+    """A task as the API answers it (`TaskOut`), and, `finished`, as the card's timeline
+    (`GET /customers/{id}/timeline`, kind followup) gives it: who finished it and the
+    communication that did it besides (registered in apps.py)."""
+    data = {"id": task.pk, "customer_id": task.customer_id, "customer_name": task.customer.name,
             "kind": task.kind, "title": task.title, "notes": task.notes, "channel": task.channel,
             "plan": task.plan.name if task.plan else None, "assignee": task.assignee_id,
             "due_date": task.due_date, "due_at": task.due_at, "status": task.status,
             "version": task.version}
+    if finished:
+        data.update(done_by=task.done_by_id, communication=task.communication_id)
+    return data
 
 
 @router.get("/followup/today", response={200: AgendaOut, **READ_ERRORS})

@@ -29,17 +29,20 @@ class FollowupConfig(AppConfig):
 
         job_finished.connect(after_demo_load, dispatch_uid="followup.after_demo")
         # Tasks on the card's timeline and in a card panel; plans and the calendar in 设置.
+        from functools import partial
+
         from kehu.core.cards import CardPanel, register_card_panel
         from kehu.core.settings_menu import register_settings_section
+        from kehu.followup.api import task_dict
         from kehu.followup.models import FollowUpTask
         from kehu.followup.views import panel_context
         from kehu.history.api.serializers import register_timeline_serializer
         from kehu.history.timeline import TimelineSource, register_timeline_kind
 
         register_timeline_kind("followup", TimelineSource(
-            FollowUpTask, "event_at", False, ("plan", "assignee", "done_by"),
+            FollowUpTask, "event_at", False, ("customer", "plan", "assignee", "done_by"),
             template="followup/timeline_entry.html"), _("跟进任务"))
-        register_timeline_serializer("followup", _task_dict)
+        register_timeline_serializer("followup", partial(task_dict, finished=True))
         register_card_panel(CardPanel(key="followup", title=_("跟进任务"),
                                       template="followup/panels/tasks.html",
                                       context=panel_context, order=5))
@@ -70,9 +73,3 @@ def _customer_merged(sender: Any, survivor_id: int, duplicate_id: int, actor: An
 
     merge_settle(actor=actor, origin=origin, survivor_id=survivor_id, duplicate_id=duplicate_id)
 
-
-def _task_dict(task: Any) -> dict:
-    return {"title": task.title, "kind": task.kind, "status": task.status,
-            "due_date": task.due_date.isoformat(), "plan": task.plan.name if task.plan else None,
-            "assignee": task.assignee_id, "done_by": task.done_by_id,
-            "communication": task.communication_id}
