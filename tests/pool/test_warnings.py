@@ -60,3 +60,13 @@ def test_a_unit_that_fails_after_notifying_warns_once_on_the_rerun(pool, alice, 
     with transaction.atomic():
         assert reclaim(first=0, last=10**9, actor=system_actor(), now=later(26))["warned"] == 0
     assert len(bell(alice)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_job_runs_as_a_worker_runs_it_outside_any_transaction(pool, alice, alices_customer):
+    """Each unit commits with its checkpoint (the worker's autocommit connection), twice:
+    the second run moves and warns nobody."""
+    assert run_reclaim(later(26))["提醒负责人"] == 1
+    assert run_reclaim(later(31))["回收到公海"] == 1
+    assert run_reclaim(later(31)) == {"回收到公海": 0, "提醒负责人": 0}
+    assert len(bell(alice)) == 1

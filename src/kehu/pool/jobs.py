@@ -38,7 +38,8 @@ def reclaim_customers(ctx: JobContext) -> dict[str, Any]:
         first = Customer.objects.order_by("pk").values_list("pk", flat=True).first() or 0
         # The clock and the ranges are fixed for the job's life, so a resumed run walks
         # the same ranges as of the same moment.
-        ctx.checkpoint(0, base=first - first % RANGE, now=_now(ctx).isoformat())
+        with transaction.atomic():
+            ctx.checkpoint(0, base=first - first % RANGE, now=_now(ctx).isoformat())
     base, now = ctx.state["base"], dt.datetime.fromisoformat(ctx.state["now"])
     last = Customer.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     ranges = max(0, last - base) // RANGE + 1
