@@ -7,7 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
@@ -24,10 +24,12 @@ from kehu.customers.models import (
 )
 from kehu.customers.ranking import explain, ranked_page
 from kehu.customers.scoping import MANAGE, VIEW
+from kehu.customers.search import search_filter
 from kehu.customers.sensitive import (
     CONTACT_SENSITIVE,
     CUSTOMER_SENSITIVE,
     customers_masked_for,
+    masked_customer_queries,
     masked_fields,
 )
 
@@ -51,6 +53,9 @@ def customer_list(
     base = customers_visible(viewer=viewer)
     if within is not None:
         base = base.filter(pk__in=within)
+    if filters.q:  # customers a rule masks (the pool's) match a search on a complete value only
+        for ids in masked_customer_queries(viewer):
+            base = base.filter(~Q(pk__in=ids) | search_filter(filters.q, masked=CUSTOMER_SENSITIVE))
     if filters.ranked:
         qs = filters.apply(base, viewer=viewer, search=False)
         page = ranked_page(qs=qs, q=filters.q, masked=masked, cursor=cursor, limit=limit)

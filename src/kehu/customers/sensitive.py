@@ -15,6 +15,7 @@ each of them can read it without importing the others.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
@@ -39,9 +40,27 @@ MaskRule = Callable[[User | None, Collection[int]], set[int]]
 _MASKED_CUSTOMERS: list[MaskRule] = []
 
 
-def register_masked_customers(fn: MaskRule) -> None:
+# And the same customers as a subquery for quick search, fn(viewer) -> QuerySet | None
+# (None: it masks nothing the viewer sees — then the search's SQL is unchanged).
+MaskQuery = Callable[[User | None], Any]
+_MASKED_QUERIES: list[MaskQuery] = []
+
+
+def register_masked_customers(fn: MaskRule, query: MaskQuery | None = None) -> None:
     if fn not in _MASKED_CUSTOMERS:
         _MASKED_CUSTOMERS.append(fn)
+    if query is not None and query not in _MASKED_QUERIES:
+        _MASKED_QUERIES.append(query)
+
+
+def masked_customer_queries(viewer: User | None) -> list[Any]:
+    """Subqueries of the customers a registered rule masks for `viewer` (none for admins or
+    a masking role, who see everything masked or nothing): quick search matches them only
+    on a complete value, as it does every customer for a masking role."""
+    access = access_for(viewer)
+    if access.is_admin or access.masks_sensitive:
+        return []
+    return [ids for fn in _MASKED_QUERIES if (ids := fn(viewer)) is not None]
 
 
 def customers_masked_for(viewer: User | None, unowned_ids: Collection[int]) -> set[int]:

@@ -12,10 +12,10 @@ class PoolConfig(AppConfig):
         # customers does not know the pool; it offers the two registries.
         from kehu.customers.scoping import register_view_grant
         from kehu.customers.sensitive import register_masked_customers
-        from kehu.pool.gate import customers_in_pools, pool_view_grant
+        from kehu.pool.gate import customers_in_pools, pool_customers_query, pool_view_grant
 
         register_view_grant(pool_view_grant)
-        register_masked_customers(customers_in_pools)
+        register_masked_customers(customers_in_pools, pool_customers_query)
         # Moves on the card's timeline, the pool panel on the card, pools in 设置.
         from kehu.core.cards import CardPanel, register_card_panel
         from kehu.core.settings_menu import register_settings_section

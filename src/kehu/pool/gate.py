@@ -79,6 +79,16 @@ def pool_view_grant(user: Any) -> QuerySet | None:
     return PoolEntry.objects.filter(pool_id__in=sorted(pools)).values("customer_id")
 
 
+def pool_customers_query(viewer: Any) -> QuerySet | None:
+    """The customers of the viewer's pools as a subquery (quick search matches them on a
+    complete phone, e-mail or WeChat only); None for someone in no pool."""
+    pools = member_pool_ids(viewer)
+    if not pools:
+        return None
+    return PoolEntry.objects.filter(pool_id__in=sorted(pools), customer__owner__isnull=True) \
+        .values("customer_id")
+
+
 def customers_in_pools(viewer: Any, unowned_ids: Collection[int]) -> set[int]:
     """Of these ownerless customers, those in a pool (masked until someone claims them).
     Only members see pool customers (admins are never asked): for anyone else, no query."""
