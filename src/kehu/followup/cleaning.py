@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.cleaning import Collector, choice_cleaner, int_between, text_cleaner
 from kehu.core.errors import ValidationError
-from kehu.followup.models import CalendarDay, TaskKind
+from kehu.followup.models import ESCALATION_TIERS, CalendarDay, TaskKind
 from kehu.followup.talking import unknown_names
 from kehu.history.choices import Channel
 from kehu.history.cleaning import clean_bool, clean_required_date
@@ -46,8 +46,7 @@ def clean_cadence(value: Any) -> int:
         "max": MAX_CADENCE})(value)
 
 
-ESCALATION_FIELDS = ("escalate_vip_days", "escalate_a_days", "escalate_b_days", "escalate_c_days",
-                     "escalate_other_days")
+ESCALATION_FIELDS = tuple(column for _key, column, _label in ESCALATION_TIERS)
 MAX_ESCALATION = 365
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from kehu.accounts.models import User
 from kehu.core.models import Origin
 from kehu.followup.models import FollowUpPlan
+from kehu.followup.ranking import TIER_DIMENSION
 
 POINTS = "{客户名称}（{等级}）：近 12 个月消费 {近12月消费}，最近下单 {最近下单}，已 {未联系天数} 天未联系。"
 DEFAULT_PLANS = (("a", "A 类客户每月跟进", 30), ("b", "B 类客户每季度跟进", 90),
@@ -30,7 +31,7 @@ def install_demo_plans() -> list[FollowUpPlan]:
     admin = User.objects.filter(username="admin", is_active=True).first()
     if admin is None or FollowUpPlan.objects.exists():
         return []
-    tiers = {v.key: v for v in DimensionValue.objects.filter(dimension__key="value_tier")}
+    tiers = {v.key: v for v in DimensionValue.objects.filter(dimension__key=TIER_DIMENSION)}
     made = []
     with transaction.atomic():
         for key, name, days in DEFAULT_PLANS:

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kehu.followup.cleaning import DayKind, PersonTaskKind
+from kehu.followup.cleaning import MAX_ESCALATION, DayKind, PersonTaskKind
+from kehu.followup.models import ESCALATION_TIERS
 from kehu.followup.talking import NAMES
 from kehu.history.choices import Channel
 
@@ -50,11 +51,9 @@ class CalendarDayForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=50, required=False)
 
 
-class EscalationForm(forms.Form):
-    """Days overdue before a task escalates to the assignee's manager, per tier."""
-
-    escalate_vip_days = forms.IntegerField(label=_("VIP"), min_value=0, max_value=365)
-    escalate_a_days = forms.IntegerField(label=_("A 类"), min_value=0, max_value=365)
-    escalate_b_days = forms.IntegerField(label=_("B 类"), min_value=0, max_value=365)
-    escalate_c_days = forms.IntegerField(label=_("C 类"), min_value=0, max_value=365)
-    escalate_other_days = forms.IntegerField(label=_("未分级"), min_value=0, max_value=365)
+# Days overdue before a task escalates to the assignee's manager: one field per tier of
+# models.ESCALATION_TIERS, in its order.
+EscalationForm = type(forms.Form)("EscalationForm", (forms.Form,), {
+    "__module__": __name__,
+    **{column: forms.IntegerField(label=label, min_value=0, max_value=MAX_ESCALATION)
+       for _key, column, label in ESCALATION_TIERS}})

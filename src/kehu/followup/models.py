@@ -171,6 +171,14 @@ class FollowUpTask(models.Model):
         return f"{self.customer_id}: {self.title} ({self.due_date})"
 
 
+# The escalation thresholds, one row per value tier (`ranking.TIER_DIMENSION`'s keys) with
+# its own FollowUpSettings column, and "" for any other tier or none: (key, column, label).
+# The settings form, its cleaning and the escalation run all read this tuple.
+ESCALATION_TIERS = (("vip", "escalate_vip_days", _("VIP")), ("a", "escalate_a_days", _("A 类")),
+                    ("b", "escalate_b_days", _("B 类")), ("c", "escalate_c_days", _("C 类")),
+                    ("", "escalate_other_days", _("未分级")))
+
+
 class FollowUpSettings(models.Model):
     """One row: after how many days overdue a task escalates to the assignee's manager, per
     value tier (`ranking.TIER_DIMENSION`); 0 never. Edited on 设置 → 跟踪计划."""
@@ -187,9 +195,7 @@ class FollowUpSettings(models.Model):
 
     def thresholds(self) -> dict[str, int]:
         """{tier key ("" for none): days}, without the tiers that never escalate."""
-        days = {"vip": self.escalate_vip_days, "a": self.escalate_a_days,
-                "b": self.escalate_b_days, "c": self.escalate_c_days,
-                "": self.escalate_other_days}
+        days = {key: getattr(self, column) for key, column, _label in ESCALATION_TIERS}
         return {key: n for key, n in days.items() if n}
 
 

@@ -35,7 +35,7 @@ from kehu.accounts.models import User
 from kehu.classification.models import CustomerClass
 from kehu.customers.models import Customer
 from kehu.customers.scoping import customer_ids_for
-from kehu.followup.models import FollowUpSettings, FollowUpTask, TaskStatus
+from kehu.followup.models import ESCALATION_TIERS, FollowUpSettings, FollowUpTask, TaskStatus
 from kehu.followup.ranking import TIER_DIMENSION
 from kehu.notifications.models import Level
 from kehu.notifications.services import notify
@@ -45,7 +45,8 @@ BATCH = 500
 # was down for days would otherwise ring every old task at once): the digest and my day
 # list it. It keeps reminded_at empty, outside the partial index's range.
 GRACE = dt.timedelta(hours=24)
-NAMED_TIERS = ("vip", "a", "b", "c")  # FollowUpSettings' columns; any other tier: "other"
+# The tiers with their own threshold; any other tier (or none) takes the "" one.
+NAMED_TIERS = tuple(key for key, _column, _label in ESCALATION_TIERS if key)
 NAMED = 3  # customers named in a notification about several tasks
 
 
