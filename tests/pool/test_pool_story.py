@@ -199,10 +199,11 @@ def test_release_needs_a_pool_for_the_owners_department(pool, charlie, make_cust
 
 def test_the_card_shows_the_pool_panel(pool, alice, bob, alices_customer, login):
     card = login(alice).get(reverse("customers:detail", args=[alices_customer.pk])).content.decode()
-    assert "释放到公海" in card
+    assert "释放到公海" in card and reverse("customers:edit", args=[alices_customer.pk]) in card
     run_reclaim(later(31))
     card = login(bob).get(reverse("customers:detail", args=[alices_customer.pk])).content.decode()
     assert "领取" in card and "13812345678" not in card
+    assert reverse("customers:edit", args=[alices_customer.pk]) not in card  # claim first
 
 
 def test_an_admins_ordinary_transfer_out_of_the_pool_leaves_no_stale_entry_behind(

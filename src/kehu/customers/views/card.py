@@ -36,7 +36,7 @@ from kehu.customers.forms import (
     custom_field_label,
 )
 from kehu.customers.models import Customer
-from kehu.customers.scoping import MANAGE, customer_ids_for
+from kehu.customers.scoping import CHANGE, MANAGE, customer_ids_for
 from kehu.customers.views.common import WEB, card_contacts
 
 # --- the card -----------------------------------------------------------------
@@ -58,6 +58,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _card_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
     viewer = request.user
     can_write = access_for(viewer).can_write
+    if can_write and customer.owner_id is None:
+        # Nobody's customer (a pool's): a member reads it but changes it only once claimed.
+        can_write = selectors.customer_allows(viewer=viewer, pk=customer.pk, action=CHANGE)
     values = selectors.custom_values_by_key(customer)
     custom = [(custom_field_label(f), _display(values.get(f.key)))
               for f in selectors.custom_fields_active()]
