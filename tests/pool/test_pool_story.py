@@ -15,9 +15,10 @@ from kehu.customers.scoping import CHANGE
 from kehu.customers.services import customer_transfer
 from kehu.history import services as history
 from kehu.history.opportunities import opportunity_close, opportunity_create
+from kehu.history.orders import order_create
 from kehu.history.timeline import timeline
 from kehu.pool.models import MoveKind, PoolEntry, PoolMove
-from kehu.pool.services import pool_assign, pool_claim, pool_release
+from kehu.pool.services import pool_assign, pool_claim, pool_release, pool_save, rule_save
 from tests.pool.conftest import later, run_reclaim
 
 pytestmark = pytest.mark.django_db
@@ -245,3 +246,23 @@ def test_search_cannot_read_a_pool_customers_phone_back_a_digit_at_a_time(
     assert found("xihu-tea") == []
     assert found("13812345678") == [alices_customer.pk]  # the complete number finds it
     assert found("西湖") == [alices_customer.pk]  # and its name, as any customer's
+
+
+def test_no_deal_for_m_days_sends_a_customer_back_even_when_it_is_called(
+        root, east, alice, make_customer, product):
+    deal_pool = pool_save(actor=root, origin="manual", data={"name": "成交公海",
+                                                            "departments": [east.pk]})
+    rule_save(actor=root, origin="manual", pool=deal_pool, data={
+        "idle_days": 365, "no_deal_days": 60, "warn_days": 5, "exempt_won": False})
+    called = make_customer(alice, name="常打电话没成交")
+    bought = make_customer(alice, name="最近下过单")
+    for customer in (called, bought):
+        history.communication_log(actor=alice, customer=customer, origin="manual", data={
+            "channel": "phone", "occurred_at": later(55)})
+    order_create(actor=alice, origin="manual", customer=bought, data={
+        "ordered_on": later(30).date().isoformat(), "lines": [{"product": product.pk,
+                                                                "quantity": 1}]})
+    run_reclaim(later(61))
+    assert owner_of(called) is None
+    assert PoolEntry.objects.get(customer=called).reason == "超过 60 天未成交"
+    assert owner_of(bought) == alice.pk
