@@ -269,6 +269,21 @@ TABLE: dict[str, list[Case]] = {
                                           EVERYONE_ACTION)],
     # Its POST needs each person's own old password: tests/accounts/test_api_tokens.py.
     "accounts:password": [Case("get", u("accounts:password"), EVERYONE)],
+    # The sign-in's second step and enrolment serve whoever is half signed in (nobody here):
+    # the signed-in go home, anyone else to the password step. tests/accounts/test_two_factor.py
+    "login_verify": [Case("get", u("login_verify"), EVERYONE_ACTION),
+                     Case("post", u("login_verify"), EVERYONE_ACTION, lambda w: {"code": "123456"})],
+    "login_enrol": [Case("get", u("login_enrol"), EVERYONE_ACTION),
+                    Case("post", u("login_enrol"), EVERYONE_ACTION, lambda w: {"code": "123456"})],
+    # One's own two-factor: everyone theirs (a wrong code or password is a 400).
+    "accounts:two_factor": [Case("get", u("accounts:two_factor"), EVERYONE)],
+    "accounts:two_factor_enrol": [Case("get", u("accounts:two_factor_enrol"), EVERYONE),
+                                  Case("post", u("accounts:two_factor_enrol"),
+                                       expect(400, 400, 400, 400, 400, 400), lambda w: {"code": "12"})],
+    "accounts:two_factor_recovery": [Case("post", u("accounts:two_factor_recovery"), EVERYONE_ACTION)],
+    "accounts:two_factor_disable": [Case("post", u("accounts:two_factor_disable"),
+                                         expect(400, 400, 400, 400, 400, 400),
+                                         lambda w: {"password": "wrong", "code": "123456"})],
     "customers:list": [Case("get", u("customers:list"), EVERYONE)],
     "customers:create": [Case("get", u("customers:create"), WRITERS)],
     "customers:validate": [Case("post", u("customers:validate"), EVERYONE, lambda w: {"phones": "1"})],

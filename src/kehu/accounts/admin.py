@@ -13,7 +13,8 @@ from kehu.accounts.models import ApiToken, Department, Role, User
 
 @admin.register(Role)
 class RoleAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "data_scope", "can_write", "masks_sensitive", "is_admin")
+    list_display = ("name", "code", "data_scope", "can_write", "masks_sensitive", "is_admin",
+                    "requires_two_factor")
 
 
 @admin.register(Department)

@@ -6,6 +6,7 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from kehu.accounts import sessions
+        from kehu.accounts import sessions, twofactor
 
         sessions.connect()
+        twofactor.connect()

@@ -64,6 +64,10 @@ class Role(models.Model):
     is_admin = models.BooleanField(_("管理员"), default=False)
     manages_catalogue = models.BooleanField(_("维护产品目录"), default=False)
     may_export = models.BooleanField(_("可导出"), default=False)
+    # Admins need a second factor whatever this says (accounts/twofactor.py).
+    requires_two_factor = models.BooleanField(
+        _("要求两步验证"), default=False,
+        help_text=_("这个角色的人登录时必须输入身份验证器上的验证码；没有绑定的，登录后先绑定。"))
 
     class Meta:
         ordering = ["id"]

@@ -1,8 +1,9 @@
-"""Account pages: the per-user language switch, my API tokens, my sessions, my password."""
+"""Account pages: the per-user language switch, my API tokens, my sessions, my password,
+two-factor sign-in."""
 
 from django.urls import path
 
-from kehu.accounts import account_views, views
+from kehu.accounts import account_views, two_factor_views, views
 
 app_name = "accounts"
 
@@ -14,4 +15,8 @@ urlpatterns = [
     path("sessions/", account_views.sessions, name="sessions"),
     path("sessions/<int:pk>/end/", account_views.session_end, name="session_end"),
     path("sessions/end-others/", account_views.sessions_end_others, name="sessions_end_others"),
+    path("two-factor/", two_factor_views.two_factor, name="two_factor"),
+    path("two-factor/enrol/", two_factor_views.enrol, name="two_factor_enrol"),
+    path("two-factor/recovery-codes/", two_factor_views.recovery_codes, name="two_factor_recovery"),
+    path("two-factor/disable/", two_factor_views.disable, name="two_factor_disable"),
 ]

@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",  # two-factor sign-in (kehu/accounts/twofactor.py): TOTP and recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_htmx",
     "ninja",  # serves the Swagger UI assets from the install instead of a CDN
     "kehu.core",
@@ -67,7 +70,9 @@ MIDDLEWARE = [
     "kehu.core.uploads.UploadLimitMiddleware",  # before CSRF: an over-limit body is a 413 page
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "kehu.accounts.sessions.IdleTimeoutMiddleware",
+    "kehu.accounts.twofactor.TwoFactorGateMiddleware",
     "kehu.accounts.middleware.UserLanguageAfterAuthMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -164,6 +169,17 @@ AXES_HANDLER = "kehu.accounts.throttle.LoginThrottleHandler"
 AXES_CLIENT_IP_CALLABLE = "kehu.accounts.throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "kehu.accounts.throttle.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # count failures; do not keep a row per successful sign-in
+# Two-factor sign-in (kehu/accounts/twofactor.py). A wrong code counts as a failed sign-in in
+# the throttle above, so django-otp's own per-device back-off is off: one counter, one lock.
+# Admins and roles marked "requires two-factor" must have a device; tests that sign admins in
+# with a password alone switch KEHU_TWO_FACTOR_ENFORCED off (tests/conftest.py).
+KEHU_TWO_FACTOR_ENFORCED = True
+OTP_TOTP_ISSUER = "Kehu"  # the name the authenticator app shows
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]  # masked in a failure's record
+# Django's admin lists people's devices (to remove a lost phone's) but never shows a key or code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "login"

@@ -3,12 +3,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from kehu.accounts import signin
 from kehu.config.api import api
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"),
-         name="login"),
+    path("login/", signin.SignInView.as_view(), name="login"),
+    path("login/code/", signin.verify_step, name="login_verify"),
+    path("login/enrol/", signin.enrol_step, name="login_enrol"),
+    # The admin signs in on the site's own page, so nobody skips the second step there.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("kehu.accounts.urls")),
     path("settings/", include("kehu.accounts.settings_urls")),
