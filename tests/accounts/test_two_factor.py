@@ -94,7 +94,7 @@ def test_alice_turns_it_on_and_from_then_on_signing_in_needs_the_code(alice):
     done = client.post(reverse("accounts:two_factor_enrol"), {"code": phone_code(alice)})
     assert done.status_code == 200 and done.content.decode().count("<li><code>") == 10
     assert TOTPDevice.objects.get(user=alice).confirmed
-    assert ChangeLog.objects.filter(action="two_factor_enable", actor=alice).count() == 1
+    assert ChangeLog.objects.filter(action="two_factor_enable", actor=alice, origin="manual").count() == 1
     assert "还剩 10 个恢复码" in client.get(reverse("accounts:two_factor")).content.decode()
 
     client.post(reverse("logout"))
@@ -150,7 +150,7 @@ def test_a_recovery_code_works_once_and_new_ones_replace_the_old(alice):
     fresh = client.post(reverse("accounts:two_factor_recovery")).content.decode()
     assert codes[1] not in fresh and fresh.count("<li><code>") == 10
     assert code_step(again, codes[1]).status_code == 400
-    assert ChangeLog.objects.filter(action="recovery_codes_regenerate").count() == 1
+    assert ChangeLog.objects.filter(action="recovery_codes_regenerate", origin="manual").count() == 1
 
 
 def test_root_must_enrol_before_reaching_anything(root):
@@ -208,7 +208,7 @@ def test_turning_it_off_takes_the_password_and_a_current_code(alice):
     assert client.post(url, {"password": "alice-pass-123", "code": codes[3]}).status_code == 302
     assert not TOTPDevice.objects.filter(user=alice).exists()
     assert not StaticDevice.objects.filter(user=alice).exists()
-    assert ChangeLog.objects.filter(action="two_factor_disable", actor=alice).count() == 1
+    assert ChangeLog.objects.filter(action="two_factor_disable", actor=alice, origin="manual").count() == 1
     client.post(reverse("logout"))
     assert password_step(client, alice)["Location"] == reverse("customers:list")
 

@@ -111,18 +111,18 @@ def my_day(request: HttpRequest, params: Query[DayParams]) -> HttpResponse:
         "pages": paging.pages})
 
 
-class ShareOut(Schema):
+class CoverageShareOut(Schema):
     total: int = Field(..., description="Customers in the plan(s)")
     contacted: int = Field(..., description="Of which contacted within the plan's cadence")
     percent: int | None
 
 
-class PlanShareOut(ShareOut):
+class PlanShareOut(CoverageShareOut):
     plan_id: int
     plan: str
 
 
-class PersonShareOut(ShareOut):
+class PersonShareOut(CoverageShareOut):
     user_id: int
     user: str
 
@@ -130,7 +130,7 @@ class PersonShareOut(ShareOut):
 class CoverageOut(Schema):
     as_of: dt.datetime | None = Field(..., description="When the snapshot was computed "
                                                        "(every 10 minutes); null before the first")
-    all: ShareOut
+    all: CoverageShareOut
     plans: list[PlanShareOut]
     people: list[PersonShareOut] = Field(..., description="Per rep, for admins and managers")
 
