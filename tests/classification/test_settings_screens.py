@@ -319,3 +319,15 @@ def test_a_value_or_dimension_another_rules_condition_reads_stays_active(root):
     assert refused.redirect_chain[-1][0] == reverse("classification:dimension", args=[tier().pk])
     assert "规则“VIP 都算活跃”的条件用到了“价值等级”" in refused.content.decode()
     assert DimensionValue.objects.get(pk=vip.pk).is_active and tier().is_active
+
+
+def test_a_rule_sent_as_json_or_a_sheet_reads_yes_and_no_as_written():
+    """`"false"` saved a rule active (bool() of a non-empty word); a word that is neither is refused."""
+    vip = DimensionValue.objects.get(dimension=tier(), key="vip")
+    for written, active in (("false", False), ("0", False), ("否", False), (False, False),
+                            ("true", True), ("是", True), (True, True)):
+        assert services.rule_clean({"name": "r", "value": vip.pk,
+                                    "is_active": written})["is_active"] is active, written
+    with pytest.raises(ValidationError) as refused:
+        services.rule_clean({"name": "", "value": vip.pk, "is_active": "maybe"})
+    assert set(refused.value.error_dict) == {"name", "is_active"}

@@ -30,7 +30,7 @@ from kehu.classification.models import (
     Rule,
 )
 from kehu.classification.signals import classes_changed
-from kehu.core.cleaning import Collector
+from kehu.core.cleaning import Collector, clean_bool
 from kehu.core.marks import marks_clear, marks_take
 from kehu.core.records import check_version, log_change
 from kehu.customers.conditions import Group, parse_condition
@@ -165,11 +165,13 @@ def rule_clean(data: dict[str, Any]) -> dict[str, Any]:
             if _names_me(parsed):
                 errors.add_error("condition", _("规则以系统身份对所有客户运行，负责人“我”指不到任何人；"
                                                 "请选择具体的负责人"))
+    errors.run("is_active", clean_bool, data.get("is_active", True))
+    is_active = errors.cleaned.get("is_active", True)
     if errors.errors:
         raise ValidationError(errors.errors)
     return {"name": name, "value": value, "tag_name": tag_name, "tag_action": tag_action,
             "priority": priority, "condition": condition,
-            "is_active": bool(data.get("is_active", True)),
+            "is_active": is_active,
             "description": str(data.get("description") or "")[:255]}
 
 

@@ -119,6 +119,18 @@ _DATE_TEXT = re.compile(
 )
 
 
+def clean_bool(value: Any) -> bool:
+    """Yes or no as forms, JSON and sheets write it; anything else is refused, not read as yes."""
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in ("1", "true", "yes", "on", "是"):
+        return True
+    if text in ("", "0", "false", "no", "off", "否"):
+        return False
+    raise ValidationError(_("“%(value)s” 不是是/否") % {"value": value})
+
+
 def clean_date(value: Any) -> dt.date | None:
     """A day from what forms, APIs and sheets hold, or a ValidationError naming the value.
 

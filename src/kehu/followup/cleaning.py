@@ -9,12 +9,12 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 
-from kehu.core.cleaning import Collector, choice_cleaner, int_between, text_cleaner
+from kehu.core.cleaning import Collector, choice_cleaner, clean_bool, int_between, text_cleaner
 from kehu.core.errors import ValidationError
 from kehu.followup.models import ESCALATION_TIERS, CalendarDay, TaskKind
 from kehu.followup.talking import unknown_names
 from kehu.history.choices import Channel
-from kehu.history.cleaning import clean_bool, clean_required_date
+from kehu.history.cleaning import clean_required_date
 
 MAX_CADENCE = 365
 

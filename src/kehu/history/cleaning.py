@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.cleaning import Collector as BaseCollector
-from kehu.core.cleaning import choice_cleaner, clean_decimal, int_between, text_cleaner
+from kehu.core.cleaning import choice_cleaner, clean_bool, clean_decimal, int_between, text_cleaner
 from kehu.core.cleaning import clean_date as parse_date
 from kehu.core.inputs import parse_id
 from kehu.history.choices import (
@@ -176,15 +176,6 @@ def clean_required_date(value: Any) -> dt.date:
     return day
 
 
-def clean_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value or "").strip().lower()
-    if text in ("1", "true", "yes", "on", "是"):
-        return True
-    if text in ("", "0", "false", "no", "off", "否"):
-        return False
-    raise ValidationError(_("“%(value)s” 不是是/否") % {"value": value})
 
 
 def clean_currency(value: Any) -> str:

@@ -8,9 +8,8 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Department
 from kehu.classification.models import DimensionValue
-from kehu.core.cleaning import Collector, int_between, text_cleaner
+from kehu.core.cleaning import Collector, clean_bool, int_between, text_cleaner
 from kehu.core.errors import ValidationError
-from kehu.history.cleaning import clean_bool
 
 MAX_DAYS = 3650
 
