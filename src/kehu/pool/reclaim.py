@@ -21,7 +21,8 @@ either **idle**: no communication, no hand-over (an `OwnershipTransfer`: a claim
 assignment, a transfer) and not created within `idle_days`; or, when `no_deal_days` is set,
 **no deal**: no won opportunity closed, no spending order placed, no hand-over and not
 created within `no_deal_days`. Each is NOT EXISTS on the history's (customer, time) indexes.
-The owner's open follow-up tasks are left alone (see docs/architecture.md).
+With the owners cleared, in the same unit: the customers' shares end (each in the change
+log), and follow-up, hearing `customers.signals.owners_changed`, cancels their open tasks.
 """
 
 from __future__ import annotations
