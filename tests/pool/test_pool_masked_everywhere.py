@@ -106,3 +106,17 @@ def test_the_merge_page_shows_a_pool_customer_masked_to_a_member_who_may_merge(
     shown = {row.key: row.theirs for row in preview.rows}
     assert "138****5678" in shown["phones"] and "13812345678" not in shown["phones"]
     assert shown["emails"] == "b***@xihu-tea.cn"
+
+
+def test_kehu_dedup_as_a_member_prints_the_pool_pairs_reasons_masked(
+        pool, alice, bob, make_customer, capsys):
+    from django.core.management import call_command
+
+    for name in ("杭州西湖茶业有限公司", "西湖茶业(杭州)有限责任公司"):
+        customer = make_customer(alice, name=name, phones=["13812345678"])
+        pool_release(actor=alice, origin="manual", customer=customer.pk)
+    call_command("dedup", "--as", "bob")
+    out = capsys.readouterr().out
+    assert "138****5678" in out and "13812345678" not in out and "共 1 对" in out
+    call_command("dedup")  # the whole table, on the server: as the finder wrote it
+    assert "+8613812345678" in capsys.readouterr().out

@@ -63,13 +63,13 @@ def duplicate_pair_list(*, viewer: User, limit: int = 100) -> tuple[list[PairVie
     mask_for(viewer, customers, CUSTOMER_SENSITIVE)  # as the list shows them (the pool's too)
     by_id = {c.pk: c for c in customers}
     shown = [p for p in chosen if p.a_id in by_id and p.b_id in by_id]
-    keys = _keys_of([pk for pk, c in by_id.items() if getattr(c, "is_masked", False)])
+    keys = keys_of([pk for pk, c in by_id.items() if getattr(c, "is_masked", False)])
     return [PairView(p.pk, by_id[p.a_id], by_id[p.b_id], p.score,
                      masked_reasons(p.reasons, keys.get(p.a_id, []) + keys.get(p.b_id, [])))
             for p in shown], total
 
 
-def _keys_of(customer_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+def keys_of(customer_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     """The match keys (kind, value) of these customers: what a stored reason may name."""
     found: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for pk, kind, value in CustomerKey.objects.filter(customer_id__in=sorted(customer_ids)) \
