@@ -188,3 +188,18 @@ def test_an_admins_transfer_out_of_the_pool_plans_the_new_owner_too(
     customer_transfer(actor=root, origin="manual", customer_ids=[followed.pk], to_user=bob)
     assert open_tasks(followed) == [(TaskKind.PLAN, bob.pk)]
     assert Customer.objects.get(pk=followed.pk).owner == bob
+
+
+def test_merging_a_shared_customer_into_a_pool_customer_does_not_carry_the_share_over(
+        pool, alice, charlie, root, alices_customer, make_customer):
+    from kehu.customers.merge_selectors import merge_preview
+    from kehu.customers.merging import customer_merge
+
+    copy = make_customer(alice, name="西湖茶业(杭州)有限责任公司")
+    customer_share(actor=alice, origin="manual", customer=copy.pk, user=charlie)
+    pool_release(actor=alice, origin="manual", customer=alices_customer.pk)
+    preview = merge_preview(viewer=root, survivor=alices_customer.pk, duplicate=copy.pk)
+    assert "共享" not in {str(name) for name, _count in preview.moves}
+    customer_merge(actor=root, origin="manual", survivor=alices_customer.pk, duplicate=copy.pk)
+    assert not CustomerShare.objects.filter(customer=alices_customer).exists()
+    assert not sees(charlie, alices_customer)
