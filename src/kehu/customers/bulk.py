@@ -32,6 +32,7 @@ from kehu.customers.models import (
     Contact,
     Customer,
     CustomerKey,
+    CustomerShare,
     CustomField,
     CustomValue,
     OwnershipTransfer,
@@ -42,6 +43,7 @@ from kehu.customers.pinyin import name_pinyin
 from kehu.customers.scoping import CHANGE, MANAGE
 from kehu.customers.searchindex import search_index_refresh
 from kehu.customers.selectors import attach_tags_and_custom
+from kehu.customers.signals import announce_owners_changed
 
 # Rows that belong to a customer and go with it: what undo may remove along with it.
 OWN_ROWS = frozenset({Contact, CustomValue, CustomerKey, Customer.tags.through})
@@ -303,7 +305,8 @@ def customers_owner_set(*, actor: User | None, origin: str, owners: dict[int, in
     cannot pass the org-chart gate for a customer nobody owns. `owners` maps each customer
     id to its owner as the caller locked or selected it. Set-based for the nightly
     reclaim: per 500 customers one INSERT of transfer records, one of change-log rows and
-    one UPDATE. Runs in the caller's transaction. Returns how many moved."""
+    one UPDATE. Runs in the caller's transaction, which `signals.owners_changed`'s
+    receivers join. Returns how many moved."""
     moved = sorted(pk for pk, owner in owners.items() if owner != to_user_id)
     now = timezone.now()
     for start in range(0, len(moved), 500):
@@ -318,5 +321,34 @@ def customers_owner_set(*, actor: User | None, origin: str, owners: dict[int, in
                       object_id=pk, customer_id=pk,
                       changes={"owner": [owners[pk], to_user_id], "reason": reason})
             for pk in chunk)
+    announce_owners_changed(ids=moved, to_user_id=to_user_id, actor=actor, origin=origin,
+                            reason=reason)
     announce_customers_changed(moved)
     return len(moved)
+
+
+def customers_shares_end(*, actor: User | None, origin: str, customer_ids: Iterable[int],
+                         reason: str = "") -> dict[int, int]:
+    """End every share (running or not) of these customers, for a caller that has decided
+    they may no longer be shared: the pool, releasing or reclaiming them — a share is the
+    owner's side's grant, and a pool customer is masked for all but admins, which an old
+    share to someone outside the pool would not be. One change-log row per share ended
+    (as `customer_unshare` writes, with the reason); per 500 customers one SELECT, one
+    DELETE and one INSERT. Runs in the caller's transaction. Returns {customer id: shares
+    ended} for the customers that had any."""
+    wanted = sorted(set(customer_ids))
+    ended: dict[int, int] = defaultdict(int)
+    for start in range(0, len(wanted), 500):
+        shares = CustomerShare.objects.filter(customer_id__in=wanted[start:start + 500])
+        pairs = list(shares.order_by("customer_id", "user_id").values_list("customer_id", "user_id"))
+        if not pairs:
+            continue
+        shares.delete()
+        ChangeLog.objects.bulk_create(
+            ChangeLog(actor=actor, origin=origin, action="unshare", model="customers.customer",
+                      object_id=pk, customer_id=pk,
+                      changes={"shared_with": user_id, "reason": reason})
+            for pk, user_id in pairs)
+        for pk, _user_id in pairs:
+            ended[pk] += 1
+    return dict(ended)

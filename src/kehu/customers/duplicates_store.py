@@ -3,6 +3,7 @@ duplicates page reads them within the reader's scope and marks a pair "不是重
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -14,10 +15,15 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
 from kehu.core.errors import PermissionDenied
+from kehu.core.masking import mask_value
 from kehu.core.records import log_change
 from kehu.customers.duplicates import Pair
-from kehu.customers.models import Customer, DuplicatePair
+from kehu.customers.models import Customer, CustomerKey, DuplicatePair
 from kehu.customers.scoping import CHANGE
+from kehu.customers.selectors import mask_for
+from kehu.customers.sensitive import CUSTOMER_SENSITIVE
+
+KEY_MASKS = {"phone": "phone", "email": "email"}  # a match key's mask kind (else ID-like)
 
 
 def pairs_store(pairs: Iterable[Pair], *, now: Any) -> dict[str, int]:
@@ -53,10 +59,35 @@ def duplicate_pair_list(*, viewer: User, limit: int = 100) -> tuple[list[PairVie
     total = pairs.count()
     chosen = list(pairs[:limit])
     ids = {i for p in chosen for i in (p.a_id, p.b_id)}
-    customers = Customer.objects.visible_to(viewer).filter(pk__in=ids).select_related("owner")
+    customers = list(Customer.objects.visible_to(viewer).filter(pk__in=ids).select_related("owner"))
+    mask_for(viewer, customers, CUSTOMER_SENSITIVE)  # as the list shows them (the pool's too)
     by_id = {c.pk: c for c in customers}
-    return [PairView(p.pk, by_id[p.a_id], by_id[p.b_id], p.score, p.reasons) for p in chosen
-            if p.a_id in by_id and p.b_id in by_id], total
+    shown = [p for p in chosen if p.a_id in by_id and p.b_id in by_id]
+    keys = keys_of([pk for pk, c in by_id.items() if getattr(c, "is_masked", False)])
+    return [PairView(p.pk, by_id[p.a_id], by_id[p.b_id], p.score,
+                     masked_reasons(p.reasons, keys.get(p.a_id, []) + keys.get(p.b_id, [])))
+            for p in shown], total
+
+
+def keys_of(customer_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """The match keys (kind, value) of these customers: what a stored reason may name."""
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for pk, kind, value in CustomerKey.objects.filter(customer_id__in=sorted(customer_ids)) \
+            .values_list("customer_id", "kind", "value"):
+        found[pk].append((kind, value))
+    return found
+
+
+def masked_reasons(reasons: list[str], keys: list[tuple[str, str]]) -> list[str]:
+    """A pair's stored reasons ("电话相同：+8613812345678") as a viewer who sees one of its
+    customers masked may read them: every key value of theirs masked as the card masks it.
+    The finder wrote them in words, for everyone, once a night; the mask is the reader's."""
+    masked = []
+    for reason in reasons:
+        for kind, value in sorted(keys, key=lambda key: -len(key[1])):
+            reason = reason.replace(value, mask_value(KEY_MASKS.get(kind, "id"), value))
+        masked.append(reason)
+    return masked
 
 
 def duplicate_pair_dismiss(*, actor: User, origin: str, pair_id: int) -> None:

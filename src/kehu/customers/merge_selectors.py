@@ -117,8 +117,9 @@ def _moves(s: Customer, d: Customer) -> list[tuple[str, int]]:
     are the choices above)."""
     moves = []
     for relation in customer_relations():
-        if relation.rule in ("kept", "rebuilt"):
-            continue
+        if relation.rule in ("kept", "rebuilt") or (relation.rule == "shares"
+                                                      and s.owner_id is None):
+            continue  # an ownerless survivor takes no shares (merging._move_shares)
         theirs = relation.model._base_manager.filter(**{relation.field: d.pk})
         ours = relation.model._base_manager.filter(**{relation.field: s.pk})
         if relation.partners:

@@ -275,6 +275,8 @@ def _move_unique(relation: Relation, s: Customer, d: Customer, record: MergeReco
 
 def _move_shares(relation: Relation, s: Customer, d: Customer, record: MergeRecord,
                  moved: dict, resolved: dict) -> None:
+    if s.owner_id is None:  # an ownerless survivor (a pool's) keeps no shares, as on a share
+        return  # the duplicate's stay with it in the bin (an undo finds them there)
     _move_unique(relation, s, d, record, moved, resolved, exclude={(s.owner_id,)})
 
 

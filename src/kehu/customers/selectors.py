@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.db import connection
@@ -247,6 +248,16 @@ def mask_for(viewer: User, rows: list, sensitive: dict[str, str]) -> None:
         if by_rule:  # a masking role's search already explains with masked values
             _mask_matched(row)
         row.is_masked = True
+
+
+def masked_customers(*, viewer: User, owners: Mapping[int, int | None]) -> set[int]:
+    """Of these customers (id -> owner id, as the caller read them), those `viewer` sees
+    masked: all for a masking role, else the ownerless ones a registered rule masks (the
+    pool's) — `mask_for`'s decision, for readers of plain values rather than instances
+    (exports, the duplicates page). No query when every one has an owner."""
+    if masked_fields(viewer, CUSTOMER_SENSITIVE):
+        return set(owners)
+    return customers_masked_for(viewer, {pk for pk, owner in owners.items() if owner is None})
 
 
 def _masked_by_rule(viewer: User, rows: list) -> list:

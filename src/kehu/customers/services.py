@@ -38,6 +38,7 @@ from kehu.customers.names import name_key
 from kehu.customers.pinyin import name_pinyin
 from kehu.customers.scoping import CHANGE, MANAGE, VIEW, as_pk, forget_shares
 from kehu.customers.searchindex import search_index_refresh
+from kehu.customers.signals import announce_owners_changed
 
 
 @transaction.atomic
@@ -144,6 +145,9 @@ def customer_transfer(
     for c in moved:
         log_change(actor=actor, action="transfer", instance=c, customer_id=c.pk,
                    changes={"owner": [c.owner_id, to_user.pk], "reason": reason}, origin=origin)
+    # In this transaction: a pool customer leaves its pool, follow-up plans the new owner.
+    announce_owners_changed(ids=[c.pk for c in moved], to_user_id=to_user.pk, actor=actor,
+                            origin=origin, reason=reason)
     return len(moved)
 
 
@@ -160,6 +164,8 @@ def customer_share(
     values = cleaning.clean_share({"level": level, "ends_on": ends_on})
     if user.pk == customer.owner_id:
         raise ValidationError({"user": [_("不能共享给客户的负责人")]})
+    if customer.owner_id is None:  # a share is its owner's side's grant (a pool's: masked)
+        raise ValidationError({"user": [_("该客户没有负责人，不能共享")]})
     share, _created = CustomerShare.objects.update_or_create(
         customer=customer, user=user, defaults={**values, "created_by": actor}
     )

@@ -23,6 +23,11 @@ class FollowupConfig(AppConfig):
         from kehu.customers.merging import customer_merged
 
         customer_merged.connect(_customer_merged, dispatch_uid="followup.merge")
+        # An owner change (a transfer, the pool's moves), in its transaction: a customer left
+        # without an owner has its open tasks cancelled, one given an owner is re-planned.
+        from kehu.customers.signals import owners_changed
+
+        owners_changed.connect(_owners_changed, dispatch_uid="followup.owners")
         # The demo team gets default plans once demo data is in.
         from kehu.followup.demo import after_demo_load
         from kehu.jobs.signals import job_finished
@@ -65,6 +70,16 @@ def _classes_changed(sender: Any, ids: set[int], **kwargs: Any) -> None:
     from kehu.followup.services import replan
 
     replan(ids)
+
+
+def _owners_changed(sender: Any, ids: list[int], to_user_id: int | None, actor: Any,
+                    origin: str, reason: str = "", **kwargs: Any) -> None:
+    from kehu.followup.services import replan, tasks_cancel_unowned
+
+    if to_user_id is None:
+        tasks_cancel_unowned(actor=actor, origin=origin, customer_ids=ids, reason=reason)
+    else:
+        replan(ids)
 
 
 def _customer_merged(sender: Any, survivor_id: int, duplicate_id: int, actor: Any, origin: str,

@@ -17,7 +17,7 @@ transaction:
 
 A plan's members are its target within its author's gate (`visible_to(created_by)`) and,
 for a plan with an assignee, within the assignee's too (a task names its customer to
-whoever does it).
+whoever does it); never a customer without an owner (a pool's, until claimed).
 """
 
 from __future__ import annotations
@@ -111,7 +111,9 @@ def plan_members(plan: FollowUpPlan) -> QuerySet[Customer] | None:
             value_id=plan.target_value_id).values("customer_id"))
     if plan.assignee_id:
         members = members.filter(pk__in=Customer.objects.visible_to(plan.assignee).values("pk"))
-    return members
+    # A customer nobody owns (a pool's) is nobody's to follow up: its members see it masked
+    # and may not log a contact until one claims it — then it is planned for them.
+    return members.filter(owner__isnull=False)
 
 
 def _limit(qs: QuerySet, field: str, ids: list[int] | None, first: int | None,

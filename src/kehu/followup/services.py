@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for, assignable_user
 from kehu.core.errors import Http404, PermissionDenied, ValidationError
+from kehu.core.models import ChangeLog
 from kehu.core.records import check_version, log_change, record_create, record_update
 from kehu.customers.scoping import CHANGE, customer_for, customer_ids_for
 from kehu.customers.segments import may_publish, segment_get
@@ -307,9 +308,38 @@ def merge_settle(*, actor: User, origin: str, survivor_id: int, duplicate_id: in
     generate(ids=[survivor_id], actor=_system())
 
 
+def tasks_cancel_unowned(*, actor: User | None, origin: str, customer_ids: Iterable[int],
+                         reason: str = "") -> int:
+    """Customers left without an owner (the pool's reclaim or release, in its transaction:
+    `customers.signals.owners_changed`): their open tasks of every kind are cancelled, each
+    with a change-log row as a cancellation is recorded (`task_cancelled`) naming the move's
+    reason — nobody is to follow up a customer nobody owns, and its previous owner no longer
+    may. A system cancellation (no done_at): the claimant's plan task is planned from the
+    last contact. Set-based, per 500 customers one SELECT, one UPDATE and one INSERT."""
+    ids = sorted(set(customer_ids))
+    now = timezone.now()
+    cancelled = 0
+    for start in range(0, len(ids), 500):
+        rows = list(FollowUpTask.objects.select_for_update().filter(
+            customer_id__in=ids[start:start + 500], status=TaskStatus.OPEN)
+            .order_by("pk").values_list("pk", "customer_id"))
+        if not rows:
+            continue
+        FollowUpTask.objects.filter(pk__in=[pk for pk, _customer in rows]).update(
+            status=TaskStatus.CANCELLED, event_at=now, version=F("version") + 1)
+        ChangeLog.objects.bulk_create(
+            ChangeLog(actor=actor, origin=origin, action="task_cancelled",
+                      model=FollowUpTask._meta.label_lower, object_id=pk, customer_id=customer,
+                      changes={"status": [TaskStatus.OPEN, TaskStatus.CANCELLED], "reason": reason})
+            for pk, customer in rows)
+        cancelled += len(rows)
+    return cancelled
+
+
 def replan(ids: Iterable[int]) -> None:
-    """Customers whose tier or stage changed: their open plan task follows the plan that
-    holds them now (cancelled and re-created with that plan's cadence), at once."""
+    """Customers whose tier, stage or owner changed: their open plan task follows the plan
+    that holds them now (cancelled and re-created with that plan's cadence; one claimed
+    from the pool gets its task, its new owner's), at once."""
     ids = sorted(set(ids))
     system = _system()
     for start in range(0, len(ids), 1000):

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +18,11 @@ class PoolConfig(AppConfig):
 
         register_view_grant(pool_view_grant)
         register_masked_customers(customers_in_pools, pool_customers_query)
+        # A pool customer given an owner by any other path (an admin's 转移) leaves the pool
+        # in that transaction.
+        from kehu.customers.signals import owners_changed
+
+        owners_changed.connect(_owners_changed, dispatch_uid="pool.owners_changed")
         # Moves on the card's timeline, the pool panel on the card, pools in 设置.
         from kehu.core.cards import CardPanel, register_card_panel
         from kehu.core.settings_menu import register_settings_section
@@ -34,7 +41,16 @@ class PoolConfig(AppConfig):
                                   description=_("公海、回收规则和领取上限"))
 
 
+def _owners_changed(sender: Any, ids: list[int], to_user_id: int | None, actor: Any,
+                    origin: str, reason: str = "", **kwargs: Any) -> None:
+    if to_user_id is not None:
+        from kehu.pool.services import pool_entries_end
+
+        pool_entries_end(actor=actor, origin=origin, ids=ids, to_user_id=to_user_id,
+                         reason=reason)
+
+
 def _move_dict(move) -> dict:
     return {"kind": move.kind, "pool": move.pool.name if move.pool else None,
             "actor": move.actor_id, "from_user": move.from_user_id, "to_user": move.to_user_id,
-            "reason": move.reason}
+            "reason": move.reason, "shares_ended": move.shares_ended}

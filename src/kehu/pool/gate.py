@@ -94,5 +94,7 @@ def customers_in_pools(viewer: Any, unowned_ids: Collection[int]) -> set[int]:
     Only members see pool customers (admins are never asked): for anyone else, no query."""
     if not member_pool_ids(viewer):
         return set()
-    return set(PoolEntry.objects.filter(customer_id__in=sorted(unowned_ids))
+    # Owner checked here too: a contact's customer may come unloaded (asked by its id).
+    return set(PoolEntry.objects.filter(customer_id__in=sorted(unowned_ids),
+                                        customer__owner__isnull=True)
                .values_list("customer_id", flat=True))

@@ -115,6 +115,9 @@ class PoolMove(models.Model):
     to_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                 related_name="+")
     reason = models.CharField(_("原因"), max_length=255, blank=True)
+    # Shares the move into the pool ended (each in the change log): the card's timeline
+    # says who lost sight of the customer along with the move.
+    shares_ended = models.PositiveIntegerField(_("结束的共享"), default=0)
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MANUAL)
     at = models.DateTimeField()
 

@@ -21,7 +21,8 @@ either **idle**: no communication, no hand-over (an `OwnershipTransfer`: a claim
 assignment, a transfer) and not created within `idle_days`; or, when `no_deal_days` is set,
 **no deal**: no won opportunity closed, no spending order placed, no hand-over and not
 created within `no_deal_days`. Each is NOT EXISTS on the history's (customer, time) indexes.
-The owner's open follow-up tasks are left alone (see docs/architecture.md).
+With the owners cleared, in the same unit: the customers' shares end (each in the change
+log), and follow-up, hearing `customers.signals.owners_changed`, cancels their open tasks.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.classification.models import CustomerClass
 from kehu.core.models import Origin
-from kehu.customers.bulk import customers_owner_set
+from kehu.customers.bulk import customers_owner_set, customers_shares_end
 from kehu.customers.models import Customer, OwnershipTransfer
 from kehu.history.choices import SPENDING_STATUSES, OpportunityStatus
 from kehu.history.models import Communication, Opportunity, Order
@@ -122,14 +123,23 @@ def _insert(table: Any, columns: str, select: QuerySet, fields: tuple[str, ...],
 
 def reclaim(*, first: int, last: int, actor: User, now: dt.datetime) -> dict[str, int]:
     """One unit: every active rule's reclaim, then its warnings (see the module)."""
-    # Entries whose customer has an owner again (an admin's ordinary transfer of a pool
-    # customer) are stale: gone first, or the customer could never come back.
-    PoolEntry.objects.filter(customer_id__gte=first, customer_id__lt=last,
-                             customer__owner__isnull=False).delete()
+    _end_stale(first, last, actor)
     rules = active_rules()
     moved = sum(_reclaim_rule(rule, first, last, actor, now) for rule in rules)
     warned = sum(_warn_rule(rule, first, last, actor, now) for rule in rules)
     return {"reclaimed": moved, "warned": warned}
+
+
+def _end_stale(first: int, last: int, actor: User) -> None:
+    """What moves leave nowadays but older data may hold: an entry whose customer has an
+    owner again (transfers now end it) goes, or the customer could never come back; a
+    share of a pool customer (moves now end them) ends, logged like the moves' own."""
+    entries = PoolEntry.objects.filter(customer_id__gte=first, customer_id__lt=last)
+    entries.filter(customer__owner__isnull=False).delete()
+    shared = entries.filter(customer__owner__isnull=True, customer__shares__isnull=False) \
+        .values_list("customer_id", flat=True).distinct()
+    customers_shares_end(actor=actor, origin=Origin.SYSTEM, customer_ids=list(shared),
+                         reason=_("客户在公海中"))
 
 
 def _reclaim_rule(rule: PoolRule, first: int, last: int, actor: User, now: dt.datetime) -> int:
@@ -144,11 +154,15 @@ def _reclaim_rule(rule: PoolRule, first: int, last: int, actor: User, now: dt.da
         if not rows:
             continue
         owners = dict(rows)
+        said = f"{MoveKind.RECLAIMED.label}：{reason}"
         customers_owner_set(actor=actor, origin=Origin.SYSTEM, owners=owners, to_user_id=None,
-                            reason=f"{MoveKind.RECLAIMED.label}：{reason}")
+                            reason=said)
+        ended = customers_shares_end(actor=actor, origin=Origin.SYSTEM, customer_ids=owners,
+                                     reason=said)
         PoolMove.objects.bulk_create(
             (PoolMove(customer_id=pk, pool_id=rule.pool_id, kind=MoveKind.RECLAIMED, actor=actor,
-                      from_user_id=owner, reason=reason, origin=Origin.SYSTEM, at=now)
+                      from_user_id=owner, reason=reason, shares_ended=ended.get(pk, 0),
+                      origin=Origin.SYSTEM, at=now)
              for pk, owner in sorted(owners.items())), batch_size=500)
         total += len(rows)
     return total

@@ -22,7 +22,7 @@ from kehu.accounts.policy import access_for, assignable_user
 from kehu.core.cleaning import text_cleaner
 from kehu.core.errors import Http404, PermissionDenied, ValidationError
 from kehu.core.records import record_create, record_delete, record_update
-from kehu.customers.bulk import customers_owner_set
+from kehu.customers.bulk import customers_owner_set, customers_shares_end
 from kehu.customers.models import Customer
 from kehu.customers.scoping import MANAGE, VIEW, as_pk, customer_for
 from kehu.pool import cleaning
@@ -46,12 +46,16 @@ def may_assign(user: User) -> bool:
 
 def _move(*, actor: User, origin: str, customer_id: int, owner_id: int | None,
           to_user_id: int | None, pool: Pool, kind: str, reason: str, now: dt.datetime) -> None:
+    said = f"{MoveKind(kind).label}：{reason}" if reason else str(MoveKind(kind).label)
     customers_owner_set(actor=actor, origin=origin, owners={customer_id: owner_id},
-                        to_user_id=to_user_id, reason=f"{MoveKind(kind).label}：{reason}"
-                        if reason else str(MoveKind(kind).label))
+                        to_user_id=to_user_id, reason=said)
+    ended = 0
+    if to_user_id is None:  # into the pool: masked for all but admins, so no share outlives it
+        ended = customers_shares_end(actor=actor, origin=origin, customer_ids=[customer_id],
+                                     reason=said).get(customer_id, 0)
     PoolMove.objects.create(customer_id=customer_id, pool=pool, kind=kind, actor=actor,
                             from_user_id=owner_id, to_user_id=to_user_id, reason=reason[:255],
-                            origin=origin, at=now)
+                            shares_ended=ended, origin=origin, at=now)
 
 
 @transaction.atomic
@@ -69,7 +73,7 @@ def pool_release(*, actor: User, origin: str, customer: Any, reason: str = "",
     if not pools:
         raise ValidationError({"customer": [_("负责人所在部门没有公海，无法释放")]})
     reason = text_cleaner(255)(reason) or _("主动释放")
-    # An entry left behind by an ordinary transfer of a pool customer (admins) is stale.
+    # An entry an ordinary transfer left behind before transfers ended them is stale.
     PoolEntry.objects.filter(customer_id=customer.pk).delete()
     entry = PoolEntry.objects.create(
         customer_id=customer.pk, pool=pools[0], entered_at=now, previous_owner_id=customer.owner_id,
@@ -146,6 +150,28 @@ def _leave(*, actor: User, origin: str, entry: PoolEntry, to_user: User, kind: s
     entry.delete()
     _move(actor=actor, origin=origin, customer_id=customer_id, owner_id=None,
           to_user_id=to_user.pk, pool=pool, kind=kind, reason=reason, now=now)
+
+
+def pool_entries_end(*, actor: User | None, origin: str, ids: list[int], to_user_id: int,
+                     reason: str = "", now: dt.datetime | None = None) -> int:
+    """Customers given an owner by a path other than the pool's (an admin's 转移 of a pool
+    customer) leave their pool in that path's transaction (`customers.signals.owners_changed`):
+    the entry goes, and a move (分配, by that actor, to the new owner) says so on the
+    timeline. A claim or an assignment removed its entry first and finds none here."""
+    now = now or timezone.now()
+    ended = 0
+    for start in range(0, len(ids), 500):
+        entries = list(PoolEntry.objects.select_for_update().filter(
+            customer_id__in=ids[start:start + 500]).order_by("customer_id"))
+        if not entries:
+            continue
+        PoolEntry.objects.filter(pk__in=[e.pk for e in entries]).delete()
+        PoolMove.objects.bulk_create(
+            PoolMove(customer_id=e.customer_id, pool_id=e.pool_id, kind=MoveKind.ASSIGNED,
+                     actor=actor, to_user_id=to_user_id, reason=reason[:255], origin=origin,
+                     at=now) for e in entries)
+        ended += len(entries)
+    return ended
 
 
 @transaction.atomic

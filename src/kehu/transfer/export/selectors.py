@@ -30,8 +30,8 @@ from kehu.accounts.models import User
 from kehu.core.cleaning import clean_date
 from kehu.core.masking import mask_value
 from kehu.customers.filters import CustomerFilters
-from kehu.customers.selectors import customer_list, customers_visible
-from kehu.customers.sensitive import CUSTOMER_SENSITIVE, masked_fields
+from kehu.customers.selectors import customer_list, customers_visible, masked_customers
+from kehu.customers.sensitive import CUSTOMER_SENSITIVE
 from kehu.history.choices import OrderStatus
 from kehu.history.selectors import communications_visible, order_lines_visible, orders_visible
 
@@ -142,17 +142,18 @@ COMMUNICATION_SORT = ("customer_id", "occurred_at", "pk")
 CUSTOMER_PAGE = 500
 
 
-def _customer_id_pages(viewer: User, filters: CustomerFilters) -> Iterator[list[int]]:
-    """The listed customers' ids, CUSTOMER_PAGE at a time (keyset by id)."""
-    qs = _listed_customers(viewer, filters).order_by("pk").values_list("pk", flat=True)
+def _customer_pages(viewer: User, filters: CustomerFilters) -> Iterator[dict[int, int | None]]:
+    """The listed customers, CUSTOMER_PAGE at a time (keyset by id): id -> owner id (an
+    ownerless one may be masked by rule: the pool's)."""
+    qs = _listed_customers(viewer, filters).order_by("pk").values_list("pk", "owner_id")
     last = 0
     while True:
-        ids = list(qs.filter(pk__gt=last)[:CUSTOMER_PAGE])
-        if ids:
-            yield ids
-        if len(ids) < CUSTOMER_PAGE:
+        owners = dict(qs.filter(pk__gt=last)[:CUSTOMER_PAGE])
+        if owners:
+            yield owners
+        if len(owners) < CUSTOMER_PAGE:
             return
-        last = ids[-1]
+        last = max(owners)
 
 
 def _after(sort: tuple[str, str, str], row: dict[str, Any]) -> Q:
@@ -166,18 +167,20 @@ def _pages(qs: QuerySet, fields: tuple[str, ...], sort: tuple[str, str, str], vi
            filters: CustomerFilters, batch: int) -> Iterator[list[dict[str, Any]]]:
     """Pages of at most `batch` rows of `fields` (one page in memory), customer page by
     customer page, the customer's sensitive values masked as the list masks them: the same
-    table (`CUSTOMER_SENSITIVE`) and rule (`mask_value`) as `customers.selectors.mask_for`,
-    on values instead of instances."""
-    masked = {f"customer__{attr}": kind
-              for attr, kind in masked_fields(viewer, CUSTOMER_SENSITIVE).items()
-              if f"customer__{attr}" in fields}
-    for ids in _customer_id_pages(viewer, filters):
-        rows_of_page = qs.filter(customer_id__in=ids).order_by(*sort).values(*fields)
+    table (`CUSTOMER_SENSITIVE`), decision (`customers.selectors.masked_customers`: the
+    role's, then the registered rules', the pool's) and rule (`mask_value`) as
+    `customers.selectors.mask_for`, on values instead of instances."""
+    sensitive = {f"customer__{attr}": kind for attr, kind in CUSTOMER_SENSITIVE.items()
+                 if f"customer__{attr}" in fields}
+    for owners in _customer_pages(viewer, filters):
+        masked = masked_customers(viewer=viewer, owners=owners) if sensitive else set()
+        rows_of_page = qs.filter(customer_id__in=list(owners)).order_by(*sort).values(*fields)
         page = list(rows_of_page[:batch])
         while page:
             for row in page:
-                for field, kind in masked.items():
-                    row[field] = mask_value(kind, row[field])
+                if row["customer_id"] in masked:
+                    for field, kind in sensitive.items():
+                        row[field] = mask_value(kind, row[field])
             yield page
             page = list(rows_of_page.filter(_after(sort, page[-1]))[:batch]) \
                 if len(page) == batch else []

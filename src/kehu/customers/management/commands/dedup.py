@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from django.core.management.base import CommandError
@@ -10,8 +11,20 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.commands import acting_user
 from kehu.core.commands import KehuCommand
-from kehu.customers.duplicates import THRESHOLD, duplicate_pairs
-from kehu.customers.selectors import customers_visible
+from kehu.customers.duplicates import THRESHOLD, Pair, duplicate_pairs
+from kehu.customers.duplicates_store import keys_of, masked_reasons
+from kehu.customers.selectors import customers_visible, masked_customers
+
+
+def _as_seen_by(viewer: Any, pairs: list[Pair]) -> list[Pair]:
+    """The pairs whose customers are both in `viewer`'s scope, their reasons masked as the
+    duplicates page shows them to `viewer` (a masking role, a pool's customers)."""
+    ids = {i for p in pairs for i in (p.a, p.b)}
+    owners = dict(customers_visible(viewer=viewer).filter(pk__in=ids)
+                  .values_list("pk", "owner_id"))
+    keys = keys_of(sorted(masked_customers(viewer=viewer, owners=owners)))
+    return [replace(p, reasons=masked_reasons(p.reasons, keys.get(p.a, []) + keys.get(p.b, [])))
+            for p in pairs if p.a in owners and p.b in owners]
 
 
 class Command(KehuCommand):
@@ -31,11 +44,7 @@ class Command(KehuCommand):
             raise CommandError(_("--threshold 应在 0 到 1 之间"))
         pairs = list(duplicate_pairs(threshold=options["threshold"]))
         if options["as_user"]:
-            viewer = acting_user(options["as_user"])
-            ids = {i for p in pairs for i in (p.a, p.b)}
-            seen = set(customers_visible(viewer=viewer).filter(pk__in=ids)
-                       .values_list("pk", flat=True))
-            pairs = [p for p in pairs if p.a in seen and p.b in seen]
+            pairs = _as_seen_by(acting_user(options["as_user"]), pairs)
         pairs.sort(key=lambda p: (-p.score, p.a, p.b))
         if options["fmt"] == "json":
             self.stdout.write(json.dumps([{"a": p.a, "b": p.b, "score": p.score,
