@@ -1,0 +1,51 @@
+"""Forms of 成员与权限. They only carry what was typed: every value is checked once, by the
+services' cleaners (`accounts/team.py`, `accounts/org.py`), whose errors come back next to
+these fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.models import Department, Role, User
+
+
+def department_choices(departments: list[Department], blank: Any = None) -> list[tuple[Any, str]]:
+    """Departments as a tree for a select: each indented under its parent."""
+    choices = [("", blank)] if blank is not None else []
+    return choices + [(d.pk, "\u3000" * d.depth + d.name) for d in departments]
+
+
+class UserForm(forms.Form):
+    username = forms.CharField(label=_("登录用户名"), required=False, help_text=_(
+        "登录时输入，创建后不能修改"))
+    display_name = forms.CharField(label=_("姓名"), required=False)
+    email = forms.CharField(label=_("电子邮箱"), required=False)
+    department = forms.ChoiceField(label=_("部门"), required=False)
+    manager = forms.ChoiceField(label=_("上级"), required=False, help_text=_(
+        "“本人及下属”的数据范围按上级关系计算"))
+    role = forms.ChoiceField(label=_("角色"), required=False)
+    password = forms.CharField(label=_("初始密码"), required=False, strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                               help_text=_("留空则自动生成一个，只在创建后显示一次"))
+
+    def __init__(self, *args: Any, departments: list[Department], people: list[User],
+                 roles: list[Role], new: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = department_choices(departments, _("（无部门）"))
+        self.fields["manager"].choices = [("", _("（无上级）"))] + [
+            (p.pk, p.label) for p in people]
+        self.fields["role"].choices = [("", "")] + [(r.pk, r.name) for r in roles]
+        self.fields["role"].kehu_required = True
+        if new:
+            self.fields["username"].kehu_required = True
+        else:
+            del self.fields["username"], self.fields["password"]
+
+
+class PasswordResetForm(forms.Form):
+    password = forms.CharField(label=_("新密码"), required=False, strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                               help_text=_("留空则自动生成一个，只显示一次。重置后此人的所有登录立即退出。"))
