@@ -209,6 +209,13 @@ def _leaver() -> int:
 BOB = lambda w: w.users["bob"].pk  # noqa: E731
 
 
+def _spare_role(w: Any) -> int:
+    """A role nobody holds (made here: no change-log row), so it may be deleted."""
+    from kehu.accounts.models import Role
+
+    return Role.objects.get_or_create(code="matrix-role", defaults={"name": "矩阵角色"})[0].pk
+
+
 def _user_data(w: Any) -> dict[str, Any]:
     return {"display_name": "Bob 李二", "department": w.users["bob"].department_id,
             "manager": w.users["mallory"].pk, "role": _role_id("sales")}
@@ -624,6 +631,14 @@ TABLE: dict[str, list[Case]] = {
                                                             args=[_leaver()]), ADMIN_ACTION)],
     "team:user_password": [Case("post", u("team:user_password", BOB), ADMIN_ACTION,
                                 lambda w: {"password": "Matrix-meadow-77"})],
+    "team:roles": [Case("get", u("team:roles"), ADMIN_PAGE)],
+    "team:role_create": [Case("get", u("team:role_create"), ADMIN_PAGE),
+                         Case("post", u("team:role_create"), ADMIN_ACTION,
+                              lambda w: {"name": "矩阵督导", "data_scope": "dept"})],
+    "team:role_edit": [Case("get", u("team:role_edit", _spare_role), ADMIN_PAGE),
+                       Case("post", u("team:role_edit", _spare_role), ADMIN_ACTION,
+                            lambda w: {"name": "矩阵角色二", "data_scope": "all"})],
+    "team:role_delete": [Case("post", u("team:role_delete", _spare_role), ADMIN_ACTION)],
     "demo:start": [Case("get", u("demo:start"), ADMIN_PAGE),
                    Case("post", u("demo:start"), ADMIN_ACTION, lambda w: {"customers": "10", "seed": "1"})],
 }

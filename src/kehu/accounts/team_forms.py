@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kehu.accounts.models import Department, Role, User
+from kehu.accounts.models import DataScope, Department, Role, User
 
 
 def department_choices(departments: list[Department], blank: Any = None) -> list[tuple[Any, str]]:
@@ -49,3 +49,25 @@ class PasswordResetForm(forms.Form):
     password = forms.CharField(label=_("新密码"), required=False, strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
                                help_text=_("留空则自动生成一个，只显示一次。重置后此人的所有登录立即退出。"))
+
+
+class RoleForm(forms.Form):
+    name = forms.CharField(label=_("名称"), required=False)
+    code = forms.CharField(label=_("代码"), required=False, help_text=_(
+        "小写字母、数字和连字符，命令行创建用户时用它指代角色；留空自动生成，创建后不能修改"))
+    data_scope = forms.ChoiceField(label=_("数据范围"), required=False, choices=DataScope.choices,
+                                   help_text=_("能看到哪些负责人的客户"))
+    can_write = forms.BooleanField(label=_("可编辑（否则只读）"), required=False)
+    masks_sensitive = forms.BooleanField(label=_("隐藏敏感字段（电话、邮箱、微信、证件号）"),
+                                         required=False)
+    may_export = forms.BooleanField(label=_("可导出"), required=False)
+    manages_catalogue = forms.BooleanField(label=_("维护产品目录和销售流程"), required=False)
+    is_admin = forms.BooleanField(label=_("管理员（全公司、全部权限、可进入设置）"), required=False)
+    requires_two_factor = forms.BooleanField(label=_("要求两步验证"), required=False)
+
+    def __init__(self, *args: Any, new: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].kehu_required = True
+        self.fields["data_scope"].kehu_required = True
+        if not new:
+            del self.fields["code"]

@@ -4,7 +4,7 @@ mounted beside these."""
 
 from django.urls import path
 
-from kehu.accounts import team_views
+from kehu.accounts import org_views, team_views
 
 app_name = "team"
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("users/<int:pk>/deactivate/", team_views.user_deactivate, name="user_deactivate"),
     path("users/<int:pk>/reactivate/", team_views.user_reactivate, name="user_reactivate"),
     path("users/<int:pk>/password/", team_views.user_password, name="user_password"),
+    path("roles/", org_views.roles, name="roles"),
+    path("roles/new/", org_views.role_edit, name="role_create"),
+    path("roles/<int:pk>/", org_views.role_edit, name="role_edit"),
+    path("roles/<int:pk>/delete/", org_views.role_delete, name="role_delete"),
 ]
