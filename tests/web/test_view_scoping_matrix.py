@@ -209,6 +209,13 @@ def _leaver() -> int:
 BOB = lambda w: w.users["bob"].pk  # noqa: E731
 
 
+def _empty_department(w: Any) -> int:
+    """A department with nobody in it (made here: no change-log row), so it may be deleted."""
+    from kehu.accounts.services import department_path
+
+    return department_path("总部/矩阵空部门").pk
+
+
 def _spare_role(w: Any) -> int:
     """A role nobody holds (made here: no change-log row), so it may be deleted."""
     from kehu.accounts.models import Role
@@ -631,6 +638,17 @@ TABLE: dict[str, list[Case]] = {
                                                             args=[_leaver()]), ADMIN_ACTION)],
     "team:user_password": [Case("post", u("team:user_password", BOB), ADMIN_ACTION,
                                 lambda w: {"password": "Matrix-meadow-77"})],
+    "team:departments": [Case("get", u("team:departments"), ADMIN_PAGE),
+                         Case("post", u("team:departments"), ADMIN_ACTION, lambda w: {
+                             "new-name": "矩阵新部门",
+                             "new-parent": w.users["alice"].department_id})],
+    "team:department_edit": [Case("get", u("team:department_edit", _empty_department), ADMIN_PAGE),
+                             Case("post", u("team:department_edit", _empty_department),
+                                  ADMIN_ACTION, lambda w: {
+                                      "name": "矩阵部门改名",
+                                      "parent": w.users["alice"].department_id})],
+    "team:department_delete": [Case("post", u("team:department_delete", _empty_department),
+                                    ADMIN_ACTION)],
     "team:roles": [Case("get", u("team:roles"), ADMIN_PAGE)],
     "team:role_create": [Case("get", u("team:role_create"), ADMIN_PAGE),
                          Case("post", u("team:role_create"), ADMIN_ACTION,

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import DataScope, Role, User
+from kehu.accounts.models import DataScope, Department, Role, User
 from kehu.accounts.team import ensure_an_admin_remains, require_admin
 from kehu.core.cleaning import Collector, choice_cleaner, text_cleaner
 from kehu.core.errors import ValidationError
@@ -114,3 +114,104 @@ def role_delete(*, actor: User, origin: str, role: Role) -> None:
         log_change(actor=actor, action="delete", instance=role, origin=origin,
                    changes={"name": role.name, "code": role.code})
         role.delete()
+
+
+# --- departments --------------------------------------------------------------------------
+
+
+def clean_department(data: dict[str, Any], *, department: Department | None) -> dict[str, Any]:
+    """Name and parent (blank: at the top). A department goes under neither itself nor one
+    of its own sub-departments, and sits beside no sibling of the same name."""
+    errors = Collector()
+    errors.run("name", text_cleaner(100), data.get("name"))
+    if errors.cleaned.get("name") == "":
+        errors.add_error("name", _("请填写部门名称"))
+    errors.run("parent", lambda value: _clean_parent(value, department), data.get("parent"))
+    if not errors.errors:
+        siblings = Department.objects.filter(parent=errors.cleaned["parent"],
+                                             name=errors.cleaned["name"])
+        if siblings.exclude(pk=getattr(department, "pk", None)).exists():
+            errors.add_error("name", _("同一上级部门下已有“%(name)s”") % {"name": errors.cleaned["name"]})
+    return errors.result()
+
+
+def _clean_parent(value: Any, department: Department | None) -> Department | None:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    parent = Department.objects.filter(pk=int(text)).first() \
+        if text.isascii() and text.isdigit() and 0 < int(text) < 2**63 else None
+    if parent is None:
+        raise ValidationError(_("没有这个部门"))
+    if department is not None and parent.path.startswith(department.path):
+        if parent.pk == department.pk:
+            raise ValidationError(_("部门不能放在它自己之下"))
+        raise ValidationError(_("“%(parent)s”是“%(name)s”的下级部门，不能把“%(name)s”移到它之下")
+                              % {"parent": parent.name, "name": department.name})
+    return parent
+
+
+def department_save(*, actor: User, origin: str, data: dict[str, Any],
+                    department: Department | None = None) -> Department:
+    """Create a department (no `department`), or rename or move one. A move carries the
+    whole subtree: every `path` below follows (the data scopes 本部门及下属 read it), in the
+    same transaction."""
+    require_admin(actor)
+    with transaction.atomic():
+        if department is not None:
+            department = Department.objects.select_for_update().get(pk=department.pk)
+        values = clean_department(data, department=department)
+        if department is None:
+            department = Department(**values)
+            department.save()
+            log_change(actor=actor, action="create", instance=department, origin=origin,
+                       changes={"name": [None, department.name],
+                                "parent": [None, department.parent_id]})
+            return department
+        before = {"name": department.name, "parent": department.parent_id,
+                  "path": department.path}
+        department.name, department.parent = values["name"], values["parent"]
+        department.save()  # Department.save moves the subtree's paths with it
+        after = {"name": department.name, "parent": department.parent_id,
+                 "path": department.path}
+        log_change(actor=actor, action="update", instance=department, origin=origin,
+                   changes={k: [before[k], after[k]] for k in before if before[k] != after[k]})
+    return department
+
+
+def department_delete(*, actor: User, origin: str, department: Department) -> None:
+    """Delete an empty department; else refused, naming what is inside it: sub-departments,
+    people (deactivated ones too) and anything else that names it (a pool's departments)."""
+    require_admin(actor)
+    with transaction.atomic():
+        department = Department.objects.select_for_update().get(pk=department.pk)
+        inside = department_contents(department)
+        if inside:
+            raise ValidationError({"department": [
+                _("“%(name)s”不是空的，不能删除：%(inside)s")
+                % {"name": department.name, "inside": "；".join(inside)}]})
+        log_change(actor=actor, action="delete", instance=department, origin=origin,
+                   changes={"name": department.name, "parent": department.parent_id,
+                            "path": department.path})
+        department.delete()
+
+
+def department_contents(department: Department) -> list[str]:
+    """What keeps a department from being deleted, in words ([] when it is empty). Every
+    relation pointing at departments is asked, so an app added later is named too."""
+    found = []
+    for relation in Department._meta.related_objects:
+        model, field = relation.field.model, relation.field
+        rows = list(model._base_manager.filter(**{field.name: department})[:6])
+        if not rows:
+            continue
+        names = "、".join(str(row) for row in rows[:5]) + ("…" if len(rows) > 5 else "")
+        count = model._base_manager.filter(**{field.name: department}).count()
+        if model is Department:
+            found.append(_("%(n)d 个下级部门（%(names)s）") % {"n": count, "names": names})
+        elif model is User:
+            found.append(_("%(n)d 名成员（含已停用的）（%(names)s）") % {"n": count, "names": names})
+        else:
+            found.append(_("%(what)s 用到它（%(names)s）") % {"what": field.verbose_name,
+                                                          "names": names})
+    return found

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts import org
-from kehu.accounts.models import Role
+from kehu.accounts.models import Department, Role
+from kehu.accounts.selectors import departments_tree
 from kehu.accounts.team import require_admin
-from kehu.accounts.team_forms import RoleForm
+from kehu.accounts.team_forms import DepartmentForm, RoleForm
 from kehu.core.errors import ValidationError
 from kehu.core.inputs import parse_id
 from kehu.core.models import Origin
@@ -70,3 +71,61 @@ def role_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(reverse("team:roles"))
     messages.success(request, _("已删除角色“%(name)s”") % {"name": role.name})
     return redirect(reverse("team:roles"))
+
+
+def _department_form(data: Any = None, initial: Any = None, **kwargs: Any) -> DepartmentForm:
+    return DepartmentForm(data, initial=initial, departments=departments_tree(), **kwargs)
+
+
+@web_view
+def departments(request: HttpRequest) -> HttpResponse:
+    """The tree, indented, with each department's people; a new one is added here."""
+    require_admin(request.user)
+    form = _department_form(prefix="new")
+    if request.method == "POST":
+        form = _department_form(request.POST, prefix="new")
+        form.is_valid()
+        made = save_form(form, lambda: org.department_save(
+            actor=request.user, origin=WEB, data={"name": request.POST.get("new-name"),
+                                                  "parent": request.POST.get("new-parent")}))
+        if made:
+            messages.success(request, _("已创建部门“%(name)s”") % {"name": made.name})
+            return redirect(reverse("team:departments"))
+    return render(request, "accounts/team/departments.html",
+                  {"rows": departments_tree(), "form": form},
+                  status=400 if form.errors else 200)
+
+
+@web_view
+def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rename a department or move it (with everything below it) under another."""
+    require_admin(request.user)
+    department = get_object_or_404(Department, pk=parse_id(pk, field="department"))
+    context = {"department": department, "inside": org.department_contents(department)}
+    if request.method != "POST":
+        form = _department_form(initial={"name": department.name,
+                                         "parent": department.parent_id})
+        return render(request, "accounts/team/department.html", {**context, "form": form})
+    form = _department_form(request.POST)
+    form.is_valid()
+    if save_form(form, lambda: org.department_save(actor=request.user, origin=WEB,
+                                                   department=department,
+                                                   data=request.POST.dict())):
+        messages.success(request, _("已保存部门“%(name)s”") % {"name": department.name})
+        return redirect(reverse("team:departments"))
+    return render(request, "accounts/team/department.html", {**context, "form": form},
+                  status=400)
+
+
+@web_view
+@require_POST
+def department_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    require_admin(request.user)
+    department = get_object_or_404(Department, pk=parse_id(pk, field="department"))
+    try:
+        org.department_delete(actor=request.user, origin=WEB, department=department)
+    except ValidationError as exc:
+        flash_errors(request, exc)
+        return redirect(reverse("team:department_edit", args=[department.pk]))
+    messages.success(request, _("已删除部门“%(name)s”") % {"name": department.name})
+    return redirect(reverse("team:departments"))

@@ -71,3 +71,14 @@ class RoleForm(forms.Form):
         self.fields["data_scope"].kehu_required = True
         if not new:
             del self.fields["code"]
+
+
+class DepartmentForm(forms.Form):
+    name = forms.CharField(label=_("名称"), required=False)
+    parent = forms.ChoiceField(label=_("上级部门"), required=False, help_text=_(
+        "移到另一个部门之下时，它的下级部门一起移动"))
+
+    def __init__(self, *args: Any, departments: list[Department], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].kehu_required = True
+        self.fields["parent"].choices = department_choices(departments, _("（顶级部门）"))
