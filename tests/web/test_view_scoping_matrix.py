@@ -650,6 +650,11 @@ TABLE: dict[str, list[Case]] = {
     "team:department_delete": [Case("post", u("team:department_delete", _empty_department),
                                     ADMIN_ACTION)],
     "team:roles": [Case("get", u("team:roles"), ADMIN_PAGE)],
+    # 离职交接 (tests/customers/test_handover.py): alice's customers to bob, alice deactivated.
+    "handover:start": [Case("get", u("handover:start"), ADMIN_PAGE),
+                       Case("post", u("handover:start"), ADMIN_ACTION, lambda w: {
+                           "from_user": w.users["alice"].pk, "to_user": w.users["bob"].pk,
+                           "deactivate": "on"})],
     "team:role_create": [Case("get", u("team:role_create"), ADMIN_PAGE),
                          Case("post", u("team:role_create"), ADMIN_ACTION,
                               lambda w: {"name": "矩阵督导", "data_scope": "dept"})],
