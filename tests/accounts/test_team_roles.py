@@ -68,15 +68,14 @@ def test_the_admin_flag_follows_the_role_to_its_people(root, alice):
     role_save(actor=root, origin="manual", role=custom,
               data={"name": "副管理员", "data_scope": "all", "is_admin": True})
     assert fresh(alice).is_superuser and access_for(fresh(alice)).is_admin
-    role_save(actor=root, origin="manual", role=custom, data={"name": "副管理员", "data_scope": "own"})
+    role_save(actor=root, origin="manual", role=custom, data={"is_admin": ""})
     assert not fresh(alice).is_superuser and not access_for(fresh(alice)).is_admin
 
 
 def test_the_admin_role_keeps_its_flag_while_it_holds_the_last_admin(root):
     admin_role = Role.objects.get(code="admin")
     with pytest.raises(ValidationError):
-        role_save(actor=root, origin="manual", role=admin_role,
-                  data={"name": admin_role.name, "data_scope": "all"})
+        role_save(actor=root, origin="manual", role=admin_role, data={"is_admin": False})
     assert Role.objects.get(code="admin").is_admin
 
 

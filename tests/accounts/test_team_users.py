@@ -116,6 +116,7 @@ def test_making_someone_admin_or_not_follows_the_role(root, alice):
     user_change(actor=root, origin="manual", user=alice, data={"role": role("admin").pk})
     alice.refresh_from_db()
     assert alice.is_superuser and alice.is_staff
+    assert alice.department.name == "华东区" and alice.manager.username == "mallory"  # kept
     user_change(actor=root, origin="manual", user=alice, data={"role": role("sales").pk})
     alice.refresh_from_db()
     assert not alice.is_superuser and not alice.is_staff

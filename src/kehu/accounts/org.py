@@ -75,7 +75,9 @@ def role_save(*, actor: User, origin: str, data: dict[str, Any], role: Role | No
     read-only, masking, admin, export, catalogue, two-factor. Turning the admin flag on or
     off changes its people's admin flags with it; the last active admin stays one."""
     require_admin(actor)
-    values = clean_role(data, role=role)
+    current = {name: getattr(role, name) for name in ("name", "data_scope", *ROLE_FLAGS)} \
+        if role else {}
+    values = clean_role({**current, **data}, role=role)  # what `data` leaves out stays
     with transaction.atomic():
         if role is None:
             role = Role(**{**values, "code": values["code"] or _free_code()})
@@ -160,7 +162,8 @@ def department_save(*, actor: User, origin: str, data: dict[str, Any],
     with transaction.atomic():
         if department is not None:
             department = Department.objects.select_for_update().get(pk=department.pk)
-        values = clean_department(data, department=department)
+        current = {"name": department.name, "parent": department.parent_id} if department else {}
+        values = clean_department({**current, **data}, department=department)
         if department is None:
             department = Department(**values)
             department.save()

@@ -153,9 +153,13 @@ def user_add(*, actor: User, origin: str, data: dict[str, Any]) -> tuple[User, s
 
 
 def user_change(*, actor: User, origin: str, user: User, data: dict[str, Any]) -> User:
-    """Change a person's display name, email, department, manager and role."""
+    """Change a person's display name, email, department, manager and role; a field `data`
+    leaves out keeps its value (so a caller changing the role alone clears nothing)."""
     require_admin(actor)
-    values = clean_user(data, user=user)
+    current = {"display_name": user.display_name, "email": user.email,
+               "department": user.department_id, "manager": user.manager_id,
+               "role": user.role_id}
+    values = clean_user({**current, **data}, user=user)
     values["display_name"] = values["display_name"] or user.username
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)

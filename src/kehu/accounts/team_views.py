@@ -45,9 +45,11 @@ def users(request: HttpRequest) -> HttpResponse:
         "active_choices": ACTIVE_CHOICES})
 
 
-def _user_form(data: Any = None, *, initial: Any = None, new: bool) -> UserForm:
+def _user_form(data: Any = None, *, initial: Any = None, new: bool,
+               person: Any = None) -> UserForm:
+    people = users_active().exclude(pk=person.pk) if person else users_active()
     return UserForm(data, initial=initial, new=new, departments=departments_tree(),
-                    people=list(users_active()), roles=list(Role.objects.all()))
+                    people=list(people), roles=list(Role.objects.all()))
 
 
 @web_view
@@ -77,9 +79,9 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = team.team_member(pk)
     context = {"person": person, "password_form": PasswordResetForm()}
     if request.method != "POST":
-        return render(request, "accounts/team/user.html",
-                      {**context, "form": _user_form(initial=_initial(person), new=False)})
-    form = _user_form(request.POST, new=False)
+        form = _user_form(initial=_initial(person), new=False, person=person)
+        return render(request, "accounts/team/user.html", {**context, "form": form})
+    form = _user_form(request.POST, new=False, person=person)
     form.is_valid()
     if save_form(form, lambda: team.user_change(actor=request.user, origin=WEB, user=person,
                                                 data=request.POST.dict())):
@@ -119,7 +121,7 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
     if done is None:
         return render(request, "accounts/team/user.html", {
             "person": person, "password_form": form,
-            "form": _user_form(initial=_initial(person), new=False)}, status=400)
+            "form": _user_form(initial=_initial(person), new=False, person=person)}, status=400)
     if done[0]:  # generated: shown on this answer only
         return _shown_once(request, person, done[0], created=False)
     messages.success(request, _("已为 %(name)s 设置新密码，其登录已全部退出") % {"name": person.label})
