@@ -44,6 +44,8 @@ def test_a_handover_moves_three_customers_with_history_and_deactivates_the_leave
     preview = admin.get(reverse("handover:start"), {"from_user": alice.pk, "to_user": bob.pk,
                                                     "deactivate": "on"})
     assert preview.status_code == 200
+    person_page = admin.get(reverse("team:user_edit", args=[alice.pk])).content.decode()
+    assert f'{reverse("handover:start")}?from_user={alice.pk}' in person_page
     assert (preview.context["preview"].customers, preview.context["preview"].in_recycle_bin) == \
         (3, 1)
     assert "将转移 3 个客户" in preview.content.decode()

@@ -24,6 +24,7 @@ from kehu.core.models import Origin
 from kehu.core.views import redirect, save_form, web_view
 
 WEB = Origin.MANUAL
+LIST_LIMIT = 500  # a company's people fit; past it the page says to narrow the search
 ACTIVE_CHOICES = (("yes", gettext_lazy("在职")), ("no", gettext_lazy("已停用")),
                   ("all", gettext_lazy("全部")))
 
@@ -39,8 +40,9 @@ def users(request: HttpRequest) -> HttpResponse:
                "role_id": parse_id(query.get("role"), field="role", required=False),
                "active": query.get("active") or "yes"}
     departments = departments_tree()
+    rows = list(team_users(**filters)[:LIST_LIMIT + 1])
     return render(request, "accounts/team/users.html", {
-        "rows": team_users(**filters)[:1000], "filters": filters,
+        "rows": rows[:LIST_LIMIT], "more": len(rows) > LIST_LIMIT, "filters": filters,
         "departments": department_choices(departments), "roles": Role.objects.all(),
         "active_choices": ACTIVE_CHOICES})
 
