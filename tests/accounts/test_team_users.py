@@ -203,3 +203,19 @@ def test_the_system_actor_is_not_a_team_member(root):
 def test_team_settings_are_in_the_settings_menu(root):
     html = browser_of(root).get(reverse("settings:index")).content.decode()
     assert reverse("team:users") in html and "成员与权限" in html
+
+
+def test_a_deactivated_manager_stays_until_changed(root, alice, mallory, bob, south):
+    user_deactivate(actor=root, origin="manual", user=mallory)
+    user_change(actor=root, origin="manual", user=alice, data={"department": south.pk})
+    alice.refresh_from_db()
+    assert alice.manager == mallory and alice.department == south
+    user_change(actor=root, origin="manual", user=bob, data={"manager": alice.pk})
+    bob.refresh_from_db()
+    assert bob.manager == alice
+    with pytest.raises(ValidationError) as refused:
+        user_change(actor=root, origin="manual", user=root, data={"manager": mallory.pk})
+    assert "在职" in refused.value.message_dict["manager"][0]
+    page = browser_of(root).get(reverse("team:user_edit", args=[alice.pk]))
+    assert (str(mallory.pk), "Mallory 经理") in [
+        (str(v), str(label)) for v, label in page.context["form"].fields["manager"].choices]

@@ -106,8 +106,11 @@ def _clean_role(value: Any) -> Role:
 
 
 def _clean_manager(value: Any, user: User | None) -> User | None:
+    # An active colleague; a deactivated one only where they are the manager already (a
+    # change of department must not make the admin drop a line nobody has replaced yet).
+    keep = Q(pk=user.manager_id) if user is not None and user.manager_id else Q(pk__in=[])
     manager = _pick(User, value, message=_("上级应为在职的同事"),
-                    query=Q(is_active=True, is_system=False))
+                    query=(Q(is_active=True) | keep) & Q(is_system=False))
     if manager is not None and user is not None:
         if manager.pk == user.pk:
             raise ValidationError(_("不能把自己设为自己的上级"))

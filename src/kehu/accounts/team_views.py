@@ -49,9 +49,11 @@ def users(request: HttpRequest) -> HttpResponse:
 
 def _user_form(data: Any = None, *, initial: Any = None, new: bool,
                person: Any = None) -> UserForm:
-    people = users_active().exclude(pk=person.pk) if person else users_active()
+    people = list(users_active().exclude(pk=person.pk) if person else users_active())
+    if person and person.manager and not person.manager.is_active:  # kept until changed
+        people.append(person.manager)
     return UserForm(data, initial=initial, new=new, departments=departments_tree(),
-                    people=list(people), roles=list(Role.objects.all()))
+                    people=people, roles=list(Role.objects.all()))
 
 
 @web_view
