@@ -20,7 +20,9 @@ EVERYONE = ["customers:list", "customers:create", "customers:duplicates", "custo
             "notifications:list", "accounts:tokens", "accounts:sessions", "accounts:password"]
 ADMIN = ["settings:index", "customers:fields", "customers:quality_settings",
          "classification:dimensions", "classification:tag_rules", "history:pipelines",
-         "followup:plans", "followup:calendar", "jobs:schedules"]
+         "followup:plans", "followup:calendar", "jobs:schedules", "team:users",
+         "team:user_create", "team:departments", "team:roles", "team:role_create",
+         "handover:start"]
 PER_CUSTOMER = ["customers:detail", "customers:edit", "history:customer"]
 
 

@@ -186,6 +186,54 @@ def _alices_sign_in() -> int:
                                  user=User.objects.get(username="alice")).pk
 
 
+# --- 成员与权限 (tests/accounts/test_team_*.py): admins only ------------------------------
+
+
+def _role_id(code: str) -> int:
+    from kehu.accounts.models import Role
+
+    return Role.objects.get(code=code).pk
+
+
+def _leaver() -> int:
+    """Dora, who left: deactivated before the matrix asks (no change-log row)."""
+    from kehu.accounts.models import User
+    from kehu.accounts.services import user_create
+
+    found = User.objects.filter(username="dora").first() or user_create(
+        username="dora", role_code="sales", password="dora-pass-123")[0]
+    User.objects.filter(pk=found.pk).update(is_active=False)
+    return found.pk
+
+
+BOB = lambda w: w.users["bob"].pk  # noqa: E731
+
+
+def _empty_department(w: Any) -> int:
+    """A department with nobody in it (made here: no change-log row), so it may be deleted."""
+    from kehu.accounts.services import department_path
+
+    return department_path("总部/矩阵空部门").pk
+
+
+def _spare_role(w: Any) -> int:
+    """A role nobody holds (made here: no change-log row), so it may be deleted."""
+    from kehu.accounts.models import Role
+
+    return Role.objects.get_or_create(code="matrix-role", defaults={"name": "矩阵角色"})[0].pk
+
+
+def _user_data(w: Any) -> dict[str, Any]:
+    return {"display_name": "Bob 李二", "department": w.users["bob"].department_id,
+            "manager": w.users["mallory"].pk, "role": _role_id("sales")}
+
+
+def _new_user_data(w: Any) -> dict[str, Any]:
+    return {"username": "matrix.rep", "display_name": "矩阵新人", "role": _role_id("sales"),
+            "department": w.users["alice"].department_id, "password": "Matrix-river-42"}
+
+
+
 def _pool(w: Any) -> Any:
     """华东公海 for alice's department, with a rule (made once per world)."""
     from kehu.pool.models import Pool
@@ -579,6 +627,41 @@ TABLE: dict[str, list[Case]] = {
                                     expect(302, 302, 302, 302, 302, 302, 302))],
     "notifications:read": [Case("post", u("notifications:read", lambda w: w.notification.pk),
                                 expect(302, 404, 404, 404, 404, 404, 302))],
+    # 成员与权限 (tests/accounts/test_team_users.py): admins only, 403 for everyone else.
+    "team:users": [Case("get", u("team:users"), ADMIN_PAGE)],
+    "team:user_create": [Case("get", u("team:user_create"), ADMIN_PAGE),
+                         Case("post", u("team:user_create"), ADMIN_ACTION, _new_user_data)],
+    "team:user_edit": [Case("get", u("team:user_edit", BOB), ADMIN_PAGE),
+                       Case("post", u("team:user_edit", BOB), ADMIN_ACTION, _user_data)],
+    "team:user_deactivate": [Case("post", u("team:user_deactivate", BOB), ADMIN_ACTION)],
+    "team:user_reactivate": [Case("post", lambda w: reverse("team:user_reactivate",
+                                                            args=[_leaver()]), ADMIN_ACTION)],
+    "team:user_password": [Case("post", u("team:user_password", BOB), ADMIN_ACTION,
+                                lambda w: {"password": "Matrix-meadow-77"})],
+    "team:departments": [Case("get", u("team:departments"), ADMIN_PAGE),
+                         Case("post", u("team:departments"), ADMIN_ACTION, lambda w: {
+                             "new-name": "矩阵新部门",
+                             "new-parent": w.users["alice"].department_id})],
+    "team:department_edit": [Case("get", u("team:department_edit", _empty_department), ADMIN_PAGE),
+                             Case("post", u("team:department_edit", _empty_department),
+                                  ADMIN_ACTION, lambda w: {
+                                      "name": "矩阵部门改名",
+                                      "parent": w.users["alice"].department_id})],
+    "team:department_delete": [Case("post", u("team:department_delete", _empty_department),
+                                    ADMIN_ACTION)],
+    "team:roles": [Case("get", u("team:roles"), ADMIN_PAGE)],
+    # 离职交接 (tests/customers/test_handover.py): alice's customers to bob, alice deactivated.
+    "handover:start": [Case("get", u("handover:start"), ADMIN_PAGE),
+                       Case("post", u("handover:start"), ADMIN_ACTION, lambda w: {
+                           "from_user": w.users["alice"].pk, "to_user": w.users["bob"].pk,
+                           "deactivate": "on"})],
+    "team:role_create": [Case("get", u("team:role_create"), ADMIN_PAGE),
+                         Case("post", u("team:role_create"), ADMIN_ACTION,
+                              lambda w: {"name": "矩阵督导", "data_scope": "dept"})],
+    "team:role_edit": [Case("get", u("team:role_edit", _spare_role), ADMIN_PAGE),
+                       Case("post", u("team:role_edit", _spare_role), ADMIN_ACTION,
+                            lambda w: {"name": "矩阵角色二", "data_scope": "all"})],
+    "team:role_delete": [Case("post", u("team:role_delete", _spare_role), ADMIN_ACTION)],
     "demo:start": [Case("get", u("demo:start"), ADMIN_PAGE),
                    Case("post", u("demo:start"), ADMIN_ACTION, lambda w: {"customers": "10", "seed": "1"})],
 }

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
@@ -10,3 +11,7 @@ class AccountsConfig(AppConfig):
 
         sessions.connect()
         twofactor.connect()
+        from kehu.core.settings_menu import register_settings_section
+
+        register_settings_section("team", _("成员与权限"), "team:users", order=5, description=_(
+            "成员、部门、角色和数据范围；离职交接"))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from kehu.accounts.models import ApiToken, User
+from kehu.accounts.models import ApiToken, Department, User
 from kehu.accounts.policy import access_for, covers_owner
 
 
@@ -52,3 +52,36 @@ def users_in_scope(viewer: User) -> QuerySet[User]:
 def tokens_of(viewer: User) -> list[ApiToken]:
     """The viewer's own API tokens, newest first (revoked and expired ones included)."""
     return list(ApiToken.objects.filter(user=viewer).order_by("-created_at"))
+
+
+def team_users(*, search: str = "", department_id: int | None = None,
+               role_id: int | None = None, active: str = "yes") -> QuerySet[User]:
+    """The people on 成员与权限 (the system actor never): by name or username, by department
+    (with the departments below it), by role, active (`yes`), deactivated (`no`) or both."""
+    users = User.objects.filter(is_system=False).select_related("role", "department", "manager")
+    if search:
+        users = users.filter(Q(username__icontains=search) | Q(display_name__icontains=search))
+    if department_id:
+        department = Department.objects.filter(pk=department_id).first()
+        users = users.filter(department__path__startswith=department.path) if department \
+            else users.none()
+    if role_id:
+        users = users.filter(role_id=role_id)
+    if active in ("yes", "no"):
+        users = users.filter(is_active=active == "yes")
+    return users.order_by("-is_active", "display_name", "username")
+
+
+def departments_tree() -> list[Department]:
+    """Every department in tree order (parents before their children, siblings by name),
+    each with `depth` (0 at the top) and `members` (active people in it)."""
+    counts = dict(User.objects.filter(is_active=True, is_system=False, department__isnull=False)
+                  .values_list("department").annotate(n=Count("pk")))
+    rows = list(Department.objects.all())
+    names = {row.pk: row.name for row in rows}
+    rows.sort(key=lambda d: [(names.get(int(p), ""), int(p)) for p in d.path.strip("/").split("/")
+                             if p])
+    for row in rows:
+        row.depth = row.path.strip("/").count("/")
+        row.member_count = counts.get(row.pk, 0)
+    return rows

@@ -72,6 +72,19 @@ def _signed_out(sender: Any, request: HttpRequest, user: User | None, **kwargs: 
         SignIn.objects.filter(session_key=key).delete()
 
 
+def sessions_end_every(user: User) -> int:
+    """End every recorded session of `user` at once (an admin deactivating them or setting a
+    new password); the caller logs it. A session from before the `SignIn` rows ends anyway at
+    its next request: an inactive person or a changed password no longer authenticates it."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    with transaction.atomic():
+        rows = list(SignIn.objects.filter(user=user).select_for_update())
+        for row in rows:
+            store(session_key=row.session_key).delete()
+        SignIn.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)
+
+
 def sessions_end(*, actor: User, origin: str, keep: str | None, pk: int | None = None) -> int:
     """End one of the actor's sessions (`pk`; anyone else's is a 404) or every one but
     `keep` (the current). Returns how many ended."""

@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("kehu.accounts.urls")),
+    path("settings/team/handover/", include("kehu.customers.handover_urls")),
+    path("settings/team/", include("kehu.accounts.team_urls")),
     path("settings/", include("kehu.accounts.settings_urls")),
     path("customers/", include("kehu.customers.urls")),
     path("history/", include("kehu.history.urls")),
