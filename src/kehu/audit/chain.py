@@ -44,7 +44,8 @@ def entry_digest(previous: str, entry: AuditEntry) -> str:
 
 
 def head_mac(head: AuditHead) -> str:
-    text = f"head:{head.last_id}:{head.digest}:{head.anchor_id}:{head.anchor_digest}"
+    text = (f"head:{head.last_id}:{head.digest}:{head.anchor_id}:{head.anchor_digest}:"
+            f"{head.sealed_id}")
     return hmac.new(audit_key(), text.encode("ascii"), hashlib.sha256).hexdigest()
 
 
@@ -88,6 +89,7 @@ class Verdict:
     count: int
     broken_id: int | None = None
     reason: str = ""
+    sealed_rows: int = 0  # change-log rows checked against their seals
 
 
 def _entries(after: int) -> Iterator[AuditEntry]:
@@ -110,16 +112,23 @@ def verify() -> Verdict:
         return Verdict(True, 0)
     if not hmac.compare_digest(head.mac or "", head_mac(head)) and head.last_id:
         return Verdict(False, 0, head.last_id, "the chain head was altered")
-    previous, count, last = head.anchor_digest, 0, head.anchor_id
+    from kehu.audit.sealing import check_seal
+
+    previous, count, last, sealed = head.anchor_digest, 0, head.anchor_id, 0
     for entry in _entries(head.anchor_id):
         if entry.pk > head.last_id:
             return Verdict(False, count, entry.pk, "inserted after the chain head")
         if not hmac.compare_digest(entry.digest, entry_digest(previous, entry)):
             return Verdict(False, count, entry.pk, _why(entry.pk, last))
+        if entry.action == "sealed":
+            problem = check_seal(entry)
+            if problem:
+                return Verdict(False, count, entry.pk, problem, sealed)
+            sealed += entry.details["rows"]
         previous, count, last = entry.digest, count + 1, entry.pk
     if last != head.last_id or previous != head.digest:
         return Verdict(False, count, head.last_id, "entries at the end were deleted")
-    return Verdict(True, count)
+    return Verdict(True, count, sealed_rows=sealed)
 
 
 def _why(pk: int, previous_pk: int) -> str:

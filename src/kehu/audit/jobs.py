@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from kehu.audit.sealing import seal_changes
 from kehu.audit.services import prune
 from kehu.jobs.context import JobContext
 from kehu.jobs.registry import job
@@ -18,3 +19,12 @@ RETENTION_JOB = "audit.retention"
 def audit_retention(ctx: JobContext) -> dict[str, Any]:
     ctx.stage(str(_("删除过期审计记录")))
     return {str(_("删除")): prune()}
+
+
+SEAL_JOB = "audit.seal"
+
+
+@job(SEAL_JOB, title=_("封存变更日志"), max_attempts=3, schedule="*/10 * * * *")
+def audit_seal(ctx: JobContext) -> dict[str, Any]:
+    """Seal the change log's new rows into the audit chain (sealing.py)."""
+    return {str(_("封存行数")): seal_changes()}

@@ -23,6 +23,7 @@ class Action(models.TextChoices):
     SIGN_IN_FAILED = "sign_in_failed", _("登录失败")
     SIGNED_OUT = "signed_out", _("退出登录")
     PRUNED = "pruned", _("按保留期清理")
+    SEALED = "sealed", _("封存变更日志")
 
 
 class AuditEntry(models.Model):
@@ -67,6 +68,8 @@ class AuditHead(models.Model):
     digest = models.CharField(max_length=64, blank=True)
     anchor_id = models.BigIntegerField(default=0)
     anchor_digest = models.CharField(max_length=64, blank=True)
+    # The last change-log row sealed into the chain (sealing.py).
+    sealed_id = models.BigIntegerField(default=0)
     mac = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:

@@ -17,10 +17,14 @@ class Command(KehuCommand):
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         actions.add_parser("verify", help="check every entry's keyed hash, in id order")
         actions.add_parser("prune", help="delete entries older than KEHU_AUDIT_RETENTION_DAYS")
+        actions.add_parser("seal", help="seal the change log's new rows into the chain now")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
-        from kehu.audit import chain, services  # models are ready only now
+        from kehu.audit import chain, sealing, services  # models are ready only now
 
+        if action == "seal":
+            self.stdout.write(f"已封存 {sealing.seal_changes()} 条变更日志")
+            return
         if action == "prune":
             self.stdout.write(f"已删除 {services.prune()} 条过期审计记录")
             return
@@ -29,4 +33,7 @@ class Command(KehuCommand):
             raise CommandError(f"审计链在第 #{verdict.broken_id} 条断开（{verdict.reason}）；"
                                f"之前 {verdict.count} 条完好 · audit chain broken at entry "
                                f"#{verdict.broken_id}")
-        self.stdout.write(f"OK：{verdict.count} 条审计记录，链完整 · audit chain intact")
+        self.stdout.write(f"OK：{verdict.count} 条审计记录，链完整；"
+                          f"{verdict.sealed_rows} 条变更日志与封存一致 · audit chain intact "
+                          f"({verdict.count} entries, "
+                          f"{verdict.sealed_rows} change-log rows sealed)")
