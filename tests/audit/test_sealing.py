@@ -50,3 +50,16 @@ def test_a_change_log_row_deleted_by_hand_breaks_its_seal(sealed):
         cursor.execute("DELETE FROM core_changelog WHERE id = %s", [sealed.pk])
     verdict = chain.verify()
     assert not verdict.ok and "deleted or inserted" in verdict.reason
+
+
+def test_sealing_and_retention_are_scheduled_jobs(alices_customer):
+    from kehu.accounts.services import system_actor
+    from kehu.jobs.registry import kind_get
+    from kehu.jobs.services import run_in_foreground
+
+    assert kind_get("audit.seal").schedule == "*/10 * * * *"
+    assert kind_get("audit.retention").schedule == "45 3 * * *"
+    for kind in ("audit.seal", "audit.retention"):
+        job = run_in_foreground(actor=system_actor(), origin="system", kind=kind, params={})
+        assert job.status == "done", job.error if hasattr(job, "error") else job
+    assert chain.verify().ok

@@ -125,3 +125,14 @@ def test_retention_deletes_old_entries_and_the_chain_still_verifies(log, setting
     pruned = AuditEntry.objects.get(action=Action.PRUNED)
     assert pruned.details["deleted"] == 3
     assert f"OK：{len(log) - 3 + 1} 条" in verify()
+
+
+def test_kehu_audit_verify_as_an_operator_runs_it(log, capsys):
+    from kehu import cli
+
+    assert cli.main(["audit", "verify"]) == 0
+    assert f"OK：{len(log)} 条" in capsys.readouterr().out
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditentry SET ip = '10.9.9.9' WHERE id = %s", [log[0].pk])
+    assert cli.main(["audit", "verify"]) == 1
+    assert f"错误：审计链在第 #{log[0].pk} 条断开" in capsys.readouterr().err
