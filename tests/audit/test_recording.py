@@ -140,3 +140,15 @@ def test_production_without_a_key_is_warned_and_the_dev_key_is_private(settings,
     settings.KEHU_AUDIT_KEY_FILE = str(key_file)
     assert "audit.W001" not in [m.id for m in run_checks(include_deployment_checks=True)]
     assert keys.audit_key() == b"k" * 40
+
+
+def test_a_role_changed_in_djangos_admin_names_the_admin_and_address(root, login):
+    role = Role.objects.get(code="analyst")
+    data = {"code": role.code, "name": role.name, "data_scope": role.data_scope,
+            "masks_sensitive": "on", "may_export": "on"}
+    answer = login(root).post(reverse("admin:accounts_role_change", args=[role.pk]), data,
+                              REMOTE_ADDR="192.0.2.44")
+    assert answer.status_code == 302, answer.content[:500]
+    changed = entries(Action.ROLE_CHANGED, label="role:analyst")[-1]
+    assert (changed.actor_id, changed.ip) == (root.pk, "192.0.2.44")
+    assert changed.details["changes"]["may_export"] == [False, True]
