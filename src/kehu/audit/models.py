@@ -3,6 +3,8 @@ signed in or failed to — one chained row each (see chain.py)."""
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +57,11 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} #{self.pk}"
+
+    @property
+    def details_text(self) -> str:
+        """The details as the screen and the export show them (JSON, Chinese as is)."""
+        return json.dumps(self.details, ensure_ascii=False) if self.details else ""
 
 
 class AuditHead(models.Model):

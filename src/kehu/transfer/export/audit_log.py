@@ -4,7 +4,6 @@ filter and row count. Up to MAX_ROWS a download: a wider export asks for a narro
 
 from __future__ import annotations
 
-import json
 import tempfile
 
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -30,8 +29,7 @@ COLUMNS = [
     Column("action", gettext_lazy("操作"), lambda e: e.get_action_display()),
     Column("customer", gettext_lazy("客户编号"), lambda e: e.customer_id, id_like=True),
     Column("label", gettext_lazy("对象"), lambda e: e.label),
-    Column("details", gettext_lazy("详情"),
-           lambda e: json.dumps(e.details, ensure_ascii=False) if e.details else ""),
+    Column("details", gettext_lazy("详情"), lambda e: e.details_text),
     Column("ip", gettext_lazy("地址"), lambda e: e.ip or "", id_like=True),
     Column("user_agent", gettext_lazy("浏览器"), lambda e: e.user_agent),
     Column("digest", gettext_lazy("摘要"), lambda e: e.digest, id_like=True),
