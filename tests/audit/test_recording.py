@@ -152,3 +152,19 @@ def test_a_role_changed_in_djangos_admin_names_the_admin_and_address(root, login
     changed = entries(Action.ROLE_CHANGED, label="role:analyst")[-1]
     assert (changed.actor_id, changed.ip) == (root.pk, "192.0.2.44")
     assert changed.details["changes"]["may_export"] == [False, True]
+
+
+def test_the_screen_pages_by_fifty_and_filters_by_action_and_day(alice, root, login):
+    from kehu.audit.services import record
+
+    for n in range(60):
+        record(alice, Action.SEARCHED, label=f"词{n}")
+    client = login(root)
+    first = client.get(reverse("audit:list"), {"action": Action.SEARCHED})
+    assert len(first.context["page"].items) == 50 and first.context["next_query"]
+    second = client.get(reverse("audit:list") + "?" + first.context["next_query"])
+    assert [e.label for e in second.context["page"].items] == [f"词{n}" for n in range(9, -1, -1)]
+    none_yet = client.get(reverse("audit:list"), {"until": "2000-01-01"})
+    assert none_yet.context["page"].items == []
+    bad = client.get(reverse("audit:list"), {"since": "昨天"})
+    assert bad.status_code == 200 and bad.context["problems"]
