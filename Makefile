@@ -65,6 +65,7 @@ bench: install-dev
 	$(BIN)/python bench/segments.py
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/followup.py
+	$(BIN)/python bench/audit.py
 
 ## make lock: refresh the pinned dependency files from pyproject.toml
 lock: $(BIN)/python

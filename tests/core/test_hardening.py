@@ -30,6 +30,7 @@ def deploy_check(tmp_path: Path, **extra: str) -> subprocess.CompletedProcess:
            if not k.startswith(("KEHU_", "DATABASE_URL", "DJANGO_"))}
     env.update({"KEHU_DATA_DIR": str(tmp_path), "KEHU_DEBUG": "0",
                 "KEHU_SECRET_KEY": secrets.token_urlsafe(60),
+                "KEHU_AUDIT_KEY": secrets.token_urlsafe(48),
                 "KEHU_ALLOWED_HOSTS": "crm.example.com",
                 "KEHU_CSRF_TRUSTED_ORIGINS": "https://crm.example.com", **extra})
     return subprocess.run([str(KEHU), "check", "--deploy", "--fail-level", "WARNING"],

@@ -617,6 +617,10 @@ TABLE: dict[str, list[Case]] = {
     "jobs:rerun": [Case("post", u("jobs:rerun", lambda w: w.failed_job.pk),
                         expect(403, 404, 404, 404, 404, 302))],
     "jobs:schedules": [Case("get", u("jobs:schedules"), ADMIN_PAGE)],
+    # The audit trail (设置 → 审计日志) and its export: admins only.
+    "audit:list": [Case("get", u("audit:list"), ADMIN_PAGE)],
+    "transfer:audit_export": [Case("get", lambda w: reverse("transfer:audit_export") + "?format=csv",
+                                   ADMIN_PAGE)],
     "jobs:schedule_edit": [Case("post", u("jobs:schedule_edit", SCHEDULE), ADMIN_ACTION,
                                 lambda w: {"cron": "0 4 * * *", "enabled": "on"})],
     "jobs:schedule_run": [Case("post", u("jobs:schedule_run", SCHEDULE), ADMIN_ACTION)],

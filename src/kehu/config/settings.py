@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "kehu.classification",
     "kehu.followup",
     "kehu.pool",
+    "kehu.audit",  # the tamper-evident audit trail (设置 → 审计日志, `kehu audit verify`)
     "kehu.backups",  # no models: `kehu backup`, `kehu restore` and the nightly backup job
     "kehu.demo",  # no models: installed for its `kehu demo` and `kehu setup` commands
 ]
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kehu.accounts.middleware.UserLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "kehu.audit.context.AuditContextMiddleware",  # the request behind audit entries services write
     "kehu.core.uploads.UploadLimitMiddleware",  # before CSRF: an over-limit body is a 413 page
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -286,6 +288,14 @@ KEHU_BASE_URL = env_base_url("KEHU_BASE_URL")
 KEHU_BACKUP_DIR = Path(env_str("KEHU_BACKUP_DIR", str(DATA_DIR / "backups")))
 KEHU_BACKUP_KEEP_DAILY = env_int("KEHU_BACKUP_KEEP_DAILY", 7, minimum=1)
 KEHU_BACKUP_KEEP_WEEKLY = env_int("KEHU_BACKUP_KEEP_WEEKLY", 4, minimum=0)
+
+# The audit trail (kehu/audit): its HMAC key — KEHU_AUDIT_KEY, or a file holding it
+# (KEHU_AUDIT_KEY_FILE); without either a development key is generated under the data
+# directory and `kehu check --deploy` warns. Entries older than KEHU_AUDIT_RETENTION_DAYS are
+# deleted nightly; below 183 days (the Cybersecurity Law's six months) the checks refuse to start.
+KEHU_AUDIT_KEY = env_str("KEHU_AUDIT_KEY")
+KEHU_AUDIT_KEY_FILE = env_str("KEHU_AUDIT_KEY_FILE")
+KEHU_AUDIT_RETENTION_DAYS = env_int("KEHU_AUDIT_RETENTION_DAYS", 365, minimum=1)
 
 LOGGING = {
     "version": 1,

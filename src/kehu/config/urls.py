@@ -22,6 +22,7 @@ urlpatterns = [
     path("history/", include("kehu.history.urls")),
     path("notifications/", include("kehu.notifications.urls")),
     path("jobs/", include("kehu.jobs.urls")),
+    path("audit/", include("kehu.audit.urls")),
     path("transfer/", include("kehu.transfer.urls")),
     path("demo/", include("kehu.demo.urls")),
     path("classification/", include("kehu.classification.urls")),

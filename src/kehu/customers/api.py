@@ -27,6 +27,8 @@ from kehu.api.schemas import (
     UserRef,
     page_of,
 )
+from kehu.audit import services as audit
+from kehu.audit.models import Action
 from kehu.core.models import Origin
 from kehu.customers import selectors, services
 from kehu.customers.duplicates import duplicates_for_input
@@ -282,6 +284,9 @@ def customer_list(
     parsed = CustomerFilters.from_params(request.GET)  # the one filter definition (cf_* too)
     result = selectors.customer_list(viewer=request.auth, filters=parsed, cursor=page.cursor,
                                      limit=page.limit)
+    if parsed.q and not page.cursor:  # a search, recorded once (not again per page)
+        audit.record(request, Action.SEARCHED, label=parsed.q,
+                     details={"q": parsed.q, "via": "api", "shown": len(result.items)})
     return json_response(page_body(result, customer_dict))
 
 
@@ -325,7 +330,10 @@ def customer_transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse
 
 @customers_router.get("/customers/{int:customer_id}", response={200: CustomerOut, **READ_ERRORS})
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
-    return _customer_response(request, customer_id)
+    customer = selectors.customer_get(viewer=request.auth, pk=customer_id)
+    audit.record(request, Action.VIEWED, customer_id=customer.pk, label=customer.name,
+                 details={"via": "api"})
+    return json_response(customer_dict(customer), version=customer.version)
 
 
 @customers_router.patch("/customers/{int:customer_id}",

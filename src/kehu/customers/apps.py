@@ -20,3 +20,9 @@ class CustomersConfig(AppConfig):
         from kehu.customers.regions import conditions as region_conditions
 
         region_conditions.register()
+        # The audit trail masks these values wherever they appear in an entry's details.
+        from kehu.audit.masking import register_sensitive
+        from kehu.customers.sensitive import CONTACT_SENSITIVE, CUSTOMER_SENSITIVE
+
+        register_sensitive(CUSTOMER_SENSITIVE)
+        register_sensitive(CONTACT_SENSITIVE)

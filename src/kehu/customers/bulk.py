@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for, covers_owner
+from kehu.audit import services as audit
+from kehu.audit.models import Action
 from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.core.inserts import insert_dicts
 from kehu.core.models import ChangeLog
@@ -192,6 +194,9 @@ def customers_bulk_remove(*, actor: User, origin: str, versions: dict[int, int],
          for c in found.values()], batch_size=500)
     for start in range(0, len(ids), 500):
         Customer.objects.filter(pk__in=ids[start:start + 500]).delete()
+    audit.record(actor, Action.DELETED, label=_("删除 %(n)s 个客户") % {"n": len(ids)},
+                 details={"customers": ids[:1000], "count": len(ids), "permanent": True,
+                          "origin": origin, "note": extra})
     return len(ids)
 
 

@@ -33,6 +33,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from kehu.accounts.models import User
+from kehu.audit import services as audit
+from kehu.audit.models import Action
 from kehu.core.errors import Http404, ValidationError
 from kehu.core.records import check_version, jsonable, log_change, record_update
 from kehu.customers import cleaning
@@ -175,6 +177,9 @@ def customer_merge(
                         "choices": record.choices, "merge": record.pk})
     customer_merged.send(sender=MergeRecord, survivor_id=s.pk, duplicate_id=d.pk, actor=actor,
                          origin=origin)
+    audit.record(actor, Action.MERGED, customer_id=s.pk, label=f"{d.name} → {s.name}",
+                 details={"survivor": s.pk, "duplicate": d.pk, "merge": record.pk,
+                          "moved": counts, "origin": origin})
     return record
 
 
@@ -370,6 +375,9 @@ def customer_merge_undo(*, actor: User, origin: str, merge: MergeRecord | int) -
     for customer, other in ((s, d), (d, s)):
         log_change(actor=actor, action="merge_undo", instance=customer, origin=origin,
                    changes={"merge": record.pk, "other": other.pk})
+    audit.record(actor, Action.MERGED, customer_id=s.pk, label=f"{s.name} ↛ {d.name}",
+                 details={"survivor": s.pk, "duplicate": d.pk, "merge": record.pk,
+                          "undo": True, "origin": origin})
     return record
 
 

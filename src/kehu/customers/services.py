@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for, covers_owner
 from kehu.accounts.selectors import user_get_active
+from kehu.audit import services as audit
+from kehu.audit.models import Action
 from kehu.core.errors import Http404, PermissionDenied, ValidationError
 from kehu.core.records import log_change, record_create, record_delete, record_update
 from kehu.customers import cleaning
@@ -108,6 +110,8 @@ def customer_delete(
     customer = Customer.objects.get_for(actor, customer, MANAGE, lock=True)
     record_update(actor=actor, instance=customer, values={"deleted_at": timezone.now()},
                   expected_version=expected_version, origin=origin, action="delete")
+    audit.record(actor, Action.DELETED, customer_id=customer.pk, label=customer.name,
+                 details={"origin": origin})
 
 
 @transaction.atomic

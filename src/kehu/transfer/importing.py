@@ -25,6 +25,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
+from kehu.audit import services as audit
+from kehu.audit.models import Action
 from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
 from kehu.core.inserts import insert_dicts
 from kehu.core.models import Origin
@@ -136,7 +138,7 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
                 written = write_history(ctx.actor, run, plan)
                 if isinstance(planner, OrderPlanner):
                     planner.imported.update(written)
-    return _finish(run, dry_run, summary if dry_run else None)
+    return _finish(run, dry_run, summary if dry_run else None, ctx.actor)
 
 
 def _planner(run: ImportRun, actor: User, shape: RowShape) -> Any:
@@ -260,7 +262,8 @@ def _apply(actor: User, run: ImportRun, change: Change) -> tuple[list[dict[str, 
                 for row in change.rows]
 
 
-def _finish(run: ImportRun, dry_run: bool, summary: dict[str, Any] | None) -> dict[str, Any]:
+def _finish(run: ImportRun, dry_run: bool, summary: dict[str, Any] | None,
+            actor: User) -> dict[str, Any]:
     phase = ImportProblem.PREVIEW if dry_run else ImportProblem.IMPORT
     report = write_report(run, phase)
     with transaction.atomic():
@@ -273,6 +276,11 @@ def _finish(run: ImportRun, dry_run: bool, summary: dict[str, Any] | None) -> di
         run.save()
     counts = summary if dry_run else {"created": run.created, "updated": run.updated,
                                       "unchanged": run.unchanged, "rejected": run.rejected}
+    if not dry_run:
+        audit.record(actor, Action.IMPORTED, label=run.filename,
+                     details={"run": run.pk, "target": run.target, "rows": run.rows_total,
+                              **{k: counts[k] for k in ("created", "updated", "unchanged",
+                                                        "rejected")}})
     return {str(_("新建")): counts["created"], str(_("更新")): counts["updated"],
             str(_("未变")): counts["unchanged"] + counts.get("merged", 0),
             str(_("拒绝")): counts["rejected"]}

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from kehu.transfer import views
+from kehu.transfer.export import audit_log
 from kehu.transfer.export import views as export_views
 
 app_name = "transfer"
@@ -16,5 +17,7 @@ urlpatterns: list = [
     path("import/template/<str:target>/", views.import_template, name="import_template"),
     # The customer list's export: the customers, or their orders or communications.
     path("export/customers/", export_views.export, name="export_customers"),
+    # 设置 → 审计日志's export (admins).
+    path("export/audit/", audit_log.audit_export, name="audit_export"),
     path("export/orders/", export_views.export, {"target": "orders"}, name="export_orders"),
 ]

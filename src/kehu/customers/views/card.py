@@ -20,6 +20,8 @@ from django.views.decorators.http import require_POST
 
 from kehu.accounts.policy import access_for
 from kehu.accounts.selectors import user_get_active, users_active
+from kehu.audit import services as audit
+from kehu.audit.models import Action
 from kehu.core.cards import card_panels
 from kehu.core.errors import ValidationError
 from kehu.core.views import (
@@ -45,6 +47,7 @@ from kehu.customers.views.common import WEB, card_contacts
 @web_view
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(viewer=request.user, pk=pk)
+    audit.record(request, Action.VIEWED, customer_id=customer.pk, label=customer.name)
     context = _card_context(request, customer)
     context["panels"] = [
         {"key": p.key, "title": p.title,

@@ -21,6 +21,8 @@ from django.views.decorators.http import require_POST
 
 from kehu.accounts.policy import access_for
 from kehu.accounts.selectors import user_get_active, users_active, users_in_scope
+from kehu.audit import services as audit
+from kehu.audit.models import Action
 from kehu.core.errors import ValidationError
 from kehu.core.inputs import parse_ids
 from kehu.core.pagination import Page
@@ -101,6 +103,9 @@ LABELLED_FIELDS = ("kind", "industry", "source")
 def customer_list(request: HttpRequest) -> HttpResponse:
     filters, problems = _filters_from(request)
     page = _page(request, filters, problems)
+    if filters.q and not request.GET.get("cursor"):  # a search, recorded once (not per page)
+        audit.record(request, Action.SEARCHED, label=filters.q,
+                     details={"q": filters.q, "shown": len(page.items)})
     custom_fields = selectors.custom_fields_active()  # once a page: the filters and the export use them too
     list_fields = [f for f in custom_fields if f.show_in_list]
     extra = list_columns()

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
+from kehu.audit import services as audit
+from kehu.audit.models import Action
 from kehu.core.records import log_change
 from kehu.customers.filters import CustomerFilters
 from kehu.jobs.models import Job
@@ -184,11 +186,15 @@ def write_rows(
 
 def record_export(*, actor: User, origin: str, target: str, fmt: str, params: dict[str, str],
                   columns: list[str], rows: int) -> None:
-    """One change-log row per export (issue 14 will build the full audit trail)."""
+    """One change-log row and one audit entry (filter and row count; a search term or a
+    phone in the filter masked) per export, from the web, a job, the CLI or the API."""
     with transaction.atomic():
         log_change(actor=actor, action="export", instance=actor, origin=origin, customer_id=None,
                    changes={"target": target, "format": fmt, "filters": params,
                             "columns": columns, "rows": rows})
+        audit.record(actor, Action.EXPORTED, label=target,
+                     details={"target": target, "format": fmt, "filters": params, "rows": rows,
+                              "columns": len(columns), "origin": origin})
 
 
 def export_start(
