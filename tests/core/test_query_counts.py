@@ -86,6 +86,10 @@ def test_a_list_makes_as_many_queries_for_fifty_customers_as_for_ten(what, url, 
     few_rows = model.objects.count()
     few = queries_for(signed_in(username), url)
     generate(MANY - FEW, seed=2)
+    for seed in range(3, 8):  # a rare kind (tickets: 2 of the first 10, 1 of the next 40 on
+        if model.objects.count() >= 2 * few_rows:  # 2026-12-06) needs more customers to double
+            break
+        generate(MANY - FEW, seed=seed)
     assert few_rows >= 1 and model.objects.count() >= 2 * few_rows, what
     many = queries_for(signed_in(username), url)
     assert many == few, f"{what} as {username}: {few} queries with {few_rows} rows, {many} with more"
