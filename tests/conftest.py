@@ -50,6 +50,14 @@ def _builtin_roles_survive_flushes(request):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is right for production (120 ms a hash here) and would make every test that
+    creates its people pay for it: about a fifth of the suite's time. Production's hashers
+    and the upgrade to Argon2 are checked in tests/accounts/test_password_hashing.py."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _admins_sign_in_with_a_password_alone(settings):
     """Admins must use two-factor (kehu/accounts/twofactor.py); the suite's stories sign root
     in with a password or force_login, so the rule is off here and

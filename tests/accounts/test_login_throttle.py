@@ -20,12 +20,6 @@ ATTACKER = "203.0.113.66"
 OFFICE = "198.51.100.10"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Argon2 is right for production and far too slow for dozens of sign-ins in a test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def sign_in(client: Client, username: str, password: str, address: str = ATTACKER, **headers):
     return client.post(reverse("login"), {"username": username, "password": password},
                        REMOTE_ADDR=address, **headers)

@@ -20,11 +20,6 @@ TOO_SHORT = "密码太短：至少需要 10 个字符。"
 ALL_DIGITS = "密码只包含数字。"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def refusal(call) -> dict[str, list[str]]:
     with pytest.raises(ValidationError) as caught:
         call()

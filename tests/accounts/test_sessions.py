@@ -17,11 +17,6 @@ from kehu.accounts.sessions import SEEN
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def browser(user, agent: str) -> Client:
     client = Client(HTTP_USER_AGENT=agent, REMOTE_ADDR="198.51.100.4")
     assert client.post(reverse("login"), {"username": user.username,

@@ -16,11 +16,6 @@ from kehu.core.models import ChangeLog
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def browser_of(user) -> Client:
     client = Client()
     client.force_login(user)

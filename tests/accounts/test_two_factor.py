@@ -30,7 +30,6 @@ ADDRESS = "198.51.100.7"
 
 @pytest.fixture(autouse=True)
 def two_factor_on(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.KEHU_TWO_FACTOR_ENFORCED = True
 
 

@@ -55,12 +55,6 @@ class Caller:
         return self.request("DELETE", path, if_match=if_match)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The people are created with passwords; Argon2 would make every test pay for it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api_as():
     """api_as(user) -> a Caller holding a fresh token of `user`; api_as(None) has no token."""

@@ -57,11 +57,6 @@ LISTS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def queries_for(client: Client, url: str) -> int:
     """Queries of one request, after a first one has warmed what is cached per process."""
     assert client.get(url).status_code == 200

@@ -31,12 +31,6 @@ def primary_contact(alice, alices_customer):
         data={"name": "陈经理", "phones": ["13900001111"], "is_primary": True})
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The people are created with passwords; Argon2 would make every test pay for it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api_as():
     """api_as(user) -> an API caller holding a fresh token of `user`."""

@@ -37,11 +37,6 @@ def _broken(ctx):
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def empty_queue():
     """Every test starts with an empty job queue (a message left by another test would run
     against this test's rows)."""
