@@ -13,7 +13,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import DataScope, Department, Role, User
-from kehu.accounts.team import ensure_an_admin_remains, require_admin
+from kehu.accounts.policy import require_admin
+from kehu.accounts.team import ADMINS_ONLY, ensure_an_admin_remains
 from kehu.core.cleaning import Collector, choice_cleaner, text_cleaner
 from kehu.core.errors import ValidationError
 from kehu.core.records import log_change
@@ -74,7 +75,7 @@ def role_save(*, actor: User, origin: str, data: dict[str, Any], role: Role | No
     """Create a role (no `role`) or change one: name, data scope (本人 … 全公司), write or
     read-only, masking, admin, export, catalogue, two-factor. Turning the admin flag on or
     off changes its people's admin flags with it; the last active admin stays one."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     current = {name: getattr(role, name) for name in ("name", "data_scope", *ROLE_FLAGS)} \
         if role else {}
     values = clean_role({**current, **data}, role=role)  # what `data` leaves out stays
@@ -102,7 +103,7 @@ def role_save(*, actor: User, origin: str, data: dict[str, Any], role: Role | No
 def role_delete(*, actor: User, origin: str, role: Role) -> None:
     """Delete a role nobody holds (deactivated people count: they may come back). The
     built-in roles stay."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     with transaction.atomic():
         role = Role.objects.select_for_update().get(pk=role.pk)
         if role.code in BUILTIN_ROLES:
@@ -158,7 +159,7 @@ def department_save(*, actor: User, origin: str, data: dict[str, Any],
     """Create a department (no `department`), or rename or move one. A move carries the
     whole subtree: every `path` below follows (the data scopes 本部门及下属 read it), in the
     same transaction."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     with transaction.atomic():
         if department is not None:
             department = Department.objects.select_for_update().get(pk=department.pk)
@@ -185,7 +186,7 @@ def department_save(*, actor: User, origin: str, data: dict[str, Any],
 def department_delete(*, actor: User, origin: str, department: Department) -> None:
     """Delete an empty department; else refused, naming what is inside it: sub-departments,
     people (deactivated ones too) and anything else that names it (a pool's departments)."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     with transaction.atomic():
         department = Department.objects.select_for_update().get(pk=department.pk)
         inside = department_contents(department)

@@ -15,20 +15,20 @@ from django.views.decorators.http import require_POST
 
 from kehu.accounts import org
 from kehu.accounts.models import Department, Role
+from kehu.accounts.policy import require_admin
 from kehu.accounts.selectors import departments_tree
-from kehu.accounts.team import require_admin
+from kehu.accounts.team import ADMINS_ONLY
 from kehu.accounts.team_forms import DepartmentForm, RoleForm
-from kehu.core.errors import ValidationError
 from kehu.core.inputs import parse_id
 from kehu.core.models import Origin
-from kehu.core.views import flash_errors, redirect, save_form, web_view
+from kehu.core.views import press_button, redirect, save_form, web_view
 
 WEB = Origin.MANUAL
 
 
 @web_view
 def roles(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_admin(request.user, ADMINS_ONLY)
     rows = Role.objects.annotate(holders=Count("user")).order_by("id")
     return render(request, "accounts/team/roles.html", {"rows": rows,
                                                         "builtin": org.BUILTIN_ROLES})
@@ -42,7 +42,7 @@ def _flags(post: Any) -> dict[str, Any]:
 @web_view
 def role_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Create (no id) or change a role."""
-    require_admin(request.user)
+    require_admin(request.user, ADMINS_ONLY)
     role = get_object_or_404(Role, pk=parse_id(pk, field="role")) if pk else None
     if request.method != "POST":
         initial = {"data_scope": "own", "can_write": True}
@@ -62,15 +62,12 @@ def role_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @web_view
 @require_POST
 def role_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request.user)
+    require_admin(request.user, ADMINS_ONLY)
     role = get_object_or_404(Role, pk=parse_id(pk, field="role"))
-    try:
-        org.role_delete(actor=request.user, origin=WEB, role=role)
-    except ValidationError as exc:
-        flash_errors(request, exc)
-        return redirect(reverse("team:roles"))
-    messages.success(request, _("已删除角色“%(name)s”") % {"name": role.name})
-    return redirect(reverse("team:roles"))
+    return press_button(request, lambda: org.role_delete(actor=request.user, origin=WEB,
+                                                         role=role),
+                        done=_("已删除角色“%(name)s”") % {"name": role.name},
+                        to=reverse("team:roles"))
 
 
 def _department_form(data: Any = None, initial: Any = None, **kwargs: Any) -> DepartmentForm:
@@ -80,7 +77,7 @@ def _department_form(data: Any = None, initial: Any = None, **kwargs: Any) -> De
 @web_view
 def departments(request: HttpRequest) -> HttpResponse:
     """The tree, indented, with each department's people; a new one is added here."""
-    require_admin(request.user)
+    require_admin(request.user, ADMINS_ONLY)
     form = _department_form(prefix="new")
     if request.method == "POST":
         form = _department_form(request.POST, prefix="new")
@@ -99,7 +96,7 @@ def departments(request: HttpRequest) -> HttpResponse:
 @web_view
 def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Rename a department or move it (with everything below it) under another."""
-    require_admin(request.user)
+    require_admin(request.user, ADMINS_ONLY)
     department = get_object_or_404(Department, pk=parse_id(pk, field="department"))
     context = {"department": department, "inside": org.department_contents(department)}
     if request.method != "POST":
@@ -120,12 +117,10 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @web_view
 @require_POST
 def department_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request.user)
+    require_admin(request.user, ADMINS_ONLY)
     department = get_object_or_404(Department, pk=parse_id(pk, field="department"))
-    try:
-        org.department_delete(actor=request.user, origin=WEB, department=department)
-    except ValidationError as exc:
-        flash_errors(request, exc)
-        return redirect(reverse("team:department_edit", args=[department.pk]))
-    messages.success(request, _("已删除部门“%(name)s”") % {"name": department.name})
-    return redirect(reverse("team:departments"))
+    return press_button(request, lambda: org.department_delete(
+        actor=request.user, origin=WEB, department=department),
+        done=_("已删除部门“%(name)s”") % {"name": department.name},
+        to=reverse("team:departments"),
+        refused_to=reverse("team:department_edit", args=[department.pk]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kehu.accounts.models import DataScope, Department, User
+from kehu.core.errors import PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ def access_for(user: User | None) -> Access:
     access = _compute_access(user)
     user._kehu_access = access
     return access
+
+
+def require_admin(user: User | None, message: str) -> None:
+    """403 for anyone but an admin; `message` names what only admins may do."""
+    if not access_for(user).is_admin:
+        raise PermissionDenied(str(message))
 
 
 def covers_owner(access: Access, owner_id: int) -> bool:

@@ -192,13 +192,20 @@ def token_withdraw(*, actor: User, origin: str, token_id: int) -> ApiToken:
 def tokens_revoke_all(*, actor: User, origin: str) -> int:
     """Revoke every live token of the actor (a password change may ask for it)."""
     with transaction.atomic():
-        live = ApiToken.objects.filter(user=actor, revoked_at__isnull=True)
-        names = list(live.values_list("name", flat=True))
-        count = live.update(revoked_at=timezone.now())
-        if count:
+        names = tokens_revoke_live(actor)
+        if names:
             log_change(actor=actor, action="tokens_revoke_all", instance=actor, origin=origin,
                        changes={"tokens": names})
-    return count
+    return len(names)
+
+
+def tokens_revoke_live(user: User) -> list[str]:
+    """Revoke every live token of `user` and return their names; the caller logs the change
+    in its own words (a password change, a deactivation)."""
+    live = list(ApiToken.objects.select_for_update()
+                .filter(user=user, revoked_at__isnull=True).values_list("pk", "name"))
+    ApiToken.objects.filter(pk__in=[pk for pk, _name in live]).update(revoked_at=timezone.now())
+    return [name for _pk, name in live]
 
 
 def _hash(secret: str) -> str:

@@ -14,25 +14,22 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from kehu.accounts.models import ApiToken, Department, Role, User
-from kehu.accounts.policy import access_for, forget_access, subordinate_ids
-from kehu.accounts.services import _validate_password, generate_password
+from kehu.accounts.models import Department, Role, User
+from kehu.accounts.policy import forget_access, require_admin, subordinate_ids
+from kehu.accounts.services import _validate_password, generate_password, tokens_revoke_live
 from kehu.accounts.sessions import sessions_end_every
 from kehu.core.cleaning import Collector, text_cleaner
-from kehu.core.errors import Http404, PermissionDenied, ValidationError
+from kehu.core.errors import Http404, ValidationError
 from kehu.core.inputs import parse_id
 from kehu.core.records import log_change
 
 EDITABLE = ("display_name", "email", "department", "manager", "role")
 
 
-def require_admin(actor: User) -> None:
-    """403 for anyone but an admin: the team is theirs to change."""
-    if not access_for(actor).is_admin:
-        raise PermissionDenied(_("只有管理员可以管理成员与权限"))
+ADMINS_ONLY = gettext_lazy("只有管理员可以管理成员与权限")
 
 
 def team_member(pk: Any) -> User:
@@ -127,7 +124,7 @@ def user_add(*, actor: User, origin: str, data: dict[str, Any]) -> tuple[User, s
     """A new person: username, display name, email, department, manager, role and an initial
     password through the password validators — or, left blank, a generated one returned to
     be shown once. Returns (user, the generated password or None)."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     given = str(data.get("password") or "")
     errors: dict[str, list[str]] = {}
     try:
@@ -158,7 +155,7 @@ def user_add(*, actor: User, origin: str, data: dict[str, Any]) -> tuple[User, s
 def user_change(*, actor: User, origin: str, user: User, data: dict[str, Any]) -> User:
     """Change a person's display name, email, department, manager and role; a field `data`
     leaves out keeps its value (so a caller changing the role alone clears nothing)."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     current = {"display_name": user.display_name, "email": user.email,
                "department": user.department_id, "manager": user.manager_id,
                "role": user.role_id}
@@ -181,7 +178,7 @@ def user_deactivate(*, actor: User, origin: str, user: User) -> User:
     """Deactivate a person: they cannot sign in, every session of theirs ends now and every
     API token of theirs is revoked (a reactivation does not bring old tokens back). Their
     customers stay theirs — hand them over first (离职交接)."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     if user.pk == actor.pk:
         raise ValidationError({"user": [_("不能停用自己的账号")]})
     with transaction.atomic():
@@ -192,8 +189,7 @@ def user_deactivate(*, actor: User, origin: str, user: User) -> User:
         user.save(update_fields=["is_active"])
         forget_access(user)
         ensure_an_admin_remains()
-        tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True) \
-            .update(revoked_at=timezone.now())
+        tokens = len(tokens_revoke_live(user))
         sessions = sessions_end_every(user)
         log_change(actor=actor, action="deactivate", instance=user, origin=origin,
                    changes={"is_active": [True, False], "sessions_ended": sessions,
@@ -203,7 +199,7 @@ def user_deactivate(*, actor: User, origin: str, user: User) -> User:
 
 def user_reactivate(*, actor: User, origin: str, user: User) -> User:
     """Let a deactivated person sign in again (with the password they had)."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.is_active:
@@ -219,7 +215,7 @@ def user_password_reset(*, actor: User, origin: str, user: User,
                         password: str = "") -> str | None:
     """Give a person a new password — the one typed (through the password validators) or,
     blank, a generated one returned to be shown once. Every session of theirs ends."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     new = password or generate_password()
     _validate_password(new, user)
     with transaction.atomic():

@@ -17,11 +17,12 @@ from django.views.decorators.http import require_POST
 
 from kehu.accounts import team
 from kehu.accounts.models import Role
+from kehu.accounts.policy import require_admin
 from kehu.accounts.selectors import departments_tree, team_users, users_active
 from kehu.accounts.team_forms import PasswordResetForm, UserForm, department_choices
 from kehu.core.inputs import parse_id
 from kehu.core.models import Origin
-from kehu.core.views import redirect, save_form, web_view
+from kehu.core.views import press_button, redirect, save_form, web_view
 
 WEB = Origin.MANUAL
 LIST_LIMIT = 500  # a company's people fit; past it the page says to narrow the search
@@ -32,7 +33,7 @@ ACTIVE_CHOICES = (("yes", gettext_lazy("在职")), ("no", gettext_lazy("已停�
 @web_view
 def users(request: HttpRequest) -> HttpResponse:
     """The people: search by name, filter by department (with those below it), role, status."""
-    team.require_admin(request.user)
+    require_admin(request.user, team.ADMINS_ONLY)
     query = request.GET
     filters = {"search": query.get("q", "").strip()[:100],
                "department_id": parse_id(query.get("department"), field="department",
@@ -59,7 +60,7 @@ def _user_form(data: Any = None, *, initial: Any = None, new: bool,
 @web_view
 def user_create(request: HttpRequest) -> HttpResponse:
     """A new person; a password left blank is generated and shown on this answer only."""
-    team.require_admin(request.user)
+    require_admin(request.user, team.ADMINS_ONLY)
     if request.method != "POST":
         return render(request, "accounts/team/user.html", {"form": _user_form(new=True)})
     form = _user_form(request.POST, new=True)
@@ -79,7 +80,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a person's name, email, department, manager and role; the status and password
     buttons sit on the same page."""
-    team.require_admin(request.user)
+    require_admin(request.user, team.ADMINS_ONLY)
     person = team.team_member(pk)
     context = {"person": person, "password_form": PasswordResetForm()}
     if request.method != "POST":
@@ -97,26 +98,30 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @web_view
 @require_POST
 def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    team.require_admin(request.user)
-    person = team.user_deactivate(actor=request.user, origin=WEB, user=team.team_member(pk))
-    messages.success(request, _("已停用 %(name)s：其登录和 API 令牌已全部失效") % {"name": person.label})
-    return redirect(reverse("team:user_edit", args=[person.pk]))
+    return _switch(request, pk, team.user_deactivate,
+                   _("已停用 %(name)s：其登录和 API 令牌已全部失效"))
 
 
 @web_view
 @require_POST
 def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    team.require_admin(request.user)
-    person = team.user_reactivate(actor=request.user, origin=WEB, user=team.team_member(pk))
-    messages.success(request, _("已重新启用 %(name)s") % {"name": person.label})
-    return redirect(reverse("team:user_edit", args=[person.pk]))
+    return _switch(request, pk, team.user_reactivate, _("已重新启用 %(name)s"))
+
+
+def _switch(request: HttpRequest, pk: int, service: Any, done: str) -> HttpResponse:
+    """Deactivate or reactivate a person; back to their page either way."""
+    require_admin(request.user, team.ADMINS_ONLY)
+    person = team.team_member(pk)
+    return press_button(request, lambda: service(actor=request.user, origin=WEB, user=person),
+                        done=done % {"name": person.label},
+                        to=reverse("team:user_edit", args=[person.pk]))
 
 
 @web_view
 @require_POST
 def user_password(request: HttpRequest, pk: int) -> HttpResponse:
     """Set a new password (typed, or generated and shown once); their sessions end."""
-    team.require_admin(request.user)
+    require_admin(request.user, team.ADMINS_ONLY)
     person = team.team_member(pk)
     form = PasswordResetForm(request.POST)
     form.is_valid()

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.accounts.policy import require_admin
 from kehu.accounts.selectors import users_in_scope
 from kehu.classification import selectors, services
 from kehu.classification import settings_services as settings
@@ -21,11 +22,11 @@ from kehu.classification.forms import RuleForm, TagRuleForm
 from kehu.classification.models import Dimension, Rule
 from kehu.classification.previews import rule_preview
 from kehu.classification.settings_views import (
+    ADMINS_ONLY,
     WEB,
     dimension_url,
     focus_of,
     moved_to,
-    require_admin,
 )
 from kehu.core.errors import ValidationError, VersionConflict
 from kehu.core.inputs import parse_id
@@ -54,7 +55,7 @@ def _rule_form(data: Any, *, rule: Rule | None,
 @web_view
 def rule_create(request: HttpRequest, pk: int) -> HttpResponse:
     """A new rule of the dimension: the form, the condition builder, the preview."""
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     dimension = get_object_or_404(Dimension, pk=pk)
     form = RuleForm(request.POST or None, dimension=dimension)
     if request.method == "POST" and form.is_valid():
@@ -70,7 +71,7 @@ def rule_create(request: HttpRequest, pk: int) -> HttpResponse:
 @web_view
 def tag_rules(request: HttpRequest) -> HttpResponse:
     """The rules that add or remove a tag, a decision list per tag (设置 → 客户分类 → 标签规则)."""
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     groups = selectors.tag_rules_configured(viewer=request.user)
     for group in groups:
         focus = focus_of(request, [r.pk for r in group["rules"]], "rule")
@@ -81,7 +82,7 @@ def tag_rules(request: HttpRequest) -> HttpResponse:
 @web_view
 def tag_rule_create(request: HttpRequest) -> HttpResponse:
     """A new tag rule (`?tag=` names the tag whose list it joins)."""
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     form = TagRuleForm(request.POST or None, tag=request.GET.get("tag", "").strip()[:50])
     if request.method == "POST" and form.is_valid():
         rule = save_form(form, lambda: services.rule_save(
@@ -95,7 +96,7 @@ def tag_rule_create(request: HttpRequest) -> HttpResponse:
 
 @web_view
 def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     rule = get_object_or_404(Rule.objects.select_related("value__dimension", "tag"), pk=pk)
     form = _rule_form(request.POST or None, rule=rule)
     if request.method == "POST" and form.is_valid():
@@ -129,7 +130,7 @@ def rule_preview_partial(request: HttpRequest) -> HttpResponse:
     """What saving the draft would change, among the customers the admin may see: a partial
     for the rule's page (errors included, so the page shows them where the preview goes).
     A draft of a tag rule says `kind=tag` (or edits a tag rule); others name their dimension."""
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     rule_id = parse_id(request.POST.get("rule"), field="rule", required=False)
     rule = get_object_or_404(Rule.objects.select_related("value__dimension", "tag"),
                              pk=rule_id) if rule_id else None
@@ -153,7 +154,7 @@ def rule_preview_partial(request: HttpRequest) -> HttpResponse:
 @web_view
 def rule_move(request: HttpRequest, pk: int) -> HttpResponse:
     """One place up or down in its dimension's list, or its tag's."""
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     rule = get_object_or_404(Rule.objects.select_related("value"), pk=pk)
     direction = request.POST.get("direction", "")
     settings.rule_move(actor=request.user, origin=WEB, rule=rule, direction=direction)
@@ -163,7 +164,7 @@ def rule_move(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     rule = get_object_or_404(Rule.objects.select_related("value"), pk=pk)
     try:
         services.rule_delete(actor=request.user, origin=WEB, rule=rule)

@@ -14,9 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.policy import access_for
+from kehu.accounts.policy import require_admin
 from kehu.classification import selectors
 from kehu.classification import settings_services as settings
 from kehu.classification.forms import (
@@ -25,16 +26,14 @@ from kehu.classification.forms import (
     value_form,
 )
 from kehu.classification.models import Dimension, DimensionValue
-from kehu.core.errors import PermissionDenied, ValidationError
+from kehu.core.errors import ValidationError
 from kehu.core.models import Origin
 from kehu.core.views import flash_errors, redirect, save_form, web_view
 
 WEB = Origin.MANUAL
 
 
-def require_admin(request: HttpRequest) -> None:
-    if not access_for(request.user).is_admin:
-        raise PermissionDenied(_("只有管理员可以配置客户分类"))
+ADMINS_ONLY = gettext_lazy("只有管理员可以配置客户分类")
 
 
 def dimension_url(pk: int, anchor: str = "") -> str:
@@ -47,7 +46,7 @@ def dimension_url(pk: int, anchor: str = "") -> str:
 @web_view
 def dimension_list(request: HttpRequest) -> HttpResponse:
     """Every dimension with its values; the form at the bottom adds one (POST here)."""
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     form = DimensionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         dimension = save_form(form, lambda: settings.dimension_save(
@@ -66,7 +65,7 @@ def dimension_list(request: HttpRequest) -> HttpResponse:
 @web_view
 def dimension_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A dimension's values and rules; POST renames it."""
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     dimension = get_object_or_404(Dimension, pk=pk)
     rename = DimensionForm(request.POST or None, rename=True, initial={
         "name": dimension.name, "name_en": dimension.name_en, "version": dimension.version})
@@ -128,7 +127,7 @@ def moved_to(url: str, kind: str, pk: int, direction: str) -> HttpResponse:
 @require_POST
 @web_view
 def dimension_move(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     dimension = get_object_or_404(Dimension, pk=pk)
     direction = request.POST.get("direction", "")
     settings.dimension_move(actor=request.user, origin=WEB, dimension=dimension,
@@ -140,7 +139,7 @@ def dimension_move(request: HttpRequest, pk: int) -> HttpResponse:
 @web_view
 def dimension_active(request: HttpRequest, pk: int) -> HttpResponse:
     """Deactivate (its rules stop, the card no longer shows it) or activate again."""
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     dimension = get_object_or_404(Dimension, pk=pk)
     active = request.POST.get("active") == "1"
     try:
@@ -161,7 +160,7 @@ def dimension_active(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def value_create(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     dimension = get_object_or_404(Dimension, pk=pk)
     form = ValueForm(request.POST, form_id="value-new", new=True)
     if form.is_valid():
@@ -177,7 +176,7 @@ def value_create(request: HttpRequest, pk: int) -> HttpResponse:
 @web_view
 def value_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """One row of the values' table: label, English label, colour."""
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     value = get_object_or_404(DimensionValue.objects.select_related("dimension"), pk=pk)
     form = value_form(value, request.POST)
     if form.is_valid():
@@ -193,7 +192,7 @@ def value_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def value_move(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     value = get_object_or_404(DimensionValue, pk=pk)
     direction = request.POST.get("direction", "")
     settings.value_move(actor=request.user, origin=WEB, value=value, direction=direction)
@@ -203,7 +202,7 @@ def value_move(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def value_active(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     value = get_object_or_404(DimensionValue, pk=pk)
     active = request.POST.get("active") == "1"
     try:
@@ -220,7 +219,7 @@ def value_active(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def value_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     value = get_object_or_404(DimensionValue, pk=pk)
     try:
         settings.value_delete(actor=request.user, origin=WEB, value=value)

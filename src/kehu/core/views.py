@@ -153,6 +153,19 @@ def flash_errors(request: HttpRequest, error: ValidationError | VersionConflict)
         messages.error(request, message)
 
 
+def press_button(request: HttpRequest, write: Callable[[], Any], *, done: str, to: str,
+                 refused_to: str | None = None) -> HttpResponseRedirect:
+    """An action button (delete, deactivate …): run the service, say `done` and go to `to`;
+    a refusal (ValidationError, VersionConflict) is said on `refused_to` (default: `to`)."""
+    try:
+        write()
+    except (ValidationError, VersionConflict) as exc:
+        flash_errors(request, exc)
+        return redirect(refused_to or to)
+    messages.success(request, done)
+    return redirect(to)
+
+
 def conflict_message() -> str:
     return _("保存失败：这条记录刚被别人修改过。请刷新页面，看过最新内容后再改。")
 

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.accounts.policy import require_admin
 from kehu.accounts.selectors import user_get_active
-from kehu.accounts.team import require_admin, user_deactivate
+from kehu.accounts.team import ADMINS_ONLY, user_deactivate
 from kehu.core.cleaning import Collector, text_cleaner
 from kehu.core.errors import ValidationError
 from kehu.core.inputs import parse_id
@@ -69,7 +70,7 @@ def handover_clean(data: dict[str, Any], *, need_receiver: bool = True) -> dict[
 
 def handover_preview(*, viewer: User, data: dict[str, Any]) -> Handover:
     """What a handover would move, for the admin to confirm."""
-    require_admin(viewer)
+    require_admin(viewer, ADMINS_ONLY)
     clean = handover_clean(data, need_receiver=False)
     return _counted(viewer, clean["from_user"], clean.get("to_user"))
 
@@ -85,7 +86,7 @@ def handover_run(*, actor: User, origin: str, data: dict[str, Any]) -> Handover:
     """Move every live customer of `from_user` to `to_user` through the transfer service
     (reason 离职交接 unless given), record the handover on the leaver, and with `deactivate`
     deactivate them in the same transaction. All or nothing."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     clean = handover_clean(data)
     leaver, receiver = clean["from_user"], clean["to_user"]
     reason = clean["reason"] or _("离职交接")

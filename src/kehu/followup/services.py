@@ -16,9 +16,10 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
-from kehu.accounts.policy import access_for, assignable_user
+from kehu.accounts.policy import access_for, assignable_user, require_admin
 from kehu.core.errors import Http404, PermissionDenied, ValidationError
 from kehu.core.models import ChangeLog
 from kehu.core.records import check_version, log_change, record_create, record_update
@@ -60,10 +61,7 @@ def require_planner(user: User) -> None:
         raise PermissionDenied(_("只有管理员和经理可以设置跟踪计划"))
 
 
-def require_admin(user: User) -> None:
-    """403 for anyone but an admin (the working-day calendar)."""
-    if not access_for(user).is_admin:
-        raise PermissionDenied(_("只有管理员可以修改工作日历"))
+CALENDAR_ADMINS_ONLY = gettext_lazy("只有管理员可以修改工作日历")
 
 
 def plans_editable_by(user: User) -> Any:
@@ -353,7 +351,7 @@ def replan(ids: Iterable[int]) -> None:
 def calendar_day_save(*, actor: User, origin: str, data: dict[str, Any]) -> CalendarDay:
     """Declare a holiday or a make-up working day (one per date: saving a date again
     changes it). Open plan tasks due on a day that stopped being a working day move."""
-    require_admin(actor)
+    require_admin(actor, CALENDAR_ADMINS_ONLY)
     values = cleaning.clean_calendar_day(data)
     current = CalendarDay.objects.select_for_update().filter(date=values["date"]).first()
     if current is None:
@@ -368,7 +366,7 @@ def calendar_day_save(*, actor: User, origin: str, data: dict[str, Any]) -> Cale
 @transaction.atomic
 def calendar_day_delete(*, actor: User, origin: str, day: CalendarDay,
                         expected_version: int | None = None) -> None:
-    require_admin(actor)
+    require_admin(actor, CALENDAR_ADMINS_ONLY)
     day = CalendarDay.objects.select_for_update().filter(pk=day.pk).first()
     if day is None:
         raise Http404

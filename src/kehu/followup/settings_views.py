@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.accounts.policy import require_admin
 from kehu.accounts.selectors import users_in_scope
 from kehu.classification.models import DimensionValue
 from kehu.core.errors import Http404
@@ -100,7 +101,7 @@ def plan_move(request: HttpRequest, plan_id: int) -> HttpResponse:
 @web_view
 def calendar(request: HttpRequest) -> HttpResponse:
     """工作日历: the days admins entered, and a form to add one."""
-    services.require_admin(request.user)
+    require_admin(request.user, services.CALENDAR_ADMINS_ONLY)
     form = CalendarDayForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -116,7 +117,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
 @web_view
 @require_POST
 def calendar_delete(request: HttpRequest, day_id: int) -> HttpResponse:
-    services.require_admin(request.user)
+    require_admin(request.user, services.CALENDAR_ADMINS_ONLY)
     day = CalendarDay.objects.filter(pk=parse_id(day_id, field="day")).first()
     if day is None:
         raise Http404

@@ -16,21 +16,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.policy import access_for
-from kehu.core.errors import Http404, PermissionDenied, ValidationError
+from kehu.accounts.policy import require_admin
+from kehu.core.errors import Http404, ValidationError
 from kehu.core.models import Origin
-from kehu.core.views import attach_errors, flash_errors, redirect, web_view
+from kehu.core.views import attach_errors, press_button, redirect, web_view
 from kehu.history import opportunities as services
 from kehu.history import selectors
 from kehu.history.forms import PipelineForm, StageForm
 from kehu.history.models import Pipeline, Stage
 
 WEB = Origin.MANUAL
-
-
-def _require_admin(request: HttpRequest) -> None:
-    if not access_for(request.user).is_admin:
-        raise PermissionDenied(_("只有管理员可以配置销售流程"))
 
 
 def _pipeline_url(pipeline_id: int, anchor: str = "") -> str:
@@ -40,7 +35,7 @@ def _pipeline_url(pipeline_id: int, anchor: str = "") -> str:
 @web_view
 def pipeline_list(request: HttpRequest) -> HttpResponse:
     """Every pipeline; the form at the bottom creates one (POST here)."""
-    _require_admin(request)
+    require_admin(request.user, services.ADMINS_ONLY)
     form = PipelineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -60,7 +55,7 @@ def pipeline_list(request: HttpRequest) -> HttpResponse:
 @web_view
 def pipeline_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A pipeline's stages in order; POST renames the pipeline."""
-    _require_admin(request)
+    require_admin(request.user, services.ADMINS_ONLY)
     pipeline = get_object_or_404(Pipeline, pk=pk)
     rename = PipelineForm(request.POST or None, rename=True, initial={"name": pipeline.name})
     if request.method == "POST" and rename.is_valid():
@@ -121,7 +116,7 @@ def _focus(request: HttpRequest, stages: list[Stage], index: int) -> str:
 @require_POST
 @web_view
 def pipeline_default(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user, services.ADMINS_ONLY)
     pipeline = get_object_or_404(Pipeline, pk=pk)
     services.pipeline_save(actor=request.user, origin=WEB, pipeline=pipeline,
                            data={"is_default": True})
@@ -132,21 +127,18 @@ def pipeline_default(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def pipeline_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user, services.ADMINS_ONLY)
     pipeline = get_object_or_404(Pipeline, pk=pk)
-    try:
-        services.pipeline_delete(actor=request.user, origin=WEB, pipeline=pipeline)
-    except ValidationError as exc:
-        flash_errors(request, exc)
-        return redirect(_pipeline_url(pk))
-    messages.success(request, _("已删除销售流程 %(name)s") % {"name": pipeline.name})
-    return redirect(reverse("history:pipelines"))
+    return press_button(request, lambda: services.pipeline_delete(
+        actor=request.user, origin=WEB, pipeline=pipeline),
+        done=_("已删除销售流程 %(name)s") % {"name": pipeline.name},
+        to=reverse("history:pipelines"), refused_to=_pipeline_url(pk))
 
 
 @require_POST
 @web_view
 def stage_create(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user, services.ADMINS_ONLY)
     pipeline = get_object_or_404(Pipeline, pk=pk)
     form = StageForm(request.POST, form_id="stage-new", new=True)
     if form.is_valid():
@@ -165,7 +157,7 @@ def stage_create(request: HttpRequest, pk: int) -> HttpResponse:
 @web_view
 def stage_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """One row of the table: name, win probability, open / won / lost."""
-    _require_admin(request)
+    require_admin(request.user, services.ADMINS_ONLY)
     stage = get_object_or_404(Stage, pk=pk)
     form = _stage_form(stage, request.POST)
     if form.is_valid():
@@ -183,7 +175,7 @@ def stage_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def stage_move(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user, services.ADMINS_ONLY)
     stage = get_object_or_404(Stage, pk=pk)
     direction = request.POST.get("direction", "")
     services.stage_move(actor=request.user, origin=WEB, stage=stage, direction=direction)
@@ -196,12 +188,8 @@ def stage_move(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def stage_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user, services.ADMINS_ONLY)
     stage = get_object_or_404(Stage, pk=pk)
-    try:
-        services.stage_delete(actor=request.user, origin=WEB, stage=stage)
-    except ValidationError as exc:
-        flash_errors(request, exc)
-    else:
-        messages.success(request, _("已删除阶段 %(name)s") % {"name": stage.name})
-    return redirect(_pipeline_url(stage.pipeline_id))
+    return press_button(request, lambda: services.stage_delete(
+        actor=request.user, origin=WEB, stage=stage),
+        done=_("已删除阶段 %(name)s") % {"name": stage.name}, to=_pipeline_url(stage.pipeline_id))

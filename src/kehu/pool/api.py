@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
+from kehu.accounts.policy import require_admin
 from kehu.api.inputs import payload_data
 from kehu.api.pagination import page_body
 from kehu.api.responses import json_response, no_content, parse_if_match
@@ -180,7 +181,7 @@ def _pool_response(pool_id: int, status: int = 200) -> HttpResponse:
 
 @router.get("/pool/pools", response={200: list[PoolOut], **READ_ERRORS})
 def pool_list(request: HttpRequest) -> HttpResponse:
-    services.require_admin(request.auth)
+    require_admin(request.auth, services.ADMINS_ONLY)
     return json_response([_pool_dict(p) for p in selectors.pools_for_settings()])
 
 
@@ -192,7 +193,7 @@ def pool_create(request: HttpRequest, payload: PoolIn) -> HttpResponse:
 
 @router.get("/pool/pools/{int:pool_id}", response={200: PoolOut, **READ_ERRORS})
 def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
-    services.require_admin(request.auth)
+    require_admin(request.auth, services.ADMINS_ONLY)
     return _pool_response(pool_id)
 
 
@@ -200,7 +201,7 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
 def pool_update(request: HttpRequest, pool_id: int, payload: PoolIn,
                 if_match: str | None = IF_MATCH) -> HttpResponse:
     version = parse_if_match(if_match)  # 428 before anything else, as every change
-    services.require_admin(request.auth)
+    require_admin(request.auth, services.ADMINS_ONLY)
     services.pool_save(actor=request.auth, origin=Origin.API, data=payload_data(payload),
                        pool=_pool(pool_id), expected_version=version)
     return _pool_response(pool_id)
@@ -210,7 +211,7 @@ def pool_update(request: HttpRequest, pool_id: int, payload: PoolIn,
 def pool_delete(request: HttpRequest, pool_id: int, if_match: str | None = IF_MATCH) -> HttpResponse:
     """Refused (422) while the pool holds customers."""
     version = parse_if_match(if_match)
-    services.require_admin(request.auth)
+    require_admin(request.auth, services.ADMINS_ONLY)
     services.pool_delete(actor=request.auth, origin=Origin.API, pool=_pool(pool_id),
                          expected_version=version)
     return no_content()
@@ -218,7 +219,7 @@ def pool_delete(request: HttpRequest, pool_id: int, if_match: str | None = IF_MA
 
 @router.post("/pool/pools/{int:pool_id}/rules", response={201: PoolRuleOut, **WRITE_ERRORS})
 def rule_create(request: HttpRequest, pool_id: int, payload: PoolRuleIn) -> HttpResponse:
-    services.require_admin(request.auth)
+    require_admin(request.auth, services.ADMINS_ONLY)
     rule = services.rule_save(actor=request.auth, origin=Origin.API, pool=_pool(pool_id),
                               data=payload_data(payload))
     return json_response(_rule_dict(rule), status=201, version=rule.version)
@@ -234,7 +235,7 @@ def _rule(pool_id: int, rule_id: int) -> PoolRule:
 def rule_update(request: HttpRequest, pool_id: int, pool_rule_id: int, payload: PoolRuleIn,
                 if_match: str | None = IF_MATCH) -> HttpResponse:
     version = parse_if_match(if_match)
-    services.require_admin(request.auth)
+    require_admin(request.auth, services.ADMINS_ONLY)
     rule = _rule(pool_id, pool_rule_id)
     rule = services.rule_save(actor=request.auth, origin=Origin.API, pool=rule.pool,
                               data=payload_data(payload), rule=rule, expected_version=version)
@@ -247,7 +248,7 @@ def rule_update(request: HttpRequest, pool_id: int, pool_rule_id: int, payload: 
 def rule_delete(request: HttpRequest, pool_id: int, pool_rule_id: int,
                 if_match: str | None = IF_MATCH) -> HttpResponse:
     version = parse_if_match(if_match)
-    services.require_admin(request.auth)
+    require_admin(request.auth, services.ADMINS_ONLY)
     services.rule_delete(actor=request.auth, origin=Origin.API, rule=_rule(pool_id, pool_rule_id),
                          expected_version=version)
     return no_content()

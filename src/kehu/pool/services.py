@@ -16,9 +16,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import DataScope, User
-from kehu.accounts.policy import access_for, assignable_user
+from kehu.accounts.policy import access_for, assignable_user, require_admin
 from kehu.core.cleaning import text_cleaner
 from kehu.core.errors import Http404, PermissionDenied, ValidationError
 from kehu.core.records import record_create, record_delete, record_update
@@ -29,10 +30,7 @@ from kehu.pool import cleaning
 from kehu.pool.gate import is_member, pool_members, pools_of_department
 from kehu.pool.models import MoveKind, Pool, PoolEntry, PoolMove, PoolRule
 
-
-def require_admin(user: User) -> None:
-    if not access_for(user).is_admin:
-        raise PermissionDenied(_("只有管理员可以设置公海"))
+ADMINS_ONLY = gettext_lazy("只有管理员可以设置公海")
 
 
 def may_assign(user: User) -> bool:
@@ -198,7 +196,7 @@ def pool_assign(*, actor: User, origin: str, customer: Any, to_user: Any, reason
 @transaction.atomic
 def pool_save(*, actor: User, origin: str, data: dict[str, Any], pool: Pool | None = None,
               expected_version: int | None = None) -> Pool:
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     values = cleaning.clean_pool(data)
     departments = values.pop("departments")
     clash = Pool.objects.filter(name=values["name"]).exclude(pk=getattr(pool, "pk", None))
@@ -218,7 +216,7 @@ def pool_save(*, actor: User, origin: str, data: dict[str, Any], pool: Pool | No
 @transaction.atomic
 def pool_delete(*, actor: User, origin: str, pool: Pool, expected_version: int | None = None) -> None:
     """A pool holding customers is not deleted (deactivate it, or let them be claimed first)."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     pool = Pool.objects.select_for_update().get(pk=pool.pk)
     held = PoolEntry.objects.filter(pool=pool).count()
     if held:
@@ -230,7 +228,7 @@ def pool_delete(*, actor: User, origin: str, pool: Pool, expected_version: int |
 @transaction.atomic
 def rule_save(*, actor: User, origin: str, pool: Pool, data: dict[str, Any],
               rule: PoolRule | None = None, expected_version: int | None = None) -> PoolRule:
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     values = cleaning.clean_rule(data)
     if rule is None:
         position = PoolRule.objects.filter(pool=pool).count()
@@ -244,6 +242,6 @@ def rule_save(*, actor: User, origin: str, pool: Pool, data: dict[str, Any],
 @transaction.atomic
 def rule_delete(*, actor: User, origin: str, rule: PoolRule,
                 expected_version: int | None = None) -> None:
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     rule = PoolRule.objects.select_for_update().get(pk=rule.pk)
     record_delete(actor=actor, instance=rule, origin=origin, expected_version=expected_version)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Department
+from kehu.accounts.policy import require_admin
 from kehu.classification.models import DimensionValue
 from kehu.core.inputs import parse_id
 from kehu.core.models import Origin
@@ -25,7 +26,7 @@ WEB = Origin.MANUAL
 
 @web_view
 def pools(request: HttpRequest) -> HttpResponse:
-    services.require_admin(request.user)
+    require_admin(request.user, services.ADMINS_ONLY)
     return render(request, "pool/settings/pools.html", selectors.pool_settings(viewer=request.user))
 
 
@@ -36,7 +37,7 @@ def _pool_form(data: Any = None, initial: Any = None) -> PoolForm:
 @web_view
 def pool_edit(request: HttpRequest, pool_id: int | None = None) -> HttpResponse:
     """Create (no id) or change a pool."""
-    services.require_admin(request.user)
+    require_admin(request.user, services.ADMINS_ONLY)
     pool = get_object_or_404(Pool, pk=parse_id(pool_id, field="pool")) if pool_id else None
     if request.method != "POST":
         initial = {"is_active": True, "daily_claims": 5, "reclaim_wait_days": 30}
@@ -61,7 +62,7 @@ def pool_edit(request: HttpRequest, pool_id: int | None = None) -> HttpResponse:
 @web_view
 @require_POST
 def pool_delete(request: HttpRequest, pool_id: int) -> HttpResponse:
-    services.require_admin(request.user)
+    require_admin(request.user, services.ADMINS_ONLY)
     pool = get_object_or_404(Pool, pk=parse_id(pool_id, field="pool"))
     services.pool_delete(actor=request.user, origin=WEB, pool=pool,
                          expected_version=parse_version(request.POST.get("version")))
@@ -78,7 +79,7 @@ def _rule_form(data: Any = None, initial: Any = None) -> RuleForm:
 @web_view
 def rule_edit(request: HttpRequest, pool_id: int, rule_id: int | None = None) -> HttpResponse:
     """Add a rule to a pool (no rule id) or change one."""
-    services.require_admin(request.user)
+    require_admin(request.user, services.ADMINS_ONLY)
     pool = get_object_or_404(Pool, pk=parse_id(pool_id, field="pool"))
     rule = get_object_or_404(PoolRule, pk=parse_id(rule_id, field="rule"), pool=pool) \
         if rule_id else None
@@ -105,7 +106,7 @@ def rule_edit(request: HttpRequest, pool_id: int, rule_id: int | None = None) ->
 @web_view
 @require_POST
 def rule_delete(request: HttpRequest, pool_id: int, rule_id: int) -> HttpResponse:
-    services.require_admin(request.user)
+    require_admin(request.user, services.ADMINS_ONLY)
     rule = get_object_or_404(PoolRule, pk=parse_id(rule_id, field="rule"),
                              pool_id=parse_id(pool_id, field="pool"))
     services.rule_delete(actor=request.user, origin=WEB, rule=rule,

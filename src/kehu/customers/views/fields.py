@@ -10,10 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.policy import access_for
-from kehu.core.errors import PermissionDenied, ValidationError
+from kehu.accounts.policy import require_admin
+from kehu.core.errors import ValidationError
 from kehu.core.views import (
     attach_errors,
     redirect,
@@ -30,20 +31,18 @@ from kehu.customers.views.common import WEB
 # --- custom field definitions (admins) ------------------------------------------------
 
 
-def _require_admin(request: HttpRequest) -> None:
-    if not access_for(request.user).is_admin:
-        raise PermissionDenied(_("只有管理员可以定义自定义字段"))
+ADMINS_ONLY = gettext_lazy("只有管理员可以定义自定义字段")
 
 
 @web_view
 def custom_field_list(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     return render(request, "customers/fields.html", {"fields": CustomField.objects.all()})
 
 
 @web_view
 def custom_field_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    _require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     field = get_object_or_404(CustomField, pk=pk) if pk else None
     initial = custom_field_initial(field) if field else {"is_active": True, "position": 0}
     form = CustomFieldForm(request.POST or None, editing=field is not None, initial=initial)
@@ -63,7 +62,7 @@ def custom_field_edit(request: HttpRequest, pk: int | None = None) -> HttpRespon
 @web_view
 def custom_field_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     """Deactivate (or reactivate) a field: its values stay, it leaves forms and filters."""
-    _require_admin(request)
+    require_admin(request.user, ADMINS_ONLY)
     field = get_object_or_404(CustomField, pk=pk)
     services.custom_field_save(actor=request.user, origin=WEB, data={"is_active": not field.is_active},
                                field=field)

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
+from kehu.accounts.policy import require_admin
 from kehu.accounts.selectors import users_active
-from kehu.accounts.team import require_admin
+from kehu.accounts.team import ADMINS_ONLY
 from kehu.core.errors import ValidationError
 from kehu.core.views import attach_errors, redirect, save_form, web_view
 from kehu.customers import handover
@@ -44,7 +45,7 @@ class HandoverForm(forms.Form):
 @web_view
 def handover_page(request: HttpRequest) -> HttpResponse:
     """GET: the form, and with a leaver chosen what would move; POST: move them."""
-    require_admin(request.user)
+    require_admin(request.user, ADMINS_ONLY)
     if request.method == "POST":
         form = HandoverForm(request.POST)
         form.is_valid()
