@@ -64,6 +64,15 @@ class Role(models.Model):
     is_admin = models.BooleanField(_("管理员"), default=False)
     manages_catalogue = models.BooleanField(_("维护产品目录"), default=False)
     may_export = models.BooleanField(_("可导出"), default=False)
+    # Each of these gates one act on top of the data scope (and, for the writing acts,
+    # can_write): a role may edit its customers yet not delete, merge or import them.
+    may_delete = models.BooleanField(_("可删除客户"), default=True)
+    may_merge = models.BooleanField(_("可合并客户"), default=True)
+    may_import = models.BooleanField(_("可导入"), default=True)
+    may_use_pool = models.BooleanField(_("可进入公海"), default=True)
+    # A masking role sees 138****5678; with this it may ask for the full value, one at a
+    # time and with a reason, each time recorded in the audit trail.
+    may_reveal = models.BooleanField(_("可查看完整号码"), default=False)
     # Admins need a second factor whatever this says (accounts/twofactor.py).
     requires_two_factor = models.BooleanField(
         _("要求两步验证"), default=False,

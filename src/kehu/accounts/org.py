@@ -20,7 +20,8 @@ from kehu.core.errors import ValidationError
 from kehu.core.records import log_change
 
 BUILTIN_ROLES = ("admin", "manager", "sales", "analyst")  # the command line and demo name them
-ROLE_FLAGS = ("can_write", "masks_sensitive", "is_admin", "manages_catalogue", "may_export",
+ROLE_FLAGS = ("can_write", "masks_sensitive", "may_reveal", "is_admin", "manages_catalogue",
+              "may_export", "may_import", "may_delete", "may_merge", "may_use_pool",
               "requires_two_factor")
 
 

@@ -25,6 +25,11 @@ class Access:
     is_admin: bool
     manages_catalogue: bool = False
     may_export: bool = False
+    may_import: bool = False
+    may_delete: bool = False
+    may_merge: bool = False
+    may_use_pool: bool = False
+    may_reveal: bool = False
 
     @property
     def sees_all(self) -> bool:
@@ -80,12 +85,19 @@ def forget_access(user: User) -> None:
 def _compute_access(user: User) -> Access:
     role = user.role
     if user.is_superuser or (role is not None and role.is_admin):
-        return Access(user.pk, DataScope.ALL, None, True, False, True, True, True)
+        return Access(user.pk, DataScope.ALL, None, True, False, True, True, True,
+                      may_import=True, may_delete=True, may_merge=True, may_use_pool=True,
+                      may_reveal=True)
     if role is None:
         return Access(user.pk, DataScope.OWN, frozenset({user.pk}), False, False, False)
     owner_ids = _owner_ids_for_scope(user, role.data_scope)
     return Access(user.pk, role.data_scope, owner_ids, role.can_write, role.masks_sensitive,
-                  False, role.can_write and role.manages_catalogue, role.may_export)
+                  False, role.can_write and role.manages_catalogue, role.may_export,
+                  may_import=role.can_write and role.may_import,
+                  may_delete=role.can_write and role.may_delete,
+                  may_merge=role.can_write and role.may_merge,
+                  may_use_pool=role.may_use_pool,
+                  may_reveal=role.may_reveal)
 
 
 def _owner_ids_for_scope(user: User, scope: str) -> frozenset[int] | None:

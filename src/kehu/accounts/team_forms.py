@@ -60,7 +60,13 @@ class RoleForm(forms.Form):
     can_write = forms.BooleanField(label=_("可编辑（否则只读）"), required=False)
     masks_sensitive = forms.BooleanField(label=_("隐藏敏感字段（电话、邮箱、微信、证件号）"),
                                          required=False)
+    may_reveal = forms.BooleanField(label=_("可查看完整号码（隐藏时，逐条说明理由后显示，记入审计日志）"),
+                                    required=False)
     may_export = forms.BooleanField(label=_("可导出"), required=False)
+    may_import = forms.BooleanField(label=_("可导入"), required=False)
+    may_delete = forms.BooleanField(label=_("可删除客户"), required=False)
+    may_merge = forms.BooleanField(label=_("可合并客户"), required=False)
+    may_use_pool = forms.BooleanField(label=_("可进入公海（看到并领取公海客户）"), required=False)
     manages_catalogue = forms.BooleanField(label=_("维护产品目录和销售流程"), required=False)
     is_admin = forms.BooleanField(label=_("管理员（全公司、全部权限、可进入设置）"), required=False)
     requires_two_factor = forms.BooleanField(label=_("要求两步验证"), required=False)

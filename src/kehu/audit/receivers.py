@@ -17,7 +17,8 @@ from kehu.audit.models import Action
 from kehu.audit.services import record
 
 ROLE_FIELDS = ("code", "name", "data_scope", "can_write", "masks_sensitive", "is_admin",
-               "manages_catalogue", "may_export", "requires_two_factor")
+               "manages_catalogue", "may_export", "may_import", "may_delete", "may_merge",
+               "may_use_pool", "may_reveal", "requires_two_factor")
 USER_FIELDS = ("role_id", "is_staff", "is_superuser", "is_active")
 
 
