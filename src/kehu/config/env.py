@@ -58,6 +58,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choices(name: str, allowed: list[str], default: list[str] | None = None) -> list[str]:
+    """A comma-separated list of names from `allowed`; an unknown name stops the start-up."""
+    chosen = env_list(name, default or [])
+    if unknown := sorted(set(chosen) - set(allowed)):
+        raise ImproperlyConfigured(f"{name}: unknown {', '.join(unknown)} "
+                                   f"(known: {', '.join(allowed)})")
+    return chosen
+
+
 # --- e-mail (SMTP) -------------------------------------------------------------------------
 
 _EMAIL_SCHEMES = {"smtp": False, "smtps": True}  # scheme -> implicit TLS (SSL) from the start

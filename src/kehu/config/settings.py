@@ -9,7 +9,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from kehu.config.env import env_base_url, env_bool, env_email, env_int, env_list, env_str
+from kehu.config.env import (
+    env_base_url,
+    env_bool,
+    env_choices,
+    env_email,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("KEHU_DATA_DIR", str(Path.cwd() / "var"))).resolve()
@@ -295,6 +303,15 @@ KEHU_BACKUP_KEEP_WEEKLY = env_int("KEHU_BACKUP_KEEP_WEEKLY", 4, minimum=0)
 # deleted nightly; below 183 days (the Cybersecurity Law's six months) the checks refuse to start.
 KEHU_AUDIT_KEY = env_str("KEHU_AUDIT_KEY")
 KEHU_AUDIT_KEY_FILE = env_str("KEHU_AUDIT_KEY_FILE")
+# Field encryption at rest (kehu/core/crypto.py): data keys from KEHU_ENCRYPTION_KEYS (base64,
+# the first encrypts) with KEHU_BLIND_INDEX_KEY, else the key file KEHU_KEY_FILE (written with
+# mode 0600 on first use when missing). ID numbers are always encrypted; KEHU_ENCRYPT_FIELDS
+# adds phones, emails and/or wechat (customers' and contacts'); after changing it, run
+# `kehu keys rotate` to bring the stored values and their indexes in line.
+KEHU_ENCRYPTION_KEYS = env_str("KEHU_ENCRYPTION_KEYS")
+KEHU_BLIND_INDEX_KEY = env_str("KEHU_BLIND_INDEX_KEY")
+KEHU_KEY_FILE = Path(env_str("KEHU_KEY_FILE", str(DATA_DIR / "keys")))
+KEHU_ENCRYPT_FIELDS = env_choices("KEHU_ENCRYPT_FIELDS", ["phones", "emails", "wechat"])
 KEHU_AUDIT_RETENTION_DAYS = env_int("KEHU_AUDIT_RETENTION_DAYS", 365, minimum=1)
 
 LOGGING = {

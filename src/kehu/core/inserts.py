@@ -64,6 +64,8 @@ def insert_rows(model: type[models.Model], columns: Sequence[str],
 
 def _adapter(field: models.Field) -> Callable[[Any], Any]:
     ops = connection.ops
+    if getattr(field, "encrypted_field", False):  # sealed here too (core/fields.py)
+        return lambda v: field.get_db_prep_save(v, connection)
     if isinstance(field, models.JSONField):  # psycopg's Jsonb on PostgreSQL, text on SQLite
         return lambda v: None if v is None else ops.adapt_json_value(v, field.encoder)
     if isinstance(field, models.DateTimeField):

@@ -19,6 +19,8 @@ from django.db import models
 from django.db.models import F
 
 from kehu.core.errors import VersionConflict
+from kehu.core.fields import encrypted_fields
+from kehu.core.masking import mask_value
 from kehu.core.models import ChangeLog, Origin
 from kehu.core.signals import announce_customers_changed
 
@@ -115,13 +117,27 @@ def record_delete(
 
 
 def diff(instance: models.Model, data: dict[str, Any]) -> dict[str, list[Any]]:
-    """{field: [old, new]} for the fields in `data` whose value would change."""
+    """{field: [old, new]} for the fields in `data` whose value would change.
+
+    A field encrypted at rest is logged masked (138****5678): the change log is sealed by
+    the audit trail and never re-encrypted, so it must not keep in the clear what the
+    column keeps sealed, nor a ciphertext that a key rotation would leave unreadable."""
     changes = {}
+    sealed = {f.name for f in encrypted_fields(type(instance)) if f.encrypted}
     for field, new in data.items():
         old = getattr(instance, field)
         if old != new:
             changes[field] = [jsonable(old), jsonable(new)]
+            if field in sealed:
+                changes[field] = [mask_value(_mask_kind(old or new), v) for v in changes[field]]
     return changes
+
+
+def _mask_kind(value: Any) -> str:
+    sample = value[0] if isinstance(value, list) and value else value
+    if isinstance(sample, str) and "@" in sample:
+        return "email"
+    return "phone" if isinstance(sample, str) and sample.startswith("+") else "id"
 
 
 def _customer_id(instance: models.Model) -> int | None:

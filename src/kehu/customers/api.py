@@ -62,6 +62,8 @@ class CustomerIn(Schema):
     gender: str | None = None
     birthday: str | None = Field(None, description="YYYY-MM-DD")
     credit_code: str | None = None
+    id_number: str | None = Field(None, description="身份证号 of a person (18 characters, "
+                                  "checked); stored encrypted, found by its complete value")
     source: str | None = None
     owner: int | None = Field(None, description="User id (create only; use transfer later)")
     tags: list[str] | None = None
@@ -100,6 +102,7 @@ class CustomerOut(Schema):
     gender: str
     birthday: dt.date | None
     credit_code: str
+    id_number: str
     source: str
     owner: UserRef | None
     tags: list[str]
@@ -226,7 +229,8 @@ def customer_dict(c: Customer) -> dict[str, Any]:
         "industry": c.industry, "company_size": c.company_size,
         "province": c.province, "city": c.city, "district": c.district, "address": c.address,
         "phones": c.phones, "emails": c.emails, "wechat": c.wechat, "gender": c.gender,
-        "birthday": c.birthday, "credit_code": c.credit_code, "source": c.source,
+        "birthday": c.birthday, "credit_code": c.credit_code,
+        "id_number": c.id_number, "source": c.source,
         "owner": {"id": owner.pk, "name": owner.label} if owner else None,
         "tags": _tag_names(c),
         "custom": {k: _custom_json(v) for k, v in selectors.custom_values_by_key(c).items()},

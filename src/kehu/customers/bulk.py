@@ -29,6 +29,7 @@ from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.core.inserts import insert_dicts
 from kehu.core.models import ChangeLog
 from kehu.core.signals import announce_customers_changed
+from kehu.customers.encryption import stored_key
 from kehu.customers.keys import keys_refresh
 from kehu.customers.models import (
     Contact,
@@ -73,15 +74,20 @@ class NewCustomer:
     contact: dict[str, Any] | None = None  # cleaned by `cleaning.clean_contact`
 
 
-def keys_lookup(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[int]]:
+def keys_lookup(pairs: Iterable[tuple[str, str]], *, stored: bool = False
+                ) -> dict[tuple[str, str], set[int]]:
     """(kind, value) -> ids of the live customers holding that key, for a whole batch.
+
+    Values are normalised values as the cleaners give them; an encrypted kind's is looked up
+    by its blind index and answered under the value asked for. With `stored`, values are
+    `CustomerKey.value`s as read from the table (the duplicate finder's groups).
 
     No scope here on purpose: a match on a customer outside the importer's scope must be
     seen (and refused without revealing it), not mistaken for "no such customer"."""
-    wanted: dict[str, set[str]] = defaultdict(set)
+    wanted: dict[str, dict[str, str]] = defaultdict(dict)  # kind -> stored -> asked
     for kind, value in pairs:
         if value:
-            wanted[kind].add(value)
+            wanted[kind][value if stored else stored_key(kind, value)] = value
     found: dict[tuple[str, str], set[int]] = defaultdict(set)
     if not wanted:
         return found
@@ -91,7 +97,7 @@ def keys_lookup(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[i
     rows = (CustomerKey.objects.filter(condition, customer__deleted_at__isnull=True)
             .values_list("kind", "value", "customer_id"))
     for kind, value, customer_id in rows:
-        found[(kind, value)].add(customer_id)
+        found[(kind, wanted[kind].get(value, value))].add(customer_id)
     return found
 
 

@@ -39,6 +39,7 @@ CUSTOMER_CHOICES = {
 }
 CUSTOMER_FIELDS = (
     *CUSTOMER_TEXT_LIMITS, *CUSTOMER_CHOICES, "phones", "emails", "birthday", "credit_code",
+    "id_number",
 )
 REGION_FIELDS = ("province", "city", "district")
 CONTACT_TEXT_LIMITS = {"name": 100, "title": 100, "wechat": 64, "notes": 20000}
@@ -71,6 +72,7 @@ def clean_customer(data: dict[str, Any], *, partial: bool = False,
         "emails": normalizers.normalize_emails,
         "birthday": clean_date,
         "credit_code": lambda v: normalizers.normalize_credit_code(v or ""),
+        "id_number": lambda v: normalizers.normalize_id_number(v or ""),
     }
     for field, cleaner in cleaners.items():
         if field in data:
@@ -108,6 +110,8 @@ def check_kind_fields(values: dict[str, Any]) -> None:
     errors = {}
     if values.get("kind") == CustomerKind.PERSON and values.get("credit_code"):
         errors["credit_code"] = _("个人客户没有统一社会信用代码")
+    if values.get("kind") == CustomerKind.COMPANY and values.get("id_number"):
+        errors["id_number"] = _("企业客户没有身份证号")
     if values.get("kind") == CustomerKind.COMPANY and values.get("gender"):
         errors["gender"] = _("企业客户没有性别")
     if errors:

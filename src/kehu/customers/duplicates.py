@@ -26,8 +26,10 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import ratio
 
 from kehu.accounts.models import User
+from kehu.core.crypto import is_blind
 from kehu.customers import cleaning
 from kehu.customers.bulk import keys_lookup
+from kehu.customers.encryption import encrypted_kinds
 from kehu.customers.models import Customer, CustomerKey
 from kehu.customers.names import name_parts
 from kehu.customers.pinyin import name_pinyin
@@ -38,9 +40,10 @@ WARN = 0.5  # on a create, a candidate at or above is shown
 HARD = 0.95  # a shared key: the create asks before going on
 WINDOW = 4  # neighbours in name-key order compared with each customer
 GROUP_LIMIT = 50  # a key shared by more customers (a switchboard) makes no pairs
-FIELDS = ("id", "kind", "name", "city", "phones", "emails", "credit_code", "owner_id",
-          "name_key")
-KEY_LABELS = {"phone": "电话", "email": "邮箱", "credit_code": "统一社会信用代码"}
+FIELDS = ("id", "kind", "name", "city", "phones", "emails", "credit_code", "id_number",
+          "owner_id", "name_key")
+KEY_LABELS = {"phone": "电话", "email": "邮箱", "credit_code": "统一社会信用代码",
+              "id_number": "身份证号"}
 
 
 @dataclass
@@ -54,7 +57,17 @@ class Pair:
 def _keys(row: dict[str, Any]) -> dict[str, set[str]]:
     return {"phone": set(row.get("phones") or []),
             "email": {e.lower() for e in row.get("emails") or []},
-            "credit_code": {row["credit_code"].upper()} if row.get("credit_code") else set()}
+            "credit_code": {row["credit_code"].upper()} if row.get("credit_code") else set(),
+            "id_number": {row["id_number"].upper()} if row.get("id_number") else set()}
+
+
+def _key_reason(kind: str, values: set[str]) -> str:
+    """"电话相同：+86…" — without the value when the kind is encrypted: a reason is stored
+    (DuplicatePair) and must not keep in the clear what the column keeps sealed."""
+    if kind in encrypted_kinds() or all(is_blind(v) for v in values):
+        return _("%(key)s相同") % {"key": _(KEY_LABELS[kind])}
+    shown = sorted(v for v in values if not is_blind(v))[0]
+    return _("%(key)s相同：%(value)s") % {"key": _(KEY_LABELS[kind]), "value": shown}
 
 
 def _place(row: dict[str, Any]) -> str:
@@ -74,11 +87,12 @@ def pair_score(a: dict[str, Any], b: dict[str, Any],
     score = 0.0
     if common["credit_code"]:
         score, reasons = 1.0, [_("统一社会信用代码相同")]
+    if common["id_number"]:  # one person: never named in the reason (always encrypted)
+        score, reasons = 1.0, [*reasons, _("身份证号相同")]
     for kind in ("phone", "email"):
         if common[kind]:
             score = max(score, 0.97 if kind == "phone" else 0.95)
-            reasons.append(_("%(key)s相同：%(value)s") % {"key": _(KEY_LABELS[kind]),
-                                                      "value": sorted(common[kind])[0]})
+            reasons.append(_key_reason(kind, common[kind]))
     name_score, why = _name_score(a, b)
     if why:
         reasons.append(why)
@@ -141,7 +155,8 @@ def duplicates_of(*, viewer: User, values: dict[str, Any], exclude: int | None =
     row = {"kind": values.get("kind", "company"), "name": values.get("name", ""),
            "city": values.get("city", ""), "phones": list(values.get("phones") or []),
            "emails": list(values.get("emails") or []),
-           "credit_code": values.get("credit_code") or ""}
+           "credit_code": values.get("credit_code") or "",
+           "id_number": values.get("id_number") or ""}
     contact_keys = _contact_keys(contacts)
     pairs = [(kind, value) for kind, found in _keys(row).items() for value in found]
     pairs += [(kind, value) for kind, found in contact_keys.items() for value in found]
@@ -248,7 +263,7 @@ def _shared_keys() -> Iterator[tuple[str, str, list[int]]]:
     wanted = list(shared)
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        for (kind, value), ids in keys_lookup(chunk).items():
+        for (kind, value), ids in keys_lookup(chunk, stored=True).items():
             if len(ids) > 1:
                 yield kind, value, sorted(ids)
 
@@ -326,7 +341,7 @@ def _scored(candidates: dict[tuple[int, int], dict[str, set[str]]],
                     yield Pair(a, b, score, reasons)
 
 
-CHECKED = ("kind", "name", "city", "phones", "emails", "credit_code")
+CHECKED = ("kind", "name", "city", "phones", "emails", "credit_code", "id_number")
 
 
 def duplicates_for_input(*, viewer: User, data: dict[str, Any],
@@ -342,7 +357,7 @@ def duplicates_for_input(*, viewer: User, data: dict[str, Any],
         except ValidationError:  # the form reports it; the check goes on without it
             continue
     if not values.get("name") and not any(values.get(k) for k in ("phones", "emails",
-                                                                  "credit_code")):
+                                                                  "credit_code", "id_number")):
         return []
     return duplicates_of(viewer=viewer, values=values, exclude=exclude)
 

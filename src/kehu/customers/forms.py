@@ -34,7 +34,7 @@ from kehu.customers.selectors import CUSTOMER_SENSITIVE, custom_values_by_key
 CUSTOM_FIELD_PREFIX = "cf_"
 BLANK = [("", "—")]
 CUSTOMER_TEXT = ("name", "short_name", "province", "city", "district", "address", "wechat",
-                 "credit_code", "notes")
+                 "credit_code", "id_number", "notes")
 CUSTOMER_CHOICE = ("kind", "industry", "company_size", "source", "gender")
 
 
@@ -109,6 +109,8 @@ class CustomerForm(VersionedForm):
     gender = _select(Gender.choices, _("性别"))
     birthday = forms.CharField(label=_("生日"), required=False, widget=DATE_INPUT)
     credit_code = forms.CharField(label=_("统一社会信用代码"), required=False)
+    id_number = forms.CharField(label=_("身份证号"), required=False, help_text=_(
+        "加密保存；只能按完整号码搜索"))
     tags = forms.CharField(label=_("标签"), required=False,
                            help_text=_("用逗号分隔，例如：重点客户, 渠道商"))
     notes = _textarea(_("备注"), rows=4)
@@ -117,12 +119,13 @@ class CustomerForm(VersionedForm):
         (_("基本信息"), ("kind", "name", "short_name", "industry", "company_size", "source", "owner")),
         (_("联系方式"), ("phones", "emails", "wechat")),
         (_("地区与地址"), ("province", "city", "district", "address")),
-        (_("其他"), ("gender", "birthday", "credit_code", "tags", "notes")),
+        (_("其他"), ("gender", "birthday", "id_number", "credit_code", "tags", "notes")),
     )
-    KIND_ONLY = {"gender": "person", "birthday": "person", "credit_code": "company",
+    KIND_ONLY = {"gender": "person", "birthday": "person", "id_number": "person",
+                 "credit_code": "company",
                  "company_size": "company"}
     WIDE = ("phones", "emails", "address", "notes", "kind")
-    VALIDATE_ON_BLUR = ("name", "phones", "emails", "credit_code", "birthday")
+    VALIDATE_ON_BLUR = ("name", "phones", "emails", "credit_code", "id_number", "birthday")
 
     def __init__(self, *args: Any, custom_fields: list[CustomField], owners: QuerySet | None = None,
                  masked: bool = False, **kwargs: Any) -> None:

@@ -1,4 +1,5 @@
-"""The nightly duplicate finder: every probable pair stored for the duplicates page."""
+"""The nightly duplicate finder: every probable pair stored for the duplicates page; the
+segments' counts; key rotation's job lives in `rekeying` (registered from here)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kehu.customers import rekeying  # noqa: F401  (registers customers.rekey)
 from kehu.customers.duplicates import duplicate_pairs
 from kehu.customers.duplicates_store import pairs_store
 from kehu.customers.segments import segment_counts_refresh

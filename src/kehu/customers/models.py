@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.fields import EncryptedCharField, EncryptedJSONField
 from kehu.core.models import Origin
 from kehu.customers.choices import (
     CompanySize,
@@ -63,9 +64,13 @@ class Customer(models.Model):
     region_code = models.CharField(_("区划代码"), max_length=6, null=True, blank=True,
                                    editable=False)
     address = models.CharField(_("详细地址"), max_length=255, blank=True)
-    phones = models.JSONField(_("电话"), default=list, blank=True)
-    emails = models.JSONField(_("邮箱"), default=list, blank=True)
-    wechat = models.CharField(_("微信"), max_length=64, blank=True)
+    # Encrypted at rest when KEHU_ENCRYPT_FIELDS names them (core/fields.py); found then by
+    # their blind indexes in CustomerKey only.
+    phones = EncryptedJSONField(_("电话"), default=list, blank=True, encrypt_when="phones")
+    emails = EncryptedJSONField(_("邮箱"), default=list, blank=True, encrypt_when="emails")
+    wechat = EncryptedCharField(_("微信"), max_length=64, blank=True, encrypt_when="wechat")
+    # 身份证号 of a person: always encrypted; found by its blind index (CustomerKey id_number).
+    id_number = EncryptedCharField(_("身份证号"), max_length=18, blank=True, default="")
     gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True)
     birthday = models.DateField(_("生日"), null=True, blank=True)
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
@@ -133,9 +138,9 @@ class Contact(models.Model):
     decision_role = models.CharField(
         _("决策角色"), max_length=20, choices=DecisionRole.choices, blank=True
     )
-    phones = models.JSONField(_("电话"), default=list, blank=True)
-    email = models.CharField(_("邮箱"), max_length=254, blank=True)
-    wechat = models.CharField(_("微信"), max_length=64, blank=True)
+    phones = EncryptedJSONField(_("电话"), default=list, blank=True, encrypt_when="phones")
+    email = EncryptedCharField(_("邮箱"), max_length=254, blank=True, encrypt_when="emails")
+    wechat = EncryptedCharField(_("微信"), max_length=64, blank=True, encrypt_when="wechat")
     is_primary = models.BooleanField(_("主联系人"), default=False)
     notes = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -263,13 +268,16 @@ class CustomValue(models.Model):
 
 class CustomerKey(models.Model):
     """A customer's normalised match keys: each E.164 phone and lower-cased e-mail of the
-    customer and of its contacts, and its credit code. Imports match rows on these (issue
-    9), the duplicate finder groups on them (10); later the value becomes a blind index
-    (14). Written only by `customers.keys` (every write path calls it); soft-deleted
-    customers keep their keys, readers filter them."""
+    customer and of its contacts, its credit code and its ID number. Imports match rows on
+    these (issue 9), the duplicate finder groups on them (10), quick search finds an
+    encrypted value by them. For a kind whose column is encrypted (ID numbers always;
+    phones, e-mails and WeChat ids per KEHU_ENCRYPT_FIELDS) the value is its blind index
+    (`h1:` + a keyed hash, core/crypto.py), never the value (14). Written only by
+    `customers.keys` (every write path calls it); soft-deleted customers keep their keys,
+    readers filter them."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="keys")
-    kind = models.CharField(max_length=16)  # phone | email | credit_code
+    kind = models.CharField(max_length=16)  # phone | email | credit_code | id_number | wechat
     value = models.CharField(max_length=254)
 
     # Scoped like every customer-bound row; the import's batch lookup reads it unscoped

@@ -13,8 +13,9 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from stdnum.cn import uscc
+from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 _EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x)\s*(\d{1,6})\s*$", re.IGNORECASE)
@@ -147,3 +148,25 @@ def normalize_credit_code(raw: str) -> str:
         return uscc.validate(value)
     except StdnumError as exc:
         raise ValidationError(_("统一社会信用代码校验位不正确")) from exc
+
+
+def normalize_id_number(raw: str) -> str:
+    """A resident ID number (身份证号, GB 11643): 18 characters, 17 digits and a check
+    character (0-9 or X) that must be right, and a real birth date. The birthplace is not
+    checked: python-stdnum's list of counties refuses real numbers of newer counties."""
+    value = raw.strip().upper().replace(" ", "")
+    if not value:
+        return ""
+    if len(value) != 18:
+        raise ValidationError(_("身份证号应为 18 位，这里是 %(count)d 位") % {"count": len(value)})
+    if not value[:17].isascii() or not value[:17].isdigit() or value[17] not in "0123456789X":
+        raise ValidationError(_("身份证号应为 17 位数字加一位校验码（数字或 X）"))
+    if ric.calc_check_digit(value) != value[17]:
+        raise ValidationError(_("身份证号校验码不正确"))
+    try:
+        born = ric.get_birth_date(value)
+    except StdnumError as exc:
+        raise ValidationError(_("身份证号中的出生日期不存在")) from exc
+    if born.year < 1900 or born > timezone.localdate():
+        raise ValidationError(_("身份证号中的出生日期不合理"))
+    return value

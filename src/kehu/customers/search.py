@@ -21,6 +21,11 @@ too, matches only on its complete value — a whole phone number in any common f
 (compared as E.164), a whole email address — and never on a part; the index is asked
 only for the grams of the columns shown in the clear and of such complete values, and
 `search_q` decides. Other viewers search as before.
+
+A column encrypted at rest (customers.encryption: ID numbers always; phones, e-mails and
+WeChat ids when the admin chooses) has no part to match and no grams but one: every
+viewer finds it by its complete value only, through its blind index in `CustomerKey`
+(one indexed lookup), and the gram index holds `k` + that index for it.
 """
 
 from __future__ import annotations
@@ -35,8 +40,9 @@ from django.db.models import BooleanField, Exists, F, Func, JSONField, OuterRef,
 from django.db.models.expressions import RawSQL
 
 from kehu.customers import searchindex
-from kehu.customers.models import Contact, Customer
-from kehu.customers.normalizers import normalize_email, normalize_phone
+from kehu.customers.encryption import blind_gram, encrypted_kinds, stored_key
+from kehu.customers.models import Contact, Customer, CustomerKey
+from kehu.customers.normalizers import normalize_email, normalize_id_number, normalize_phone
 from kehu.customers.searchindex import PROBE_LIMIT
 from kehu.customers.sensitive import CONTACT_SENSITIVE
 
@@ -55,6 +61,9 @@ CONTACT_FIELDS: Mapping[str, str] = {"name": TEXT, "phones": PHONE_DIGITS, "emai
 # What a WeChat id looks like (its rules: a letter, then 5-19 letters, digits, - or _);
 # a masking viewer's term is compared with the stored ids only when it is one.
 WECHAT_ID = re.compile(r"[A-Za-z][-_A-Za-z0-9]{5,19}")
+# The match-key kind of each searched column that may be encrypted (the same for contacts).
+COLUMN_KINDS: Mapping[str, str] = {"phones": "phone", "emails": "email", "email": "email",
+                                   "wechat": "wechat"}
 SEARCH_COLUMNS = tuple(SEARCH_FIELDS)
 # Up to this many candidates go to the database as a literal id list; more as the index's
 # own sub-select, which spares thousands of parameters (see searchindex.probe_sql).
@@ -72,8 +81,9 @@ def search_q(text: str, *, masked: Mapping[str, str],
     """
     if contact_masked is None:
         contact_masked = _contact_masking(masked)
-    own = _columns_q(SEARCH_FIELDS, masked, text, Customer)
-    of_contact = _columns_q(CONTACT_FIELDS, contact_masked, text, Contact)
+    sealed = encrypted_kinds()
+    own = _columns_q(_clear(SEARCH_FIELDS, sealed), masked, text, Customer)
+    of_contact = _columns_q(_clear(CONTACT_FIELDS, sealed), contact_masked, text, Contact)
     if of_contact is not None:
         # The customer's contacts as a range of one (>= and <=), not an equality: under an
         # OR, PostgreSQL may otherwise run the EXISTS as a "hashed SubPlan", reading every
@@ -81,7 +91,38 @@ def search_q(text: str, *, masked: Mapping[str, str],
         contacts = Contact.objects.filter(of_contact, customer_id__gte=OuterRef("pk"),
                                           customer_id__lte=OuterRef("pk"))
         own = Exists(contacts) if own is None else own | Exists(contacts)
+    blind = _blind_q(text, sealed)
+    if blind is not None:
+        own = blind if own is None else own | blind
     return own if own is not None else Q(pk__in=[])
+
+
+def _clear(fields: Mapping[str, str], sealed: frozenset[str]) -> dict[str, str]:
+    """The searched columns not encrypted now (those are matched by `_blind_q`)."""
+    return {column: how for column, how in fields.items()
+            if COLUMN_KINDS.get(column) not in sealed}
+
+
+def sealed_value(kind: str, text: str) -> str | None:
+    """`text` as a complete value of an encrypted kind, normalised as its key; or None."""
+    text = text.strip()
+    if kind == "wechat":
+        return text if WECHAT_ID.fullmatch(text) else None
+    if kind == "id_number":
+        try:
+            return normalize_id_number(text) or None
+        except ValidationError:
+            return None
+    return complete_value(kind, text)
+
+
+def _blind_q(text: str, sealed: frozenset[str]) -> Q | None:
+    """Customers holding (themselves or through a contact) the complete value `text` in an
+    encrypted column: by its blind index, one lookup of CustomerKey's (kind, value) index."""
+    parts = [Q(pk__in=CustomerKey.objects.filter(kind=kind, value=stored_key(kind, value))
+               .values("customer_id"))
+             for kind in sorted(sealed) if (value := sealed_value(kind, text)) is not None]
+    return reduce(or_, parts) if parts else None
 
 
 def search_filter(text: str, *, masked: Mapping[str, str]) -> Q:
@@ -138,6 +179,9 @@ def index_groups(text: str, *, masked: Mapping[str, str]) -> list[list[str]] | N
         groups.append(email)
     if email_masked and WECHAT_ID.fullmatch(text.strip()):  # a whole WeChat id
         groups.append(searchindex.term_email_grams(text) or [])
+    for kind in sorted(encrypted_kinds()):  # an encrypted column's one gram
+        if (value := sealed_value(kind, text)) is not None:
+            groups.append([blind_gram(kind, value)])
     return groups
 
 

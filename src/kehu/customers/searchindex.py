@@ -11,7 +11,9 @@ contacts':
   initials (`zha`, `han` … for zhangsan);
 - `p` + every four digits in a row of each phone, the customer's and its contacts'
   (stored as E.164, so `p8613`, `p6138` …);
-- `e` + every three letters or digits in a row of each e-mail address and WeChat id.
+- `e` + every three letters or digits in a row of each e-mail address and WeChat id;
+- for a column encrypted at rest (customers.encryption), no part of its value at all but
+  `k` + its blind index, and the same for an ID number: found by the complete value only.
 
 A term becomes the grams it must contain: its CJK pairs (or its one character) and its
 trigrams in one group, its four-digit runs (when it has four digits or more) in a second,
@@ -41,6 +43,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
+from kehu.customers.encryption import blind_gram, encrypted_kinds
 from kehu.customers.pinyin import name_pinyin
 
 WINDOW = 1000
@@ -242,33 +245,57 @@ def _rebuild(condition: str, params: list[int]) -> None:
 
 
 def _read(condition: str, params: list[int]) -> tuple[dict[int, tuple], dict[int, list[tuple]]]:
+    from kehu.customers.models import Contact, Customer
+
+    opened = _openers(Customer, ("phones", "emails", "wechat", "id_number"))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, kind, name, short_name, name_pinyin, name_initials, phones, emails,"
-            f" wechat FROM customers_customer WHERE id {condition}", params)  # noqa: S608
-        customers = {row[0]: row[1:] for row in cursor.fetchall()}
+            f" wechat, id_number FROM customers_customer WHERE id {condition}", params)  # noqa: S608
+        customers = {row[0]: (*row[1:6], *(o(v) for o, v in zip(opened, row[6:], strict=True)))
+                     for row in cursor.fetchall()}
+        opened = _openers(Contact, ("phones", "email", "wechat"))
         cursor.execute("SELECT customer_id, name, phones, email, wechat FROM customers_contact"
                        f" WHERE customer_id {condition}", params)  # noqa: S608
         contacts: dict[int, list[tuple]] = defaultdict(list)
-        for customer_id, *values in cursor.fetchall():
-            contacts[customer_id].append(tuple(values))
+        for customer_id, name, *values in cursor.fetchall():
+            contacts[customer_id].append(
+                (name, *(o(v) for o, v in zip(opened, values, strict=True))))
     return customers, contacts
 
 
+def _openers(model, names: Sequence[str]) -> list:
+    """Each column's way to open a value a raw cursor read (encrypted or not)."""
+    return [model._meta.get_field(name).open for name in names]
+
+
+class _Grams:
+    """How each kind of contact value becomes grams now: its parts in the clear, or one
+    blind gram when the kind is encrypted."""
+
+    def __init__(self) -> None:
+        self.sealed = encrypted_kinds()
+
+    def of(self, kind: str, values) -> set[str]:
+        values = [v for v in _list(values) if v] if kind in ("phone", "email") \
+            else [values] if values else []
+        if kind in self.sealed:
+            return {blind_gram(kind, v) for v in values}
+        split = phone_grams if kind == "phone" else email_grams
+        return set().union(*(split(v) for v in values)) if values else set()
+
+
 def _customer_grams(values: tuple, contacts: Iterable[tuple]) -> set[str]:
-    kind, name, short_name, pinyin, initials, phones, emails, wechat = values
+    kind, name, short_name, pinyin, initials, phones, emails, wechat, id_number = values
     if not pinyin and not initials and name:  # rows written without it (raw loaders)
         pinyin, initials = name_pinyin(name, is_person=kind == "person")
+    how = _Grams()
     grams = text_grams(name) | text_grams(short_name) | text_grams(pinyin) \
-        | text_grams(initials) | email_grams(wechat)
-    for phone in _list(phones):
-        grams |= phone_grams(phone)
-    for email in _list(emails):
-        grams |= email_grams(email)
+        | text_grams(initials) | how.of("wechat", wechat) | how.of("phone", phones) \
+        | how.of("email", emails) | how.of("id_number", id_number)
     for contact_name, contact_phones, contact_email, contact_wechat in contacts:
-        grams |= text_grams(contact_name) | email_grams(contact_email) | email_grams(contact_wechat)
-        for phone in _list(contact_phones):
-            grams |= phone_grams(phone)
+        grams |= text_grams(contact_name) | how.of("email", [contact_email]) \
+            | how.of("wechat", contact_wechat) | how.of("phone", contact_phones)
     return grams
 
 

@@ -22,7 +22,7 @@ from kehu.accounts.policy import access_for
 
 # attribute -> mask kind ("phone", "email", or "id" for any other ID-like value)
 CUSTOMER_SENSITIVE: Mapping[str, str] = {
-    "phones": "phone", "emails": "email", "wechat": "id", "credit_code": "id",
+    "phones": "phone", "emails": "email", "wechat": "id", "credit_code": "id", "id_number": "id",
 }
 CONTACT_SENSITIVE: Mapping[str, str] = {"phones": "phone", "email": "email", "wechat": "id"}
 

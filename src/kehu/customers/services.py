@@ -328,7 +328,8 @@ def _clean_customer_values(
         # The region is matched whole: a new city is read within the stored province.
         data = {**{f: getattr(current, f) for f in cleaning.REGION_FIELDS}, **data}
     values = cleaning.clean_customer(data, partial=partial)
-    merged = {f: getattr(current, f) for f in ("kind", "credit_code", "gender")} if current else {}
+    merged = ({f: getattr(current, f) for f in ("kind", "credit_code", "id_number", "gender")}
+              if current else {})
     merged.update(values)
     cleaning.check_kind_fields(merged)
     return values

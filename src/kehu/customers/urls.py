@@ -48,6 +48,7 @@ urlpatterns = [
     path("<int:pk>/delete/", edit.customer_delete, name="delete"),
     path("<int:pk>/transfer/", card.customer_transfer, name="transfer"),
     path("<int:pk>/share/", card.customer_share, name="share"),
+    path("<int:pk>/reveal/", card.customer_reveal, name="reveal"),
     path("<int:pk>/verify/", quality.customer_verify, name="verify"),
     path("<int:pk>/contacts/new/", contacts.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", contacts.contact_edit, name="contact_edit"),

@@ -52,6 +52,8 @@ class RowWriter:
 
 def _converter(field: models.Field):
     """The cheapest correct conversion from a Python value to a DB parameter for `field`."""
+    if getattr(field, "encrypted_field", False):  # sealed when encrypted (core/fields.py)
+        return lambda v: field.get_db_prep_save(v, connection)
     if isinstance(field, models.JSONField):
         if connection.vendor == "postgresql":
             return lambda v: connection.ops.adapt_json_value(v, None)

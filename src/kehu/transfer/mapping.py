@@ -55,6 +55,7 @@ CUSTOMER_WORDS: dict[str, tuple[str, ...]] = {
     "gender": ("性别", "gender"),
     "birthday": ("生日", "出生日期", "birthday"),
     "credit_code": ("统一社会信用代码", "信用代码", "社会信用代码", "税号", "credit code", "uscc"),
+    "id_number": ("身份证号", "身份证", "证件号码", "身份证号码", "证件号", "id number"),
     "source": ("客户来源", "来源", "来源渠道", "渠道", "source"),
     "owner": ("负责人", "客户负责人", "销售", "业务员", "归属销售", "owner"),
     "tags": ("标签", "tags"),
@@ -116,7 +117,7 @@ REQUIRED = {"customers": {"name"}, "orders": {"number", "product"},
             "communications": {"occurred_at"}}
 ID_LIKE = {"phones", "contact.phones", "credit_code", "customer.phone",
            "customer.credit_code", "number", "external_number", "wechat", "contact.wechat",
-           "product"}
+           "product", "id_number"}
 
 _UNIT = re.compile(r"\((?:元|万元|人民币|rmb|cny|必填|选填|可选|多个用.*?分隔|yyyy.*?)\)$")
 
@@ -134,7 +135,7 @@ LABELS = {"name": "客户名称", "kind": "客户类型", "short_name": "简称"
           "company_size": "公司规模", "province": "省份", "city": "城市", "district": "区县",
           "address": "详细地址", "phones": "电话", "emails": "邮箱", "wechat": "微信",
           "gender": "性别", "birthday": "生日", "credit_code": "统一社会信用代码",
-          "source": "客户来源", "owner": "负责人", "tags": "标签", "notes": "备注",
+          "id_number": "身份证号", "source": "客户来源", "owner": "负责人", "tags": "标签", "notes": "备注",
           "contact.name": "联系人", "contact.title": "职务", "contact.phones": "联系人电话",
           "contact.email": "联系人邮箱", "contact.wechat": "联系人微信",
           "contact.decision_role": "决策角色", "customer": "客户",

@@ -41,7 +41,8 @@ _TAG_SPLIT = re.compile(r"[,，、;；|\n]+")
 # Words that make a name a company's when the sheet does not say (no 客户类型 column).
 _COMPANY_WORDS = re.compile(r"公司|集团|厂|店|中心|医院|学校|学院|研究所|事务所|工作室|协会"
                             r"|银行|酒店|餐厅|合作社|商行|门市|部$|局$|院$|所$")
-MATCH_LABELS = {"phone": "电话", "email": "邮箱", "credit_code": "统一社会信用代码"}
+MATCH_LABELS = {"phone": "电话", "email": "邮箱", "credit_code": "统一社会信用代码",
+                "id_number": "身份证号"}
 
 
 @dataclass
@@ -158,6 +159,8 @@ class CustomerPlanner:
     @staticmethod
     def _guess_kind(data: dict[str, Any]) -> str:
         name = str(data.get("name", ""))
+        if data.get("id_number") and not data.get("credit_code"):
+            return "person"
         if data.get("credit_code") or _COMPANY_WORDS.search(name) or len(name) > 4:
             return "company"
         return "person"
@@ -181,7 +184,8 @@ class CustomerPlanner:
         keys = {"phone": [*values.get("phones", []), *contact.get("phones", [])],
                 "email": [e.lower() for e in (*values.get("emails", []), contact.get("email", ""))
                           if e],
-                "credit_code": [values["credit_code"].upper()] if values.get("credit_code") else []}
+                "credit_code": [values["credit_code"].upper()] if values.get("credit_code") else [],
+                "id_number": [values["id_number"]] if values.get("id_number") else []}
         return {kind: list(dict.fromkeys(keys[kind])) for kind in self.match}
 
     # --- deciding ----------------------------------------------------------------------
@@ -257,7 +261,7 @@ class CustomerPlanner:
 
     def _match_column(self, kind: str) -> str:
         keys = {"phone": ("phones", "contact.phones"), "email": ("emails", "contact.email"),
-                "credit_code": ("credit_code",)}[kind]
+                "credit_code": ("credit_code",), "id_number": ("id_number",)}[kind]
         return "、".join(self.shape.header_of(k) for k in keys if k in self.shape.columns)
 
     def _join(self, item: Cleaned, first: Cleaned, plan: BatchPlan) -> None:

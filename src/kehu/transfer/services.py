@@ -32,7 +32,7 @@ from kehu.transfer.reading import SheetError, open_sheet
 # e-mails count for a customer (a sheet often holds only the contact's mobile).
 MATCH_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "customers": {"phone": ("phones", "contact.phones"), "email": ("emails", "contact.email"),
-                  "credit_code": ("credit_code",)},
+                  "credit_code": ("credit_code",), "id_number": ("id_number",)},
     # For orders and communications the keys find the customer a row belongs to.
     "orders": {"credit_code": ("customer.credit_code",), "phone": ("customer.phone",),
                "name": ("customer",)},
@@ -73,7 +73,7 @@ def import_upload(*, actor: User, origin: str, target: str, file: UploadedFile |
     return run
 
 
-DEFAULT_MATCH = ("credit_code", "phone", "email", "name")  # the most certain key first
+DEFAULT_MATCH = ("credit_code", "id_number", "phone", "email", "name")  # the most certain key first
 
 
 def default_match(target: str, mapping: dict[str, str]) -> list[str]:

@@ -31,8 +31,8 @@ from kehu.transfer.models import TARGET_CHOICES, ImportProblem, RunStatus
 from kehu.transfer.report import report_name, report_path
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MATCH_KEYS = (("credit_code", "统一社会信用代码"), ("phone", "电话"), ("email", "邮箱"),
-              ("name", "客户名称"))
+MATCH_KEYS = (("credit_code", "统一社会信用代码"), ("id_number", "身份证号"), ("phone", "电话"),
+              ("email", "邮箱"), ("name", "客户名称"))
 RUNNING = (RunStatus.PREVIEWING, RunStatus.IMPORTING, RunStatus.UNDOING)
 
 

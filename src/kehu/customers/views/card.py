@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -38,6 +39,7 @@ from kehu.customers.forms import (
     custom_field_label,
 )
 from kehu.customers.models import Customer
+from kehu.customers.reveal import may_reveal, reveal_value
 from kehu.customers.scoping import CHANGE, MANAGE, customer_ids_for
 from kehu.customers.views.common import WEB, card_contacts
 
@@ -74,6 +76,7 @@ def _card_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
         "transfers": selectors.transfer_history(viewer=viewer, customer_id=customer.pk),
         "masked": getattr(customer, "is_masked", False),
     }
+    context["reveal"] = context["masked"] and may_reveal(viewer)
     if can_write:
         context["contact_form"] = ContactForm()
     if selectors.customer_allows(viewer=viewer, pk=customer.pk, action=MANAGE):
@@ -86,11 +89,40 @@ def _card_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
     return context
 
 
+@web_view
+def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """显示完整号码: GET asks for the reason (a small form in place of the button), POST
+    shows the one value and records the reveal (customers.reveal)."""
+    source = request.POST if request.method == "POST" else request.GET
+    try:
+        index = int(source.get("index") or 0)
+        contact = int(source["contact"]) if source.get("contact") else None
+    except ValueError as exc:
+        raise ValidationError({"index": [_("不是数字")]}) from exc
+    context = {"pk": pk, "field": source.get("field", ""), "index": index, "contact": contact}
+    if request.method != "POST":
+        selectors.customer_get(viewer=request.user, pk=pk)  # the gate's 404 first
+        if not may_reveal(request.user):
+            raise PermissionDenied
+        return render(request, "customers/partials/reveal.html", context)
+    try:
+        context["value"] = reveal_value(viewer=request.user, customer_id=pk,
+                                        field=context["field"], index=index, contact_id=contact,
+                                        reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        if "reason" not in getattr(exc, "message_dict", {}):
+            raise
+        context.update(errors=exc.message_dict["reason"], reason=request.POST.get("reason", ""))
+    if context["field"] == "phones" and context.get("value"):
+        context["value"] = display_phone(context["value"])
+    return render(request, "customers/partials/reveal.html", context)
+
+
 def _merge_candidates(viewer: Any, customer: Customer, contacts: list) -> list:
     """Probable duplicates the viewer may merge this customer into (合并到…): the create
     form's own check (two index lookups), only those she may manage as well."""
     values = {f: getattr(customer, f) for f in ("kind", "name", "city", "phones", "emails",
-                                                 "credit_code")}
+                                                 "credit_code", "id_number")}
     found = duplicates_of(viewer=viewer, values=values, exclude=customer.pk,
                           contacts=[{"phones": c.phones, "email": c.email} for c in contacts])
     ids = customer_ids_for(viewer, [c.customer_id for c in found if c.name], MANAGE)

@@ -26,7 +26,7 @@ JOIN = "、"
 # Customer attributes an export writes, in the list's order (contact.* belong to contacts).
 CUSTOMER_KEYS = ("name", "kind", "short_name", "industry", "company_size", "province", "city",
                  "district", "address", "phones", "emails", "wechat", "gender", "birthday",
-                 "credit_code", "source", "owner", "tags", "notes")
+                 "credit_code", "id_number", "source", "owner", "tags", "notes")
 CHOICES = {"kind": CustomerKind, "industry": Industry, "company_size": CompanySize,
            "gender": Gender, "source": Source}
 
