@@ -14,7 +14,8 @@ value is readable before and after its rewrite.
 
 Rows are rewritten by `UPDATE` of the one column (the field seals it as it saves): no
 version bump, no `updated_at`, no change-log row — the value did not change, its envelope did.
-A ciphertext that does not open stops the job naming the row (it is never re-sealed as
+Every stored value is opened on the way, so the pass also proves each one intact: a
+ciphertext that does not open stops the job naming the row (it is never re-sealed as
 garbage): restore that value from a backup, or blank it, then run again.
 """
 
@@ -85,11 +86,12 @@ def _rekey(model: type[models.Model], owner_column: str, ids: list[int]) -> int:
     for pk, *raws in rows:
         changed = {}
         for field, raw in zip(fields, raws, strict=True):
+            try:  # every value is opened, so the pass also proves each one intact
+                value = field.open(raw)
+            except crypto.DecryptionError as exc:
+                raise crypto.DecryptionError(f"{exc} — {model._meta.db_table} id {pk}") from exc
             if not _in_line(field, _envelope(field, raw), current):
-                try:
-                    changed[field.attname] = field.open(raw)
-                except crypto.DecryptionError as exc:
-                    raise crypto.DecryptionError(f"{exc} — {model._meta.db_table} id {pk}") from exc
+                changed[field.attname] = value
         if changed:
             model._base_manager.filter(pk=pk).update(**changed)
             count += len(changed)
