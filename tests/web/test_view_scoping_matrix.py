@@ -405,6 +405,12 @@ TABLE: dict[str, list[Case]] = {
                                 lambda w: {"to_user": w.users["bob"].pk})],
     "customers:share": [Case("post", u("customers:share", CUSTOMER), WRITE_ACTION,
                              lambda w: {"user": w.users["charlie"].pk})],
+    # 显示完整号码: only a role with may_reveal (admins have it); the gate's 404 first.
+    "customers:reveal": [Case("get", lambda w: reverse("customers:reveal", args=[w.customer.pk])
+                              + "?field=phones", expect(403, 404, 404, 403, 403, 200)),
+                         Case("post", u("customers:reveal", CUSTOMER),
+                              expect(403, 404, 404, 403, 403, 200),
+                              lambda w: {"field": "phones", "reason": "核实"})],
     "customers:contact_create": [Case("get", u("customers:contact_create", CUSTOMER), WRITE_PAGE),
                                  Case("post", u("customers:contact_create", CUSTOMER), WRITE_ACTION,
                                       lambda w: {"name": "新联系人"})],
