@@ -27,8 +27,9 @@ from kehu.customers import selectors, services
 from kehu.customers.bulk import keys_lookup
 from kehu.customers.duplicates import duplicate_pairs, duplicates_for_input
 from kehu.customers.filters import CustomerFilters
+from kehu.customers.merging import customer_merge
 from kehu.customers.models import Contact, Customer, CustomerKey
-from kehu.customers.rekeying import SEALED_MODELS, key_status
+from kehu.customers.rekeying import key_status, sealed_models
 from kehu.jobs.services import run_here
 from kehu.transfer.importing import import_start
 from kehu.transfer.services import import_configure, import_upload
@@ -107,21 +108,40 @@ def database_text() -> bytes:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_database_holds_no_phone_email_wechat_or_id_number_in_the_clear(sealed, alice,
-                                                                            anna, login):
-    values = unique_values()
+                                                                            anna, login,
+                                                                            tmp_path):
+    values, twin = unique_values(), unique_values()
     customer = make_person(alice, values)
     services.customer_update(actor=alice, origin="manual", customer=customer,
                              data={"phones": [values["phone"], "13600000000"]})
     login(alice).get(f"/customers/{customer.pk}/")
     login(anna).get(f"/customers/?q={values['phone']}")  # audit entries of a search
+    # An import that adds an e-mail to her and refuses a row with a mistyped ID number…
+    bad_id = values["id"][:-1] + ("1" if values["id"][-1] != "1" else "2")
+    sheet = tmp_path / "sheet.csv"
+    with sheet.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([["姓名/名称", "客户类型", "手机", "邮箱", "身份证号"],
+                                   ["赵加密", "个人客户", values["phone"], twin["email"], ""],
+                                   ["错号", "个人客户", "", "", bad_id]])
+    run = import_upload(actor=alice, origin="manual", target="customers", file=sheet,
+                        filename=sheet.name)
+    run = import_configure(actor=alice, origin="manual", run=run, mapping=run.mapping,
+                           match=["phone"], owner=None)
+    run = import_start(actor=alice, origin="manual", run=run, dry_run=False, queued=False)
+    assert run_here(run.import_job).status == "done"
+    run.refresh_from_db()
+    assert (run.updated, run.rejected) == (1, 1)
+    # …and a merge, whose record keeps both customers' rows for its undo.
+    other = make_person(alice, twin)
+    customer_merge(actor=alice, origin="manual", survivor=customer, duplicate=other)
     raw = database_text()
-    for value in clear_forms(values):
+    for value in [*clear_forms(values), *clear_forms(twin), bad_id]:
         assert value.encode() not in raw, value
     # …and the model reads them back as they were written.
     customer = Customer.objects.get(pk=customer.pk)
     assert customer.phones[0] == "+86" + values["phone"]
-    assert (customer.emails, customer.wechat, customer.id_number) == (
-        [values["email"]], values["wechat"], values["id"])
+    assert customer.emails[:2] == [values["email"], twin["email"]]  # the import added one
+    assert customer.id_number in (values["id"], twin["id"])  # the merge chose one
     with connection.cursor() as cursor:
         cursor.execute("SELECT phones, emails, wechat, id_number FROM customers_customer"
                        " WHERE id = %s", [customer.pk])
@@ -367,7 +387,18 @@ def test_a_value_altered_in_the_database_is_refused_loudly(sealed, alice, login)
         call_command("keys", "rotate", "--foreground")
 
 
-def test_every_model_with_an_encrypted_column_is_rotated():
+def test_every_model_with_an_encrypted_column_is_rotated_and_counted():
     from django.apps import apps
 
-    assert {m for m in apps.get_models() if encrypted_fields(m)} == set(SEALED_MODELS)
+    labels = {m._meta.label for m in sealed_models()}
+    assert labels == {m._meta.label for m in apps.get_models() if encrypted_fields(m)}
+    assert {"customers.Customer", "customers.Contact", "customers.MergeRecord",
+            "transfer.ImportRecord", "transfer.ImportProblem"} <= labels
+    assert "transfer_importrecord.before" in key_status()
+
+
+def test_the_form_says_an_encrypted_field_is_found_by_its_complete_value(settings, alice,
+                                                                         login):
+    settings.KEHU_ENCRYPT_FIELDS = ["phones"]
+    form = login(alice).get("/customers/new/").content.decode()
+    assert form.count("加密保存；只能按完整号码搜索") == 2  # the ID number and the phones

@@ -90,7 +90,8 @@ class EncryptedJSONField(EncryptedMixin, models.JSONField):
 
     def get_db_prep_value(self, value, connection, prepared=False):
         if value and self.encrypted and not isinstance(value, models.expressions.Expression):
-            value = crypto.encrypt(json.dumps(value, ensure_ascii=False), self.label)
+            value = crypto.encrypt(json.dumps(value, ensure_ascii=False, cls=self.encoder),
+                                   self.label)
         return super().get_db_prep_value(value, connection, prepared)
 
 

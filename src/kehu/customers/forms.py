@@ -28,7 +28,7 @@ from kehu.customers.choices import (
     Industry,
     Source,
 )
-from kehu.customers.models import CustomField
+from kehu.customers.models import Customer, CustomField
 from kehu.customers.selectors import CUSTOMER_SENSITIVE, custom_values_by_key
 
 CUSTOM_FIELD_PREFIX = "cf_"
@@ -36,6 +36,10 @@ BLANK = [("", "—")]
 CUSTOMER_TEXT = ("name", "short_name", "province", "city", "district", "address", "wechat",
                  "credit_code", "id_number", "notes")
 CUSTOMER_CHOICE = ("kind", "industry", "company_size", "source", "gender")
+
+
+# Shown under an encrypted field (ID numbers; phones, e-mails, WeChat ids when chosen).
+SEALED_HELP = _("加密保存；只能按完整号码搜索")
 
 
 class RawMultiple(forms.Field):
@@ -109,8 +113,7 @@ class CustomerForm(VersionedForm):
     gender = _select(Gender.choices, _("性别"))
     birthday = forms.CharField(label=_("生日"), required=False, widget=DATE_INPUT)
     credit_code = forms.CharField(label=_("统一社会信用代码"), required=False)
-    id_number = forms.CharField(label=_("身份证号"), required=False, help_text=_(
-        "加密保存；只能按完整号码搜索"))
+    id_number = forms.CharField(label=_("身份证号"), required=False, help_text=SEALED_HELP)
     tags = forms.CharField(label=_("标签"), required=False,
                            help_text=_("用逗号分隔，例如：重点客户, 渠道商"))
     notes = _textarea(_("备注"), rows=4)
@@ -149,6 +152,11 @@ class CustomerForm(VersionedForm):
                 choices=[(u.pk, u.label) for u in owners])
         for definition in custom_fields:
             self.fields[CUSTOM_FIELD_PREFIX + definition.key] = custom_form_field(definition)
+        for name in ("phones", "emails", "wechat"):  # KEHU_ENCRYPT_FIELDS: say what it means
+            if name in self.fields and Customer._meta.get_field(name).encrypted:
+                field = self.fields[name]
+                field.help_text = " ".join(filter(None, [str(field.help_text or ""),
+                                                         str(SEALED_HELP)]))
         if masked:
             # A masked value must never travel back into a save.
             for name in CUSTOMER_SENSITIVE:

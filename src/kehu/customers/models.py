@@ -315,8 +315,9 @@ class MergeRecord(models.Model):
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MANUAL)
     at = models.DateTimeField(auto_now_add=True)
     choices = models.JSONField(default=dict, blank=True)  # field -> the value kept
-    survivor_before = models.JSONField(default=dict)
-    duplicate_before = models.JSONField(default=dict)
+    # Both customers' rows whole (phones, ID number …): sealed at rest, always (core/fields.py).
+    survivor_before = EncryptedJSONField(default=dict)
+    duplicate_before = EncryptedJSONField(default=dict)
     survivor_version = models.PositiveIntegerField()  # both versions as the merge left them
     duplicate_version = models.PositiveIntegerField()
     moved = models.JSONField(default=dict, blank=True)  # "app.Model.field" -> [ids]

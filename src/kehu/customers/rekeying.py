@@ -7,9 +7,11 @@ the clear, is rewritten), in the clear when it is not (an admin who took a field
 KEHU_ENCRYPT_FIELDS). Then it rebuilds the batch's match keys and search grams, which follow
 the same configuration (a blind index for an encrypted kind, the value otherwise) — so the
 same pass also applies a new blind-index key. Each batch's rewrites and the checkpoint
-(`after`: the last customer id done) commit together, so the job may be killed at any moment
+(`model`, `after`: the last id done in it) commit together, so the job may be killed at any moment
 (kill -9 included) and resumes after the last committed batch; run again from the start, it
-finds nothing left to rewrite. Meanwhile the app serves: every configured key decrypts, so a
+finds nothing left to rewrite. After the customers it walks, by id, every other model with
+an encrypted column (`sealed_models`: merge snapshots, the import's ledger and rejected
+rows), which have no indexes to rebuild. Meanwhile the app serves: every configured key decrypts, so a
 value is readable before and after its rewrite.
 
 Rows are rewritten by `UPDATE` of the one column (the field seals it as it saves): no
@@ -24,6 +26,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.apps import apps
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
@@ -37,29 +40,40 @@ from kehu.jobs.registry import job
 
 REKEY_JOB = "customers.rekey"
 BATCH = 500
-# Every model with an encrypted column (a test checks that none is missing).
-SEALED_MODELS: tuple[type[models.Model], ...] = (Customer, Contact)
+# Customers and contacts are walked together, by customer, and re-indexed.
+CUSTOMER_MODELS: tuple[type[models.Model], ...] = (Customer, Contact)
+
+
+def sealed_models() -> list[type[models.Model]]:
+    """Every model with an encrypted column, customers and contacts first: the others (merge
+    snapshots, the import's ledger — any app's) are found, not listed, so none is missed."""
+    others = [m for m in apps.get_models() if encrypted_fields(m) and m not in CUSTOMER_MODELS]
+    return [*CUSTOMER_MODELS, *sorted(others, key=lambda m: m._meta.label)]
 
 
 @job(REKEY_JOB, title=_("重新加密（密钥轮换）"), max_attempts=3)
 def rekey(ctx: JobContext) -> dict[str, Any]:
-    last = Customer.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    after = int(ctx.state.get("after", 0))
-    total = Customer.objects.count()
-    ctx.stage(str(_("重新加密并重建索引")), total=total,
-              done=Customer.objects.filter(pk__lte=after).count())
+    """Customers (with their contacts, keys and grams), then every other sealed model, by
+    id; the checkpoint is the model and the last id done in it."""
+    walked = (Customer, *sealed_models()[len(CUSTOMER_MODELS):])
+    total = sum(m._base_manager.count() for m in walked)
+    ctx.stage(str(_("重新加密并重建索引")), total=total, done=ctx.job.done)
     rewritten = int(ctx.state.get("rewritten", 0))
-    while after < last:
-        ids = list(Customer.objects.filter(pk__gt=after).order_by("pk")
-                   .values_list("pk", flat=True)[:BATCH])
-        if not ids:
-            break
-        with ctx.step(advance=len(ids), after=ids[-1], rewritten=rewritten):
-            count = rekey_customers(ids)
-            rewritten += count
-            ctx.state["rewritten"] = rewritten
-        after = ids[-1]
-    return {str(_("客户")): total, str(_("重写的值")): rewritten,
+    for model in walked:
+        label = model._meta.label
+        if label in ctx.state.get("finished", []):
+            continue
+        after = int(ctx.state.get("after", 0)) if ctx.state.get("model", label) == label else 0
+        while ids := list(model._base_manager.filter(pk__gt=after).order_by("pk")
+                          .values_list("pk", flat=True)[:BATCH]):
+            with ctx.step(advance=len(ids), model=label, after=ids[-1]):
+                rewritten += (rekey_customers(ids) if model is Customer
+                              else _rekey(model, "id", ids))
+                ctx.state["rewritten"] = rewritten
+            after = ids[-1]
+        with ctx.step(advance=0, finished=[*ctx.state.get("finished", []), label]):
+            pass
+    return {str(_("值")): total, str(_("重写的值")): rewritten,
             str(_("当前密钥")): crypto.keyring().current_id}
 
 
@@ -123,7 +137,7 @@ def key_status() -> dict[str, dict[str, int]]:
     """Per encrypted column (`table.column`): how many values each key id holds, and how
     many are stored in the clear ("plain"). Counted in SQL by the ciphertexts' prefix."""
     found: dict[str, dict[str, int]] = {}
-    for model in SEALED_MODELS:
+    for model in sealed_models():
         for field in encrypted_fields(model):
             found[field.label] = _column_status(model, field)
     return found

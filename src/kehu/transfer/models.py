@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.fields import EncryptedJSONField
+
 TARGET_CHOICES = [("customers", _("客户")), ("orders", _("订单")),
                   ("communications", _("沟通记录"))]
 
@@ -99,8 +101,10 @@ class ImportRecord(models.Model):
     model = models.CharField(max_length=64)  # app_label.model
     object_id = models.BigIntegerField()
     action = models.CharField(max_length=8, choices=[(CREATED, _("新建")), (UPDATED, _("更新"))])
-    before = models.JSONField(default=dict, blank=True)  # old values of the changed fields
-    after = models.JSONField(default=dict, blank=True)
+    # Old and new values of the changed fields: phones, ID numbers … so sealed at rest
+    # (core/fields.py, always; rotated with the columns by `kehu keys rotate`).
+    before = EncryptedJSONField(default=dict, blank=True)
+    after = EncryptedJSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(null=True, blank=True)  # the record's version after
 
     class Meta:
@@ -120,7 +124,7 @@ class ImportProblem(models.Model):
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="problems")
     phase = models.CharField(max_length=8, choices=[(PREVIEW, _("预览")), (IMPORT, _("导入"))])
     row = models.PositiveIntegerField()  # as Excel shows it
-    cells = models.JSONField(default=list)
+    cells = EncryptedJSONField(default=list)  # the row as typed: sealed at rest too
     reasons = models.JSONField(default=list)  # [[column, reason], ...]
 
     class Meta:
