@@ -31,6 +31,7 @@ def deploy_check(tmp_path: Path, **extra: str) -> subprocess.CompletedProcess:
     env.update({"KEHU_DATA_DIR": str(tmp_path), "KEHU_DEBUG": "0",
                 "KEHU_SECRET_KEY": secrets.token_urlsafe(60),
                 "KEHU_AUDIT_KEY": secrets.token_urlsafe(48),
+                "KEHU_KEY_FILE": str(tmp_path.parent / "etc-kehu-keys"),
                 "KEHU_ALLOWED_HOSTS": "crm.example.com",
                 "KEHU_CSRF_TRUSTED_ORIGINS": "https://crm.example.com", **extra})
     return subprocess.run([str(KEHU), "check", "--deploy", "--fail-level", "WARNING"],
@@ -41,6 +42,16 @@ def test_the_readmes_production_settings_pass_the_deploy_check(tmp_path):
     done = deploy_check(tmp_path, KEHU_HTTPS="true", KEHU_PROXY_COUNT="1")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+def test_encryption_keys_beside_the_database_are_a_warning_and_bad_ones_an_error(tmp_path):
+    done = deploy_check(tmp_path, KEHU_HTTPS="true", KEHU_PROXY_COUNT="1",
+                        KEHU_KEY_FILE=str(tmp_path / "keys"))
+    assert done.returncode != 0 and "core.W001" in done.stdout + done.stderr
+    (tmp_path / "bad-keys").write_text("data not-a-key\n")
+    done = deploy_check(tmp_path, KEHU_HTTPS="true", KEHU_PROXY_COUNT="1",
+                        KEHU_KEY_FILE=str(tmp_path / "bad-keys"))
+    assert done.returncode != 0 and "core.E001" in done.stdout + done.stderr
 
 
 def test_without_https_the_deploy_check_says_what_is_missing(tmp_path):

@@ -14,6 +14,7 @@ instead of its digits or trigrams: an encrypted phone is found by its complete n
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 
 from kehu.core import crypto
 
@@ -26,6 +27,20 @@ def encrypted_kinds() -> frozenset[str]:
     """The key kinds whose values are encrypted (and so indexed blind) now."""
     chosen = settings.KEHU_ENCRYPT_FIELDS
     return frozenset(kind for kind, name in KIND_SETTING.items() if name is None or name in chosen)
+
+
+_COLUMN = {"seen": False}
+
+
+def id_number_column() -> bool:
+    """Whether `customers_customer.id_number` exists yet. The backfills of migrations 0005 and
+    0006 call the key and gram writers on databases migrated from before 0014, which adds
+    it; only a positive answer is cached, so the check runs again until the column is there."""
+    if not _COLUMN["seen"]:
+        with connection.cursor() as cursor:
+            columns = connection.introspection.get_table_description(cursor, "customers_customer")
+        _COLUMN["seen"] = any(c.name == "id_number" for c in columns)
+    return _COLUMN["seen"]
 
 
 def normalise(kind: str, value: str) -> str:

@@ -43,7 +43,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
-from kehu.customers.encryption import blind_gram, encrypted_kinds
+from kehu.customers.encryption import blind_gram, encrypted_kinds, id_number_column
 from kehu.customers.pinyin import name_pinyin
 
 WINDOW = 1000
@@ -248,10 +248,12 @@ def _read(condition: str, params: list[int]) -> tuple[dict[int, tuple], dict[int
     from kehu.customers.models import Contact, Customer
 
     opened = _openers(Customer, ("phones", "emails", "wechat", "id_number"))
+    # Migration 0006's backfill may run before 0014 added the ID number: '' in its place.
+    id_number = "id_number" if id_number_column() else "''"
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, kind, name, short_name, name_pinyin, name_initials, phones, emails,"
-            f" wechat, id_number FROM customers_customer WHERE id {condition}", params)  # noqa: S608
+            f" wechat, {id_number} FROM customers_customer WHERE id {condition}", params)  # noqa: S608
         customers = {row[0]: (*row[1:6], *(o(v) for o, v in zip(opened, row[6:], strict=True)))
                      for row in cursor.fetchall()}
         opened = _openers(Contact, ("phones", "email", "wechat"))
