@@ -82,8 +82,8 @@ class EncryptedJSONField(EncryptedMixin, models.JSONField):
         return self.open(super().from_db_value(value, expression, connection))
 
     def open(self, stored: Any) -> Any:
-        if isinstance(stored, str) and not crypto.is_ciphertext(stored):
-            stored = json.loads(stored)  # a raw cursor on SQLite reads the JSON text
+        if isinstance(stored, str) and stored[:1] in ('"', "[", "{"):
+            stored = json.loads(stored)  # a raw cursor reads the JSON text
         if crypto.is_ciphertext(stored):
             return json.loads(crypto.decrypt(stored, self.label))
         return stored
