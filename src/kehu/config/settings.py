@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "kehu.notifications.context_processors.notifications",
+                "kehu.accounts.context_processors.access",
             ],
         },
     },
