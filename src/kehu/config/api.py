@@ -8,7 +8,7 @@ project's configuration imports every app's router; no app imports this module.
 from __future__ import annotations
 
 from kehu.accounts.api import router as accounts_router
-from kehu.accounts.auth import AUTH
+from kehu.accounts.auth import AUTH, docs_gate
 from kehu.api.site import make_api
 from kehu.classification.api import router as classification_router
 from kehu.classification.settings_api import router as classification_settings_router
@@ -20,7 +20,7 @@ from kehu.followup.api import router as followup_router
 from kehu.history.api import router as history_router
 from kehu.pool.api import router as pool_router
 
-api = make_api(auth=AUTH)
+api = make_api(auth=AUTH, docs_decorator=docs_gate)
 api.add_router("/", accounts_router)
 api.add_router("/", customers_router)
 api.add_router("/", contacts_router)

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import dj_database_url
 
-from kehu.config.env import env_base_url, env_bool, env_email, env_int, env_list, env_str
+from kehu.config.env import (
+    env_base_url,
+    env_bool,
+    env_choice,
+    env_email,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("KEHU_DATA_DIR", str(Path.cwd() / "var"))).resolve()
@@ -79,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "kehu.accounts.ratelimit.ApiRateLimitMiddleware",  # after auth: a session counts per person
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the 429 page
 ]
 
@@ -163,6 +173,13 @@ KEHU_LOGIN_COOLOFF_MINUTES = env_int("KEHU_LOGIN_COOLOFF_MINUTES", 15, minimum=1
 # Reverse proxies in front of Kehu that append the client's address to X-Forwarded-For
 # (0: none, the connection's address is the client's).
 KEHU_PROXY_COUNT = env_int("KEHU_PROXY_COUNT", 0, minimum=0)
+# The API's rate limits (accounts/ratelimit.py): "calls/period" or "off". A script that
+# pages through 1,000,000 customers 500 at a time makes 2,000 calls: ten minutes at the
+# default, which keeps one runaway loop from starving everyone else.
+KEHU_API_RATE_PER_TOKEN = env_rate("KEHU_API_RATE_PER_TOKEN", "600/min")
+KEHU_API_RATE_PER_ADDRESS = env_rate("KEHU_API_RATE_PER_ADDRESS", "1200/min")
+# Who reads the API's docs and schema (accounts/auth.py docs_gate): login | public | off.
+KEHU_API_DOCS = env_choice("KEHU_API_DOCS", "login", ("login", "public", "off"))
 AXES_FAILURE_LIMIT = KEHU_LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=KEHU_LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
