@@ -4,6 +4,10 @@ tokens, other addresses and the web pages carry on. Limits come from the environ
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
@@ -85,3 +89,14 @@ def test_a_bad_rate_stops_the_start_naming_the_variable(monkeypatch, text):
     monkeypatch.setenv("KEHU_API_RATE_PER_TOKEN", text)
     with pytest.raises(ImproperlyConfigured, match="KEHU_API_RATE_PER_TOKEN"):
         env_rate("KEHU_API_RATE_PER_TOKEN", "600/min")
+
+
+def test_two_worker_processes_count_into_the_same_window(tmp_path):
+    """gunicorn runs several processes: the second one's calls add to the first one's."""
+    path = tmp_path / "ratelimit.sqlite3"
+    code = ("import sys, django; django.setup(); from pathlib import Path; "
+            "from kehu.accounts.ratelimit import Counters; "
+            "c = Counters(Path(sys.argv[1])); [c.add('token:x:60:1', 120.0) for _ in range(3)]")
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=60,
+                   env={**os.environ, "DJANGO_SETTINGS_MODULE": "kehu.config.settings"})
+    assert ratelimit.Counters(path).add("token:x:60:1", 120.0) == 4
