@@ -31,4 +31,5 @@ class HistoryConfig(AppConfig):
         from kehu.core.settings_menu import register_settings_section
 
         register_settings_section("pipelines", _("销售流程"), "history:pipelines", order=30,
+                                  permission="manages_catalogue",
                                   description=_("商机看板的流程、阶段和赢率"))
