@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kehu.accounts import twofactor
 from kehu.accounts.models import Role, SignIn
+from kehu.accounts.org import role_save
 from kehu.accounts.services import token_create
 from kehu.core.models import ChangeLog
 
@@ -189,6 +190,18 @@ def test_a_role_marked_requires_two_factor_sends_its_people_to_enrol(alice, bob,
     role = Role.objects.get(code="sales")
     form = admin.get(reverse("admin:accounts_role_change", args=[role.pk])).content.decode()
     assert 'name="requires_two_factor"' in form and "要求两步验证" in form
+
+
+def test_a_role_that_starts_requiring_it_ends_its_peoples_sessions_at_once(alice, root):
+    client = Client()
+    assert password_step(client, alice)["Location"] == reverse("customers:list")
+    assert client.get(reverse("customers:list")).status_code == 200
+    role_save(actor=root, origin="manual", role=Role.objects.get(code="sales"),
+              data={"requires_two_factor": True})
+
+    page = client.get(reverse("customers:list"))
+    assert page.status_code == 302 and page["Location"].startswith(reverse("login"))
+    assert password_step(Client(), alice)["Location"] == reverse("login_enrol")
 
 
 def test_turning_it_off_takes_the_password_and_a_current_code(alice):

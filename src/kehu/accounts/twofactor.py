@@ -261,7 +261,10 @@ def _signed_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> 
 
 
 def _passed(request: HttpRequest, user: Any) -> bool:
-    if request.session.get(NOT_NEEDED) == user.pk:
+    # "Not needed" holds only while nobody requires it: a role that starts asking for a
+    # second factor ends its people's sessions at their next request, not next sign-in
+    # (the role comes with the access check most pages make anyway).
+    if request.session.get(NOT_NEEDED) == user.pk and not two_factor_required(user):
         return True
     is_verified = getattr(user, "is_verified", None)
     if is_verified is not None and is_verified():
