@@ -213,3 +213,26 @@ def test_a_task_without_a_time_is_due_at_the_preferred_contact_time_the_actor_re
     task = task_create(actor=alice, origin="manual", customer=plain.pk,
                        data={"title": "回访", "due_date": "2026-12-10"})
     assert timezone.localtime(task.due_at).time() == dt.time(9)
+
+
+def test_a_transferred_customers_plan_task_goes_to_the_new_owner_with_its_due_date(
+        alice, bob, mallory, make_customer, plans):
+    from kehu.core.models import ChangeLog
+    from kehu.customers.services import customer_transfer
+
+    customer = make_customer(alice, name="交接的客户")
+    set_tier(customer, "a")
+    generate(actor=system_actor())
+    before = open_plan_task(customer)
+    manual = task_create(actor=alice, origin="manual", customer=customer.pk,
+                         data={"title": "寄样品", "due_date": timezone.localdate().isoformat()})
+
+    customer_transfer(actor=mallory, origin="manual", customer_ids=[customer.pk], to_user=bob,
+                      reason="调岗")
+
+    after = open_plan_task(customer)
+    assert (after.pk, after.assignee, after.due_date) == (before.pk, bob, before.due_date)
+    entry = ChangeLog.objects.get(action="task_reassigned", object_id=after.pk)
+    assert (entry.actor, entry.changes) == (mallory, {"assignee": [alice.pk, bob.pk]})
+    manual.refresh_from_db()
+    assert manual.assignee == alice  # a manual task is a person's own: it stays

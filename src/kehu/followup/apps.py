@@ -74,11 +74,13 @@ def _classes_changed(sender: Any, ids: set[int], **kwargs: Any) -> None:
 
 def _owners_changed(sender: Any, ids: list[int], to_user_id: int | None, actor: Any,
                     origin: str, reason: str = "", **kwargs: Any) -> None:
-    from kehu.followup.services import replan, tasks_cancel_unowned
+    from kehu.followup.services import plan_tasks_follow_owner, replan, tasks_cancel_unowned
 
     if to_user_id is None:
         tasks_cancel_unowned(actor=actor, origin=origin, customer_ids=ids, reason=reason)
     else:
+        plan_tasks_follow_owner(actor=actor, origin=origin, customer_ids=ids,
+                                to_user_id=to_user_id)
         replan(ids)
 
 
