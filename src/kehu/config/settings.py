@@ -314,6 +314,8 @@ KEHU_BACKUP_KEEP_WEEKLY = env_int("KEHU_BACKUP_KEEP_WEEKLY", 4, minimum=0)
 KEHU_AUDIT_KEY = env_str("KEHU_AUDIT_KEY")
 KEHU_AUDIT_KEY_FILE = env_str("KEHU_AUDIT_KEY_FILE")
 KEHU_AUDIT_RETENTION_DAYS = env_int("KEHU_AUDIT_RETENTION_DAYS", 365, minimum=1)
+# Where the seal job appends the chain's head, outside the database (audit/anchors.py).
+KEHU_AUDIT_ANCHOR_FILE = env_str("KEHU_AUDIT_ANCHOR_FILE")
 
 LOGGING = {
     "version": 1,
