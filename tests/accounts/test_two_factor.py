@@ -248,3 +248,20 @@ def test_api_tokens_are_their_own_factor(alice):
     _token, secret = token_create(user=alice, name="ERP")
     response = Client().get("/api/v1/customers", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 200
+
+
+def test_binding_an_authenticator_tells_the_person_by_a_channel_the_password_does_not_open(
+        alice, django_capture_on_commit_callbacks):
+    """Whoever holds a password can bind their own authenticator during a forced enrolment:
+    the person hears of every binding (the bell, and e-mail when set up)."""
+    from kehu.notifications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolled(alice)
+    note = Notification.objects.get(recipient=alice)
+    assert (note.title, note.level) == ("你的账号绑定了新的身份验证器", "warning")
+    assert "修改密码" in note.body and note.link == reverse("accounts:two_factor")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolled(alice)
+    assert Notification.objects.filter(recipient=alice, title="你的账号换绑了身份验证器").exists()
