@@ -28,6 +28,11 @@ class FollowupConfig(AppConfig):
         from kehu.customers.signals import owners_changed
 
         owners_changed.connect(_owners_changed, dispatch_uid="followup.owners")
+        # 离职交接: the leaver's open tasks on the customers handed over go with them.
+        from kehu.customers.signals import handed_over
+        from kehu.followup.services import tasks_hand_over
+
+        handed_over.connect(tasks_hand_over, dispatch_uid="followup.handover")
         # The demo team gets default plans once demo data is in.
         from kehu.followup.demo import after_demo_load
         from kehu.jobs.signals import job_finished

@@ -362,6 +362,26 @@ def plan_tasks_follow_owner(*, actor: User | None, origin: str, customer_ids: It
     return moved
 
 
+def tasks_hand_over(sender: Any, ids: list[int], from_user: User, to_user: User, actor: User,
+                    origin: str, **kwargs: Any) -> dict[str, int]:
+    """A handover's receiver (customers.signals.handed_over): every open task assigned to the
+    leaver on those customers — manual ones and reminders too — goes to the receiver."""
+    moved = 0
+    for start in range(0, len(ids), 500):
+        rows = list(FollowUpTask.objects.select_for_update().filter(
+            customer_id__in=ids[start:start + 500], status=TaskStatus.OPEN,
+            assignee=from_user).order_by("pk").values_list("pk", "customer_id"))
+        FollowUpTask.objects.filter(pk__in=[pk for pk, _c in rows]).update(
+            assignee=to_user, version=F("version") + 1)
+        ChangeLog.objects.bulk_create(
+            ChangeLog(actor=actor, origin=origin, action="task_reassigned",
+                      model=FollowUpTask._meta.label_lower, object_id=pk, customer_id=customer,
+                      changes={"assignee": [from_user.pk, to_user.pk], "reason": "handover"})
+            for pk, customer in rows)
+        moved += len(rows)
+    return {"tasks": moved}
+
+
 def replan(ids: Iterable[int]) -> None:
     """Customers whose tier, stage or owner changed: their open plan task follows the plan
     that holds them now (cancelled and re-created with that plan's cadence; one claimed

@@ -11,6 +11,11 @@ class HistoryConfig(AppConfig):
         from kehu.history.demo import register
 
         register(STEPS)
+        # 离职交接: the leaver's open deals on the customers handed over go with them.
+        from kehu.customers.signals import handed_over
+        from kehu.history.opportunities import opportunities_hand_over
+
+        handed_over.connect(opportunities_hand_over, dispatch_uid="history.handover")
 
         # The history's figures as fields of the one filter definition (customers.conditions).
         from kehu.history.conditions import register as register_conditions

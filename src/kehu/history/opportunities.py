@@ -377,3 +377,19 @@ def _set_products(opportunity: Opportunity, products: list | None) -> dict[str, 
     opportunity.products.set(products)
     after = sorted(p.pk for p in products)
     return {"products": [before, after]} if before != after else {}
+
+
+def opportunities_hand_over(sender: Any, ids: list[int], from_user: User, to_user: User,
+                            actor: User, origin: str, **kwargs: Any) -> dict[str, int]:
+    """A handover's receiver (customers.signals.handed_over, in its transaction): the open
+    deals the leaver owns on those customers go to the receiver, each through the one write
+    path (a change-log row each). Won and lost deals keep who won or lost them."""
+    moved = 0
+    for start in range(0, len(ids), 500):
+        for deal in Opportunity.objects.select_for_update().filter(
+                customer_id__in=ids[start:start + 500], owner=from_user,
+                status=OpportunityStatus.OPEN).order_by("pk"):
+            record_update(actor=actor, instance=deal, values={"owner": to_user}, origin=origin,
+                          action="handover")
+            moved += 1
+    return {"opportunities": moved}
