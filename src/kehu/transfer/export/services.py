@@ -125,7 +125,7 @@ def export_count(*, viewer: User, target: str, filters: CustomerFilters,
 def export_customers(
     *, actor: User, origin: str, filters: CustomerFilters, fmt: str, stream: IO[bytes],
     columns: list[str] | None = None, encoding: str = "utf-8-sig",
-    progress: Progress | None = None,
+    progress: Progress | None = None, leave_out_do_not_contact: bool = False,
 ) -> int:
     """Write the actor's customer list (as filtered, searched and sorted) to `stream`.
 
@@ -134,7 +134,7 @@ def export_customers(
     """
     return export_target(actor=actor, origin=origin, target="customers", filters=filters,
                          fmt=fmt, stream=stream, columns=columns, encoding=encoding,
-                         progress=progress)
+                         progress=progress, leave_out_do_not_contact=leave_out_do_not_contact)
 
 
 def export_orders(
