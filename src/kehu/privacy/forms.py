@@ -29,20 +29,16 @@ class ConsentForm(forms.Form):
                                                          "maxlength": 100}))
     channel = _text(_("渠道"), required=True,
                     widget=forms.Select(choices=[("", "—"), *Channel.choices]))
-    contact = _text(_("联系人"), widget=forms.Select(choices=[]))
     granted_at = _text(_("同意时间"), widget=DATETIME, help_text=_("留空为现在"))
     note = _text(_("备注"), widget=forms.TextInput(attrs={"maxlength": 255}))
     sensitive = forms.BooleanField(label=_("含敏感个人信息的单独同意（个保法第 29 条）"),
                                    required=False)
 
-    def __init__(self, *args: Any, contacts: list | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["contact"].widget.choices = [("", _("客户本人 / 本企业")),
-                                                 *((c.pk, c.name) for c in contacts or [])]
-
     def service_data(self) -> dict[str, Any]:
-        """What was typed, as the service takes it (a box left empty: its default)."""
-        data = {name: self.data.get(name, "") for name in self.fields if name != "sensitive"}
+        """What was typed, as the service takes it (a box left empty: its default). The
+        contact is a select the panel draws from the card's own contacts (no query more)."""
+        data = {name: self.data.get(name, "") for name in (*self.fields, "contact")
+                if name != "sensitive"}
         data["sensitive"] = "sensitive" in self.data
         return {k: v for k, v in data.items() if v != "" or k in ("purpose", "notice_version",
                                                                   "channel")}

@@ -25,34 +25,28 @@ WEB = Origin.MANUAL
 PARTIAL = "privacy/partials/consents.html"
 
 
-def _context(request: HttpRequest, customer: Any, *, consents: list, may_change: bool,
-             contacts: list, form: ConsentForm | None = None, flash: str = "") -> dict[str, Any]:
-    if may_change and form is None:
-        form = ConsentForm(contacts=contacts)
+def _context(customer: Any, consents: list, form: ConsentForm | None = None,
+             flash: str = "") -> dict[str, Any]:
+    """The panel's own values; whether the viewer may write (`can_write`) and the customer's
+    `contacts` are the card's (the panel is rendered inside the card's context)."""
     return {"consent": {"customer": customer, "rows": consents,
-                        "states": selectors.states_for(consents), "may_change": may_change,
-                        "form": form, "flash": flash}}
+                        "states": selectors.states_for(consents), "form": form or ConsentForm(),
+                        "flash": flash}}
 
 
 def panel_context(request: HttpRequest, customer: Any) -> dict[str, Any]:
-    """The card's panel: the card has read the customer through the gate, its contacts and
-    whether the viewer may write; the ledger is one query more."""
-    return _context(request, customer, consents=selectors.consents_on_card(customer=customer),
-                    may_change=_may_change(request, customer),
-                    contacts=contact_list(viewer=request.user, customer_id=customer.pk))
-
-
-def _may_change(request: HttpRequest, customer: Any) -> bool:
-    return customer_allows(viewer=request.user, pk=customer.pk, action=CHANGE)
+    """The card's panel: one query (the card has read the customer through the gate)."""
+    return _context(customer, selectors.consents_on_card(customer=customer))
 
 
 def _fresh(request: HttpRequest, customer: Any, form: ConsentForm | None = None,
            flash: str = "") -> dict[str, Any]:
-    return _context(request, customer,
-                    consents=selectors.consent_list(viewer=request.user, customer=customer.pk),
-                    may_change=_may_change(request, customer),
-                    contacts=contact_list(viewer=request.user, customer_id=customer.pk),
-                    form=form, flash=flash)
+    """The panel on its own (an HTMX swap), with what the card would have given it."""
+    return {**_context(customer, selectors.consent_list(viewer=request.user, customer=customer.pk),
+                       form, flash),
+            "customer": customer,
+            "can_write": customer_allows(viewer=request.user, pk=customer.pk, action=CHANGE),
+            "contacts": contact_list(viewer=request.user, customer_id=customer.pk)}
 
 
 def _panel(request: HttpRequest, customer_id: int, *, form: ConsentForm | None = None,
@@ -77,8 +71,7 @@ def consent_panel(request: HttpRequest, customer_id: int) -> HttpResponse:
 @web_view
 def consent_grant(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get(viewer=request.user, pk=customer_id, action=CHANGE)
-    form = ConsentForm(request.POST, contacts=contact_list(viewer=request.user,
-                                                           customer_id=customer.pk))
+    form = ConsentForm(request.POST)
     try:
         services.consent_grant(actor=request.user, origin=WEB, customer=customer.pk,
                                data=form.service_data())
