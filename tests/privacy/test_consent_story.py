@@ -146,3 +146,31 @@ def test_the_card_form_names_every_bad_field(alice, tea):
     for said in ("“spam” 不是可选值", "“信鸽” 不是可选值", "必填", "不能晚于现在", "只能以“同意”为法律依据"):
         assert said in page, said
     assert not Consent.objects.exists()
+
+
+def test_the_list_export_button_leaves_out_do_not_contact(alice, tea, silk, grant):
+    consent_withdraw(actor=alice, origin="manual", consent=grant(alice, tea).pk)
+    client = Client()
+    client.force_login(alice)
+    url = reverse("transfer:export_customers")
+    everyone = client.post(url, {"format": "csv"})
+    assert {r["客户名称"] for r in csv.DictReader(io.StringIO(
+        b"".join(everyone.streaming_content).decode("utf-8-sig")))} == {"杭州西湖茶业有限公司",
+                                                                         "苏州丝绸有限公司"}
+    kept = client.post(url, {"format": "csv", "leave_out_do_not_contact": "1"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(kept.streaming_content).decode("utf-8-sig"))))
+    assert [(r["客户名称"], r["营销同意"]) for r in rows] == [("苏州丝绸有限公司", "未知（未征求）")]
+
+
+def test_a_contacts_consent_is_recorded_from_the_card(alice, tea):
+    from kehu.customers.services import contact_create
+
+    buyer = contact_create(actor=alice, origin="manual", customer=tea, data={"name": "陈采购"})
+    client = Client()
+    client.force_login(alice)
+    page = client.post(reverse("privacy:grant", args=[tea.pk]), {
+        "purpose": "service", "legal_basis": "contract", "notice_version": "服务协议 v1",
+        "channel": "paper", "contact": str(buyer.pk)}, HTTP_HX_REQUEST="true").content.decode()
+    assert "联系人 陈采购" in page
+    consent = Consent.objects.get()
+    assert consent.contact == buyer and consent.legal_basis == "contract"
