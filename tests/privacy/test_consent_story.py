@@ -174,3 +174,14 @@ def test_a_contacts_consent_is_recorded_from_the_card(alice, tea):
     assert "联系人 陈采购" in page
     consent = Consent.objects.get()
     assert consent.contact == buyer and consent.legal_basis == "contract"
+
+
+def test_kehu_export_leaves_out_do_not_contact(alice, tea, silk, grant, tmp_path):
+    from django.core.management import call_command
+
+    consent_withdraw(actor=alice, origin="manual", consent=grant(alice, tea).pk)
+    sheet = tmp_path / "可营销.csv"
+    call_command("export", "customers", as_user="alice", output=str(sheet),
+                 leave_out_do_not_contact=True)
+    rows = list(csv.DictReader(io.StringIO(sheet.read_text(encoding="utf-8-sig"))))
+    assert [r["客户名称"] for r in rows] == ["苏州丝绸有限公司"]
