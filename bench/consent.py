@@ -1,6 +1,6 @@
 """Counting customers by marketing consent at 1,000,000 customers (SQLite).
 
-    .venv/bin/python bench/consent.py [--data-dir /tmp/consent-bench] [--customers 1000000]
+    .venv/bin/python bench/consent.py [--data-dir var/bench/consent-1000k] [--customers 1000000]
 
 Builds (once) a bare database of N customers owned by ten reps — raw INSERTs, only the
 columns the gate and the conditions read — and marketing consents for a fifth of them, a
@@ -26,10 +26,8 @@ def build(n: int) -> None:
 
     from kehu.accounts.services import user_create
 
-    reps = [user_create(username=f"rep{i}", role_code="sales", display_name=f"rep{i}",
-                        password="bench-pass-12345")[0].pk for i in range(10)]
-    user_create(username="admin", role_code="admin", display_name="admin",
-                password="bench-pass-12345")
+    reps = [user_create(username=f"rep{i}", role_code="sales")[0].pk for i in range(10)]
+    user_create(username="admin", role_code="admin")
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"""
             WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {n})
@@ -72,7 +70,7 @@ def timed(label: str, viewer, state: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default="/tmp/consent-bench")
+    parser.add_argument("--data-dir", default=str(ROOT / "var/bench/consent-1000k"))
     parser.add_argument("--customers", type=int, default=1_000_000)
     args = parser.parse_args()
     os.environ["KEHU_DATA_DIR"] = args.data_dir
