@@ -34,6 +34,11 @@ class ConsentForm(forms.Form):
     sensitive = forms.BooleanField(label=_("含敏感个人信息的单独同意（个保法第 29 条）"),
                                    required=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the card holds other forms with a channel or a note (history's log).
+        kwargs.setdefault("auto_id", "consent_%s")
+        super().__init__(*args, **kwargs)
+
     def service_data(self) -> dict[str, Any]:
         """What was typed, as the service takes it (a box left empty: its default). The
         contact is a select the panel draws from the card's own contacts (no query more)."""
