@@ -185,3 +185,35 @@ def test_kehu_export_leaves_out_do_not_contact(alice, tea, silk, grant, tmp_path
                  leave_out_do_not_contact=True)
     rows = list(csv.DictReader(io.StringIO(sheet.read_text(encoding="utf-8-sig"))))
     assert [r["客户名称"] for r in rows] == ["苏州丝绸有限公司"]
+
+
+def test_the_list_filter_builder_offers_marketing_consent(alice, tea, silk, grant):
+    import json
+
+    from kehu.customers.builder import builder_fields
+
+    fields = {f["key"]: f for f in builder_fields()}
+    assert "consent.marketing" in fields
+    consent_withdraw(actor=alice, origin="manual", consent=grant(alice, tea).pk)
+    client = Client()
+    client.force_login(alice)
+    condition = {"field": "consent.marketing", "op": "in", "value": ["unknown"]}
+    page = client.get(reverse("customers:list"), {"filter": json.dumps(condition)})
+    html = page.content.decode()
+    assert "苏州丝绸有限公司" in html and "杭州西湖茶业有限公司" not in html
+
+
+def test_a_big_export_job_leaves_them_out_too(alice, tea, silk, grant, settings):
+    from pathlib import Path
+
+    from kehu.jobs.services import run_here
+    from kehu.transfer.export.services import export_start
+
+    consent_withdraw(actor=alice, origin="manual", consent=grant(alice, tea).pk)
+    job = export_start(actor=alice, origin="manual", filters=CustomerFilters(), fmt="csv",
+                       leave_out_do_not_contact=True)
+    job = run_here(job)
+    assert job.status == "done", job.error
+    sheet = Path(settings.MEDIA_ROOT) / job.files.get().path
+    rows = list(csv.DictReader(io.StringIO(sheet.read_text(encoding="utf-8-sig"))))
+    assert [r["客户名称"] for r in rows] == ["苏州丝绸有限公司"] and job.total == 1
