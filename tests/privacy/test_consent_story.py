@@ -217,3 +217,17 @@ def test_a_big_export_job_leaves_them_out_too(alice, tea, silk, grant, settings)
     sheet = Path(settings.MEDIA_ROOT) / job.files.get().path
     rows = list(csv.DictReader(io.StringIO(sheet.read_text(encoding="utf-8-sig"))))
     assert [r["客户名称"] for r in rows] == ["苏州丝绸有限公司"] and job.total == 1
+
+
+def test_a_deleted_contacts_consent_stays_in_the_ledger(alice, tea, grant):
+    from kehu.customers.services import contact_create, contact_delete
+
+    buyer = contact_create(actor=alice, origin="manual", customer=tea, data={"name": "陈采购"})
+    theirs = grant(alice, tea, contact=buyer.pk)
+    consent_withdraw(actor=alice, origin="manual", consent=theirs.pk)
+    contact_delete(actor=alice, origin="manual", contact=buyer, expected_version=buyer.version)
+    rows = consent_list(viewer=alice, customer=tea.pk)
+    assert [(r.contact_id, r.contact_name) for r in rows] == [(None, "陈采购")]
+    assert states_for(rows)["marketing"] == "withdrawn"  # still 勿营销
+    grant(alice, tea)  # the company's own consent is another subject
+    assert states_for(consent_list(viewer=alice, customer=tea.pk))["marketing"] == "withdrawn"

@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kehu.accounts.models import User
 from kehu.core.errors import Http404
@@ -74,32 +75,52 @@ def states_for(consents: list[Consent]) -> dict[str, str]:
     return {p: state_of(consents, p) for p in Purpose.values}
 
 
+def _current(purpose: str, *, withdrawn: bool) -> QuerySet:
+    """The current rows of `purpose`, withdrawn or live: each kind is one partial index,
+    `consent_withdrawn` or `consent_live` on (purpose, customer). Unscoped — the caller's
+    gated queryset of customers is what they narrow."""
+    return Consent.objects.filter(purpose=purpose, is_current=True,
+                                  withdrawn_at__isnull=not withdrawn)
+
+
 def withdrawn_ids(purpose: str) -> QuerySet:
-    """Customer ids with a current withdrawn row: one range of the partial index
-    `consent_withdrawn`. Unscoped — a subquery that the caller's gated queryset narrows."""
-    return Consent.objects.filter(purpose=purpose, is_current=True, withdrawn_at__isnull=False) \
-        .values("customer_id")
+    """Customer ids with a current withdrawn row (one range of `consent_withdrawn`)."""
+    return _current(purpose, withdrawn=True).values("customer_id")
 
 
 def live_ids(purpose: str) -> QuerySet:
-    """Customer ids with a current live row (index `consent_live`); unscoped, as above."""
-    return Consent.objects.filter(purpose=purpose, is_current=True, withdrawn_at__isnull=True) \
-        .values("customer_id")
+    """Customer ids with a current live row (one range of `consent_live`)."""
+    return _current(purpose, withdrawn=False).values("customer_id")
 
 
 def state_q(purpose: str, states: Iterable[str], path: str = "pk") -> Q:
-    """A Q on customers (`path` to the customer's id) holding one of `states` for `purpose`."""
+    """A Q on customers (`path` to the customer's id) holding one of `states` for `purpose`.
+
+    "Has such a row" is `id IN (an index range)`. "Has none" is `NOT IN (the range)` on
+    SQLite, which builds the list once (the admin's 未知 at 1,000,000: 0.6 s, against 1.0 s
+    probing per customer), and `NOT EXISTS` (an anti-join) on PostgreSQL, which hashes a
+    `NOT IN` subquery only while it fits work_mem and otherwise re-reads it per customer."""
+    def none_of(withdrawn: bool) -> Q:
+        rows = _current(purpose, withdrawn=withdrawn)
+        if connection.vendor == "sqlite":
+            return ~Q(**{f"{path}__in": rows.values("customer_id")})
+        return ~Q(Exists(rows.filter(customer_id=OuterRef(path))))
+
     withdrawn = Q(**{f"{path}__in": withdrawn_ids(purpose)})
     live = Q(**{f"{path}__in": live_ids(purpose)})
-    parts = {ConsentState.WITHDRAWN: withdrawn, ConsentState.GRANTED: live & ~withdrawn,
-             ConsentState.UNKNOWN: ~withdrawn & ~live}
-    wanted = [parts[s] for s in ConsentState.values if s in set(states)]
-    if len(wanted) == len(parts):
+    wanted = set(states) & set(ConsentState.values)
+    if wanted == set(ConsentState.values):
         return Q()
-    if not wanted:
+    if wanted == {ConsentState.GRANTED, ConsentState.UNKNOWN}:  # not 勿营销: the export's option
+        return none_of(True)
+    parts = {ConsentState.WITHDRAWN: lambda: withdrawn,
+             ConsentState.GRANTED: lambda: live & none_of(True),
+             ConsentState.UNKNOWN: lambda: none_of(True) & none_of(False)}
+    chosen = [parts[state]() for state in ConsentState.values if state in wanted]
+    if not chosen:
         return Q(**{f"{path}__in": []})
-    found = wanted[0]
-    for part in wanted[1:]:
+    found = chosen[0]
+    for part in chosen[1:]:
         found |= part
     return found
 
