@@ -236,6 +236,17 @@ def _new_user_data(w: Any) -> dict[str, Any]:
 
 
 
+def _consent(w: Any) -> int:
+    """A live marketing consent on alice's customer (made once per world)."""
+    from kehu.privacy.models import Consent
+    from kehu.privacy.services import consent_grant
+
+    found = Consent.objects.filter(customer=w.customer).first()
+    return found.pk if found else consent_grant(
+        actor=w.users["alice"], origin="manual", customer=w.customer,
+        data={"purpose": "marketing", "notice_version": "隐私政策 v3", "channel": "phone"}).pk
+
+
 def _pool(w: Any) -> Any:
     """华东公海 for alice's department, with a rule (made once per world)."""
     from kehu.pool.models import Pool
@@ -584,6 +595,13 @@ TABLE: dict[str, list[Case]] = {
                              _pool(w).pk, _pool_rule(w).pk]), ADMIN_ACTION,
                               lambda w: {"version": str(_pool_rule(w).version)})],
     "history:tickets": [Case("get", u("history:tickets"), EVERYONE)],
+    # The card's 同意记录 panel (tests/privacy): it follows the customer; without HTMX the
+    # panel's address sends back to the card. Granting and withdrawing need CHANGE.
+    "privacy:consents": [Case("get", u("privacy:consents", CUSTOMER),
+                              expect(302, 404, 404, 302, 302, 302))],
+    "privacy:grant": [Case("post", u("privacy:grant", CUSTOMER), WRITE_ACTION, lambda w: {
+        "purpose": "marketing", "notice_version": "隐私政策 v3", "channel": "phone"})],
+    "privacy:withdraw": [Case("post", u("privacy:withdraw", _consent), WRITE_ACTION)],
     # The blank import template holds no data: any signed-in person may download it.
     "transfer:import_template": [Case("get", u("transfer:import_template", lambda w: "customers"),
                                       EVERYONE)],

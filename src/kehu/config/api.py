@@ -19,6 +19,7 @@ from kehu.customers.segments_api import segments_router
 from kehu.followup.api import router as followup_router
 from kehu.history.api import router as history_router
 from kehu.pool.api import router as pool_router
+from kehu.privacy.api import router as privacy_router
 
 api = make_api(auth=AUTH, docs_decorator=docs_gate)
 api.add_router("/", accounts_router)
@@ -32,3 +33,4 @@ api.add_router("/", classification_router)
 api.add_router("/", classification_settings_router)
 api.add_router("/", followup_router)
 api.add_router("/", pool_router)
+api.add_router("/", privacy_router)

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "kehu.classification",
     "kehu.followup",
     "kehu.pool",
+    "kehu.privacy",  # the consent ledger (同意记录); later data-subject requests
     "kehu.audit",  # the tamper-evident audit trail (设置 → 审计日志, `kehu audit verify`)
     "kehu.backups",  # no models: `kehu backup`, `kehu restore` and the nightly backup job
     "kehu.demo",  # no models: installed for its `kehu demo` and `kehu setup` commands

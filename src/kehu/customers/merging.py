@@ -79,6 +79,9 @@ SPECIAL = {
     # A pool entry stays with the duplicate (in the recycle bin, out of every pool list): the
     # survivor, which the merging person manages, has an owner and so no place in a pool.
     "pool.PoolEntry.customer": "kept",
+    # Consents move with the rest (rule "move", no special case): a survivor holding a live
+    # and a withdrawn current row reads as withdrawn until someone asks again; undo moves
+    # them back as they were (the state is read from the rows, nothing to rebuild).
 }
 
 
