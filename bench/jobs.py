@@ -166,6 +166,7 @@ def prepare_environment(backend: str, data_dir: Path) -> dict[str, str]:
         restore_sqlite(data_dir)
     os.environ.update({"KEHU_DATA_DIR": str(data_dir), "KEHU_DEBUG": "0",
                        "KEHU_WORKER_THREADS": str(WORKER_THREADS),
+                       "KEHU_API_RATE_PER_TOKEN": "off", "KEHU_API_RATE_PER_ADDRESS": "off",
                        "DJANGO_SETTINGS_MODULE": "kehu.config.settings"})
     sys.path.insert(0, str(ROOT / "src"))
     import django

@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     data_dir = prepare_environment(args)
     setup = build_database(args)
-    env = {**os.environ, "KEHU_DATA_DIR": str(data_dir), "KEHU_DEBUG": "0"}
+    env = {**os.environ, "KEHU_DATA_DIR": str(data_dir), "KEHU_DEBUG": "0",
+           # a benchmark is the runaway script the rate limits stop: off here
+           "KEHU_API_RATE_PER_TOKEN": "off", "KEHU_API_RATE_PER_ADDRESS": "off"}
     servers = []
     try:
         kehu_port, raw_port = free_ports(2)

@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = prepare(args)
     setup = run.build_database(args) if args.data_dir is None else existing(args)
     terms = pick_terms(random.Random(args.seed))
-    env = {**os.environ, "KEHU_DATA_DIR": str(data_dir), "KEHU_DEBUG": "0"}
+    env = {**os.environ, "KEHU_DATA_DIR": str(data_dir), "KEHU_DEBUG": "0",
+           # a benchmark is the runaway script the rate limits stop: off here
+           "KEHU_API_RATE_PER_TOKEN": "off", "KEHU_API_RATE_PER_ADDRESS": "off"}
     (port,) = run.free_ports(1)
     server = run.start([str(run.BIN / "kehu"), "serve", "--host", "127.0.0.1", "--port",
                         str(port), "--workers", str(run.WORKERS)], env, data_dir / "kehu.log")

@@ -58,6 +58,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _audit_anchors_of_this_test(settings, request):
+    """Each test its own audit anchor file (kehu/audit/anchors.py): an anchor another test's
+    seal run wrote names entries this test's database never had."""
+    import hashlib
+
+    name = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]  # noqa: S324 -- a name
+    settings.KEHU_AUDIT_ANCHOR_FILE = os.path.join(os.environ["KEHU_DATA_DIR"], "anchors",
+                                                   f"{name}.log")
+
+
+@pytest.fixture(autouse=True)
 def _admins_sign_in_with_a_password_alone(settings):
     """Admins must use two-factor (kehu/accounts/twofactor.py); the suite's stories sign root
     in with a password or force_login, so the rule is off here and

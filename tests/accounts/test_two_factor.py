@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kehu.accounts import twofactor
 from kehu.accounts.models import Role, SignIn
+from kehu.accounts.org import role_save
 from kehu.accounts.services import token_create
 from kehu.core.models import ChangeLog
 
@@ -191,6 +192,18 @@ def test_a_role_marked_requires_two_factor_sends_its_people_to_enrol(alice, bob,
     assert 'name="requires_two_factor"' in form and "要求两步验证" in form
 
 
+def test_a_role_that_starts_requiring_it_ends_its_peoples_sessions_at_once(alice, root):
+    client = Client()
+    assert password_step(client, alice)["Location"] == reverse("customers:list")
+    assert client.get(reverse("customers:list")).status_code == 200
+    role_save(actor=root, origin="manual", role=Role.objects.get(code="sales"),
+              data={"requires_two_factor": True})
+
+    page = client.get(reverse("customers:list"))
+    assert page.status_code == 302 and page["Location"].startswith(reverse("login"))
+    assert password_step(Client(), alice)["Location"] == reverse("login_enrol")
+
+
 def test_turning_it_off_takes_the_password_and_a_current_code(alice):
     codes = enrolled(alice)
     client = Client()
@@ -235,3 +248,20 @@ def test_api_tokens_are_their_own_factor(alice):
     _token, secret = token_create(user=alice, name="ERP")
     response = Client().get("/api/v1/customers", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 200
+
+
+def test_binding_an_authenticator_tells_the_person_by_a_channel_the_password_does_not_open(
+        alice, django_capture_on_commit_callbacks):
+    """Whoever holds a password can bind their own authenticator during a forced enrolment:
+    the person hears of every binding (the bell, and e-mail when set up)."""
+    from kehu.notifications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolled(alice)
+    note = Notification.objects.get(recipient=alice)
+    assert (note.title, note.level) == ("你的账号绑定了新的身份验证器", "warning")
+    assert "修改密码" in note.body and note.link == reverse("accounts:two_factor")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolled(alice)
+    assert Notification.objects.filter(recipient=alice, title="你的账号换绑了身份验证器").exists()

@@ -232,6 +232,13 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PATCH", "/pool/pools/{pool_id}/rules/{pool_rule_id}"): case(
         403, 403, 403, 403, 403, 200, body=lambda w: {"idle_days": 45}),
     ("DELETE", "/pool/pools/{pool_id}/rules/{pool_rule_id}"): case(403, 403, 403, 403, 403, 204),
+    # The consent ledger (tests/privacy): reading follows the customer; granting and
+    # withdrawing need the right to change it. alice's customer holds a live marketing grant.
+    ("GET", "/customers/{customer_id}/consents"): READ_ONE,
+    ("POST", "/customers/{customer_id}/consents"): case(201, 404, 404, 201, 403, 201, body=lambda w: {
+        "purpose": "analysis", "notice_version": "隐私政策 v3", "channel": "phone"}),
+    ("POST", "/customers/{customer_id}/consents/{consent_id}/withdraw"): case(
+        200, 404, 404, 200, 403, 200, body=lambda w: {"note": "客户来电要求"}),
     ("GET", "/contacts"): EVERYONE,
     ("GET", "/contacts/{contact_id}"): READ_ONE,
     ("PATCH", "/contacts/{contact_id}"): case(*CHANGE_ONE.expected.values(),
@@ -270,7 +277,15 @@ def world(alice, bob, charlie, mallory, anna, root, alices_customer, east):
     return World(people=people, customer=alices_customer, contact=contact,
                  history={**seed_history(people, alices_customer), "merge_id": _merged_pair(alice),
                           "segment_id": _team_segment(alice), **_classification_ids(root),
-                          "task_id": _task(alice, alices_customer), **_pool_ids(root, east)})
+                          "task_id": _task(alice, alices_customer), **_pool_ids(root, east),
+                          "consent_id": _consent(alice, alices_customer)})
+
+
+def _consent(alice: Any, customer: Any) -> int:
+    from kehu.privacy.services import consent_grant
+
+    return consent_grant(actor=alice, origin="manual", customer=customer, data={
+        "purpose": "marketing", "notice_version": "隐私政策 v3", "channel": "phone"}).pk
 
 
 @pytest.mark.parametrize("operation", sorted(MATRIX), ids=" ".join)

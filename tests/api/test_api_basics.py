@@ -69,7 +69,8 @@ def test_an_anonymous_unsafe_call_is_401_not_a_csrf_403():
     assert response.status_code == 401
 
 
-def test_the_docs_page_loads_nothing_from_outside(client):
+def test_the_docs_page_loads_nothing_from_outside(alice, login):
+    client = login(alice)
     page = client.get("/api/v1/docs")
     assert page.status_code == 200
     html = page.content.decode()

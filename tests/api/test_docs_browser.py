@@ -12,7 +12,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def test_the_swagger_page_renders_from_our_own_server(live_server, tmp_path):
+def test_the_swagger_page_renders_from_our_own_server(live_server, tmp_path, settings):
+    settings.KEHU_API_DOCS = "public"  # who may read it: tests/api/test_api_docs_access.py
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)

@@ -90,7 +90,8 @@ def _api_world(world):
                      **api_matrix._classification_ids(world.people["admin"]),
                      "task_id": api_matrix._task(world.people["owner"], world.customer),
                      **api_matrix._pool_ids(world.people["admin"],
-                                            world.people["owner"].department)}
+                                            world.people["owner"].department),
+                     "consent_id": api_matrix._consent(world.people["owner"], world.customer)}
     return world
 
 

@@ -63,3 +63,22 @@ def test_sealing_and_retention_are_scheduled_jobs(alices_customer):
         job = run_in_foreground(actor=system_actor(), origin="system", kind=kind, params={})
         assert job.status == "done", job.error if hasattr(job, "error") else job
     assert chain.verify().ok
+
+
+def test_a_person_with_history_is_deactivated_never_deleted_so_seals_hold(sealed, alice, root):
+    """Deleting alice would rewrite the actor of every row she wrote (and break their seals):
+    it is refused, in Django's admin too, which names what protects her."""
+    from django.db.models import ProtectedError
+    from django.test import Client
+    from django.urls import reverse
+
+    with pytest.raises(ProtectedError):
+        alice.delete()
+    admin = Client()
+    admin.force_login(root)
+    page = admin.post(reverse("admin:accounts_user_delete", args=[alice.pk]), {"post": "yes"})
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "受保护" in text or "protected" in text.lower()
+    assert type(alice).objects.filter(pk=alice.pk).exists()
+    assert chain.verify().ok

@@ -136,3 +136,30 @@ def test_kehu_audit_verify_as_an_operator_runs_it(log, capsys):
         cursor.execute("UPDATE audit_auditentry SET ip = '10.9.9.9' WHERE id = %s", [log[0].pk])
     assert cli.main(["audit", "verify"]) == 1
     assert f"错误：审计链在第 #{log[0].pk} 条断开" in capsys.readouterr().err
+
+
+def test_restoring_an_old_head_with_the_entries_before_it_is_caught_by_the_anchor_file(
+        log, alice):
+    """An intruder with the database but not the anchor file: they delete the newest entries
+    and put back yesterday's head row (its MAC is genuine). The chain alone still verifies;
+    the anchor the seal job wrote says it reached further."""
+    from kehu.audit.anchors import anchor_file, anchor_now
+    from kehu.audit.models import AuditHead
+
+    old_head = AuditHead.objects.values().get()
+    for n in range(3):
+        services.record(alice, Action.SEARCHED, label=f"later {n}")
+    call_command("audit", "seal", stdout=io.StringIO())  # the job's run: seals, then anchors
+    anchor_now()  # a second run with nothing new adds no line
+    newest = AuditEntry.objects.order_by("pk").last()
+    assert anchor_file().read_text().split()[1:] == [str(newest.pk), newest.digest]
+    assert "OK" in verify()
+
+    AuditEntry.objects.filter(pk__gt=old_head["last_id"]).delete()
+    AuditHead.objects.filter(pk=old_head["id"]).update(
+        **{k: v for k, v in old_head.items() if k != "id"})
+    anchor_file().rename(anchor_file().with_suffix(".away"))
+    assert "OK" in verify()  # without the file, the rollback passes: that is the gap
+    anchor_file().with_suffix(".away").rename(anchor_file())
+    said = refused()
+    assert f"#{newest.pk}" in said and "anchor file" in said

@@ -115,3 +115,34 @@ def test_a_manager_cannot_hand_over(mallory, alice, bob, make_customer):
         handover_run(actor=mallory, origin="manual", data={"from_user": alice.pk,
                                                            "to_user": bob.pk})
     assert Customer.objects.get().owner == alice
+
+
+def test_a_handover_takes_the_leavers_open_deals_and_tasks_along(root, alice, bob, make_customer):
+    """Her open deal and her reminder on the customer go to bob; a deal she already won stays
+    hers (it is her result), and so does a task on a customer of someone else."""
+    from kehu.followup.models import FollowUpTask
+    from kehu.followup.services import task_create
+    from kehu.history.models import Opportunity
+    from kehu.history.opportunities import opportunity_close, opportunity_create
+
+    customer = make_customer(alice, name="交接商机的客户")
+    open_deal = opportunity_create(actor=alice, origin="manual", customer=customer,
+                                   data={"title": "二期", "amount": "80000"})
+    won = opportunity_create(actor=alice, origin="manual", customer=customer,
+                             data={"title": "一期", "amount": "50000"})
+    opportunity_close(actor=alice, origin="manual", opportunity=won, won=True, reason="签约",
+                      expected_version=won.version)
+    reminder = task_create(actor=alice, origin="manual", customer=customer.pk,
+                           data={"title": "寄合同", "due_date": "2026-12-10"})
+
+    done = handover_run(actor=root, origin="manual", data={"from_user": alice.pk,
+                                                           "to_user": bob.pk})
+
+    assert Opportunity.objects.get(pk=open_deal.pk).owner == bob
+    assert Opportunity.objects.get(pk=won.pk).owner == alice
+    assert FollowUpTask.objects.get(pk=reminder.pk).assignee == bob
+    assert done.also == {"opportunities": 1, "tasks": 1}
+    record = ChangeLog.objects.get(action="handover", object_id=alice.pk)
+    assert (record.changes["opportunities"], record.changes["tasks"]) == (1, 1)
+    assert ChangeLog.objects.filter(action="handover", model="history.opportunity",
+                                    object_id=open_deal.pk, actor=root).exists()

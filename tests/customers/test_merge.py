@@ -53,6 +53,8 @@ EXPECTED_RULES = {
     "pool.PoolEntry.customer": "kept",
     "pool.PoolMove.customer": "move",
     "pool.PoolWarning.customer": "unique",
+    # The consent ledger: grants and withdrawals are the customer's history.
+    "privacy.Consent.customer": "move",
 }
 
 

@@ -213,3 +213,48 @@ def test_a_task_without_a_time_is_due_at_the_preferred_contact_time_the_actor_re
     task = task_create(actor=alice, origin="manual", customer=plain.pk,
                        data={"title": "回访", "due_date": "2026-12-10"})
     assert timezone.localtime(task.due_at).time() == dt.time(9)
+
+
+def test_a_transferred_customers_plan_task_goes_to_the_new_owner_with_its_due_date(
+        alice, bob, mallory, make_customer, plans):
+    from kehu.core.models import ChangeLog
+    from kehu.customers.services import customer_transfer
+
+    customer = make_customer(alice, name="交接的客户")
+    set_tier(customer, "a")
+    generate(actor=system_actor())
+    before = open_plan_task(customer)
+    manual = task_create(actor=alice, origin="manual", customer=customer.pk,
+                         data={"title": "寄样品", "due_date": timezone.localdate().isoformat()})
+
+    customer_transfer(actor=mallory, origin="manual", customer_ids=[customer.pk], to_user=bob,
+                      reason="调岗")
+
+    after = open_plan_task(customer)
+    assert (after.pk, after.assignee, after.due_date) == (before.pk, bob, before.due_date)
+    entry = ChangeLog.objects.get(action="task_reassigned", object_id=after.pk)
+    assert (entry.actor, entry.changes) == (mallory, {"assignee": [alice.pk, bob.pk]})
+    manual.refresh_from_db()
+    assert manual.assignee == alice  # a manual task is a person's own: it stays
+
+
+def test_tasks_left_open_on_customers_pooled_before_the_fix_are_cancelled_by_the_migration(
+        alice, make_customer):
+    import importlib
+
+    from django.apps import apps
+
+    from kehu.core.models import ChangeLog
+    from kehu.customers.models import Customer
+
+    pooled, owned = make_customer(alice, name="早已进公海"), make_customer(alice, name="仍归我")
+    tasks = [task_create(actor=alice, origin="manual", customer=c.pk, data={
+        "title": "回访", "due_date": timezone.localdate().isoformat()}) for c in (pooled, owned)]
+    Customer.objects.filter(pk=pooled.pk).update(owner=None)  # as the pool did before 2026-12-05
+
+    importlib.import_module(
+        "kehu.followup.migrations.0005_cancel_tasks_of_ownerless_customers").cancel(apps, None)
+
+    assert [FollowUpTask.objects.get(pk=t.pk).status for t in tasks] == ["cancelled", "open"]
+    entry = ChangeLog.objects.get(action="task_cancelled", object_id=tasks[0].pk)
+    assert (entry.origin, entry.customer_id) == ("system", pooled.pk)

@@ -68,10 +68,12 @@ def test_a_stage_of_another_pipeline_is_refused(alice, root, alices_customer):
         services.opportunity_move(actor=alice, origin="manual", opportunity=deal, stage=foreign)
 
 
-def test_only_admins_configure_pipelines(alice, mallory, root):
-    for actor in (alice, mallory):
+def test_only_catalogue_keepers_configure_pipelines(alice, anna, mallory, root):
+    """Admins and the roles that keep the catalogue (built in: managers); not reps or analysts."""
+    for actor in (alice, anna):
         with pytest.raises(PermissionDenied):
             services.pipeline_save(actor=actor, origin="manual", data={"name": "我的流程"})
+    assert services.pipeline_save(actor=mallory, origin="manual", data={"name": "经理的流程"})
     pipeline = services.pipeline_save(actor=root, origin="manual", data={"name": "大客户流程",
                                                                          "is_default": True})
     assert list(Pipeline.objects.filter(is_default=True)) == [pipeline]

@@ -41,6 +41,8 @@ WRITE_ACTION = expect(302, 404, 404, 302, 403, 302)
 WRITERS = expect(200, 200, 200, 200, 403, 200)
 ADMIN_PAGE = expect(403, 403, 403, 403, 403, 200)
 ADMIN_ACTION = expect(403, 403, 403, 403, 403, 302)
+CATALOGUE_PAGE = expect(403, 403, 403, 200, 403, 200)  # admins and managers: the catalogue
+CATALOGUE_ACTION = expect(403, 403, 403, 302, 403, 302)
 EVERYONE_ACTION = expect(302, 302, 302, 302, 302, 302)
 
 
@@ -234,6 +236,17 @@ def _new_user_data(w: Any) -> dict[str, Any]:
 
 
 
+def _consent(w: Any) -> int:
+    """A live marketing consent on alice's customer (made once per world)."""
+    from kehu.privacy.models import Consent
+    from kehu.privacy.services import consent_grant
+
+    found = Consent.objects.filter(customer=w.customer).first()
+    return found.pk if found else consent_grant(
+        actor=w.users["alice"], origin="manual", customer=w.customer,
+        data={"purpose": "marketing", "notice_version": "隐私政策 v3", "channel": "phone"}).pk
+
+
 def _pool(w: Any) -> Any:
     """华东公海 for alice's department, with a rule (made once per world)."""
     from kehu.pool.models import Pool
@@ -387,7 +400,7 @@ TABLE: dict[str, list[Case]] = {
     "customers:trash": [Case("get", u("customers:trash"), EVERYONE)],
     "customers:restore": [Case("post", u("customers:restore", lambda w: w.deleted.pk), WRITE_ACTION)],
     # The settings area's front page lists the sections a person may open; all are admins' so far.
-    "settings:index": [Case("get", u("settings:index"), ADMIN_PAGE)],
+    "settings:index": [Case("get", u("settings:index"), CATALOGUE_PAGE)],  # managers: 销售流程
     "customers:fields": [Case("get", u("customers:fields"), ADMIN_PAGE)],
     "customers:field_create": [Case("get", u("customers:field_create"), ADMIN_PAGE)],
     "customers:field_edit": [Case("get", u("customers:field_edit", lambda w: w.field.pk), ADMIN_PAGE)],
@@ -439,27 +452,28 @@ TABLE: dict[str, list[Case]] = {
     "history:move": [Case("post", lambda w: reverse("history:move", args=[w.opportunity.pk]),
                           WRITE_ACTION, lambda w: {"stage": w.next_stage.pk,
                                                    "version": w.opportunity.version})],
-    # Pipelines and stages are configured in the settings area: admins only, like custom fields
-    # (tests/history/test_pipeline_settings.py). A refused deletion still returns to its page.
-    "history:pipelines": [Case("get", u("history:pipelines"), ADMIN_PAGE),
-                          Case("post", u("history:pipelines"), ADMIN_ACTION,
+    # Pipelines and stages are configured in the settings area by the roles that keep the
+    # catalogue: admins and (built in) managers (tests/history/test_pipeline_settings.py).
+    # A refused deletion still returns to its page.
+    "history:pipelines": [Case("get", u("history:pipelines"), CATALOGUE_PAGE),
+                          Case("post", u("history:pipelines"), CATALOGUE_ACTION,
                                lambda w: {"name": "矩阵流程"})],
-    "history:pipeline": [Case("get", u("history:pipeline", PIPELINE), ADMIN_PAGE),
+    "history:pipeline": [Case("get", u("history:pipeline", PIPELINE), CATALOGUE_PAGE),
                          Case("get", u("history:pipeline", lambda w: 999999),
-                              expect(403, 403, 403, 403, 403, 404)),
-                         Case("post", u("history:pipeline", PIPELINE), ADMIN_ACTION,
+                              expect(403, 403, 403, 404, 403, 404)),
+                         Case("post", u("history:pipeline", PIPELINE), CATALOGUE_ACTION,
                               lambda w: {"name": "改名的流程"})],
-    "history:pipeline_default": [Case("post", u("history:pipeline_default", PIPELINE), ADMIN_ACTION)],
-    "history:pipeline_delete": [Case("post", u("history:pipeline_delete", PIPELINE), ADMIN_ACTION)],
-    "history:stage_create": [Case("post", u("history:stage_create", PIPELINE), ADMIN_ACTION,
+    "history:pipeline_default": [Case("post", u("history:pipeline_default", PIPELINE), CATALOGUE_ACTION)],
+    "history:pipeline_delete": [Case("post", u("history:pipeline_delete", PIPELINE), CATALOGUE_ACTION)],
+    "history:stage_create": [Case("post", u("history:stage_create", PIPELINE), CATALOGUE_ACTION,
                                   lambda w: {"stage-new-name": "矩阵阶段", "stage-new-kind": "open"})],
-    "history:stage_edit": [Case("post", u("history:stage_edit", STAGE), ADMIN_ACTION,
+    "history:stage_edit": [Case("post", u("history:stage_edit", STAGE), CATALOGUE_ACTION,
                                 lambda w: {f"stage-{w.next_stage.pk}-name": "改名的阶段",
                                            f"stage-{w.next_stage.pk}-probability": "35",
                                            f"stage-{w.next_stage.pk}-kind": "open"})],
-    "history:stage_move": [Case("post", u("history:stage_move", STAGE), ADMIN_ACTION,
+    "history:stage_move": [Case("post", u("history:stage_move", STAGE), CATALOGUE_ACTION,
                                 lambda w: {"direction": "up"})],
-    "history:stage_delete": [Case("post", u("history:stage_delete", STAGE), ADMIN_ACTION)],
+    "history:stage_delete": [Case("post", u("history:stage_delete", STAGE), CATALOGUE_ACTION)],
     "history:orders": [Case("get", u("history:orders"), EVERYONE)],
     # Classification: a hand-set tier is a change of the customer; the RFM grid is
     # everyone's own customers (scope inside: tests/classification).
@@ -587,6 +601,13 @@ TABLE: dict[str, list[Case]] = {
                              _pool(w).pk, _pool_rule(w).pk]), ADMIN_ACTION,
                               lambda w: {"version": str(_pool_rule(w).version)})],
     "history:tickets": [Case("get", u("history:tickets"), EVERYONE)],
+    # The card's 同意记录 panel (tests/privacy): it follows the customer; without HTMX the
+    # panel's address sends back to the card. Granting and withdrawing need CHANGE.
+    "privacy:consents": [Case("get", u("privacy:consents", CUSTOMER),
+                              expect(302, 404, 404, 302, 302, 302))],
+    "privacy:grant": [Case("post", u("privacy:grant", CUSTOMER), WRITE_ACTION, lambda w: {
+        "purpose": "marketing", "notice_version": "隐私政策 v3", "channel": "phone"})],
+    "privacy:withdraw": [Case("post", u("privacy:withdraw", _consent), WRITE_ACTION)],
     # The blank import template holds no data: any signed-in person may download it.
     "transfer:import_template": [Case("get", u("transfer:import_template", lambda w: "customers"),
                                       EVERYONE)],

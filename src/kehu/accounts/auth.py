@@ -5,7 +5,13 @@ Both answers are the `User`; endpoints never look at tokens or cookies themselve
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
@@ -15,6 +21,7 @@ from ninja.utils import check_csrf
 from kehu.accounts.models import TokenScope, User
 from kehu.accounts.services import token_authenticate
 from kehu.accounts.throttle import client_address
+from kehu.api.errors import NOT_FOUND, error_response
 
 READING = ("GET", "HEAD", "OPTIONS")
 
@@ -69,3 +76,33 @@ def _adopt(request: HttpRequest, user: User) -> None:
 
 
 AUTH = [BearerAuth(), SessionAuth()]
+
+
+
+def docs_gate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The API's documentation (/api/v1/docs and openapi.json) as KEHU_API_DOCS says:
+    "login" (the default) for people signed in or holding a token — the schema names every
+    field and filter, a map an outsider should not get for free; "public"; or "off" (404).
+    Anonymous visitors of the docs page go to the sign-in page; of the schema, a 401."""
+
+    @wraps(view)
+    def gated(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        access = settings.KEHU_API_DOCS
+        if access == "off":
+            return error_response(404, NOT_FOUND)
+        if access == "public" or _docs_reader(request):
+            return view(request, *args, **kwargs)
+        if request.path.endswith(".json"):
+            return error_response(401, "Unauthorized")
+        return redirect_to_login(request.get_full_path())
+
+    return gated
+
+
+def _docs_reader(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return True
+    scheme, _space, secret = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return scheme.lower() == "bearer" and token_authenticate(
+        secret.strip(), address=client_address(request)) is not None

@@ -62,7 +62,7 @@ class Role(models.Model):
     can_write = models.BooleanField(_("可编辑"), default=True)
     masks_sensitive = models.BooleanField(_("隐藏敏感字段"), default=False)
     is_admin = models.BooleanField(_("管理员"), default=False)
-    manages_catalogue = models.BooleanField(_("维护产品目录"), default=False)
+    manages_catalogue = models.BooleanField(_("维护产品目录和销售流程"), default=False)
     may_export = models.BooleanField(_("可导出"), default=False)
     # Each of these gates one act on top of the data scope (and, for the writing acts,
     # can_write): a role may edit its customers yet not delete, merge or import them.

@@ -36,7 +36,7 @@ def language(request: HttpRequest) -> HttpResponse:
 def settings_index(request: HttpRequest) -> HttpResponse:
     """The settings area's front page: the sections the person may open (设置).
 
-    Every section so far is for admins; someone with none to open gets 403, as on each one.
+    Someone with no section to open gets 403, as on each one.
     """
     items = menu_items(request)
     if not items:

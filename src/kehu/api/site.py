@@ -92,10 +92,12 @@ def _document_input_rules(node: Any, *, in_path: bool = False) -> None:
         _document_input_rules(value, in_path=in_path or node.get("in") == "path")
 
 
-def make_api(*, auth: list) -> KehuAPI:
-    """The API under /api/v1/ with its error handlers and input check; routers come later."""
+def make_api(*, auth: list, docs_decorator: Any = None) -> KehuAPI:
+    """The API under /api/v1/ with its error handlers and input check; routers come later.
+    `docs_decorator` guards the docs page and the schema (who may read them)."""
     api = KehuAPI(
         title="Kehu API", version="1", urls_namespace="api", auth=auth, description=DESCRIPTION,
+        docs_decorator=docs_decorator,
         # Swagger UI otherwise fetches a validator badge from swagger.io: the docs stay offline.
         docs=Swagger(settings={"validatorUrl": None}),
     )

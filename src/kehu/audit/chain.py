@@ -128,6 +128,11 @@ def verify() -> Verdict:
         previous, count, last = entry.digest, count + 1, entry.pk
     if last != head.last_id or previous != head.digest:
         return Verdict(False, count, head.last_id, "entries at the end were deleted")
+    from kehu.audit.anchors import anchors_check
+
+    mismatch = anchors_check(head)
+    if mismatch:
+        return Verdict(False, count, mismatch[0], mismatch[1], sealed)
     return Verdict(True, count, sealed_rows=sealed)
 
 

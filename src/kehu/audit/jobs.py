@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from kehu.audit.anchors import anchor_now
 from kehu.audit.sealing import seal_changes
 from kehu.audit.services import prune
 from kehu.jobs.context import JobContext
@@ -26,5 +27,8 @@ SEAL_JOB = "audit.seal"
 
 @job(SEAL_JOB, title=_("封存变更日志"), max_attempts=3, schedule="*/10 * * * *")
 def audit_seal(ctx: JobContext) -> dict[str, Any]:
-    """Seal the change log's new rows into the audit chain (sealing.py)."""
-    return {str(_("封存行数")): seal_changes()}
+    """Seal the change log's new rows into the audit chain (sealing.py), then write the
+    chain's head to the anchor file (anchors.py)."""
+    sealed = seal_changes()
+    anchor_now()
+    return {str(_("封存行数")): sealed}

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection, connections
 
+from kehu.audit.anchors import anchors_set_aside
 from kehu.backups import archive, databases
 
 
@@ -33,6 +34,7 @@ def backup_restore(path: Path, *, force: bool = False) -> dict[str, Any]:
                 _empty_postgres()
             databases.restore_postgres(dump)
     files = archive.extract_files(path, media)
+    anchors_set_aside("before-restore")  # the restored chain is older than the anchors
     return {"tables": len(manifest["row_counts"]), "files": files}
 
 

@@ -8,7 +8,7 @@ project's configuration imports every app's router; no app imports this module.
 from __future__ import annotations
 
 from kehu.accounts.api import router as accounts_router
-from kehu.accounts.auth import AUTH
+from kehu.accounts.auth import AUTH, docs_gate
 from kehu.api.site import make_api
 from kehu.classification.api import router as classification_router
 from kehu.classification.settings_api import router as classification_settings_router
@@ -19,8 +19,9 @@ from kehu.customers.segments_api import segments_router
 from kehu.followup.api import router as followup_router
 from kehu.history.api import router as history_router
 from kehu.pool.api import router as pool_router
+from kehu.privacy.api import router as privacy_router
 
-api = make_api(auth=AUTH)
+api = make_api(auth=AUTH, docs_decorator=docs_gate)
 api.add_router("/", accounts_router)
 api.add_router("/", customers_router)
 api.add_router("/", contacts_router)
@@ -32,3 +33,4 @@ api.add_router("/", classification_router)
 api.add_router("/", classification_settings_router)
 api.add_router("/", followup_router)
 api.add_router("/", pool_router)
+api.add_router("/", privacy_router)

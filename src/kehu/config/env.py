@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -35,6 +36,13 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value in _FALSE:
         return False
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no)")
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r}: use one of {', '.join(choices)}")
+    return value
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
@@ -171,3 +179,34 @@ def env_base_url(name: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an address like https://crm.example.com")
     return raw.rstrip("/")
+
+
+PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60,
+           "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+@dataclass(frozen=True)
+class Rate:
+    calls: int
+    seconds: int
+
+
+def env_rate(name: str, default: str) -> Rate | None:
+    """A rate limit: "600/min" → Rate(600, 60); "off" → None; anything else stops the start-up."""
+    text = env_str(name, default)
+    value = text.strip().lower()
+    if value in ("off", "0", "none", ""):
+        return None
+    calls, _slash, period = value.partition("/")
+    number, unit = _split_period(period)
+    if not calls.isdigit() or int(calls) < 1 or unit not in PERIODS or number < 1:
+        raise ImproperlyConfigured(
+            f"{name}={text!r}: write calls/period, e.g. 600/min, 20/s, 10000/day, or off")
+    return Rate(int(calls), number * PERIODS[unit])
+
+
+def _split_period(period: str) -> tuple[int, str]:
+    digits = ""
+    while period[:1].isdigit():
+        digits, period = digits + period[0], period[1:]
+    return (int(digits) if digits else 1), period

@@ -12,10 +12,12 @@ import dj_database_url
 from kehu.config.env import (
     env_base_url,
     env_bool,
+    env_choice,
     env_choices,
     env_email,
     env_int,
     env_list,
+    env_rate,
     env_str,
 )
 
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
     "kehu.classification",
     "kehu.followup",
     "kehu.pool",
+    "kehu.privacy",  # the consent ledger (同意记录); later data-subject requests
     "kehu.audit",  # the tamper-evident audit trail (设置 → 审计日志, `kehu audit verify`)
     "kehu.backups",  # no models: `kehu backup`, `kehu restore` and the nightly backup job
     "kehu.demo",  # no models: installed for its `kehu demo` and `kehu setup` commands
@@ -87,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "kehu.accounts.ratelimit.ApiRateLimitMiddleware",  # after auth: a session counts per person
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the 429 page
 ]
 
@@ -105,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "kehu.notifications.context_processors.notifications",
+                "kehu.accounts.context_processors.access",
             ],
         },
     },
@@ -170,6 +175,13 @@ KEHU_LOGIN_COOLOFF_MINUTES = env_int("KEHU_LOGIN_COOLOFF_MINUTES", 15, minimum=1
 # Reverse proxies in front of Kehu that append the client's address to X-Forwarded-For
 # (0: none, the connection's address is the client's).
 KEHU_PROXY_COUNT = env_int("KEHU_PROXY_COUNT", 0, minimum=0)
+# The API's rate limits (accounts/ratelimit.py): "calls/period" or "off". A script that
+# pages through 1,000,000 customers 500 at a time makes 2,000 calls: ten minutes at the
+# default, which keeps one runaway loop from starving everyone else.
+KEHU_API_RATE_PER_TOKEN = env_rate("KEHU_API_RATE_PER_TOKEN", "600/min")
+KEHU_API_RATE_PER_ADDRESS = env_rate("KEHU_API_RATE_PER_ADDRESS", "1200/min")
+# Who reads the API's docs and schema (accounts/auth.py docs_gate): login | public | off.
+KEHU_API_DOCS = env_choice("KEHU_API_DOCS", "login", ("login", "public", "off"))
 AXES_FAILURE_LIMIT = KEHU_LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=KEHU_LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -313,6 +325,8 @@ KEHU_BLIND_INDEX_KEY = env_str("KEHU_BLIND_INDEX_KEY")
 KEHU_KEY_FILE = Path(env_str("KEHU_KEY_FILE", str(DATA_DIR / "keys")))
 KEHU_ENCRYPT_FIELDS = env_choices("KEHU_ENCRYPT_FIELDS", ["phones", "emails", "wechat"])
 KEHU_AUDIT_RETENTION_DAYS = env_int("KEHU_AUDIT_RETENTION_DAYS", 365, minimum=1)
+# Where the seal job appends the chain's head, outside the database (audit/anchors.py).
+KEHU_AUDIT_ANCHOR_FILE = env_str("KEHU_AUDIT_ANCHOR_FILE")
 
 LOGGING = {
     "version": 1,

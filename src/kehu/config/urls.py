@@ -28,6 +28,7 @@ urlpatterns = [
     path("classification/", include("kehu.classification.urls")),
     path("followup/", include("kehu.followup.urls")),
     path("pool/", include("kehu.pool.urls")),
+    path("privacy/", include("kehu.privacy.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -21,8 +21,10 @@ class ChangeLog(models.Model):
     """One change to one record, written by the service that made it, in its transaction."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # PROTECT: the audit seals ranges of these rows (audit/sealing.py), so a person who
+    # changed anything is deactivated, never deleted — deleting would rewrite their rows.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MANUAL)
     action = models.CharField(max_length=32)

@@ -6,12 +6,14 @@ AppConfig.ready, instead of editing the menu's template:
 
     register_settings_section("fields", _("自定义字段"), "customers:fields", order=10)
 
-Core knows no roles, so the reader takes `is_admin` from the caller (accounts decides who
-is an admin, `accounts/templatetags/settings_menu.py`).
+Core knows no roles: a section names the permission that opens it (a flag of the access
+policy, "is_admin" unless said), and the reader asks the caller whether the person has it
+(accounts decides, `accounts/templatetags/settings_area.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +26,7 @@ class SettingsSection:
     label: Any  # a lazy translation string
     url_name: str  # a route without arguments, e.g. "customers:fields"
     order: int = 100
-    admin_only: bool = True
+    permission: str = "is_admin"  # the flag that opens it (admins open every section)
     description: Any = ""  # one line under the label on the settings index
 
     @property
@@ -40,14 +42,14 @@ _SECTIONS: dict[str, SettingsSection] = {}
 
 
 def register_settings_section(
-    key: str, label: Any, url_name: str, order: int = 100, admin_only: bool = True,
+    key: str, label: Any, url_name: str, order: int = 100, permission: str = "is_admin",
     description: Any = "",
 ) -> None:
     """Add (or replace, by key) a section of the settings menu."""
-    _SECTIONS[key] = SettingsSection(key, label, url_name, order, admin_only, description)
+    _SECTIONS[key] = SettingsSection(key, label, url_name, order, permission, description)
 
 
-def settings_sections(*, is_admin: bool) -> list[SettingsSection]:
-    """The sections the person may open, in menu order."""
-    return sorted((s for s in _SECTIONS.values() if is_admin or not s.admin_only),
+def settings_sections(*, has: Callable[[str], bool]) -> list[SettingsSection]:
+    """The sections the person may open (`has(permission)`), in menu order."""
+    return sorted((s for s in _SECTIONS.values() if has(s.permission)),
                   key=lambda s: (s.order, s.key))

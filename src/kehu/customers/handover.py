@@ -9,7 +9,7 @@ and follow-up tasks keep their owner and assignee, as with every transfer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -26,6 +26,7 @@ from kehu.core.records import log_change
 from kehu.customers.models import Customer
 from kehu.customers.scoping import MANAGE
 from kehu.customers.services import customer_transfer
+from kehu.customers.signals import handed_over
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Handover:
     customers: int  # live customers the leaver owns: all of them move
     in_recycle_bin: int  # soft-deleted ones stay with the leaver (restore them first)
     deactivated: bool = False
+    also: dict[str, int] = field(default_factory=dict)  # open deals, tasks … moved with them
 
 
 def _leaver(value: Any) -> User:
@@ -96,10 +98,14 @@ def handover_run(*, actor: User, origin: str, data: dict[str, Any]) -> Handover:
                    .values_list("pk", flat=True))
         moved = customer_transfer(actor=actor, origin=origin, customer_ids=ids,
                                   to_user=receiver, reason=reason)
+        also: dict[str, int] = {}
+        for _receiver, counts in handed_over.send(sender=None, ids=ids, from_user=leaver,
+                                                  to_user=receiver, actor=actor, origin=origin):
+            also.update(counts or {})
         left = Customer.objects.in_recycle_bin_of(actor).filter(owner=leaver).count()
         log_change(actor=actor, action="handover", instance=leaver, origin=origin, changes={
             "to_user": receiver.pk, "customers": moved, "in_recycle_bin": left,
-            "reason": reason, "deactivate": deactivate})
+            "reason": reason, "deactivate": deactivate, **also})
         if deactivate:
             user_deactivate(actor=actor, origin=origin, user=leaver)
-    return Handover(leaver, receiver, moved, left, deactivate)
+    return Handover(leaver, receiver, moved, left, deactivate, also)

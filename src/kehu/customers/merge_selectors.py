@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.accounts.policy import access_for
 from kehu.core.views import display_phone
 from kehu.customers import selectors
 from kehu.customers.merging import (
@@ -166,7 +167,8 @@ def merge_get(*, viewer: User, pk: int) -> MergeRecord:
 
 def merge_can_undo(*, viewer: User, record: MergeRecord) -> bool:
     """Whether to offer 撤销合并 (to show a button, never to guard: the service checks)."""
-    if record.undone_at is not None or record.duplicate_id is None:
+    if record.undone_at is not None or record.duplicate_id is None \
+            or not access_for(viewer).may_merge:
         return False
     customers = Customer.objects
     return (customers.visible_to(viewer, MANAGE).filter(pk=record.survivor_id).exists()

@@ -33,9 +33,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from kehu.accounts.models import User
+from kehu.accounts.policy import access_for
 from kehu.audit import services as audit
 from kehu.audit.models import Action
-from kehu.core.errors import Http404, ValidationError
+from kehu.core.errors import Http404, PermissionDenied, ValidationError
 from kehu.core.records import check_version, jsonable, log_change, record_update
 from kehu.customers import cleaning
 from kehu.customers.keys import keys_refresh
@@ -78,6 +79,9 @@ SPECIAL = {
     # A pool entry stays with the duplicate (in the recycle bin, out of every pool list): the
     # survivor, which the merging person manages, has an owner and so no place in a pool.
     "pool.PoolEntry.customer": "kept",
+    # Consents move with the rest (rule "move", no special case): a survivor holding a live
+    # and a withdrawn current row reads as withdrawn until someone asks again; undo moves
+    # them back as they were (the state is read from the rows, nothing to rebuild).
 }
 
 
@@ -149,6 +153,7 @@ def customer_merge(
     Both through the gate with MANAGE: the merge deletes the duplicate and hands its
     shares to the survivor, which only someone whose own scope covers both owners may do
     (a share never reaches; out of scope is 404 as everywhere)."""
+    may_merge(actor)
     s, d = _lock_pair(actor, survivor, duplicate)
     for customer in (s, d):
         check_version(customer, (expected_versions or {}).get(customer.pk))
@@ -181,6 +186,12 @@ def customer_merge(
                  details={"survivor": s.pk, "duplicate": d.pk, "merge": record.pk,
                           "moved": counts, "origin": origin})
     return record
+
+
+def may_merge(actor: User) -> None:
+    """403 for a role that may not merge (the same answer for every pair: it tells nothing)."""
+    if not access_for(actor).may_merge:
+        raise PermissionDenied(_("你的角色不能合并客户"))
 
 
 def _lock_pair(actor: User, survivor: Customer | int, duplicate: Customer | int
@@ -350,6 +361,7 @@ def customer_merge_undo(*, actor: User, origin: str, merge: MergeRecord | int) -
 
     Refused, naming what changed, when the survivor or a moved row was edited since (its
     version), a moved row was deleted or moved on, or the duplicate was purged or restored."""
+    may_merge(actor)
     record = MergeRecord.objects.get_for(actor, merge, MANAGE)  # 404 out of scope, 403 read-only
     s = Customer.objects.get_for(actor, record.survivor_id, MANAGE, lock=True)
     d = Customer._base_manager.select_for_update().filter(pk=record.duplicate_id).first()

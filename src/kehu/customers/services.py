@@ -99,6 +99,11 @@ def customer_update(
     return customer
 
 
+def may_delete(actor: User) -> None:
+    if not access_for(actor).may_delete:
+        raise PermissionDenied(_("你的角色不能删除客户"))
+
+
 @transaction.atomic
 def customer_delete(
     *, actor: User, customer: Customer, expected_version: int | None = None,
@@ -106,7 +111,9 @@ def customer_delete(
 ) -> None:
     """Soft delete: the customer moves to the recycle bin and can be restored.
 
-    Only someone whose own scope covers the owner may delete: a share does not reach."""
+    Only someone whose own scope covers the owner may delete: a share does not reach; and
+    only a role that may delete (the same answer for every id: it tells nothing)."""
+    may_delete(actor)
     customer = Customer.objects.get_for(actor, customer, MANAGE, lock=True)
     record_update(actor=actor, instance=customer, values={"deleted_at": timezone.now()},
                   expected_version=expected_version, origin=origin, action="delete")
@@ -116,6 +123,7 @@ def customer_delete(
 
 @transaction.atomic
 def customer_restore(*, actor: User, pk: int, origin: str) -> Customer:
+    may_delete(actor)  # the recycle bin is the deleters'
     customer = _deleted_customer_for_change(actor, pk)
     return record_update(actor=actor, instance=customer, values={"deleted_at": None},
                          origin=origin, action="restore")

@@ -28,6 +28,11 @@ class FollowupConfig(AppConfig):
         from kehu.customers.signals import owners_changed
 
         owners_changed.connect(_owners_changed, dispatch_uid="followup.owners")
+        # 离职交接: the leaver's open tasks on the customers handed over go with them.
+        from kehu.customers.signals import handed_over
+        from kehu.followup.services import tasks_hand_over
+
+        handed_over.connect(tasks_hand_over, dispatch_uid="followup.handover")
         # The demo team gets default plans once demo data is in.
         from kehu.followup.demo import after_demo_load
         from kehu.jobs.signals import job_finished
@@ -74,11 +79,13 @@ def _classes_changed(sender: Any, ids: set[int], **kwargs: Any) -> None:
 
 def _owners_changed(sender: Any, ids: list[int], to_user_id: int | None, actor: Any,
                     origin: str, reason: str = "", **kwargs: Any) -> None:
-    from kehu.followup.services import replan, tasks_cancel_unowned
+    from kehu.followup.services import plan_tasks_follow_owner, replan, tasks_cancel_unowned
 
     if to_user_id is None:
         tasks_cancel_unowned(actor=actor, origin=origin, customer_ids=ids, reason=reason)
     else:
+        plan_tasks_follow_owner(actor=actor, origin=origin, customer_ids=ids,
+                                to_user_id=to_user_id)
         replan(ids)
 
 

@@ -334,6 +334,54 @@ def tasks_cancel_unowned(*, actor: User | None, origin: str, customer_ids: Itera
     return cancelled
 
 
+def plan_tasks_follow_owner(*, actor: User | None, origin: str, customer_ids: Iterable[int],
+                            to_user_id: int) -> int:
+    """Customers handed to another owner (a transfer, a hand-over, a claim), in the move's
+    transaction: the open plan tasks of plans that leave the work to the owner go to the new
+    owner with their due date kept, each with a change-log row (`task_reassigned`) — the
+    previous owner may no longer see the customer, and the new one must find the task on
+    their day. Tasks a plan gives to a named person, and manual tasks, stay where they are.
+    Per 500 customers one SELECT, one UPDATE and one INSERT."""
+    ids = sorted(set(customer_ids))
+    moved = 0
+    for start in range(0, len(ids), 500):
+        rows = list(FollowUpTask.objects.select_for_update().filter(
+            customer_id__in=ids[start:start + 500], status=TaskStatus.OPEN, kind=TaskKind.PLAN,
+            plan__assignee__isnull=True).exclude(assignee_id=to_user_id)
+            .order_by("pk").values_list("pk", "customer_id", "assignee_id"))
+        if not rows:
+            continue
+        FollowUpTask.objects.filter(pk__in=[pk for pk, _c, _a in rows]).update(
+            assignee_id=to_user_id, version=F("version") + 1)
+        ChangeLog.objects.bulk_create(
+            ChangeLog(actor=actor, origin=origin, action="task_reassigned",
+                      model=FollowUpTask._meta.label_lower, object_id=pk, customer_id=customer,
+                      changes={"assignee": [before, to_user_id]})
+            for pk, customer, before in rows)
+        moved += len(rows)
+    return moved
+
+
+def tasks_hand_over(sender: Any, ids: list[int], from_user: User, to_user: User, actor: User,
+                    origin: str, **kwargs: Any) -> dict[str, int]:
+    """A handover's receiver (customers.signals.handed_over): every open task assigned to the
+    leaver on those customers — manual ones and reminders too — goes to the receiver."""
+    moved = 0
+    for start in range(0, len(ids), 500):
+        rows = list(FollowUpTask.objects.select_for_update().filter(
+            customer_id__in=ids[start:start + 500], status=TaskStatus.OPEN,
+            assignee=from_user).order_by("pk").values_list("pk", "customer_id"))
+        FollowUpTask.objects.filter(pk__in=[pk for pk, _c in rows]).update(
+            assignee=to_user, version=F("version") + 1)
+        ChangeLog.objects.bulk_create(
+            ChangeLog(actor=actor, origin=origin, action="task_reassigned",
+                      model=FollowUpTask._meta.label_lower, object_id=pk, customer_id=customer,
+                      changes={"assignee": [from_user.pk, to_user.pk], "reason": "handover"})
+            for pk, customer in rows)
+        moved += len(rows)
+    return {"tasks": moved}
+
+
 def replan(ids: Iterable[int]) -> None:
     """Customers whose tier, stage or owner changed: their open plan task follows the plan
     that holds them now (cancelled and re-created with that plan's cadence; one claimed

@@ -11,6 +11,11 @@ class HistoryConfig(AppConfig):
         from kehu.history.demo import register
 
         register(STEPS)
+        # 离职交接: the leaver's open deals on the customers handed over go with them.
+        from kehu.customers.signals import handed_over
+        from kehu.history.opportunities import opportunities_hand_over
+
+        handed_over.connect(opportunities_hand_over, dispatch_uid="history.handover")
 
         # The history's figures as fields of the one filter definition (customers.conditions).
         from kehu.history.conditions import register as register_conditions
@@ -31,4 +36,5 @@ class HistoryConfig(AppConfig):
         from kehu.core.settings_menu import register_settings_section
 
         register_settings_section("pipelines", _("销售流程"), "history:pipelines", order=30,
+                                  permission="manages_catalogue",
                                   description=_("商机看板的流程、阶段和赢率"))

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
-from kehu.accounts.policy import require_admin
+from kehu.accounts.policy import access_for
 from kehu.accounts.selectors import owner_candidate
-from kehu.core.errors import Http404, ValidationError
+from kehu.core.errors import Http404, PermissionDenied, ValidationError
 from kehu.core.records import record_create, record_delete, record_update
 from kehu.customers.scoping import CHANGE, customer_for
 from kehu.history import cleaning, selectors
@@ -27,9 +27,16 @@ from kehu.history.orders import products_by_ref
 if TYPE_CHECKING:
     from kehu.customers.models import Customer
 
-ADMINS_ONLY = gettext_lazy("只有管理员可以配置销售流程")
+CATALOGUE_ONLY = gettext_lazy("只有管理员和可维护产品目录与销售流程的角色可以配置销售流程")
 
-# --- pipelines and stages (admin) ------------------------------------------------
+
+def require_catalogue(actor: User | None) -> None:
+    """Pipelines and stages: admins and the roles that keep the catalogue (维护产品目录和销售流程)."""
+    if not access_for(actor).manages_catalogue:
+        raise PermissionDenied(str(CATALOGUE_ONLY))
+
+
+# --- pipelines and stages (catalogue keepers) ------------------------------------------------
 
 
 @transaction.atomic
@@ -37,7 +44,7 @@ def pipeline_save(
     *, actor: User, data: dict[str, Any], origin: str, pipeline: Pipeline | None = None
 ) -> Pipeline:
     """Create or rename a pipeline; making one the default unsets the others."""
-    require_admin(actor, ADMINS_ONLY)
+    require_catalogue(actor)
     values = cleaning.clean_pipeline(data, partial=pipeline is not None)
     name = values.get("name")
     if name and Pipeline.objects.filter(name=name).exclude(pk=getattr(pipeline, "pk", None)).exists():
@@ -62,7 +69,7 @@ def stage_save(
     A new stage without a position goes after the pipeline's last open stage (before won
     and lost), where a sales step belongs; a won or lost one goes to the end.
     """
-    require_admin(actor, ADMINS_ONLY)
+    require_catalogue(actor)
     values = cleaning.clean_stage(data, partial=stage is not None)
     if "pipeline" in values:
         pipeline = Pipeline.objects.filter(pk=values.pop("pipeline")).first()
@@ -92,7 +99,7 @@ def stage_move(*, actor: User, stage: Stage, direction: str, origin: str) -> Sta
     Positions are renumbered 0, 1, 2… on the way, so stages that shared a position get one
     each; every stage whose position changes leaves a change-log row.
     """
-    require_admin(actor, ADMINS_ONLY)
+    require_catalogue(actor)
     if direction not in ("up", "down"):
         raise ValidationError({"direction": [_("只能上移（up）或下移（down）")]})
     stages = _stages_locked(stage.pipeline_id)
@@ -109,7 +116,7 @@ def stage_move(*, actor: User, stage: Stage, direction: str, origin: str) -> Sta
 @transaction.atomic
 def stage_delete(*, actor: User, stage: Stage, origin: str) -> None:
     """Delete a stage no opportunity stands in; a pipeline keeps at least one open stage."""
-    require_admin(actor, ADMINS_ONLY)
+    require_catalogue(actor)
     stages = _stages_locked(stage.pipeline_id)
     current = next((s for s in stages if s.pk == stage.pk), None)
     if current is None:
@@ -128,7 +135,7 @@ def stage_delete(*, actor: User, stage: Stage, origin: str) -> None:
 @transaction.atomic
 def pipeline_delete(*, actor: User, pipeline: Pipeline, origin: str) -> None:
     """Delete a pipeline (and its stages) that holds no opportunity and is not the default."""
-    require_admin(actor, ADMINS_ONLY)
+    require_catalogue(actor)
     current = Pipeline.objects.select_for_update().filter(pk=pipeline.pk).first()
     if current is None:
         raise Http404
@@ -370,3 +377,19 @@ def _set_products(opportunity: Opportunity, products: list | None) -> dict[str, 
     opportunity.products.set(products)
     after = sorted(p.pk for p in products)
     return {"products": [before, after]} if before != after else {}
+
+
+def opportunities_hand_over(sender: Any, ids: list[int], from_user: User, to_user: User,
+                            actor: User, origin: str, **kwargs: Any) -> dict[str, int]:
+    """A handover's receiver (customers.signals.handed_over, in its transaction): the open
+    deals the leaver owns on those customers go to the receiver, each through the one write
+    path (a change-log row each). Won and lost deals keep who won or lost them."""
+    moved = 0
+    for start in range(0, len(ids), 500):
+        for deal in Opportunity.objects.select_for_update().filter(
+                customer_id__in=ids[start:start + 500], owner=from_user,
+                status=OpportunityStatus.OPEN).order_by("pk"):
+            record_update(actor=actor, instance=deal, values={"owner": to_user}, origin=origin,
+                          action="handover")
+            moved += 1
+    return {"opportunities": moved}

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.policy import require_admin
 from kehu.core.errors import Http404, ValidationError
 from kehu.core.models import Origin
 from kehu.core.views import attach_errors, press_button, redirect, web_view
@@ -35,7 +34,7 @@ def _pipeline_url(pipeline_id: int, anchor: str = "") -> str:
 @web_view
 def pipeline_list(request: HttpRequest) -> HttpResponse:
     """Every pipeline; the form at the bottom creates one (POST here)."""
-    require_admin(request.user, services.ADMINS_ONLY)
+    services.require_catalogue(request.user)
     form = PipelineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -55,7 +54,7 @@ def pipeline_list(request: HttpRequest) -> HttpResponse:
 @web_view
 def pipeline_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A pipeline's stages in order; POST renames the pipeline."""
-    require_admin(request.user, services.ADMINS_ONLY)
+    services.require_catalogue(request.user)
     pipeline = get_object_or_404(Pipeline, pk=pk)
     rename = PipelineForm(request.POST or None, rename=True, initial={"name": pipeline.name})
     if request.method == "POST" and rename.is_valid():
@@ -116,7 +115,7 @@ def _focus(request: HttpRequest, stages: list[Stage], index: int) -> str:
 @require_POST
 @web_view
 def pipeline_default(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request.user, services.ADMINS_ONLY)
+    services.require_catalogue(request.user)
     pipeline = get_object_or_404(Pipeline, pk=pk)
     services.pipeline_save(actor=request.user, origin=WEB, pipeline=pipeline,
                            data={"is_default": True})
@@ -127,7 +126,7 @@ def pipeline_default(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def pipeline_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request.user, services.ADMINS_ONLY)
+    services.require_catalogue(request.user)
     pipeline = get_object_or_404(Pipeline, pk=pk)
     return press_button(request, lambda: services.pipeline_delete(
         actor=request.user, origin=WEB, pipeline=pipeline),
@@ -138,7 +137,7 @@ def pipeline_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def stage_create(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request.user, services.ADMINS_ONLY)
+    services.require_catalogue(request.user)
     pipeline = get_object_or_404(Pipeline, pk=pk)
     form = StageForm(request.POST, form_id="stage-new", new=True)
     if form.is_valid():
@@ -157,7 +156,7 @@ def stage_create(request: HttpRequest, pk: int) -> HttpResponse:
 @web_view
 def stage_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """One row of the table: name, win probability, open / won / lost."""
-    require_admin(request.user, services.ADMINS_ONLY)
+    services.require_catalogue(request.user)
     stage = get_object_or_404(Stage, pk=pk)
     form = _stage_form(stage, request.POST)
     if form.is_valid():
@@ -175,7 +174,7 @@ def stage_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def stage_move(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request.user, services.ADMINS_ONLY)
+    services.require_catalogue(request.user)
     stage = get_object_or_404(Stage, pk=pk)
     direction = request.POST.get("direction", "")
     services.stage_move(actor=request.user, origin=WEB, stage=stage, direction=direction)
@@ -188,7 +187,7 @@ def stage_move(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_view
 def stage_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request.user, services.ADMINS_ONLY)
+    services.require_catalogue(request.user)
     stage = get_object_or_404(Stage, pk=pk)
     return press_button(request, lambda: services.stage_delete(
         actor=request.user, origin=WEB, stage=stage),

@@ -10,3 +10,7 @@ class NotificationsConfig(AppConfig):
         from kehu.notifications import receivers
 
         job_finished.connect(receivers.job_finished, dispatch_uid="notifications.job_finished")
+        from kehu.accounts.twofactor import two_factor_bound
+
+        two_factor_bound.connect(receivers.two_factor_bound,
+                                 dispatch_uid="notifications.two_factor_bound")

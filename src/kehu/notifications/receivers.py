@@ -41,3 +41,14 @@ def job_finished(sender: Any, job: Job, **kwargs: Any) -> None:
                    origin=Origin.SYSTEM)
     except Exception:  # the job itself finished; only its notice is lost
         log.exception("could not notify %s about job %s", job.actor_id, job.pk)
+
+
+def two_factor_bound(sender: Any, user: Any, replaced: bool, **kwargs: Any) -> None:
+    """Tell the person (the bell, and an e-mail copy when mail is set up) that an
+    authenticator was bound to their account: if it was not them, the password is out."""
+    with translation.override(user.language or None):
+        notify(recipient=user, level=Level.WARNING, actor=None, origin=Origin.SYSTEM,
+               title=_("你的账号绑定了新的身份验证器") if not replaced
+               else _("你的账号换绑了身份验证器"),
+               body=_("如果不是你本人操作，请立即修改密码并联系管理员：别人已知道你的密码。"),
+               link=reverse("accounts:two_factor"))

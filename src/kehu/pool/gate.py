@@ -29,7 +29,7 @@ def member_pool_ids(user: Any) -> frozenset[int]:
     if cached is not None:
         return cached
     access = access_for(user)
-    if access.user_id is None:
+    if access.user_id is None or not access.may_use_pool:
         return frozenset()
     if access.is_admin:
         found = frozenset(Pool.objects.filter(is_active=True).values_list("pk", flat=True))

@@ -46,6 +46,7 @@ from kehu.transfer.plans import HistoryPlan
 from kehu.transfer.reading import open_sheet
 from kehu.transfer.report import write_report
 from kehu.transfer.rows import RawRow, RowShape
+from kehu.transfer.services import may_import
 from kehu.transfer.services import may_touch as _may_touch
 from kehu.transfer.writing_history import history_undo, history_undo_problems, write_history
 
@@ -65,6 +66,7 @@ def import_start(*, actor: User, origin: str, run: ImportRun, dry_run: bool,
     """Queue the dry run or the import of a configured run (its actor or an admin)."""
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
     _may_touch(actor, run)
+    may_import(actor)  # the role may have lost it since the upload
     if run.status not in STARTABLE:
         raise ValidationError({"status": [_("这次导入已经开始或已结束（%(status)s）")
                                           % {"status": run.get_status_display()}]})

@@ -49,7 +49,7 @@ def import_upload(*, actor: User, origin: str, target: str, file: UploadedFile |
     mapping. A file that is no sheet is refused naming the file (and nothing is kept)."""
     if target not in TARGETS:
         raise ValidationError({"target": [_("无法导入这种数据：%(target)s") % {"target": target}]})
-    _may_import(actor)
+    may_import(actor)
     name = _safe_name(filename)
     run = ImportRun.objects.create(actor=actor, target=target, filename=name)
     relative = Path("imports") / str(run.pk) / name
@@ -193,8 +193,8 @@ def _store(file: UploadedFile | Path, path: Path) -> None:
             out.write(chunk)
 
 
-def _may_import(actor: User) -> None:
-    if not access_for(actor).can_write:
+def may_import(actor: User) -> None:
+    if not access_for(actor).may_import:
         raise PermissionDenied(_("你没有导入数据的权限"))
 
 

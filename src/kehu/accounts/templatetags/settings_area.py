@@ -27,7 +27,9 @@ class MenuItem:
 def menu_items(request: Any) -> list[MenuItem]:
     """The sections `request.user` may open; the one whose address starts the page's is current
     (the longest such prefix, so a field's edit page lights up 自定义字段)."""
-    sections = settings_sections(is_admin=access_for(request.user).is_admin)
+    access = access_for(request.user)
+    sections = settings_sections(
+        has=lambda permission: access.is_admin or bool(getattr(access, permission)))
     urls = [section.url for section in sections]
     path = request.path
     current = max((url for url in urls if path.startswith(url)), key=len, default=None)

@@ -48,6 +48,10 @@ def _files_of_this_run() -> None:
     # Writes do not start classification jobs in tests, except where a test turns it on.
     os.environ.setdefault("KEHU_CLASSIFY_DELAY_SECONDS", "0")
     os.environ.setdefault("KEHU_QUALITY_DELAY_SECONDS", "0")  # nor data-quality jobs
+    # The whole suite calls the API from 127.0.0.1 within minutes: the rate limits are off,
+    # except in tests/accounts/test_api_rate_limits.py, which sets them.
+    os.environ.setdefault("KEHU_API_RATE_PER_TOKEN", "off")
+    os.environ.setdefault("KEHU_API_RATE_PER_ADDRESS", "off")
 
 
 def start_server() -> str:

@@ -127,8 +127,7 @@ def trash(request: HttpRequest) -> HttpResponse:
     merges = merges_into(viewer=request.user, duplicate_ids=[c.pk for c in customers])
     for customer in customers:  # the bin's pointer to where a merged customer went
         customer.merge = merges.get(customer.pk)
-    return render(request, "customers/trash.html", {
-        "customers": customers, "can_write": access_for(request.user).can_write})
+    return render(request, "customers/trash.html", {"customers": customers})
 
 
 @require_POST

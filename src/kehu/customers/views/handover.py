@@ -54,6 +54,9 @@ def handover_page(request: HttpRequest) -> HttpResponse:
         if done:
             messages.success(request, _("已把 %(name)s 的 %(n)d 个客户交接给 %(to)s") % {
                 "name": done.from_user.label, "n": done.customers, "to": done.to_user.label}
+                + (_("（连同 %(deals)d 个进行中的商机和 %(tasks)d 个待办任务）") % {
+                    "deals": done.also.get("opportunities", 0), "tasks": done.also.get("tasks", 0)}
+                   if any(done.also.values()) else "")
                 + (_("，并已停用其账号") if done.deactivated else ""))
             return redirect(reverse("handover:start"))
         return render(request, "customers/handover.html", {"form": form}, status=400)

@@ -34,6 +34,7 @@ MANUAL = "manual"  # the radio that takes the typed value of manual.<field>
 @web_view
 def customer_merge(request: HttpRequest) -> HttpResponse:
     """GET: both customers side by side; POST: merge b into a, then the result page."""
+    merging.may_merge(request.user)
     source = request.POST if request.method == "POST" else request.GET
     a, b = as_pk(source.get("a")), as_pk(source.get("b"))
     preview = merge_preview(viewer=request.user, survivor=a, duplicate=b)

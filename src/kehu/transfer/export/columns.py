@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from kehu.core.views import display_phone
 from kehu.customers.choices import CompanySize, CustomerKind, Gender, Industry, Source
 from kehu.customers.selectors import custom_fields_active
+from kehu.privacy.choices import ConsentState
 from kehu.transfer.mapping import importable_fields
 
 JOIN = "、"
@@ -27,6 +28,7 @@ JOIN = "、"
 CUSTOMER_KEYS = ("name", "kind", "short_name", "industry", "company_size", "province", "city",
                  "district", "address", "phones", "emails", "wechat", "gender", "birthday",
                  "credit_code", "id_number", "source", "owner", "tags", "notes")
+CONSENT_KEY = "marketing_consent"
 CHOICES = {"kind": CustomerKind, "industry": Industry, "company_size": CompanySize,
            "gender": Gender, "source": Source}
 
@@ -53,7 +55,15 @@ def customer_columns(keys: list[str] | None = None,
     for definition in definitions:
         key = f"custom.{definition.key}"
         columns[key] = Column(key, definition.label, _custom_getter(definition.key))
+    columns[CONSENT_KEY] = Column(CONSENT_KEY, _("营销同意"), _consent_getter())
     return chosen(columns, keys)
+
+
+def _consent_getter() -> Callable[[Any], Any]:
+    """已同意 / 已撤回 / 未知 (the rows carry it: services.with_marketing_consent). Not an
+    import field: a re-import leaves the column unmapped, consent is recorded on the card."""
+    labels = {value: str(label) for value, label in ConsentState.choices}
+    return lambda row: labels.get(getattr(row, "marketing_consent", ""), "")
 
 
 def chosen(columns: dict[str, Column], keys: list[str] | None) -> list[Column]:

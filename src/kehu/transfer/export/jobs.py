@@ -13,6 +13,7 @@ from kehu.jobs.registry import job
 from kehu.transfer.export.selectors import HistoryFilters
 from kehu.transfer.export.services import (
     CONTENT_TYPES,
+    LEAVE_OUT,
     export_count,
     export_target,
     file_name,
@@ -30,7 +31,9 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
     target = params.get("target", "customers")  # jobs queued before orders could be exported
     filters = CustomerFilters.from_params(params.get("filters", {}))
     history = HistoryFilters.from_params(params.get("history", {}))
-    total = export_count(viewer=ctx.actor, target=target, filters=filters, history=history)
+    leave_out = bool(params.get(LEAVE_OUT))
+    total = export_count(viewer=ctx.actor, target=target, filters=filters, history=history,
+                         leave_out_do_not_contact=leave_out)
     ctx.stage(_("导出%(what)s") % {"what": target_for(target).label}, total=total, done=0)
     path = ctx.file_path(file_name(target, params["format"]))
 
@@ -42,6 +45,7 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
         rows = export_target(actor=ctx.actor, origin=ctx.job.origin, target=target,
                              filters=filters, history=history, fmt=params["format"],
                              stream=stream, columns=params.get("columns") or None,
-                             encoding=params.get("encoding", "utf-8-sig"), progress=report)
+                             encoding=params.get("encoding", "utf-8-sig"), progress=report,
+                             leave_out_do_not_contact=leave_out)
     ctx.attach(path, content_type=CONTENT_TYPES[params["format"]])
     return {str(_("行数")): rows}

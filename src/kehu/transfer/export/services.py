@@ -26,6 +26,7 @@ from kehu.core.records import log_change
 from kehu.customers.filters import CustomerFilters
 from kehu.jobs.models import Job
 from kehu.jobs.services import job_start
+from kehu.privacy.selectors import marketing_states, without_do_not_contact
 from kehu.transfer.export import selectors
 from kehu.transfer.export.columns import Column, customer_columns
 from kehu.transfer.export.history_columns import history_columns
@@ -40,10 +41,31 @@ CONTENT_TYPES = {
 # Up to this many rows an export downloads at once; more run as a job in My jobs.
 # Measured on SQLite (bench/export.py): see DIRECT_LIMIT in docs/architecture.md.
 DIRECT_LIMIT = 5000
+# The export option (form field, job parameter, record key) that leaves out 勿营销 customers.
+LEAVE_OUT = "leave_out_do_not_contact"
 
 
 def _customer_rows(*, viewer: User, filters: CustomerFilters, history: HistoryFilters) -> Iterator:
-    return selectors.customer_rows(viewer=viewer, filters=filters)
+    return with_marketing_consent(selectors.customer_rows(viewer=viewer, filters=filters))
+
+
+def with_marketing_consent(rows: Iterable[Any], batch: int = selectors.BATCH) -> Iterator[Any]:
+    """The rows with their marketing consent state (the 营销同意 column), one query a batch."""
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == batch:
+            yield from _states_attached(chunk)
+            chunk = []
+    yield from _states_attached(chunk)
+
+
+def _states_attached(chunk: list[Any]) -> list[Any]:
+    if chunk:
+        states = marketing_states(row.pk for row in chunk)
+        for row in chunk:
+            row.marketing_consent = states[row.pk]
+    return chunk
 
 
 def _customer_count(*, viewer: User, filters: CustomerFilters, history: HistoryFilters) -> int:
@@ -91,8 +113,11 @@ def check_may_export(actor: User) -> None:
 
 
 def export_count(*, viewer: User, target: str, filters: CustomerFilters,
-                 history: HistoryFilters | None = None) -> int:
+                 history: HistoryFilters | None = None,
+                 leave_out_do_not_contact: bool = False) -> int:
     """How many rows an export would write (to choose a download or a job, and for progress)."""
+    if leave_out_do_not_contact:
+        filters = without_do_not_contact(filters)
     return target_for(target).count(viewer=viewer, filters=filters,
                                     history=history or HistoryFilters())
 
@@ -100,7 +125,7 @@ def export_count(*, viewer: User, target: str, filters: CustomerFilters,
 def export_customers(
     *, actor: User, origin: str, filters: CustomerFilters, fmt: str, stream: IO[bytes],
     columns: list[str] | None = None, encoding: str = "utf-8-sig",
-    progress: Progress | None = None,
+    progress: Progress | None = None, leave_out_do_not_contact: bool = False,
 ) -> int:
     """Write the actor's customer list (as filtered, searched and sorted) to `stream`.
 
@@ -109,7 +134,7 @@ def export_customers(
     """
     return export_target(actor=actor, origin=origin, target="customers", filters=filters,
                          fmt=fmt, stream=stream, columns=columns, encoding=encoding,
-                         progress=progress)
+                         progress=progress, leave_out_do_not_contact=leave_out_do_not_contact)
 
 
 def export_orders(
@@ -138,17 +163,24 @@ def export_target(
     *, actor: User, origin: str, target: str, filters: CustomerFilters, fmt: str,
     stream: IO[bytes], history: HistoryFilters | None = None, columns: list[str] | None = None,
     encoding: str = "utf-8-sig", progress: Progress | None = None,
+    leave_out_do_not_contact: bool = False,
 ) -> int:
     """The one export path, of any target by name (the three above, the job, the CLI, the
-    web): check, write, record. Returns the number of rows written."""
+    web): check, write, record. Returns the number of rows written.
+
+    `leave_out_do_not_contact`: customers whose marketing consent is withdrawn (勿营销) are
+    not written — nor their orders or communications — and the record says so."""
     check_may_export(actor)
     spec = target_for(target)
     history = (history if spec.dated else None) or HistoryFilters()
     chosen = spec.columns(columns)
-    count = write_rows(spec.rows(viewer=actor, filters=filters, history=history), fmt=fmt,
+    narrowed = without_do_not_contact(filters) if leave_out_do_not_contact else filters
+    count = write_rows(spec.rows(viewer=actor, filters=narrowed, history=history), fmt=fmt,
                        stream=stream, columns=chosen, encoding=encoding, progress=progress)
-    record_export(actor=actor, origin=origin, target=target, fmt=fmt,
-                  params={**filters.as_params(), **history.as_params()},
+    params = {**filters.as_params(), **history.as_params()}
+    if leave_out_do_not_contact:
+        params[LEAVE_OUT] = "1"
+    record_export(actor=actor, origin=origin, target=target, fmt=fmt, params=params,
                   columns=[c.key for c in chosen], rows=count)
     return count
 
@@ -200,7 +232,7 @@ def record_export(*, actor: User, origin: str, target: str, fmt: str, params: di
 def export_start(
     *, actor: User, origin: str, filters: CustomerFilters, fmt: str, target: str = "customers",
     history: HistoryFilters | None = None, columns: list[str] | None = None,
-    encoding: str = "utf-8-sig",
+    encoding: str = "utf-8-sig", leave_out_do_not_contact: bool = False,
 ) -> Job:
     """Queue a large export of `target` as a job of `actor` (checked now and again when it runs)."""
     check_may_export(actor)
@@ -208,4 +240,4 @@ def export_start(
     return job_start(actor=actor, origin=origin, kind="transfer.export", params={
         "target": target, "format": fmt, "filters": filters.as_params(),
         "history": (history or HistoryFilters()).as_params(), "columns": columns or [],
-        "encoding": encoding})
+        "encoding": encoding, LEAVE_OUT: leave_out_do_not_contact})

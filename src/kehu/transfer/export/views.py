@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.core.cleaning import clean_bool
 from kehu.core.commands import invalid
 from kehu.core.models import Origin
 from kehu.core.views import redirect, web_view
@@ -41,11 +42,12 @@ def export(request: HttpRequest, target: str | None = None) -> HttpResponse:
     history = HistoryFilters.from_params(request.POST)
     # The column chooser lists customer columns: other targets write all of theirs.
     columns = (request.POST.getlist("columns") or None) if target == "customers" else None
+    leave_out = clean_bool(request.POST.get(services.LEAVE_OUT))
     options = {"actor": request.user, "origin": Origin.MANUAL, "target": target,
                "filters": filters, "history": history, "fmt": fmt, "columns": columns,
-               "encoding": encoding}
+               "encoding": encoding, "leave_out_do_not_contact": leave_out}
     count = services.export_count(viewer=request.user, target=target, filters=filters,
-                                  history=history)
+                                  history=history, leave_out_do_not_contact=leave_out)
     if count > services.DIRECT_LIMIT:
         job = services.export_start(**options)
         messages.success(request, _("导出的行较多，已转为后台任务；完成后在“我的任务”下载。"))

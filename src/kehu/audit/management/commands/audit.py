@@ -21,9 +21,11 @@ class Command(KehuCommand):
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         from kehu.audit import chain, sealing, services  # models are ready only now
+        from kehu.audit.anchors import anchor_now
 
         if action == "seal":
             self.stdout.write(f"已封存 {sealing.seal_changes()} 条变更日志")
+            anchor_now()
             return
         if action == "prune":
             self.stdout.write(f"已删除 {services.prune()} 条过期审计记录")

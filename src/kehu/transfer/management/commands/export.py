@@ -53,6 +53,8 @@ class Command(KehuCommand):
         parser.add_argument("--to", dest="end", default=None,
                             help="订单、沟通记录：到这一天止（含）")
         parser.add_argument("--status", default=None, help="订单：只导出这一状态")
+        parser.add_argument("--leave-out-do-not-contact", action="store_true",
+                            help="不导出已撤回营销同意（勿营销）的客户")
 
     def handle(self, *args: Any, **options: Any) -> None:
         target = options["target"]
@@ -75,13 +77,16 @@ class Command(KehuCommand):
             raise CommandError(_("--format 只能是 csv 或 xlsx"))
         columns = [c.strip() for c in options["columns"].split(",") if c.strip()] or None
         spec.columns(columns)  # an unknown column is refused before the file is created
-        total = export_count(viewer=actor, target=target, filters=filters, history=history)
+        leave_out = options["leave_out_do_not_contact"]
+        total = export_count(viewer=actor, target=target, filters=filters, history=history,
+                             leave_out_do_not_contact=leave_out)
         with tqdm(total=total, desc=str(_("导出")), unit=str(_(" 行")), disable=None,
                   file=sys.stderr) as bar, path.open("wb") as stream:
             rows = export_target(actor=actor, origin=Origin.MANUAL, target=target,
                                  filters=filters, history=history, fmt=fmt, stream=stream,
                                  columns=columns, encoding=options["encoding"],
-                                 progress=lambda n: bar.update(n - bar.n))
+                                 progress=lambda n: bar.update(n - bar.n),
+                                 leave_out_do_not_contact=leave_out)
         self.stdout.write(_("已导出 %(rows)d 行到 %(path)s") % {"rows": rows, "path": path})
 
     @staticmethod
