@@ -80,8 +80,9 @@ def test_a_section_is_one_call_away(root, monkeypatch):
     monkeypatch.setattr(settings_menu, "_SECTIONS", dict(settings_menu._SECTIONS))
     settings_menu.register_settings_section("dimensions", "分类维度", "customers:trash", order=20)
     settings_menu.register_settings_section("everyone", "个人偏好", "customers:list", order=5,
-                                            admin_only=False)
+                                            permission="can_write")
     menu = side_menu(browser_of(root).get(reverse("settings:index")).content.decode(),
                      only=("个人偏好", "分类维度", *OURS))
     assert menu == ["个人偏好", "自定义字段", "分类维度", "销售流程", "计划任务"]
-    assert [s.label for s in settings_menu.settings_sections(is_admin=False)] == ["个人偏好"]
+    writers = settings_menu.settings_sections(has=lambda permission: permission == "can_write")
+    assert [s.label for s in writers] == ["个人偏好"]
