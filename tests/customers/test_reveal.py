@@ -100,3 +100,23 @@ def test_unknown_fields_and_positions_are_refused(revealing, customer, login):
     assert reveal(client, customer, "notes").status_code == 400
     assert reveal(client, customer, "phones", index=5).status_code == 404
     assert reveals() == []
+
+
+def test_a_script_reveals_through_the_api_with_a_reason_and_every_bad_field_is_named(
+        revealing, customer, api_as):
+    script = api_as(revealing)
+    listed = script.get(f"/customers/{customer.pk}").json()
+    assert listed["phones"][1] != SECOND  # masked in the read
+
+    answer = script.post(f"/customers/{customer.pk}/reveal",
+                         {"field": "phones", "index": 1, "reason": "客户来电核实身份"})
+    assert answer.status_code == 200
+    assert answer.json() == {"field": "phones", "value": "+86" + SECOND}  # as stored: E.164
+    entry = reveals()[-1]
+    assert (entry.actor_id, entry.details["field"], entry.details["index"]) == \
+        (revealing.pk, "phones", 1)
+
+    bad = script.post(f"/customers/{customer.pk}/reveal", {"field": "notes", "reason": "x"})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"field", "reason"}
+    assert len(reveals()) == 1

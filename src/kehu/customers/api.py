@@ -34,6 +34,7 @@ from kehu.customers import selectors, services
 from kehu.customers.duplicates import duplicates_for_input
 from kehu.customers.filters import CustomerFilters
 from kehu.customers.models import Contact, Customer
+from kehu.customers.reveal import reveal_value
 
 customers_router = Router(tags=["customers"])
 contacts_router = Router(tags=["contacts"])
@@ -338,6 +339,32 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     audit.record(request, Action.VIEWED, customer_id=customer.pk, label=customer.name,
                  details={"via": "api"})
     return json_response(customer_dict(customer), version=customer.version)
+
+
+class RevealIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="phones, emails, wechat, credit_code, id_number (a contact: "
+                                   "phones, email, wechat)")
+    reason: str = Field(description="why you need the full value (2–200 characters); recorded")
+    index: int = Field(0, ge=0, le=1000, description="which of a list (phones, emails)")
+    contact_id: int | None = Field(None, ge=1, le=2**63 - 1)
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+@customers_router.post("/customers/{int:customer_id}/reveal",
+                       response={200: RevealOut, **WRITE_ERRORS})
+def customer_reveal(request: HttpRequest, customer_id: int, payload: RevealIn) -> HttpResponse:
+    """显示完整号码: one full value of a masked field, for a role that may reveal, with a reason
+    recorded in the audit trail (403 without the permission, 404 out of scope)."""
+    value = reveal_value(viewer=request.auth, customer_id=customer_id, field=payload.field,
+                         reason=payload.reason, index=payload.index,
+                         contact_id=payload.contact_id)
+    return json_response({"field": payload.field, "value": value})
 
 
 @customers_router.patch("/customers/{int:customer_id}",

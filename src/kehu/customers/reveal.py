@@ -38,12 +38,15 @@ def reveal_value(*, viewer: User, customer_id: int, field: str, reason: str,
     if not may_reveal(viewer):
         raise PermissionDenied(_("你的角色不能查看完整号码"))
     reason = " ".join((reason or "").split())
-    if not REASON_MIN <= len(reason) <= REASON_MAX:
-        raise ValidationError({"reason": [_("请说明查看原因（%(min)d–%(max)d 个字）")
-                                          % {"min": REASON_MIN, "max": REASON_MAX}]})
     table = CONTACT_SENSITIVE if contact_id is not None else CUSTOMER_SENSITIVE
+    errors: dict[str, list[str]] = {}
+    if not REASON_MIN <= len(reason) <= REASON_MAX:
+        errors["reason"] = [_("请说明查看原因（%(min)d–%(max)d 个字）")
+                            % {"min": REASON_MIN, "max": REASON_MAX}]
     if field not in table:
-        raise ValidationError({"field": [_("这个字段没有隐藏的内容")]})
+        errors["field"] = [_("这个字段没有隐藏的内容")]
+    if errors:  # every bad field at once
+        raise ValidationError(errors)
     source: Customer | Contact = customer
     if contact_id is not None:
         source = Contact.objects.filter(pk=contact_id, customer_id=customer.pk).first()
