@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # A POST that only asks (which customers a create would duplicate) writes nothing.
 READ_ONLY_API = {("POST", "/customers/duplicates"),
-                 ("POST", "/classification/rules/preview")}  # what a draft rule would change
+                 ("POST", "/classification/rules/preview"),  # what a draft rule would change
+                 # a reveal reads: its record is an audit entry (tests/customers/test_reveal.py)
+                 ("POST", "/customers/{customer_id}/reveal")}
 API_WRITES = sorted(op for op in api_matrix.MATRIX if op[0] in WRITES and op not in READ_ONLY_API)
 READ_ONLY_POSTS = {
     "customers:validate",  # checks a field, writes nothing
@@ -30,6 +32,9 @@ READ_ONLY_POSTS = {
     "classification:rule_preview",  # what a draft rule would change, before it is saved
     # A person marking their own notifications read: no shared record changes.
     "notifications:read", "notifications:read_all",
+    # 显示完整号码 reads one value; its record is an audit entry, not a change
+    # (tests/customers/test_reveal.py).
+    "customers:reveal",
 }
 # Writes the matrix's world refuses with a message (its only pipeline is the default one):
 # allowed to the person, so the page answers, but nothing changes to log. Their logging is

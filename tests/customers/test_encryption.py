@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import csv
 import secrets
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,13 @@ def database_text() -> bytes:
     if connection.vendor == "sqlite":
         path = Path(connection.settings_dict["NAME"])
         connection.cursor().execute("PRAGMA wal_checkpoint(FULL)")
-        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+        # Read by a child process: closing a file descriptor of the database in this process
+        # drops every POSIX lock this process's SQLite connection holds on it (a POSIX rule
+        # SQLite documents), and a worker process of a later test, no longer seeing this
+        # connection, checkpointed and reset the WAL under it: "database disk image is
+        # malformed" for every test after (the whole-suite run of 2026-12-06).
+        files = [str(p) for p in (path, Path(f"{path}-wal")) if p.exists()]
+        return subprocess.run(["cat", *files], check=True, capture_output=True).stdout  # noqa: S603, S607
     chunks = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):

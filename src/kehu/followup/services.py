@@ -347,7 +347,9 @@ def plan_tasks_follow_owner(*, actor: User | None, origin: str, customer_ids: It
     for start in range(0, len(ids), 500):
         rows = list(FollowUpTask.objects.select_for_update().filter(
             customer_id__in=ids[start:start + 500], status=TaskStatus.OPEN, kind=TaskKind.PLAN,
-            plan__assignee__isnull=True).exclude(assignee_id=to_user_id)
+            # a subquery, not a join: PostgreSQL refuses FOR UPDATE on an outer join's side
+            plan_id__in=FollowUpPlan.objects.filter(assignee__isnull=True).values("pk"))
+            .exclude(assignee_id=to_user_id)
             .order_by("pk").values_list("pk", "customer_id", "assignee_id"))
         if not rows:
             continue
