@@ -50,15 +50,11 @@ def main() -> None:
 
 
 def _postgres() -> str:
-    import psycopg
-
+    """A throwaway server (stopped at exit) with an empty database `kehu`."""
     sys.path.insert(0, str(ROOT / "src"))
-    from kehu.core.testing.pgserver import start_server
+    from kehu.core.testing.pgserver import start_server_with_database
 
-    url = start_server()
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute("CREATE DATABASE kehu")
-    return url
+    return start_server_with_database()
 
 
 def measure(n: int) -> dict[str, list[float]]:

@@ -79,14 +79,9 @@ def timed(label: str, viewer, state: str, op: str = "in") -> None:
 def _postgres() -> str:
     """A throwaway server (stopped at exit) with an empty database `kehu`."""
     sys.path.insert(0, str(ROOT / "src"))
-    import psycopg
+    from kehu.core.testing.pgserver import start_server_with_database
 
-    from kehu.core.testing.pgserver import start_server
-
-    url = start_server()
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute("CREATE DATABASE kehu")
-    return url
+    return start_server_with_database()
 
 
 def main() -> int:

@@ -176,15 +176,11 @@ def prepare_environment(backend: str, data_dir: Path) -> dict[str, str]:
 
 
 def start_postgres() -> str:
-    """A throwaway server (stopped and removed when this process exits) with a `kehu` database."""
-    import psycopg
+    """A throwaway server (stopped at exit) with an empty database `kehu`."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from kehu.core.testing.pgserver import start_server_with_database
 
-    from kehu.core.testing.pgserver import start_server
-
-    url = start_server()
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute("CREATE DATABASE kehu")
-    return url
+    return start_server_with_database()
 
 
 def restore_sqlite(data_dir: Path) -> None:

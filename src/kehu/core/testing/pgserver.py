@@ -80,6 +80,17 @@ def start_server() -> str:
     return f"postgresql://postgres@127.0.0.1:{port}/kehu"
 
 
+def start_server_with_database() -> str:
+    """A throwaway server (stopped and removed at exit) with an empty database `kehu`, for
+    the benches (the test run's database is made by pytest-django)."""
+    import psycopg
+
+    url = start_server()
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute("CREATE DATABASE kehu")
+    return url
+
+
 def _pg_bin() -> Path:
     for candidate in PG_BIN_CANDIDATES:
         if (candidate / "initdb").exists():
