@@ -13,6 +13,7 @@ kind belongs is simply missing, and only a real lapse of the gate makes a differ
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,11 +36,14 @@ UNSAFE = ("post", "put", "patch", "delete")
 
 
 @pytest.fixture
-def distinct_ids(db) -> None:
-    """Start every table's ids at its own multiple of RANGE (the tables in a fixed order)."""
+def distinct_ids(db) -> Iterator[None]:
+    """Start every table's ids at its own multiple of RANGE (the tables in a fixed order).
+    PostgreSQL's sequences ignore the test's rollback, so they are put back afterwards: a
+    later test whose ids jumped to 210,000,000 would page its ranges differently."""
     tables = sorted(model._meta.db_table for model in apps.get_models()
                     if model._meta.pk and model._meta.pk.get_internal_type()
                     in ("AutoField", "BigAutoField"))
+    saved: list[tuple[str, int, bool]] = []
     with connection.cursor() as cursor:
         for number, table in enumerate(tables, start=1):
             start = number * RANGE
@@ -47,9 +51,16 @@ def distinct_ids(db) -> None:
                 cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
                 cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)",
                                [table, max(start, _max_id(cursor, table))])
-            else:
-                cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
-                               [table, max(start, _max_id(cursor, table))])
+                continue
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            sequence = cursor.fetchone()[0]
+            cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608
+            saved.append((sequence, *cursor.fetchone()))
+            cursor.execute("SELECT setval(%s, %s)", [sequence, max(start, _max_id(cursor, table))])
+    yield
+    with connection.cursor() as cursor:  # SQLite's sqlite_sequence rolls back with the test
+        for sequence, value, called in saved:
+            cursor.execute("SELECT setval(%s, %s, %s)", [sequence, value, called])
 
 
 @pytest.fixture
