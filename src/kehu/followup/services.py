@@ -9,7 +9,7 @@ cannot see is a 404, on one they may only read a 403) and write through `core.re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
@@ -313,25 +313,12 @@ def tasks_cancel_unowned(*, actor: User | None, origin: str, customer_ids: Itera
     with a change-log row as a cancellation is recorded (`task_cancelled`) naming the move's
     reason — nobody is to follow up a customer nobody owns, and its previous owner no longer
     may. A system cancellation (no done_at): the claimant's plan task is planned from the
-    last contact. Set-based, per 500 customers one SELECT, one UPDATE and one INSERT."""
-    ids = sorted(set(customer_ids))
-    now = timezone.now()
-    cancelled = 0
-    for start in range(0, len(ids), 500):
-        rows = list(FollowUpTask.objects.select_for_update().filter(
-            customer_id__in=ids[start:start + 500], status=TaskStatus.OPEN)
-            .order_by("pk").values_list("pk", "customer_id"))
-        if not rows:
-            continue
-        FollowUpTask.objects.filter(pk__in=[pk for pk, _customer in rows]).update(
-            status=TaskStatus.CANCELLED, event_at=now, version=F("version") + 1)
-        ChangeLog.objects.bulk_create(
-            ChangeLog(actor=actor, origin=origin, action="task_cancelled",
-                      model=FollowUpTask._meta.label_lower, object_id=pk, customer_id=customer,
-                      changes={"status": [TaskStatus.OPEN, TaskStatus.CANCELLED], "reason": reason})
-            for pk, customer in rows)
-        cancelled += len(rows)
-    return cancelled
+    last contact."""
+    return _open_tasks_set(
+        actor=actor, origin=origin, customer_ids=customer_ids, where=Q(), action="task_cancelled",
+        values={"status": TaskStatus.CANCELLED, "event_at": timezone.now()},
+        changes=lambda _before: {"status": [TaskStatus.OPEN, TaskStatus.CANCELLED],
+                                 "reason": reason})
 
 
 def plan_tasks_follow_owner(*, actor: User | None, origin: str, customer_ids: Iterable[int],
@@ -340,48 +327,49 @@ def plan_tasks_follow_owner(*, actor: User | None, origin: str, customer_ids: It
     transaction: the open plan tasks of plans that leave the work to the owner go to the new
     owner with their due date kept, each with a change-log row (`task_reassigned`) — the
     previous owner may no longer see the customer, and the new one must find the task on
-    their day. Tasks a plan gives to a named person, and manual tasks, stay where they are.
-    Per 500 customers one SELECT, one UPDATE and one INSERT."""
-    ids = sorted(set(customer_ids))
-    moved = 0
-    for start in range(0, len(ids), 500):
-        rows = list(FollowUpTask.objects.select_for_update().filter(
-            customer_id__in=ids[start:start + 500], status=TaskStatus.OPEN, kind=TaskKind.PLAN,
-            # a subquery, not a join: PostgreSQL refuses FOR UPDATE on an outer join's side
-            plan_id__in=FollowUpPlan.objects.filter(assignee__isnull=True).values("pk"))
-            .exclude(assignee_id=to_user_id)
-            .order_by("pk").values_list("pk", "customer_id", "assignee_id"))
-        if not rows:
-            continue
-        FollowUpTask.objects.filter(pk__in=[pk for pk, _c, _a in rows]).update(
-            assignee_id=to_user_id, version=F("version") + 1)
-        ChangeLog.objects.bulk_create(
-            ChangeLog(actor=actor, origin=origin, action="task_reassigned",
-                      model=FollowUpTask._meta.label_lower, object_id=pk, customer_id=customer,
-                      changes={"assignee": [before, to_user_id]})
-            for pk, customer, before in rows)
-        moved += len(rows)
-    return moved
+    their day. Tasks a plan gives to a named person, and manual tasks, stay where they are."""
+    # the plans as a subquery, not a join: PostgreSQL refuses FOR UPDATE on an outer join's side
+    owners_plans = FollowUpPlan.objects.filter(assignee__isnull=True).values("pk")
+    return _open_tasks_set(
+        actor=actor, origin=origin, customer_ids=customer_ids, action="task_reassigned",
+        where=Q(kind=TaskKind.PLAN, plan_id__in=owners_plans) & ~Q(assignee_id=to_user_id),
+        values={"assignee_id": to_user_id},
+        changes=lambda before: {"assignee": [before, to_user_id]})
 
 
 def tasks_hand_over(sender: Any, ids: list[int], from_user: User, to_user: User, actor: User,
                     origin: str, **kwargs: Any) -> dict[str, int]:
     """A handover's receiver (customers.signals.handed_over): every open task assigned to the
     leaver on those customers — manual ones and reminders too — goes to the receiver."""
-    moved = 0
+    return {"tasks": _open_tasks_set(
+        actor=actor, origin=origin, customer_ids=ids, action="task_reassigned",
+        where=Q(assignee=from_user), values={"assignee_id": to_user.pk},
+        changes=lambda before: {"assignee": [before, to_user.pk], "reason": "handover"})}
+
+
+def _open_tasks_set(*, actor: User | None, origin: str, customer_ids: Iterable[int], where: Q,
+                    values: dict[str, Any], action: str,
+                    changes: Callable[[int | None], dict[str, Any]]) -> int:
+    """The open tasks of these customers matching `where` take `values`, each with a
+    change-log row (`action`, `changes(its assignee before)`), in the caller's transaction.
+    Set-based: per 500 customers one SELECT … FOR UPDATE, one UPDATE and one INSERT."""
+    ids = sorted(set(customer_ids))
+    done = 0
     for start in range(0, len(ids), 500):
         rows = list(FollowUpTask.objects.select_for_update().filter(
-            customer_id__in=ids[start:start + 500], status=TaskStatus.OPEN,
-            assignee=from_user).order_by("pk").values_list("pk", "customer_id"))
-        FollowUpTask.objects.filter(pk__in=[pk for pk, _c in rows]).update(
-            assignee=to_user, version=F("version") + 1)
+            where, customer_id__in=ids[start:start + 500], status=TaskStatus.OPEN)
+            .order_by("pk").values_list("pk", "customer_id", "assignee_id"))
+        if not rows:
+            continue
+        FollowUpTask.objects.filter(pk__in=[pk for pk, _c, _a in rows]).update(
+            **values, version=F("version") + 1)
         ChangeLog.objects.bulk_create(
-            ChangeLog(actor=actor, origin=origin, action="task_reassigned",
-                      model=FollowUpTask._meta.label_lower, object_id=pk, customer_id=customer,
-                      changes={"assignee": [from_user.pk, to_user.pk], "reason": "handover"})
-            for pk, customer in rows)
-        moved += len(rows)
-    return {"tasks": moved}
+            ChangeLog(actor=actor, origin=origin, action=action, object_id=pk,
+                      model=FollowUpTask._meta.label_lower, customer_id=customer,
+                      changes=changes(before))
+            for pk, customer, before in rows)
+        done += len(rows)
+    return done
 
 
 def replan(ids: Iterable[int]) -> None:
