@@ -149,7 +149,7 @@ def test_a_read_only_role_never_gets_the_writing_acts_whatever_its_boxes_say(roo
 
 
 @pytest.mark.parametrize("flag", ROLE_FLAGS)
-def test_every_role_flag_is_on_the_form_in_the_list_and_recorded(root, flag):
+def test_every_role_flag_is_on_the_form_and_seen_by_the_audit(root, flag):
     """A new flag added to ROLE_FLAGS without its form field, or without the audit seeing its
     change, fails here."""
     from kehu.audit.receivers import ROLE_FIELDS

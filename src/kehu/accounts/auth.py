@@ -103,6 +103,13 @@ def _docs_reader(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return True
+    secret = bearer_secret(request)
+    return bool(secret) and token_authenticate(
+        secret, address=client_address(request)) is not None
+
+
+def bearer_secret(request: HttpRequest) -> str:
+    """The secret of an `Authorization: Bearer …` header ("" without one), unchecked: for
+    callers that need it before or beside authentication (the docs gate, the rate limits)."""
     scheme, _space, secret = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    return scheme.lower() == "bearer" and token_authenticate(
-        secret.strip(), address=client_address(request)) is not None
+    return secret.strip() if scheme.lower() == "bearer" else ""

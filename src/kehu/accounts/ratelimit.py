@@ -29,6 +29,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from kehu.accounts.auth import bearer_secret
 from kehu.accounts.throttle import client_address
 from kehu.api.errors import error_response
 
@@ -54,19 +55,19 @@ class ApiRateLimitMiddleware:
 def _over_limit(request: HttpRequest) -> int | None:
     """Seconds to wait when a limit is reached, else None (and the call is counted)."""
     now = time.time()
-    buckets = [(address and f"address:{address}", settings.KEHU_API_RATE_PER_ADDRESS)
-               for address in [client_address(request)]]
-    buckets.append((_caller(request), settings.KEHU_API_RATE_PER_TOKEN))
+    address = client_address(request)
+    buckets = [(address and f"address:{address}", settings.KEHU_API_RATE_PER_ADDRESS),
+               (_caller(request), settings.KEHU_API_RATE_PER_TOKEN)]
     waits = [_count(bucket, rate, now) for bucket, rate in buckets if bucket and rate]
     refused = [wait for wait in waits if wait is not None]
     return max(refused) if refused else None
 
 
 def _caller(request: HttpRequest) -> str | None:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    scheme, _space, secret = header.partition(" ")
-    if scheme.lower() == "bearer" and secret.strip():
-        return "token:" + hashlib.sha256(secret.strip().encode()).hexdigest()[:32]
+    """The token (by a hash of its secret: no lookup) or the session's person."""
+    secret = bearer_secret(request)
+    if secret:
+        return "token:" + hashlib.sha256(secret.encode()).hexdigest()[:32]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
