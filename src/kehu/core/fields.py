@@ -30,8 +30,10 @@ class EncryptedMixin:
 
     encrypted_field = True
 
-    def __init__(self, *args: Any, encrypt_when: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, encrypt_when: str | None = None, mask: str = "id",
+                 **kwargs: Any) -> None:
         self.encrypt_when = encrypt_when
+        self.mask = mask  # how the change log shows it (core.masking): phone, email or id
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):

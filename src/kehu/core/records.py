@@ -123,21 +123,14 @@ def diff(instance: models.Model, data: dict[str, Any]) -> dict[str, list[Any]]:
     the audit trail and never re-encrypted, so it must not keep in the clear what the
     column keeps sealed, nor a ciphertext that a key rotation would leave unreadable."""
     changes = {}
-    sealed = {f.name for f in encrypted_fields(type(instance)) if f.encrypted}
+    sealed = {f.name: f.mask for f in encrypted_fields(type(instance)) if f.encrypted}
     for field, new in data.items():
         old = getattr(instance, field)
         if old != new:
             changes[field] = [jsonable(old), jsonable(new)]
             if field in sealed:
-                changes[field] = [mask_value(_mask_kind(old or new), v) for v in changes[field]]
+                changes[field] = [mask_value(sealed[field], v) for v in changes[field]]
     return changes
-
-
-def _mask_kind(value: Any) -> str:
-    sample = value[0] if isinstance(value, list) and value else value
-    if isinstance(sample, str) and "@" in sample:
-        return "email"
-    return "phone" if isinstance(sample, str) and sample.startswith("+") else "id"
 
 
 def _customer_id(instance: models.Model) -> int | None:

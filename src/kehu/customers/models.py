@@ -66,8 +66,10 @@ class Customer(models.Model):
     address = models.CharField(_("详细地址"), max_length=255, blank=True)
     # Encrypted at rest when KEHU_ENCRYPT_FIELDS names them (core/fields.py); found then by
     # their blind indexes in CustomerKey only.
-    phones = EncryptedJSONField(_("电话"), default=list, blank=True, encrypt_when="phones")
-    emails = EncryptedJSONField(_("邮箱"), default=list, blank=True, encrypt_when="emails")
+    phones = EncryptedJSONField(_("电话"), default=list, blank=True, encrypt_when="phones",
+                                mask="phone")
+    emails = EncryptedJSONField(_("邮箱"), default=list, blank=True, encrypt_when="emails",
+                                mask="email")
     wechat = EncryptedCharField(_("微信"), max_length=64, blank=True, encrypt_when="wechat")
     # 身份证号 of a person: always encrypted; found by its blind index (CustomerKey id_number).
     id_number = EncryptedCharField(_("身份证号"), max_length=18, blank=True, default="")
@@ -138,8 +140,10 @@ class Contact(models.Model):
     decision_role = models.CharField(
         _("决策角色"), max_length=20, choices=DecisionRole.choices, blank=True
     )
-    phones = EncryptedJSONField(_("电话"), default=list, blank=True, encrypt_when="phones")
-    email = EncryptedCharField(_("邮箱"), max_length=254, blank=True, encrypt_when="emails")
+    phones = EncryptedJSONField(_("电话"), default=list, blank=True, encrypt_when="phones",
+                                mask="phone")
+    email = EncryptedCharField(_("邮箱"), max_length=254, blank=True, encrypt_when="emails",
+                               mask="email")
     wechat = EncryptedCharField(_("微信"), max_length=64, blank=True, encrypt_when="wechat")
     is_primary = models.BooleanField(_("主联系人"), default=False)
     notes = models.TextField(_("备注"), blank=True)

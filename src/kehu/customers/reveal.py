@@ -30,13 +30,20 @@ def may_reveal(viewer: User) -> bool:
     return access_for(viewer).may_reveal
 
 
+def reveal_check(*, viewer: User, customer_id: int) -> Customer:
+    """The customer, if the viewer may ask to reveal its values: the gate first (404 out of
+    scope), then the permission (403)."""
+    customer = Customer.objects.get_for(viewer, customer_id, VIEW)
+    if not may_reveal(viewer):
+        raise PermissionDenied(_("你的角色不能查看完整号码"))
+    return customer
+
+
 def reveal_value(*, viewer: User, customer_id: int, field: str, reason: str,
                  index: int = 0, contact_id: int | None = None) -> str:
     """The full value of `field` (the `index`-th of a list) of the customer, or of its
     contact `contact_id`; recorded in the audit trail with `reason`."""
-    customer = Customer.objects.get_for(viewer, customer_id, VIEW)
-    if not may_reveal(viewer):
-        raise PermissionDenied(_("你的角色不能查看完整号码"))
+    customer = reveal_check(viewer=viewer, customer_id=customer_id)
     reason = " ".join((reason or "").split())
     table = CONTACT_SENSITIVE if contact_id is not None else CUSTOMER_SENSITIVE
     errors: dict[str, list[str]] = {}

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -39,7 +38,7 @@ from kehu.customers.forms import (
     custom_field_label,
 )
 from kehu.customers.models import Customer
-from kehu.customers.reveal import may_reveal, reveal_value
+from kehu.customers.reveal import may_reveal, reveal_check, reveal_value
 from kehu.customers.scoping import CHANGE, MANAGE, customer_ids_for
 from kehu.customers.views.common import WEB, card_contacts
 
@@ -101,9 +100,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         raise ValidationError({"index": [_("不是数字")]}) from exc
     context = {"pk": pk, "field": source.get("field", ""), "index": index, "contact": contact}
     if request.method != "POST":
-        selectors.customer_get(viewer=request.user, pk=pk)  # the gate's 404 first
-        if not may_reveal(request.user):
-            raise PermissionDenied
+        reveal_check(viewer=request.user, customer_id=pk)
         return render(request, "customers/partials/reveal.html", context)
     try:
         context["value"] = reveal_value(viewer=request.user, customer_id=pk,
