@@ -32,17 +32,15 @@ from kehu.privacy.models import Consent
 
 def consent_list(*, viewer: User, customer: Any) -> list[Consent]:
     """Every consent of one customer the viewer may see (404 otherwise), newest first."""
-    customer = customer_for(viewer, customer, VIEW)
-    return list(Consent.objects.filter(customer_id=customer.pk)
-                .select_related("collected_by", "withdrawn_by", "contact")
-                .order_by("-granted_at", "-id"))
+    return consents_on_card(customer=customer_for(viewer, customer, VIEW))
 
 
 def consents_on_card(*, customer: Any) -> list[Consent]:
     """The consents of a customer the card has just read through the gate (one query, no
     second trip through the gate: a panel is rendered inside the card's own check)."""
     return list(Consent.objects.filter(customer_id=customer.pk)
-                .select_related("collected_by", "withdrawn_by").order_by("-granted_at", "-id"))
+                .select_related("collected_by", "withdrawn_by", "contact")
+                .order_by("-granted_at", "-id"))
 
 
 def consent_get(*, viewer: User, pk: Any, action: str = VIEW) -> Consent:
@@ -123,11 +121,6 @@ def state_q(purpose: str, states: Iterable[str], path: str = "pk") -> Q:
     for part in chosen[1:]:
         found |= part
     return found
-
-
-def do_not_contact_q(path: str = "pk") -> Q:
-    """勿营销: customers whose marketing consent is withdrawn (what an export may leave out)."""
-    return state_q(Purpose.MARKETING, [ConsentState.WITHDRAWN], path)
 
 
 def marketing_states(customer_ids: Iterable[int]) -> dict[int, str]:

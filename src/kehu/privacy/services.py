@@ -3,7 +3,7 @@ CHANGE (404 out of scope, 403 read-only) and the one write path (`core.records`)
 grant and withdrawal is a change-log row on the customer — which the audit trail seals and
 shows — with its actor and origin.
 
-Withdrawal takes effect at once: the customer's derived state (`selectors.consent_states`,
+Withdrawal takes effect at once: the customer's derived state (`selectors.states_for`,
 the `consent.<purpose>` condition) reads the rows themselves, there is nothing to refresh.
 """
 
