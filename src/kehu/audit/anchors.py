@@ -81,8 +81,13 @@ def anchors_check(head: AuditHead) -> tuple[int, str] | None:
         return newest.last_id, (f"the chain ends at #{head.last_id} but was at #{newest.last_id} "
                                 f"on {newest.at} (anchor file): entries were removed and an "
                                 "older head restored")
-    digests = dict(AuditEntry.objects.filter(pk__in=[a.last_id for a in anchors])
-                   .values_list("pk", "digest"))
+    digests: dict[int, str] = {}
+    ids = [a.last_id for a in anchors]
+    # 52,560 anchors a year: a retention past 15 months names more ids than PostgreSQL takes
+    # in one query (65,535 parameters)
+    for start in range(0, len(ids), 500):
+        digests.update(AuditEntry.objects.filter(pk__in=ids[start:start + 500])
+                       .values_list("pk", "digest"))
     for anchor in anchors:
         if digests.get(anchor.last_id) != anchor.digest:
             return anchor.last_id, f"entry #{anchor.last_id} differs from its anchor of {anchor.at}"
