@@ -66,6 +66,8 @@ bench: install-dev
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/followup.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/consent.py
+	$(BIN)/python bench/encryption.py
 
 ## make lock: refresh the pinned dependency files from pyproject.toml
 lock: $(BIN)/python

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
-from kehu.accounts.policy import access_for
 from kehu.accounts.selectors import owner_candidate
 from kehu.core.errors import Http404, PermissionDenied, ValidationError
 from kehu.core.records import record_create, record_delete, record_update
@@ -22,7 +21,7 @@ from kehu.customers.scoping import CHANGE, customer_for
 from kehu.history import cleaning, selectors
 from kehu.history.choices import OpportunityStatus, StageKind
 from kehu.history.models import Opportunity, Pipeline, Stage
-from kehu.history.orders import products_by_ref
+from kehu.history.orders import can_manage_catalogue, products_by_ref
 
 if TYPE_CHECKING:
     from kehu.customers.models import Customer
@@ -32,7 +31,7 @@ CATALOGUE_ONLY = gettext_lazy("只有管理员和可维护产品目录与销售�
 
 def require_catalogue(actor: User | None) -> None:
     """Pipelines and stages: admins and the roles that keep the catalogue (维护产品目录和销售流程)."""
-    if not access_for(actor).manages_catalogue:
+    if not can_manage_catalogue(actor):  # the products' own rule (history/orders.py)
         raise PermissionDenied(str(CATALOGUE_ONLY))
 
 
