@@ -45,8 +45,10 @@ def role_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     require_admin(request.user, ADMINS_ONLY)
     role = get_object_or_404(Role, pk=parse_id(pk, field="role")) if pk else None
     if request.method != "POST":
-        initial = {"data_scope": "own", "can_write": True, "may_import": True,
-                   "may_delete": True, "may_merge": True, "may_use_pool": True}
+        # a new role's form starts from the model's defaults (scope 本人, writing, every act
+        # but reveal), so the form and a role made by the API or the command line agree
+        initial = {name: Role._meta.get_field(name).get_default()
+                   for name in ("data_scope", *org.ROLE_FLAGS)}
         if role:
             initial = {name: getattr(role, name) for name in ("name", "data_scope",
                                                               *org.ROLE_FLAGS)}
