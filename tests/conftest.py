@@ -58,6 +58,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _debounce_windows_of_this_test(monkeypatch):
+    """`jobs.services.job_start_debounced` remembers, per process, the window it started a job
+    in; the job itself rolls back with the test that started it, so a later test in the same
+    second would start none (test_quality_revalidation failed so in a random order)."""
+    from kehu.jobs import services as job_services
+
+    monkeypatch.setattr(job_services, "_started_windows", {})
+
+
+@pytest.fixture(autouse=True)
 def _audit_anchors_of_this_test(settings, request):
     """Each test its own audit anchor file (kehu/audit/anchors.py): an anchor another test's
     seal run wrote names entries this test's database never had."""

@@ -31,7 +31,6 @@ from kehu.customers.regions.matching import match_region
 from kehu.customers.regions.models import Region, RegionSource
 from kehu.customers.regions.services import regions_update
 from kehu.customers.segments import segment_save
-from kehu.jobs import services as job_services
 from kehu.jobs.models import Job
 from kehu.jobs.services import run_here, run_in_foreground
 from kehu.transfer.importing import import_start
@@ -194,12 +193,11 @@ def test_one_region_text_stored_with_two_codes_is_matched_once(alice, make_custo
 
 
 def test_customers_the_update_changed_are_revalidated_and_reclassified(
-        alice, make_customer, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
+        alice, make_customer, tmp_path, django_capture_on_commit_callbacks):
     """The backfill writes with raw SQL; the customers it changed are announced, so data
     quality drops their 地区不在官方行政区划中 and classification re-runs their rules."""
     changed = make_customer(alice, name="深训贸易有限公司", city="深圳", district="深训区")
     same = make_customer(alice, name="杭州茶业有限公司", city="杭州")
-    monkeypatch.setattr(job_services, "_started_windows", {})  # another test's window
     with override_settings(KEHU_QUALITY_DELAY_SECONDS=5, KEHU_CLASSIFY_DELAY_SECONDS=5), \
             django_capture_on_commit_callbacks(execute=True):
         regions_update(actor=system_actor(), origin="system", path=newer_snapshot(tmp_path))
