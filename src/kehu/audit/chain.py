@@ -112,16 +112,21 @@ def verify() -> Verdict:
         return Verdict(True, 0)
     if not hmac.compare_digest(head.mac or "", head_mac(head)) and head.last_id:
         return Verdict(False, 0, head.last_id, "the chain head was altered")
+    from kehu.audit.redaction import overrides, redacted_mac
     from kehu.audit.sealing import check_seal
 
+    redacted, reseals = overrides(head.anchor_id)  # what erasures rewrote (redaction.py)
     previous, count, last, sealed = head.anchor_digest, 0, head.anchor_id, 0
     for entry in _entries(head.anchor_id):
         if entry.pk > head.last_id:
             return Verdict(False, count, entry.pk, "inserted after the chain head")
-        if not hmac.compare_digest(entry.digest, entry_digest(previous, entry)):
+        if entry.pk in redacted:
+            if not hmac.compare_digest(redacted[entry.pk], redacted_mac(previous, entry)):
+                return Verdict(False, count, entry.pk, _why(entry.pk, last) + " (erased entry)")
+        elif not hmac.compare_digest(entry.digest, entry_digest(previous, entry)):
             return Verdict(False, count, entry.pk, _why(entry.pk, last))
         if entry.action == "sealed":
-            problem = check_seal(entry)
+            problem = check_seal(entry, reseals.get(entry.pk))
             if problem:
                 return Verdict(False, count, entry.pk, problem, sealed)
             sealed += entry.details["rows"]

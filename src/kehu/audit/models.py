@@ -26,6 +26,7 @@ class Action(models.TextChoices):
     SIGNED_OUT = "signed_out", _("退出登录")
     PRUNED = "pruned", _("按保留期清理")
     SEALED = "sealed", _("封存变更日志")
+    ERASED = "erased", _("删除个人信息")
 
 
 class AuditEntry(models.Model):

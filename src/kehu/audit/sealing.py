@@ -80,14 +80,16 @@ def chain_record(first: int, last: int, count: int, digest: str) -> AuditEntry:
                   details={"first": first, "last": last, "rows": count, "sha256": digest})
 
 
-def check_seal(entry: AuditEntry) -> str:
-    """Empty when the change-log rows the `sealed` entry covers are as they were sealed,
-    else what is wrong."""
+def check_seal(entry: AuditEntry, resealed: dict | None = None) -> str:
+    """Empty when the change-log rows the `sealed` entry covers are as they were sealed —
+    or as a later erasure left them (`resealed`, its figures: redaction.py) — else what
+    is wrong."""
     first, last = entry.details["first"], entry.details["last"]
+    expected = resealed or entry.details
     count, digest = rows_hash(_range(first, last))
-    if count != entry.details["rows"]:
-        return (f"change-log rows #{first}–#{last}: {entry.details['rows']} sealed, {count} "
+    if count != expected["rows"]:
+        return (f"change-log rows #{first}–#{last}: {expected['rows']} sealed, {count} "
                 f"now (deleted or inserted by hand)")
-    if digest != entry.details["sha256"]:
+    if digest != expected["sha256"]:
         return f"change-log rows #{first}–#{last} changed since they were sealed"
     return ""

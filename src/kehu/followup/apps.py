@@ -9,6 +9,10 @@ class FollowupConfig(AppConfig):
     label = "followup"
 
     def ready(self) -> None:
+        # An erasure (privacy) redacts the person's tasks.
+        from kehu.privacy.holdings import Holding, register_holding
+
+        register_holding(Holding("followup.FollowUpTask", _("跟进任务"), text=("title", "notes")))
         # Logging a communication completes the customer's open plan task (history does not
         # know follow-up: a model signal), and a tier or stage change re-plans at once.
         from django.db.models.signals import post_save

@@ -10,6 +10,11 @@ class PoolConfig(AppConfig):
     verbose_name = _("公海")
 
     def ready(self) -> None:
+        # An erasure (privacy) redacts why the customer went to or left the pool.
+        from kehu.privacy.holdings import Holding, register_holding
+
+        register_holding(Holding("pool.PoolEntry", _("公海记录"), text=("reason",)))
+        register_holding(Holding("pool.PoolMove", _("公海流转"), text=("reason",)))
         # The gate: members see their pools' customers (VIEW only), masked until claimed.
         # customers does not know the pool; it offers the two registries.
         from kehu.customers.scoping import register_view_grant

@@ -48,3 +48,20 @@ class ConsentState(models.TextChoices):
     GRANTED = "granted", _("已同意")
     WITHDRAWN = "withdrawn", _("已撤回")
     UNKNOWN = "unknown", _("未知（未征求）")
+
+
+class RequestKind(models.TextChoices):
+    """What a person asks of their data (PIPL arts. 44–47, GDPR arts. 15–17, 20, 21)."""
+
+    ACCESS = "access", _("查阅")
+    COPY = "copy", _("复制 / 转移")
+    CORRECTION = "correction", _("更正 / 补充")
+    ERASURE = "erasure", _("删除")
+    WITHDRAWAL = "withdrawal", _("撤回同意")
+    OBJECTION = "objection", _("拒绝 / 限制处理")
+
+
+class RequestStatus(models.TextChoices):
+    OPEN = "open", _("处理中")
+    DONE = "done", _("已完成")
+    REFUSED = "refused", _("已拒绝")

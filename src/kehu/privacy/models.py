@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import Origin
 from kehu.customers.scoping import CustomerBoundQuerySet
-from kehu.privacy.choices import Channel, LegalBasis, Purpose
+from kehu.privacy.choices import Channel, LegalBasis, Purpose, RequestKind, RequestStatus
 
 
 class Consent(models.Model):
@@ -75,3 +75,43 @@ class Consent(models.Model):
     @property
     def is_live(self) -> bool:
         return self.withdrawn_at is None
+
+
+class SubjectRequest(models.Model):
+    """One request of a person about their data (个人信息权利请求): who asked, how their
+    identity was checked, when it is due, which customers and contacts are the person, and
+    what was done. The search values used to find them are not kept (they are personal data
+    themselves); an erasure replaces the requester's name and contact here too."""
+
+    kind = models.CharField(_("请求类型"), max_length=16, choices=RequestKind.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=RequestStatus.choices,
+                              default=RequestStatus.OPEN)
+    requester = models.CharField(_("请求人"), max_length=100)
+    requester_contact = models.CharField(_("请求人联系方式"), max_length=200, blank=True)
+    identity_check = models.CharField(_("身份核验"), max_length=500)
+    details = models.TextField(_("请求内容"), blank=True)
+    received_on = models.DateField(_("收到日期"))
+    due_on = models.DateField(_("截止日期"))
+    # [{"customer": id, "contact": id or null}]: the person, as the handler confirmed it.
+    subjects = models.JSONField(default=list, blank=True)
+    outcome = models.TextField(_("处理结果"), blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MANUAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        indexes = [models.Index(fields=["status", "due_on"], name="subject_request_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == RequestStatus.OPEN
