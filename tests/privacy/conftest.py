@@ -23,3 +23,4 @@ def grant():
 
 
 from tests.api.conftest import api_as  # noqa: E402, F401 -- the API caller fixture
+from tests.privacy.story import media, xiaomei  # noqa: E402, F401 -- 闫晓梅 and her files

@@ -325,6 +325,10 @@ KEHU_BLIND_INDEX_KEY = env_str("KEHU_BLIND_INDEX_KEY")
 KEHU_KEY_FILE = Path(env_str("KEHU_KEY_FILE", str(DATA_DIR / "keys")))
 KEHU_ENCRYPT_FIELDS = env_choices("KEHU_ENCRYPT_FIELDS", ["phones", "emails", "wechat"])
 KEHU_AUDIT_RETENTION_DAYS = env_int("KEHU_AUDIT_RETENTION_DAYS", 365, minimum=1)
+# Customers with no order, communication or change for this many days are anonymised by
+# the nightly job privacy.retention (PIPL art. 19: kept no longer than the purpose needs).
+# 0 (the default) leaves it off: how long is a business decision, not ours.
+KEHU_PRIVACY_RETENTION_DAYS = env_int("KEHU_PRIVACY_RETENTION_DAYS", 0, minimum=0)
 # Where the seal job appends the chain's head, outside the database (audit/anchors.py).
 KEHU_AUDIT_ANCHOR_FILE = env_str("KEHU_AUDIT_ANCHOR_FILE")
 
