@@ -10,6 +10,7 @@ The API has its own matrix (tests/api); Django's admin holds no customer data
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -279,6 +280,17 @@ def _pool_data(w: Any) -> dict[str, Any]:
     return {"name": "华东公海", "departments": [w.users["alice"].department_id],
             "daily_claims": "5", "reclaim_wait_days": "30", "is_active": "on",
             "version": str(_pool(w).version)}
+
+
+def _subject_request(w: Any) -> int:
+    """An open data-subject request about alice's customer (a new one once one is closed)."""
+    from kehu.privacy.models import SubjectRequest
+
+    found = SubjectRequest.objects.filter(status="open").first()
+    return (found or SubjectRequest.objects.create(
+        kind="erasure", requester="矩阵请求人", identity_check="回拨核实",
+        received_on=dt.date(2026, 11, 2), due_on=dt.date(2026, 12, 2),
+        subjects=[{"customer": w.customer.pk, "contact": None}])).pk
 
 
 def _pool_rule(w: Any) -> Any:
@@ -693,6 +705,26 @@ TABLE: dict[str, list[Case]] = {
                        Case("post", u("team:role_edit", _spare_role), ADMIN_ACTION,
                             lambda w: {"name": "矩阵角色二", "data_scope": "all"})],
     "team:role_delete": [Case("post", u("team:role_delete", _spare_role), ADMIN_ACTION)],
+    # 个人信息权利请求 (tests/privacy/test_subject_request_*): admins only; the copy's download
+    # is transfer's (the sheet writers live there).
+    "privacy:requests": [Case("get", u("privacy:requests"), ADMIN_PAGE)],
+    "privacy:request_new": [Case("get", u("privacy:request_new"), ADMIN_PAGE),
+                            Case("post", u("privacy:request_new"), ADMIN_ACTION, lambda w: {
+                                "kind": "access", "requester": "矩阵请求人",
+                                "identity_check": "核对证件"})],
+    "privacy:request": [Case("get", u("privacy:request", _subject_request), ADMIN_PAGE)],
+    "privacy:request_find": [Case("post", u("privacy:request_find", _subject_request),
+                                  ADMIN_PAGE, lambda w: {"name": "杭州"})],
+    "privacy:request_subjects": [Case("post", u("privacy:request_subjects", _subject_request),
+                                      ADMIN_ACTION,
+                                      lambda w: {"pick": f"customer:{w.customer.pk}"})],
+    "privacy:request_erase": [Case("post", u("privacy:request_erase", _subject_request),
+                                   ADMIN_ACTION, lambda w: {"reason": "本人要求"})],
+    "privacy:request_close": [Case("post", u("privacy:request_close", _subject_request),
+                                   ADMIN_ACTION, lambda w: {"status": "refused",
+                                                            "outcome": "身份无法核实"})],
+    "transfer:subject_report": [Case("get", lambda w: reverse(
+        "transfer:subject_report", args=[_subject_request(w)]) + "?format=xlsx", ADMIN_PAGE)],
     "demo:start": [Case("get", u("demo:start"), ADMIN_PAGE),
                    Case("post", u("demo:start"), ADMIN_ACTION, lambda w: {"customers": "10", "seed": "1"})],
 }

@@ -11,6 +11,7 @@ class PrivacyConfig(AppConfig):
         # Consent states as fields of the one filter definition (lists, segments, rules,
         # exports), and the 同意记录 panel on the card.
         from kehu.core.cards import CardPanel, register_card_panel
+        from kehu.core.settings_menu import register_settings_section
         from kehu.privacy import conditions, holdings
         from kehu.privacy.views import panel_context
 
@@ -19,3 +20,6 @@ class PrivacyConfig(AppConfig):
         register_card_panel(CardPanel(key="consent", title=_("同意记录"),
                                       template="privacy/panels/consents.html",
                                       context=panel_context, order=25))
+        register_settings_section("privacy_requests", _("个人信息权利请求"), "privacy:requests",
+                                  order=96, description=_("查阅、复制、更正、删除：登记请求，找到本人的全部"
+                                                          "信息，导出副本或匿名化删除"))

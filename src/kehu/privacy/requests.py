@@ -170,3 +170,10 @@ def request_erase(*, actor: User, origin: str, request: SubjectRequest, reason: 
         raise ValidationError({"reason": [_("删除任务已在进行中")]})
     return job_start(actor=actor, origin=origin, kind=ERASE_JOB, queued=queued,
                      params={"request": request.pk, "reason": values["reason"]})
+
+
+def request_jobs(viewer: User, request: SubjectRequest) -> list[Job]:
+    """The erasure runs of the request, newest first (their progress is on the job's page)."""
+    require_admin(viewer, _("只有管理员可以处理个人信息权利请求"))
+    return list(Job.objects.filter(kind=ERASE_JOB, params__request=request.pk)
+                .order_by("-created_at"))

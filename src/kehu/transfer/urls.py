@@ -1,7 +1,7 @@
 from django.urls import path
 
 from kehu.transfer import views
-from kehu.transfer.export import audit_log
+from kehu.transfer.export import audit_log, subject_report
 from kehu.transfer.export import views as export_views
 
 app_name = "transfer"
@@ -19,5 +19,7 @@ urlpatterns: list = [
     path("export/customers/", export_views.export, name="export_customers"),
     # 设置 → 审计日志's export (admins).
     path("export/audit/", audit_log.audit_export, name="audit_export"),
+    path("export/subject-requests/<int:pk>/", subject_report.subject_report_download,
+         name="subject_report"),
     path("export/orders/", export_views.export, {"target": "orders"}, name="export_orders"),
 ]
