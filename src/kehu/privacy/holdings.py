@@ -85,8 +85,8 @@ def register_builtin() -> None:
         Holding("history.Communication", _("沟通记录"),
                 text=("subject", "content", "outcome", "next_step"), contact_field="contact_id"),
         Holding("history.Order", _("订单"), text=("notes",)),
-        Holding("history.Preference", _("需求与偏好"),
-                text=("pain_points", "preferred_contact_time")),
+        # Its choices (channel, time of day) stay: a choice names no one.
+        Holding("history.Preference", _("需求与偏好"), text=("pain_points",)),
         Holding("history.Need", _("需求"), text=("content",)),
         Holding("history.Opportunity", _("商机"), text=("title", "close_reason")),
         Holding("history.Survey", _("满意度调查"), text=("comment",), contact_field="contact_id"),
