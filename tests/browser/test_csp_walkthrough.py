@@ -22,7 +22,7 @@ ADMIN = ["settings:index", "customers:fields", "customers:quality_settings",
          "classification:dimensions", "classification:tag_rules", "history:pipelines",
          "followup:plans", "followup:calendar", "jobs:schedules", "team:users",
          "team:user_create", "team:departments", "team:roles", "team:role_create",
-         "handover:start"]
+         "handover:start", "privacy:requests", "privacy:request_new"]
 PER_CUSTOMER = ["customers:detail", "customers:edit", "history:customer"]
 
 
