@@ -52,9 +52,11 @@ class Collector:
         return self.cleaned
 
 
-def text_cleaner(limit: int) -> Callable[[Any], str]:
+def text_cleaner(limit: int, *, required: bool = False) -> Callable[[Any], str]:
     def clean(value: Any) -> str:
         text = "" if value is None else str(value).strip()
+        if required and not text:
+            raise ValidationError(_("必填"))
         if "\x00" in text:  # PostgreSQL cannot store it; Django's form fields refuse it too
             raise ValidationError(_("不能包含空字符（NUL）"))
         if len(text) > limit:

@@ -14,18 +14,6 @@ from kehu.core.errors import ValidationError
 MAX_DAYS = 3650
 
 
-def _required_text(limit: int) -> Any:
-    base = text_cleaner(limit)
-
-    def clean(value: Any) -> str:
-        text = base(value)
-        if not text:
-            raise ValidationError(_("必填"))
-        return text
-
-    return clean
-
-
 def _days(low: int) -> Any:
     return int_between(low, MAX_DAYS, message=_("应为 %(low)d 到 %(max)d 之间的整数（天）") % {
         "low": low, "max": MAX_DAYS})
@@ -58,7 +46,7 @@ class PoolCollector(Collector):
 
 def clean_pool(data: dict[str, Any]) -> dict[str, Any]:
     collector = PoolCollector()
-    collector.run("name", _required_text(100), data.get("name"))
+    collector.run("name", text_cleaner(100, required=True), data.get("name"))
     collector.run("departments", _departments, data.get("departments"))
     collector.run("daily_claims", int_between(0, 1000, message=_("应为 0 到 1000 之间的整数")),
                   data.get("daily_claims", 5))

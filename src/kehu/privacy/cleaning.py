@@ -21,15 +21,6 @@ FIELDS = ("contact", "purpose", "legal_basis", "notice_version", "channel", "sen
           "granted_at", "collected_by", "note")
 
 
-def _required(cleaner: Any) -> Any:
-    def clean(value: Any) -> Any:
-        cleaned = cleaner(value)
-        if cleaned in ("", None):
-            raise ValidationError(_("必填"))
-        return cleaned
-
-    return clean
-
 
 def _granted_at(value: Any) -> dt.datetime:
     moment = clean_datetime(value) or timezone.now()
@@ -67,7 +58,7 @@ def clean_grant(data: dict[str, Any]) -> dict[str, Any]:
     collector.run("purpose", choice_cleaner(Purpose, required=True), data.get("purpose"))
     collector.run("legal_basis", choice_cleaner(LegalBasis, required=True),
                   data.get("legal_basis", LegalBasis.CONSENT))
-    collector.run("notice_version", _required(text_cleaner(100)), data.get("notice_version"))
+    collector.run("notice_version", text_cleaner(100, required=True), data.get("notice_version"))
     collector.run("channel", choice_cleaner(Channel, required=True), data.get("channel"))
     collector.run("sensitive", clean_bool, data.get("sensitive", False))
     collector.run("granted_at", _granted_at, data.get("granted_at"))

@@ -13,24 +13,24 @@ from kehu.privacy.choices import Channel, LegalBasis, Purpose
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-def _text(label: Any, *, widget: Any = None, required: bool = False, **kwargs: Any) -> Any:
+def text_field(label: Any, *, widget: Any = None, required: bool = False, **kwargs: Any) -> Any:
     field = forms.CharField(label=label, required=False, widget=widget, **kwargs)
-    field.kehu_required = required
+    field.kehu_required = required  # the * beside the label; the service decides
     return field
 
 
 class ConsentForm(forms.Form):
-    purpose = _text(_("目的"), required=True,
+    purpose = text_field(_("目的"), required=True,
                     widget=forms.Select(choices=[("", "—"), *Purpose.choices]))
-    legal_basis = _text(_("法律依据"), required=True, initial=LegalBasis.CONSENT,
+    legal_basis = text_field(_("法律依据"), required=True, initial=LegalBasis.CONSENT,
                         widget=forms.Select(choices=LegalBasis.choices))
-    notice_version = _text(_("告知文本版本"), required=True,
+    notice_version = text_field(_("告知文本版本"), required=True,
                            widget=forms.TextInput(attrs={"placeholder": _("如：隐私政策 v3 2026-10"),
                                                          "maxlength": 100}))
-    channel = _text(_("渠道"), required=True,
+    channel = text_field(_("渠道"), required=True,
                     widget=forms.Select(choices=[("", "—"), *Channel.choices]))
-    granted_at = _text(_("同意时间"), widget=DATETIME, help_text=_("留空为现在"))
-    note = _text(_("备注"), widget=forms.TextInput(attrs={"maxlength": 255}))
+    granted_at = text_field(_("同意时间"), widget=DATETIME, help_text=_("留空为现在"))
+    note = text_field(_("备注"), widget=forms.TextInput(attrs={"maxlength": 255}))
     sensitive = forms.BooleanField(label=_("含敏感个人信息的单独同意（个保法第 29 条）"),
                                    required=False)
 

@@ -35,27 +35,15 @@ FIELDS = ("kind", "requester", "requester_contact", "identity_check", "details",
           "due_on")
 
 
-def _required(limit: int) -> Any:
-    clean_text = text_cleaner(limit)
-
-    def clean(value: Any) -> str:
-        text = clean_text(value)
-        if not text:
-            raise ValidationError(_("必填"))
-        return text
-
-    return clean
-
-
 def clean_request(data: dict[str, Any]) -> dict[str, Any]:
     """A request's values, or a ValidationError naming every bad field."""
     collector = Collector()
     for name in sorted(set(data) - set(FIELDS)):
         collector.add_error(name, _("没有这个字段"))
     collector.run("kind", choice_cleaner(RequestKind, required=True), data.get("kind"))
-    collector.run("requester", _required(100), data.get("requester"))
+    collector.run("requester", text_cleaner(100, required=True), data.get("requester"))
     collector.run("requester_contact", text_cleaner(200), data.get("requester_contact"))
-    collector.run("identity_check", _required(500), data.get("identity_check"))
+    collector.run("identity_check", text_cleaner(500, required=True), data.get("identity_check"))
     collector.run("details", text_cleaner(5000), data.get("details"))
     collector.run("received_on", clean_date, data.get("received_on"))
     collector.run("due_on", clean_date, data.get("due_on"))
@@ -131,7 +119,7 @@ def request_close(*, actor: User, origin: str, request: SubjectRequest, status: 
     request = _locked_open(actor, request)
     collector = Collector()
     collector.run("status", _closing_status, status)
-    collector.run("outcome", _required(5000), outcome)
+    collector.run("outcome", text_cleaner(5000, required=True), outcome)
     values = collector.result()
     return record_update(actor=actor, origin=origin, instance=request, action="close",
                          values={**values, "closed_at": timezone.now(), "closed_by": actor})
@@ -160,7 +148,7 @@ def request_erase(*, actor: User, origin: str, request: SubjectRequest, reason: 
     details: it is kept after they are gone. A second press while the job runs is refused."""
     request = _locked_open(actor, request)
     collector = Collector()
-    collector.run("reason", _required(500), reason)
+    collector.run("reason", text_cleaner(500, required=True), reason)
     values = collector.result()
     if not request.subjects:
         raise ValidationError({"subjects": [_("请先确认要删除的客户或联系人")]})
