@@ -344,7 +344,8 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 class RevealIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    field: str = Field(description="phones, emails, wechat, credit_code, id_number (a contact: "
+    field: str = Field(description="phones, emails, wechat, credit_code, id_number, or "
+                                   "custom.<key> of a sensitive custom field (a contact: "
                                    "phones, email, wechat)")
     reason: str = Field(description="why you need the full value (2–200 characters); recorded")
     index: int = Field(0, ge=0, le=1000, description="which of a list (phones, emails)")

@@ -76,7 +76,8 @@ def condition_fields(custom_fields: list[CustomField] | None = None) -> dict[str
     fields = dict(_REGISTRY)
     active = CustomField.objects.filter(is_active=True) if custom_fields is None else custom_fields
     for custom in active:
-        fields[f"cf.{custom.key}"] = _custom_field(custom)
+        if not custom.sensitive:  # no segment, rule or filter decides on 敏感个人信息
+            fields[f"cf.{custom.key}"] = _custom_field(custom)
     for provider in _PROVIDERS:
         fields.update((definition.key, definition) for definition in provider())
     return fields

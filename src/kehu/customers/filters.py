@@ -146,6 +146,9 @@ def _custom(
             errors.setdefault(f"{CUSTOM_PREFIX}{key}", []).append(_("没有这个自定义字段"))
             continue
         definition = fields[key]
+        if definition.sensitive:  # a filter would read the value back, one guess at a time
+            errors.setdefault(f"{CUSTOM_PREFIX}{key}", []).append(_("敏感个人信息不能用作筛选条件"))
+            continue
         try:
             value = clean_custom_value(definition, raw)
         except ValidationError as exc:

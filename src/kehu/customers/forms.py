@@ -90,6 +90,9 @@ def custom_form_field(definition: CustomField) -> forms.Field:
     return field
 
 
+SENSITIVE_HELP = _("敏感个人信息：仅管理员可见可填，且需客户的单独同意")
+
+
 class CustomerForm(VersionedForm):
     """Create or edit a customer. Phones and emails: one per line; tags: comma-separated."""
 
@@ -131,7 +134,7 @@ class CustomerForm(VersionedForm):
     VALIDATE_ON_BLUR = ("name", "phones", "emails", "credit_code", "id_number", "birthday")
 
     def __init__(self, *args: Any, custom_fields: list[CustomField], owners: QuerySet | None = None,
-                 masked: bool = False, **kwargs: Any) -> None:
+                 masked: bool = False, sensitive_editable: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.custom_fields = custom_fields
         self.masked = masked
@@ -151,7 +154,11 @@ class CustomerForm(VersionedForm):
             self.fields["owner"].widget = forms.Select(
                 choices=[(u.pk, u.label) for u in owners])
         for definition in custom_fields:
-            self.fields[CUSTOM_FIELD_PREFIX + definition.key] = custom_form_field(definition)
+            field = self.fields[CUSTOM_FIELD_PREFIX + definition.key] = \
+                custom_form_field(definition)
+            if definition.sensitive:  # admins only, with a separate consent (services)
+                field.help_text = SENSITIVE_HELP
+                field.disabled = not sensitive_editable
         for name in ("phones", "emails", "wechat"):  # KEHU_ENCRYPT_FIELDS: say what it means
             if name in self.fields and Customer._meta.get_field(name).encrypted:
                 field = self.fields[name]
@@ -181,7 +188,8 @@ class CustomerForm(VersionedForm):
         out["phones"] = lines(data.get("phones"))
         out["emails"] = lines(data.get("emails"))
         out["tags"] = data.get("tags", "")
-        out["custom"] = {f.key: data.get(CUSTOM_FIELD_PREFIX + f.key) for f in self.custom_fields}
+        out["custom"] = {f.key: data.get(CUSTOM_FIELD_PREFIX + f.key) for f in self.custom_fields
+                         if not self.fields[CUSTOM_FIELD_PREFIX + f.key].disabled}
         if "owner" in self.fields:
             out["owner"] = data.get("owner") or None
         if self.masked:
@@ -272,6 +280,10 @@ class CustomFieldForm(forms.Form):
     choices = _textarea(_("选项"), rows=4)
     required = forms.BooleanField(label=_("必填"), required=False)
     show_in_list = forms.BooleanField(label=_("列表显示"), required=False)
+    sensitive = forms.BooleanField(
+        label=_("敏感个人信息"), required=False,
+        help_text=_("个保法第 28 条：健康、金融账户、宗教信仰、行踪轨迹等。仅管理员可见可填（其他人"
+                    "看到＊＊＊＊，可凭理由查看一项并记入审计），填写需客户的单独同意，不能筛选或导入"))
     position = forms.IntegerField(label=_("排序"), required=False, initial=0)
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
 
@@ -294,6 +306,6 @@ class CustomFieldForm(forms.Form):
 
 
 def custom_field_initial(field: CustomField) -> dict[str, Any]:
-    names = ("key", "label", "label_en", "field_type", "required", "show_in_list", "position",
-             "is_active")
+    names = ("key", "label", "label_en", "field_type", "required", "show_in_list", "sensitive",
+             "position", "is_active")
     return {**{n: getattr(field, n) for n in names}, "choices": joined(field.choices)}

@@ -229,6 +229,11 @@ class CustomField(models.Model):
     choices = models.JSONField(_("选项"), default=list, blank=True)
     required = models.BooleanField(_("必填"), default=False)
     show_in_list = models.BooleanField(_("列表显示"), default=False)
+    # 敏感个人信息 (PIPL art. 28: health, finance, religion, precise location…): shown to
+    # admins only (others see SENSITIVE_MASK, or reveal one value with a reason), written
+    # only by admins and only with a live separate consent (art. 29), never a filter,
+    # never imported, logged masked (customers/sensitive.py).
+    sensitive = models.BooleanField(_("敏感个人信息"), default=False)
     position = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
 

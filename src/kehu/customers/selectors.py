@@ -30,6 +30,7 @@ from kehu.customers.sensitive import (
     CONTACT_SENSITIVE,
     CUSTOMER_SENSITIVE,
     customers_masked_for,
+    mask_sensitive_custom,
     masked_customer_queries,
     masked_fields,
 )
@@ -69,6 +70,7 @@ def customer_list(
     attach_owners(page.items)
     attach_tags_and_custom(page.items)
     mask_for(viewer, page.items, CUSTOMER_SENSITIVE)
+    mask_sensitive_custom(viewer, page.items)
     return page
 
 
@@ -79,6 +81,7 @@ def customer_get(*, viewer: User, pk: int, action: str = VIEW) -> Customer:
     customer = Customer.objects.select_related("owner", "created_by").get_for(viewer, pk, action)
     attach_tags_and_custom([customer])
     mask_for(viewer, [customer], CUSTOMER_SENSITIVE)
+    mask_sensitive_custom(viewer, [customer])
     return customer
 
 
@@ -198,12 +201,15 @@ def attach_tags_and_custom(rows: list[Customer]) -> None:
     ):
         tag_names[customer_id].append(name)
     custom: dict[int, dict[str, object]] = defaultdict(dict)
-    for customer_id, key, kind, text, number, date in _fetch(
-        "SELECT v.customer_id, f.key, f.field_type, v.text, v.number, v.date"
+    sensitive: dict[int, set[str]] = defaultdict(set)
+    for customer_id, key, kind, text, number, date, is_sensitive in _fetch(
+        "SELECT v.customer_id, f.key, f.field_type, v.text, v.number, v.date, f.sensitive"
         " FROM customers_customvalue v JOIN customers_customfield f ON f.id = v.field_id"
         " WHERE v.customer_id IN ({ids}) AND f.is_active ORDER BY v.id",
         ids,
     ):
+        if is_sensitive:  # masked by the caller for a viewer who may not see it
+            sensitive[customer_id].add(key)
         value = _typed_custom_value(kind, text, number, date)
         if kind == "multi_choice":
             custom[customer_id].setdefault(key, []).append(value)
@@ -212,6 +218,7 @@ def attach_tags_and_custom(rows: list[Customer]) -> None:
     for row in rows:
         row.tag_names = tag_names.get(row.pk, [])
         row.custom = custom.get(row.pk, {})
+        row.sensitive_keys = sensitive.get(row.pk, set())
 
 
 def _fetch(sql: str, ids: list[int]) -> list[tuple]:

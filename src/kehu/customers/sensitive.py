@@ -71,3 +71,43 @@ def customers_masked_for(viewer: User | None, unowned_ids: Collection[int]) -> s
     for fn in _MASKED_CUSTOMERS:
         found |= fn(viewer, unowned_ids)
     return found
+
+
+# --- sensitive personal information (敏感个人信息, PIPL art. 28) in custom fields -------------
+# A custom field an admin marks `sensitive` is stricter than the table above: every viewer
+# but an admin sees SENSITIVE_MASK in its place (list, card, API, exports — the selectors
+# mask it), a role with `may_reveal` may reveal one value with a reason (customers/reveal.py,
+# audited); only admins write it, and only while the customer has a live separate consent
+# (PIPL art. 29) — which the consent ledger (privacy, an app above this one) answers through
+# `register_separate_consent`.
+SENSITIVE_MASK = "＊＊＊＊"
+
+SeparateConsent = Callable[[int], bool]  # customer id -> has a live separate consent
+_SEPARATE_CONSENT: list[SeparateConsent] = []
+
+
+def sees_sensitive_pi(viewer: User | None) -> bool:
+    return access_for(viewer).is_admin
+
+
+def register_separate_consent(fn: SeparateConsent) -> None:
+    if fn not in _SEPARATE_CONSENT:
+        _SEPARATE_CONSENT.append(fn)
+
+
+def has_separate_consent(customer_id: int | None) -> bool:
+    """Whether the customer has a live separate consent; without a ledger, never."""
+    return customer_id is not None and any(fn(customer_id) for fn in _SEPARATE_CONSENT)
+
+
+def mask_sensitive_custom(viewer: User | None, rows: list) -> None:
+    """Replace the values of sensitive custom fields in rows read by `attach_tags_and_custom`
+    (which notes each row's `sensitive_keys`) for a viewer who may not see them."""
+    if sees_sensitive_pi(viewer):
+        return
+    for row in rows:
+        hidden = [key for key in getattr(row, "sensitive_keys", ()) if key in row.custom]
+        for key in hidden:
+            value = row.custom[key]
+            row.custom[key] = [SENSITIVE_MASK] if isinstance(value, list) else SENSITIVE_MASK
+        row.masked_custom = set(hidden)

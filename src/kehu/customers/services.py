@@ -40,6 +40,7 @@ from kehu.customers.names import name_key
 from kehu.customers.pinyin import name_pinyin
 from kehu.customers.scoping import CHANGE, MANAGE, VIEW, as_pk, forget_shares
 from kehu.customers.searchindex import search_index_refresh
+from kehu.customers.sensitive import SENSITIVE_MASK, has_separate_consent, sees_sensitive_pi
 from kehu.customers.signals import announce_owners_changed
 
 
@@ -59,7 +60,7 @@ def customer_create(
                   summary={"name": [None, customer.name]})
     if tags is not None:
         customer.tags.set(tags)
-    _write_custom_values(customer, custom)
+    _write_custom_values(actor, customer, custom)
     keys_refresh([customer.pk])
     search_index_refresh([customer.pk])
     _ensure_still_visible(actor, customer)
@@ -89,7 +90,7 @@ def customer_update(
         return cleaned
 
     def related(current: Customer) -> dict[str, Any]:
-        return {**_replace_tags(current, tags), **_write_custom_values(current, custom)}
+        return {**_replace_tags(current, tags), **_write_custom_values(actor, current, custom)}
 
     record_update(actor=actor, instance=customer, values=values, after_save=related,
                   expected_version=expected_version, origin=origin)
@@ -261,7 +262,7 @@ def tag_get_or_create(*, name: str) -> Tag:
 
 
 CUSTOM_FIELD_ATTRS = ("key", "label", "label_en", "field_type", "choices", "required",
-                      "show_in_list", "position", "is_active")
+                      "show_in_list", "sensitive", "position", "is_active")
 
 
 @transaction.atomic
@@ -292,6 +293,10 @@ def custom_field_save(
 def _check_custom_field(field: CustomField) -> None:
     if field.field_type in ("choice", "multi_choice") and not field.choices:
         raise ValidationError({"choices": [_("单选和多选字段需要至少一个选项")]})
+    if field.sensitive and (field.required or field.show_in_list):
+        # Required: no customer could be created (its consent comes after it); in the
+        # list: a column of ＊＊＊＊ for everyone but admins.
+        raise ValidationError({"sensitive": [_("敏感个人信息字段不能设为必填或列表显示")]})
     field.full_clean()
 
 
@@ -395,9 +400,13 @@ def _replace_tags(customer: Customer, tags: list[Tag] | None) -> dict[str, list]
     return {"tags": [before, after]} if before != after else {}
 
 
-def _write_custom_values(customer: Customer, values: dict[str, Any]) -> dict[str, list]:
-    """Replace the stored rows of each given field; returns {custom.key: [old, new]}."""
+def _write_custom_values(actor: User, customer: Customer,
+                         values: dict[str, Any]) -> dict[str, list]:
+    """Replace the stored rows of each given field; returns {custom.key: [old, new]}, a
+    sensitive field's values logged as SENSITIVE_MASK (the change log is sealed, not
+    re-encrypted, and a rep reads it on the timeline)."""
     changes = {}
+    refused: dict[str, list[str]] = {}
     fields = {f.key: f for f in CustomField.objects.filter(key__in=values)}
     for key, value in values.items():
         field = fields[key]
@@ -406,10 +415,43 @@ def _write_custom_values(customer: Customer, values: dict[str, Any]) -> dict[str
         new = value if isinstance(value, list) else ([] if value is None else [value])
         if [str(v) for v in old] == [str(v) for v in new]:
             continue
+        logged = [old, new]
+        if field.sensitive:
+            if problem := _sensitive_write_problem(actor, customer, new):
+                refused[f"custom.{key}"] = [problem]
+                continue
+            logged = [[SENSITIVE_MASK] * bool(old), [SENSITIVE_MASK] * bool(new)]
         rows.delete()
         CustomValue.objects.bulk_create(_value_row(customer, field, v) for v in new)
-        changes[f"custom.{key}"] = [[str(v) for v in old], [str(v) for v in new]]
+        changes[f"custom.{key}"] = [[str(v) for v in side] for side in logged]
+    if refused:  # every refused field at once; the transaction rolls back
+        raise ValidationError(refused)
     return changes
+
+
+def sensitive_values_drop(*, actor: User, origin: str, customer_id: int) -> int:
+    """Delete the customer's values of sensitive custom fields (its separate consent is
+    gone); one change-log row, the values masked. Returns how many were deleted."""
+    rows = CustomValue.objects.filter(customer_id=customer_id, field__sensitive=True)
+    keys = sorted(set(rows.values_list("field__key", flat=True)))
+    if not keys:
+        return 0
+    count = rows.delete()[0]
+    Customer.objects.filter(pk=customer_id).update(version=F("version") + 1)
+    customer = Customer.objects.get(pk=customer_id)
+    log_change(actor=actor, action="update", instance=customer, origin=origin,
+               changes={f"custom.{key}": [[SENSITIVE_MASK], []] for key in keys})
+    return count
+
+
+def _sensitive_write_problem(actor: User, customer: Customer, new: list) -> str:
+    """Why `actor` may not set a sensitive custom field of `customer` to `new`, or ""."""
+    if not sees_sensitive_pi(actor):
+        return str(_("敏感个人信息只能由管理员填写"))
+    if new and not has_separate_consent(customer.pk):
+        return str(_("客户还没有有效的单独同意（个保法第 29 条）：先在“同意记录”中记录，"
+                     "再填写此项"))
+    return ""
 
 
 def _value_row(customer: Customer, field: CustomField, value: Any) -> CustomValue:

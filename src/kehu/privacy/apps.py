@@ -12,11 +12,13 @@ class PrivacyConfig(AppConfig):
         # exports), and the 同意记录 panel on the card.
         from kehu.core.cards import CardPanel, register_card_panel
         from kehu.core.settings_menu import register_settings_section
-        from kehu.privacy import conditions, holdings
+        from kehu.customers.sensitive import register_separate_consent
+        from kehu.privacy import conditions, holdings, selectors
         from kehu.privacy.views import panel_context
 
         conditions.register()
         holdings.register_builtin()
+        register_separate_consent(selectors.has_live_separate_consent)
         register_card_panel(CardPanel(key="consent", title=_("同意记录"),
                                       template="privacy/panels/consents.html",
                                       context=panel_context, order=25))

@@ -146,3 +146,10 @@ def without_do_not_contact(filters: Any) -> Any:
                 [ConsentState.WITHDRAWN])
     parsed = leaf if filters.parsed is None else Group("all", (filters.parsed, leaf))
     return replace(filters, parsed=parsed)
+
+
+def has_live_separate_consent(customer_id: int) -> bool:
+    """Whether the customer itself (not one of its contacts) has a live separate consent
+    (PIPL art. 29): what its sensitive custom fields need (customers/sensitive.py)."""
+    return Consent.objects.filter(customer_id=customer_id, contact__isnull=True, sensitive=True,
+                                  is_current=True, withdrawn_at__isnull=True).exists()

@@ -22,6 +22,8 @@ from kehu.core.errors import ValidationError
 from kehu.core.records import record_create, record_update
 from kehu.customers.scoping import CHANGE, as_pk, customer_for
 from kehu.customers.selectors import contact_list
+from kehu.customers.sensitive import has_separate_consent
+from kehu.customers.services import sensitive_values_drop
 from kehu.privacy.choices import Purpose
 from kehu.privacy.cleaning import clean_grant, clean_withdrawal_note
 from kehu.privacy.models import Consent
@@ -106,5 +108,8 @@ def consent_withdraw(*, actor: User, origin: str, consent: Any, note: Any = "") 
                       values={"withdrawn_at": now, "withdrawn_by_id": actor.pk,
                               "withdrawal_note": note})
     row.refresh_from_db()
+    if row.sensitive and not has_separate_consent(row.customer_id):
+        # PIPL arts. 15, 47: without the separate consent the sensitive values must go.
+        sensitive_values_drop(actor=actor, origin=origin, customer_id=row.customer_id)
     return Withdrawal(row, True, _("已撤回“%(purpose)s”同意，立即生效") % {
         "purpose": Purpose(row.purpose).label})

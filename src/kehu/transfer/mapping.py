@@ -156,9 +156,10 @@ def importable_fields(target: str, definitions: list | None = None) -> list[Fiel
         raise ValueError(f"unknown import target {target!r}")
     fields = [Field(key, _label(key, target), key in REQUIRED[target], key in ID_LIKE)
               for key in WORDS[target]]
-    if target == "customers":
+    if target == "customers":  # sensitive ones are entered one by one, with consent (PIPL 29)
         fields += [Field(f"custom.{f.key}", f.label, f.required)
-                   for f in (custom_fields_active() if definitions is None else definitions)]
+                   for f in (custom_fields_active() if definitions is None else definitions)
+                   if not f.sensitive]
     return fields
 
 
@@ -181,7 +182,7 @@ def _known_words(target: str) -> dict[str, str]:
     """normalised word -> key; custom labels first (a team's own column beats a guess)."""
     words: dict[str, str] = {}
     if target == "customers":
-        for field in custom_fields_active():
+        for field in (f for f in custom_fields_active() if not f.sensitive):
             label = normalise_header(field.label)
             group = next((g for g in CUSTOM_SYNONYMS
                           if label in {normalise_header(w) for w in g}), (field.label,))

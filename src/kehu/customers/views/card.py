@@ -66,7 +66,9 @@ def _card_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
         # Nobody's customer (a pool's): a member reads it but changes it only once claimed.
         can_write = selectors.customer_allows(viewer=viewer, pk=customer.pk, action=CHANGE)
     values = selectors.custom_values_by_key(customer)
-    custom = [(custom_field_label(f), _display(values.get(f.key)))
+    hidden = getattr(customer, "masked_custom", set())
+    custom = [(custom_field_label(f), _display(values.get(f.key)),
+               f"custom.{f.key}" if f.key in hidden else "")
               for f in selectors.custom_fields_active()]
     context = {
         "customer": customer, "can_write": can_write, "custom": custom,
@@ -75,7 +77,7 @@ def _card_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
         "transfers": selectors.transfer_history(viewer=viewer, customer_id=customer.pk),
         "masked": getattr(customer, "is_masked", False),
     }
-    context["reveal"] = context["masked"] and may_reveal(viewer)
+    context["reveal"] = (context["masked"] or bool(hidden)) and may_reveal(viewer)
     if can_write:
         context["contact_form"] = ContactForm()
     if selectors.customer_allows(viewer=viewer, pk=customer.pk, action=MANAGE):

@@ -33,6 +33,7 @@ from kehu.customers.forms import (
 )
 from kehu.customers.merge_selectors import merges_into
 from kehu.customers.scoping import CHANGE, MANAGE
+from kehu.customers.sensitive import sees_sensitive_pi
 from kehu.customers.views.common import WEB
 from kehu.customers.views.duplicates import form_candidates, must_confirm, warn_duplicates
 
@@ -66,6 +67,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(viewer=request.user, pk=pk, action=CHANGE)
     form = CustomerForm(request.POST or None, custom_fields=selectors.custom_fields_active(),
                         masked=getattr(customer, "is_masked", False),
+                        sensitive_editable=sees_sensitive_pi(request.user),
                         initial=customer_initial(customer))
     form.require_version()  # an edit names the version it was made from
     if request.method == "POST" and form.is_valid():
