@@ -170,11 +170,16 @@ def table_checksum(cursor: Any, vendor: str, table: str, *, columns: list[str] |
     (`backups/columns.py`); keys are then ordered byte-wise on both sides, as SQLite does.
     """
     keys = key_columns(cursor, vendor, table)
-    binary = canon is not None and vendor != "sqlite"
-    order = ", ".join(f'"{c}"' + (' COLLATE "C"' if binary and c in _collatable(cursor, table)
-                                  else "") for c in keys)
+    text = _collatable(cursor, table) if canon is not None and vendor != "sqlite" else set()
+    order = ", ".join(f'"{c}"' + (' COLLATE "C"' if c in text else "") for c in keys)
     names = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-    cursor.execute(f'SELECT {names} FROM "{table}" ORDER BY {order}')  # noqa: S608
+    return rows_checksum(cursor, f'SELECT {names} FROM "{table}" ORDER BY {order}', canon)  # noqa: S608
+
+
+def rows_checksum(cursor: Any, query: str,
+                  canon: Callable[[tuple], tuple] | None = None) -> tuple[int, str]:
+    """(rows, SHA-256 of the rows `query` reads, in its order, each made neutral by `canon`)."""
+    cursor.execute(query)
     digest, rows = hashlib.sha256(), 0
     while batch := cursor.fetchmany(2000):
         for row in batch:

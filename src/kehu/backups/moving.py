@@ -48,9 +48,25 @@ from kehu.backups.columns import Column, canonical, to_target
 
 BATCH = 5000  # rows fetched from SQLite at a time; COPY streams them on
 MIN_SERVER = 140000  # Django 5.2 supports PostgreSQL 14 and newer
-# Tables SQLite has and PostgreSQL does not need: the FTS5 index behind quick search (and
-# its shadow tables); on PostgreSQL the trigram index the migrations build replaces it.
-SQLITE_ONLY = "customers_search"
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A SQLite virtual table whose rows PostgreSQL keeps in a plain table of another shape."""
+
+    source: str  # the SELECT on SQLite, in key order
+    target: str  # the same rows' SELECT on PostgreSQL, in key order
+    columns: tuple[str, ...]  # the PostgreSQL table's columns COPY fills
+    row: Callable[[tuple], tuple]  # a SQLite row as PostgreSQL's
+
+
+# Quick search's gram index (customers/searchindex.py): an FTS5 table on SQLite (the grams
+# of a customer as one space-separated text under its id as rowid), a text[] column on
+# PostgreSQL. The grams are moved as they are rather than computed again: the same index.
+DERIVED = {"customers_searchgrams": Derived(
+    "SELECT rowid, grams FROM customers_searchgrams ORDER BY rowid",
+    "SELECT customer_id, grams FROM customers_searchgrams ORDER BY customer_id",
+    ("customer_id", "grams"), lambda row: (row[0], sorted(row[1].split())))}
 
 Progress = Callable[[str], None]
 
@@ -77,7 +93,8 @@ class Report:
 
     target: str  # the URL without its password
     tables: list[TableReport] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # SQLite's FTS5 shadow tables
+    missing: list[str] = field(default_factory=list)  # PostgreSQL tables SQLite lacks: left empty
     sequences: int = 0
     copy_seconds: float = 0.0
     media_root: str = ""
@@ -204,22 +221,21 @@ def _run_migrations(target: Target) -> None:
 
 
 def _copy_everything(source: Path, target: Target, report: Report, say: Progress) -> None:
-    """Steps 3: one read transaction on SQLite, one write transaction on PostgreSQL."""
+    """Step 3: one read transaction on SQLite, one write transaction on PostgreSQL."""
     import psycopg
 
     with _sqlite_snapshot(source) as reader, psycopg.connect(**target.params) as conn:
         conn.execute("SET TIME ZONE 'UTC'")  # SQLite's datetimes are UTC without an offset
         writer = conn.cursor()
-        plan = _plan(reader, writer, report)
+        plan, derived = _plan(reader, writer, report)
         # What the migrations wrote goes: every row comes from the source, ids included.
         writer.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in plan) + " RESTART IDENTITY")
-        source = set(databases.table_names(reader, "sqlite"))
-        plan = {t: c for t, c in plan.items() if t in source}
-        started = time.monotonic()
-        seconds = {}
-        for table, columns in plan.items():
+        plan = {t: c for t, c in plan.items() if t not in report.missing and t not in derived}
+        started, seconds = time.monotonic(), {}
+        for table in [*plan, *derived]:
             say(_("复制 %(table)s …") % {"table": table})
-            seconds[table] = _copy_table(reader, writer, table, columns)
+            seconds[table] = (_copy_table(reader, writer, table, plan[table]) if table in plan
+                              else _copy_derived(reader, writer, table))
         report.copy_seconds = time.monotonic() - started
         report.sequences = _reset_sequences(writer)
         try:
@@ -227,7 +243,8 @@ def _copy_everything(source: Path, target: Target, report: Report, say: Progress
         except psycopg.Error as exc:
             raise CommandError(_("外键检查失败：%(error)s") % {"error": _first_line(exc)}) from exc
         say(_("逐表比对行数和校验和…"))
-        report.tables = [_compare(reader, writer, t, c, seconds[t]) for t, c in plan.items()]
+        report.tables = [_compare(reader, writer, t, plan.get(t), seconds[t])
+                         for t in sorted(seconds)]
         different = [t.table for t in report.tables if not t.same]
         if different:
             raise CommandError(_("迁移后有 %(count)d 张表与源数据不一致：%(tables)s") % {
@@ -247,27 +264,35 @@ def _sqlite_snapshot(path: Path) -> Iterator[sqlite3.Cursor]:
         conn.close()
 
 
-def _plan(reader: sqlite3.Cursor, writer: Any, report: Report) -> dict[str, list[Column]]:
-    """{table: the target's columns} for every table; refused when the two schemas differ."""
+def _plan(reader: sqlite3.Cursor, writer: Any,
+          report: Report) -> tuple[dict[str, list[Column]], list[str]]:
+    """The target's tables with their columns, and the derived tables to fill; refused when
+    a SQLite table has no place in PostgreSQL or the two disagree on a table's columns."""
     writer.execute(
         "SELECT table_name, column_name, data_type, numeric_scale FROM information_schema.columns "
         "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position")
     plan: dict[str, list[Column]] = {}
     for table, name, kind, scale in writer.fetchall():
         plan.setdefault(table, []).append(Column(name, kind, scale))
-    source = databases.table_names(reader, "sqlite")
-    report.skipped = [t for t in source if t == SQLITE_ONLY or t.startswith(SQLITE_ONLY + "_")]
-    unknown = sorted(set(source) - set(plan) - set(report.skipped))
+    reader.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                   "AND sql LIKE 'CREATE VIRTUAL TABLE%'")
+    virtual = {r[0] for r in reader.fetchall()}
+    tables = databases.table_names(reader, "sqlite")
+    report.skipped = [t for t in tables if any(t.startswith(v + "_") for v in virtual)]
+    derived = sorted(virtual & set(DERIVED) & set(plan))
+    regular = [t for t in tables if t not in virtual and t not in report.skipped]
+    unknown = sorted((virtual - set(derived)) | (set(regular) - set(plan)))
     if unknown:
-        raise CommandError(_("这些 SQLite 数据表在迁移后的 PostgreSQL 里没有：%(tables)s") % {
+        raise CommandError(_("这些 SQLite 数据表在迁移后的 PostgreSQL 里没有对应：%(tables)s") % {
             "tables": "、".join(unknown)})
-    for table, columns in plan.items():
+    for table in regular:
         reader.execute(f'PRAGMA table_info("{table}")')
-        have = {r[1] for r in reader.fetchall()}
-        if have and have != {c.name for c in columns}:
+        have, want = {r[1] for r in reader.fetchall()}, {c.name for c in plan[table]}
+        if have != want:
             raise CommandError(_("数据表 %(table)s 的列在两边不同：%(columns)s") % {
-                "table": table, "columns": "、".join(sorted(have ^ {c.name for c in columns}))})
-    return plan
+                "table": table, "columns": "、".join(sorted(have ^ want))})
+    report.missing = sorted(set(plan) - set(regular) - set(derived))
+    return plan, derived
 
 
 def _copy_table(reader: sqlite3.Cursor, writer: Any, table: str, columns: list[Column]) -> float:
@@ -293,24 +318,51 @@ def _copy_table(reader: sqlite3.Cursor, writer: Any, table: str, columns: list[C
     return time.monotonic() - started
 
 
+def _copy_derived(reader: sqlite3.Cursor, writer: Any, table: str) -> float:
+    import psycopg
+
+    started, how = time.monotonic(), DERIVED[table]
+    reader.execute(how.source)
+    names = ", ".join(f'"{c}"' for c in how.columns)
+    try:
+        with writer.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            while batch := reader.fetchmany(BATCH):
+                for row in batch:
+                    copy.write_row(how.row(row))
+    except psycopg.Error as exc:
+        raise CommandError(_("复制数据表 %(table)s 失败：%(error)s") % {
+            "table": table, "error": _first_line(exc)}) from exc
+    return time.monotonic() - started
+
+
 def _reset_sequences(writer: Any) -> int:
-    """Every sequence behind a column to max(column) + 1; how many there were."""
+    """Every sequence owned by a column (identity or serial) to max(column) + 1; how many."""
     writer.execute(
-        "SELECT table_name, column_name, pg_get_serial_sequence(quote_ident(table_name), "
-        "column_name) FROM information_schema.columns WHERE table_schema = current_schema() "
-        "AND pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL")
+        "SELECT s.relname, t.relname, a.attname FROM pg_class s "
+        "JOIN pg_namespace n ON n.oid = s.relnamespace "
+        "JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass "
+        "AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
+        "JOIN pg_class t ON t.oid = d.refobjid "
+        "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid "
+        "WHERE s.relkind = 'S' AND n.nspname = current_schema()")
     found = writer.fetchall()
-    for table, column, sequence in found:
-        writer.execute(f'SELECT setval(%s, COALESCE(MAX("{column}"), 0) + 1, false) '  # noqa: S608
-                       f'FROM "{table}"', [sequence])
+    for sequence, table, column in found:
+        writer.execute(f'SELECT setval(%s::regclass, COALESCE(MAX("{column}"), 0) + 1, false) '  # noqa: S608
+                       f'FROM "{table}"', [f'"{sequence}"'])
     return len(found)
 
 
-def _compare(reader: sqlite3.Cursor, writer: Any, table: str, columns: list[Column],
+def _compare(reader: sqlite3.Cursor, writer: Any, table: str, columns: list[Column] | None,
              seconds: float) -> TableReport:
-    names, canon = [c.name for c in columns], canonical(columns)
-    source = databases.table_checksum(reader, "sqlite", table, columns=names, canon=canon)
-    target = databases.table_checksum(writer, "postgresql", table, columns=names, canon=canon)
+    if columns is None:  # a derived table: its own two queries, rows made alike
+        how = DERIVED[table]
+        source = databases.rows_checksum(reader, how.source, how.row)
+        target = databases.rows_checksum(writer, how.target, lambda r: (r[0], sorted(r[1])))
+    else:
+        names, canon = [c.name for c in columns], canonical(columns)
+        source = databases.table_checksum(reader, "sqlite", table, columns=names, canon=canon)
+        target = databases.table_checksum(writer, "postgresql", table, columns=names,
+                                          canon=canon)
     return TableReport(table, source[0], target[0], source[1], target[1], seconds)
 
 

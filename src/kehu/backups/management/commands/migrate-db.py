@@ -48,8 +48,10 @@ class Command(KehuCommand):
             "seconds": report.copy_seconds, "rate": report.rows_per_second})
         w(_("已把 %(count)d 个序列重置为各表最大 id + 1") % {"count": report.sequences})
         if report.skipped:
-            w(_("未复制：%(tables)s（SQLite 的全文索引；PostgreSQL 用迁移时建好的三元组索引）") % {
+            w(_("未复制：%(tables)s（SQLite 全文索引的内部表；索引的内容已按原样迁移）") % {
                 "tables": "、".join(report.skipped)})
+        if report.missing:
+            w(_("SQLite 里没有、留空的表：%(tables)s") % {"tables": "、".join(report.missing)})
         w(_("附件目录 %(dir)s 保持原位，不复制：被引用的 %(count)d 个文件%(state)s") % {
             "dir": report.media_root, "count": report.files,
             "state": _("全部存在") if not report.missing_files else
