@@ -190,7 +190,7 @@ def _refuse_unless_empty(target: Target) -> set[str]:
             found = [r[0] for r in conn.execute(
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE n.nspname = current_schema() AND c.relkind IN ('r','p','v','m','S','f') "
-                "ORDER BY c.relname")]
+                "ORDER BY c.relkind = 'S', c.relname")]  # tables first, to name them
             extensions = {r[0] for r in conn.execute("SELECT extname FROM pg_extension")}
     except psycopg.Error as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
