@@ -243,8 +243,10 @@ def _copy_everything(source: Path, target: Target, report: Report, say: Progress
         except psycopg.Error as exc:
             raise CommandError(_("外键检查失败：%(error)s") % {"error": _first_line(exc)}) from exc
         say(_("逐表比对行数和校验和…"))
-        report.tables = [_compare(reader, writer, t, plan.get(t), seconds[t])
-                         for t in sorted(seconds)]
+        # A named (server-side) cursor: a client-side one would hold a whole table's rows.
+        with conn.cursor(name="kehu_migrate_db_checksums") as rows:
+            report.tables = [_compare(reader, rows, t, plan.get(t), seconds[t])
+                             for t in sorted(seconds)]
         different = [t.table for t in report.tables if not t.same]
         if different:
             raise CommandError(_("迁移后有 %(count)d 张表与源数据不一致：%(tables)s") % {
