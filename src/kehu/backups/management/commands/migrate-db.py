@@ -52,9 +52,11 @@ class Command(KehuCommand):
                 "tables": "、".join(report.skipped)})
         if report.missing:
             w(_("SQLite 里没有、留空的表：%(tables)s") % {"tables": "、".join(report.missing)})
-        w(_("附件目录 %(dir)s 保持原位，不复制：被引用的 %(count)d 个文件%(state)s") % {
-            "dir": report.media_root, "count": report.files,
-            "state": _("全部存在") if not report.missing_files else
-            _("中有 %(n)d 个不存在") % {"n": len(report.missing_files)}})
+        where = {"dir": report.media_root, "count": report.files,
+                 "missing": len(report.missing_files)}
+        w(_("附件目录 %(dir)s 保持原位（不复制）：被引用的 %(count)d 个文件全部存在") % where
+          if not report.missing_files else
+          _("附件目录 %(dir)s 保持原位（不复制）：被引用的 %(count)d 个文件中有 %(missing)d 个不存在")
+          % where)
         w(_("下一步：停掉 Kehu，设置 DATABASE_URL=%(url)s，保留同一个 KEHU_DATA_DIR 和同一份"
             "密钥（加密字段按密文复制，需要同一个密钥文件），再启动") % {"url": report.target})
