@@ -208,3 +208,15 @@ def test_a_row_postgresql_refuses_rolls_the_whole_move_back_and_empties_the_targ
 def test_kehu_already_on_postgresql_is_refused():
     with pytest.raises(CommandError, match="当前数据库不是内置的 SQLite（而是 postgresql）"):
         call_command("migrate-db", "--to", "postgresql://kehu@127.0.0.1/elsewhere")
+
+
+@on_sqlite
+def test_a_missing_attachment_file_is_named_but_the_database_still_moves(
+        installation, empty_database, media, capsys):  # noqa: F811
+    [quote] = [p for p in media.rglob("*") if p.is_file()]
+    quote.unlink()
+    with pytest.raises(CommandError) as told:
+        call_command("migrate-db", "--to", empty_database)
+    assert str(told.value).startswith(f"数据库已迁移，但有 1 个附件文件在 {media} 下找不到：attachments/")
+    assert "被引用的 1 个文件中有 1 个不存在" in capsys.readouterr().out
+    assert "history_attachment" in tables_of(empty_database)

@@ -132,9 +132,8 @@ def parse_target(url: str) -> Target:
 
     try:
         config = dj_database_url.parse(url)
-    except (ValueError, KeyError) as exc:
-        raise CommandError(_("目标不是 PostgreSQL 数据库地址：%(url)s（应为 postgresql://用户:密码@"
-                             "主机:端口/数据库）") % {"url": _hide_password(url)}) from exc
+    except (ValueError, KeyError):
+        config = {}
     if config.get("ENGINE") != "django.db.backends.postgresql" or not config.get("NAME"):
         raise CommandError(_("目标不是 PostgreSQL 数据库地址：%(url)s（应为 postgresql://用户:密码@"
                              "主机:端口/数据库）") % {"url": _hide_password(url)})
@@ -164,10 +163,13 @@ def migrate_db(url: str, *, progress: Progress | None = None) -> Report:
         say(_("在目标数据库上建表（kehu migrate）…"))
         _run_migrations(target)
         _copy_everything(source, target, report, say)
-    except BaseException as exc:
+    except Exception as exc:
         left = _empty_target(target, extensions)
-        if isinstance(exc, CommandError):
-            raise CommandError(f"{exc}{left}") from exc
+        said = str(exc) if isinstance(exc, CommandError) else _("迁移失败：%(error)s") % {
+            "error": _first_line(exc)}
+        raise CommandError(f"{said}{left}") from exc
+    except BaseException:  # Ctrl-C: the copy's transaction is gone; the tables go too
+        _empty_target(target, extensions)
         raise
     _check_attachments(report)
     return report
@@ -321,7 +323,7 @@ def _copy_table(reader: sqlite3.Cursor, writer: Any, table: str, columns: list[C
                         for i, convert in converters:
                             row[i] = convert(row[i])
                     copy.write_row(row)
-    except psycopg.Error as exc:
+    except (psycopg.Error, ValueError, ArithmeticError) as exc:  # refused, or not a number
         raise CommandError(_("复制数据表 %(table)s 失败：%(error)s") % {
             "table": table, "error": _first_line(exc)}) from exc
     return time.monotonic() - started
