@@ -220,3 +220,13 @@ def test_a_missing_attachment_file_is_named_but_the_database_still_moves(
     assert str(told.value).startswith(f"数据库已迁移，但有 1 个附件文件在 {media} 下找不到：attachments/")
     assert "被引用的 1 个文件中有 1 个不存在" in capsys.readouterr().out
     assert "history_attachment" in tables_of(empty_database)
+
+
+@on_sqlite
+def test_the_kehu_command_refuses_in_one_line_and_a_failing_status(capsys):
+    from kehu.cli import main
+
+    assert main(["migrate-db", "--to", "mysql://kehu:secret@db.internal/kehu"]) == 1
+    assert capsys.readouterr().err == (
+        "错误：目标不是 PostgreSQL 数据库地址：mysql://kehu:***@db.internal/kehu"
+        "（应为 postgresql://用户:密码@主机:端口/数据库）\n")

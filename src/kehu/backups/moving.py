@@ -400,20 +400,24 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _check_attachments(report: Report) -> None:
-    """Every file a FileField names, on disk under MEDIA_ROOT (they are not copied)."""
+    """Every file the database names under MEDIA_ROOT is there (files are not copied): each
+    `FileField`'s (attachments) and the files jobs wrote (`JobFile.path`, deleted only with
+    their rows). Not the import's stored sheets: erasure deletes those and keeps the path."""
     from django.apps import apps
     from django.conf import settings
     from django.db import models
 
+    from kehu.jobs.models import JobFile
+
     media = Path(settings.MEDIA_ROOT)
     report.media_root = str(media)
-    for model in apps.get_models():
-        for f in model._meta.concrete_fields:
-            if not isinstance(f, models.FileField):
-                continue
-            names = (model._base_manager.exclude(**{f.name: ""}).exclude(**{f.name: None})
-                     .values_list(f.name, flat=True).iterator(chunk_size=2000))
-            for name in names:
-                report.files += 1
-                if not (media / name).is_file():
-                    report.missing_files.append(name)
+    named = [(JobFile, "path")] + [
+        (model, f.name) for model in apps.get_models() for f in model._meta.concrete_fields
+        if isinstance(f, models.FileField)]
+    for model, name in named:
+        paths = (model._base_manager.exclude(**{name: ""}).exclude(**{name: None})
+                 .values_list(name, flat=True).iterator(chunk_size=2000))
+        for path in paths:
+            report.files += 1
+            if not (media / path).is_file():
+                report.missing_files.append(path)
