@@ -230,3 +230,19 @@ def test_the_kehu_command_refuses_in_one_line_and_a_failing_status(capsys):
     assert capsys.readouterr().err == (
         "错误：目标不是 PostgreSQL 数据库地址：mysql://kehu:***@db.internal/kehu"
         "（应为 postgresql://用户:密码@主机:端口/数据库）\n")
+
+
+@on_sqlite
+def test_a_copy_that_changed_a_value_fails_the_comparison_and_nothing_stays(
+        installation, empty_database, monkeypatch):
+    from kehu.backups import columns, moving
+
+    def every_flag_false(column):  # a conversion bug: valid values, but not the stored ones
+        return (lambda v: 0) if column.type == "boolean" else columns.to_target(column)
+
+    monkeypatch.setattr(moving, "to_target", every_flag_false)
+    with pytest.raises(CommandError) as failed:
+        call_command("migrate-db", "--to", empty_database)
+    assert str(failed.value).startswith("迁移后有 ")
+    assert "accounts_user" in str(failed.value) and "customers_contact" in str(failed.value)
+    assert tables_of(empty_database) == []
