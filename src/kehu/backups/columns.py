@@ -38,18 +38,25 @@ class Column:
     scale: int | None = None
 
 
-def to_decimal(value: Any, scale: int | None) -> decimal.Decimal:
-    if isinstance(value, float):
-        number = _FLOAT_CONTEXT.create_decimal_from_float(value)
-    else:
-        number = decimal.Decimal(str(value))
-    return number.quantize(decimal.Decimal(1).scaleb(-scale)) if scale is not None else number
+def decimals(scale: int | None) -> Callable[[Any], decimal.Decimal]:
+    """A number as Django reads it from a decimal column of this scale (places)."""
+    quantum = decimal.Decimal(1).scaleb(-scale) if scale is not None else None
+
+    def to_decimal(value: Any) -> decimal.Decimal:
+        if isinstance(value, float):
+            number = _FLOAT_CONTEXT.create_decimal_from_float(value)
+        else:
+            number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
+        return number.quantize(quantum) if quantum is not None else number
+
+    return to_decimal
 
 
 def to_target(column: Column) -> Callable[[Any], Any] | None:
     """How a SQLite value of `column` goes into COPY; None when it goes as it is."""
     if column.type == "numeric":
-        return lambda v: v if v is None else to_decimal(v, column.scale)
+        to_decimal = decimals(column.scale)
+        return lambda v: v if v is None else to_decimal(v)
     if column.type == "interval":
         return lambda v: dt.timedelta(microseconds=v) if isinstance(v, int) else v
     return None
@@ -94,12 +101,17 @@ CANONICAL: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def _decimal_text(scale: int | None) -> Callable[[Any], str]:
+    to_decimal = decimals(scale)
+    return lambda v: str(to_decimal(v))
+
+
 def canonical(columns: list[Column]) -> Callable[[tuple], tuple]:
     """A row of these columns (from either database) in one form for the checksum."""
     makers = []
     for column in columns:
         if column.type == "numeric":
-            makers.append(lambda v, s=column.scale: str(to_decimal(v, s)))
+            makers.append(_decimal_text(column.scale))
         else:
             makers.append(CANONICAL.get(column.type))
 

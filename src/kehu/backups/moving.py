@@ -24,13 +24,13 @@ KEHU_ENCRYPTION_KEYS / KEHU_BLIND_INDEX_KEY), the same audit key and the same da
 whose attachments are referenced by path and stay where they are.
 
 Measured (this shared 2-core machine, a throwaway PostgreSQL 15 with fsync off, as the tests
-use): 20,000 demo customers — 760,734 rows in 90 tables — copied in 14.3 s, **53,000 rows/s**
-(2,000 customers, 82,587 rows: 1.5 s, the same rate); the whole command took 65 s: 9 s of
-migrations, the copy, and 40 s comparing both sides' checksums (vendor-neutral rows cost
-about three times the drill's raw ones). Peak memory 188 MB at 82,587 rows and 207 MB at
-760,734, of which 160 MB is Django and Kehu loaded: it does not grow with the data. At the
-demo's 38 rows a customer, a million customers (≈38 million rows) copy in about 12 minutes
-and the whole move takes about 50.
+use): 20,000 demo customers — 760,734 rows in 90 tables — copied in 14.3–14.7 s, **about
+52,000 rows/s** (2,000 customers, 82,587 rows: 1.5 s, the same rate). The whole command took
+64 s: 17 s of migrations on the target, 15 s of copy, 9 s for the deferred foreign-key
+checks, 23 s comparing both sides' checksums (vendor-neutral rows cost about three times the
+drill's raw ones). Peak memory 188 MB at 82,587 rows and 207 MB at 760,734, of which 160 MB
+is Django and Kehu loaded: it does not grow with the data. At the demo's 38 rows a customer,
+a million customers (≈38 million rows) copy in about 12 minutes and move in about 40.
 """
 
 from __future__ import annotations
