@@ -202,9 +202,8 @@ def _refuse_unless_empty(target: Target) -> set[str]:
                 "ORDER BY c.relkind = 'S', c.relname")]  # tables first, to name them
             extensions = {r[0] for r in conn.execute("SELECT extname FROM pg_extension")}
     except psycopg.Error as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise CommandError(_("连不上目标数据库 %(url)s：%(error)s") % {
-            "url": target.shown, "error": first}) from exc
+            "url": target.shown, "error": _first_line(exc)}) from exc
     if version < MIN_SERVER:
         raise CommandError(_("目标服务器是 PostgreSQL %(version)s，Kehu 需要 14 或更新的版本") % {
             "version": f"{version // 10000}.{version % 10000}"})
