@@ -14,7 +14,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -160,16 +160,39 @@ def key_columns(cursor: Any, vendor: str, table: str) -> list[str]:
     return [r[0] for r in cursor.fetchall()]
 
 
-def table_checksum(cursor: Any, vendor: str, table: str) -> tuple[int, str]:
-    """(rows, SHA-256 of every row in primary-key order) of one table."""
-    order = ", ".join(f'"{c}"' for c in key_columns(cursor, vendor, table))
-    cursor.execute(f'SELECT * FROM "{table}" ORDER BY {order}')  # noqa: S608
+def table_checksum(cursor: Any, vendor: str, table: str, *, columns: list[str] | None = None,
+                   canon: Callable[[tuple], tuple] | None = None) -> tuple[int, str]:
+    """(rows, SHA-256 of every row in primary-key order) of one table.
+
+    Between two databases of one vendor the rows are hashed as the driver reads them. Across
+    vendors (`kehu migrate-db`) name the `columns` (a table's columns need not be in the same
+    order on both) and give `canon`, which makes each row vendor-neutral before it is hashed
+    (`backups/columns.py`); keys are then ordered byte-wise on both sides, as SQLite does.
+    """
+    keys = key_columns(cursor, vendor, table)
+    text = _collatable(cursor, table) if canon is not None and vendor != "sqlite" else set()
+    order = ", ".join(f'"{c}"' + (' COLLATE "C"' if c in text else "") for c in keys)
+    names = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    return rows_checksum(cursor, f'SELECT {names} FROM "{table}" ORDER BY {order}', canon)  # noqa: S608
+
+
+def rows_checksum(cursor: Any, query: str,
+                  canon: Callable[[tuple], tuple] | None = None) -> tuple[int, str]:
+    """(rows, SHA-256 of the rows `query` reads, in its order, each made neutral by `canon`)."""
+    cursor.execute(query)
     digest, rows = hashlib.sha256(), 0
     while batch := cursor.fetchmany(2000):
         for row in batch:
-            digest.update(repr(tuple(row)).encode())
+            digest.update(repr(canon(tuple(row)) if canon else tuple(row)).encode())
             rows += 1
     return rows, digest.hexdigest()
+
+
+def _collatable(cursor: Any, table: str) -> set[str]:
+    """A PostgreSQL table's text columns (ordered by the database's locale unless told)."""
+    cursor.execute("SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass "
+                   "AND attnum > 0 AND attcollation <> 0", [f'"{table}"'])
+    return {r[0] for r in cursor.fetchall()}
 
 
 def checksums(cursor: Any, vendor: str) -> dict[str, tuple[int, str]]:
