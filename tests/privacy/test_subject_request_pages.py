@@ -35,6 +35,8 @@ def test_an_admin_works_a_request_in_the_web(xiaomei, root, login, media,
     found = web.post(reverse("privacy:request_find", args=[request.pk]), {"phone": PHONE})
     assert found.status_code == 200
     assert f'value="customer:{xiaomei.pk}"' in found.content.decode()
+    searched = AuditEntry.objects.get(action="searched", details__target="subject_request")
+    assert searched.details["by"] == ["phone"] and PHONE not in json.dumps(searched.details)
     empty = web.post(reverse("privacy:request_find", args=[request.pk]), {})
     assert empty.status_code == 400 and "至少填写" in empty.content.decode()
     web.post(reverse("privacy:request_subjects", args=[request.pk]),

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.audit import services as audit
+from kehu.audit.models import Action
 from kehu.core.errors import ValidationError
 from kehu.core.models import Origin
 from kehu.core.views import attach_errors, redirect, save_form, web_view
@@ -81,6 +83,10 @@ def request_find(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         attach_errors(form, exc)
         return _detail(request, subject_request, status=400, find_form=form)
+    # Which kinds of value were searched and how much was found; never the values.
+    audit.record(request, Action.SEARCHED, label=str(subject_request), details={
+        "target": "subject_request", "request": subject_request.pk, "found": len(matches),
+        "by": sorted(k for k, v in form.service_data().items() if str(v).strip())})
     return _detail(request, subject_request, find_form=form, matches=matches)
 
 
