@@ -89,10 +89,17 @@ def redact_audit(*, customer_ids: Sequence[int], terms: Sequence[str],
     """Rewrite the entries about these customers and those naming any term; returns
     {entry id: redacted MAC} for the `erased` entry. Runs in the caller's transaction, under
     the chain's head lock (so no entry is appended between the rewrite and its MAC)."""
+    # The text scan reads the whole trail (1.1 s a million entries for five terms, SQLite,
+    # measured with sqlite3 on this machine): done before the head lock, which every request
+    # recording an entry waits for; under the lock only the entries appended since.
+    upto = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    ids = set(matching(AuditEntry.objects.filter(pk__lte=upto), ["label", "details"], terms)
+              .values_list("pk", flat=True))
     chain.lock_head()
-    mentions = matching(AuditEntry.objects.all(), ["label", "details"], terms)
-    ids = {*AuditEntry.objects.filter(customer_id__in=list(customer_ids))
-           .values_list("pk", flat=True), *mentions.values_list("pk", flat=True)}
+    ids |= set(matching(AuditEntry.objects.filter(pk__gt=upto), ["label", "details"], terms)
+               .values_list("pk", flat=True))
+    ids |= set(AuditEntry.objects.filter(customer_id__in=list(customer_ids))
+               .values_list("pk", flat=True))
     rows = list(AuditEntry.objects.filter(pk__in=ids).exclude(action=Action.ERASED)
                 .order_by("pk"))
     macs: dict[str, str] = {}
