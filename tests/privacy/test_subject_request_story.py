@@ -21,9 +21,10 @@ from kehu.customers.models import Customer
 from kehu.history.models import Order
 from kehu.jobs.models import Job, JobFile
 from kehu.jobs.services import job_start, run_here
+from kehu.notifications.models import Notification
 from kehu.privacy import requests as subject_requests
 from kehu.privacy.finding import find_person, subjects_of
-from kehu.privacy.jobs import RETENTION_JOB
+from kehu.privacy.jobs import DUE_JOB, RETENTION_JOB
 from kehu.privacy.report import report_json, subject_report
 from tests.privacy.story import EMAIL, NAME, PHONE, traces_in_files, traces_in_tables
 
@@ -161,3 +162,20 @@ def test_retention_is_off_unless_a_period_is_set(root, alice, make_customer, set
     assert job.status == "done"
     assert Customer.objects.get(pk=old.pk).name == "很久以前的客户"
     assert not Job.objects.filter(kind="privacy.erase").exists()
+
+
+def test_admins_are_reminded_of_requests_due_soon_or_late(root, alice):
+    today = timezone.localdate()
+    late = open_request(root, received_on=(today - dt.timedelta(days=40)).isoformat(),
+                        due_on=(today - dt.timedelta(days=10)).isoformat())
+    soon = open_request(root, due_on=(today + dt.timedelta(days=2)).isoformat())
+    open_request(root, due_on=(today + dt.timedelta(days=20)).isoformat())  # not yet
+    done = open_request(root, due_on=today.isoformat())
+    subject_requests.request_close(actor=root, origin="manual", request=done, status="refused",
+                                   outcome="身份无法核实")
+    job = run_here(job_start(actor=root, origin="system", kind=DUE_JOB, queued=False))
+    assert job.status == "done", job.error
+    titles = sorted(Notification.objects.filter(recipient=root).values_list("title", flat=True))
+    assert titles == [f"个人信息权利请求 #{late.pk} 已逾期（截止 {late.due_on.isoformat()}）",
+                      f"个人信息权利请求 #{soon.pk} 将于 {soon.due_on.isoformat()} 到期"]
+    assert not Notification.objects.filter(recipient=alice).exists()

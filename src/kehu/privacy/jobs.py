@@ -7,6 +7,8 @@ with the next subject; a subject erased already is skipped, so the job is idempo
 `privacy.retention` (nightly, off unless KEHU_PRIVACY_RETENTION_DAYS is set) anonymises the
 customers with no order, no communication and no change for that long, through the same
 erasure, and attaches a report of which ids went.
+
+`privacy.requests_due` (every morning) reminds the admins of open requests due soon or late.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.accounts.models import User
 from kehu.audit import redaction
 from kehu.core.models import ChangeLog, Origin
 from kehu.core.records import record_update
@@ -29,13 +33,18 @@ from kehu.customers.models import Contact, Customer
 from kehu.history.models import Communication, Order
 from kehu.jobs.context import JobContext
 from kehu.jobs.registry import job
+from kehu.notifications.models import Level
+from kehu.notifications.services import notify
+from kehu.privacy.choices import RequestStatus
 from kehu.privacy.erasure import ERASED_CONTACT, erase_contact, erase_customer
 from kehu.privacy.finding import ERASED_PREFIX
 from kehu.privacy.models import SubjectRequest
 
 ERASE_JOB = "privacy.erase"
 RETENTION_JOB = "privacy.retention"
+DUE_JOB = "privacy.requests_due"
 RETENTION_BATCH = 500
+DUE_SOON_DAYS = 3
 
 
 @job(ERASE_JOB, title=gettext_lazy("删除个人信息"), max_attempts=3)
@@ -124,3 +133,26 @@ def retention(ctx: JobContext) -> dict[str, Any]:
                           for pk, at in erased])
     ctx.attach(path, content_type="text/csv")
     return {str(_("已匿名化")): len(erased), str(_("截止")): cutoff.date().isoformat()}
+
+
+@job(DUE_JOB, title=gettext_lazy("个人信息权利请求到期提醒"), max_attempts=3,
+     schedule="0 9 * * *")
+def requests_due(ctx: JobContext) -> dict[str, Any]:
+    """Every morning, each admin hears of the open requests due within DUE_SOON_DAYS or
+    overdue: PIPL asks for a timely answer, the GDPR for one within a month."""
+    soon = timezone.localdate() + dt.timedelta(days=DUE_SOON_DAYS)
+    due = list(SubjectRequest.objects.filter(status=RequestStatus.OPEN, due_on__lte=soon)
+               .order_by("due_on", "pk"))
+    admins = list(User.objects.filter(is_active=True, is_system=False)
+                  .filter(Q(is_superuser=True) | Q(role__is_admin=True)))
+    today = timezone.localdate()
+    for item in due:
+        late = item.due_on < today
+        title = (_("个人信息权利请求 #%(n)s 已逾期（截止 %(day)s）") if late else
+                 _("个人信息权利请求 #%(n)s 将于 %(day)s 到期")) % {
+            "n": item.pk, "day": item.due_on.isoformat()}
+        for admin in admins:
+            notify(recipient=admin, title=title, body=item.get_kind_display(),
+                   link=reverse("privacy:request", args=[item.pk]), actor=None,
+                   origin=Origin.SYSTEM, level=Level.WARNING if late else Level.INFO)
+    return {str(_("到期的请求")): len(due), str(_("提醒的管理员")): len(admins)}
