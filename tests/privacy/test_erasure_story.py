@@ -88,7 +88,7 @@ def xiaomei(alice, root, media, tmp_path, login, product, django_capture_on_comm
     naming her), called with a file attached, an order, a complaint, a survey, a consent, a
     reminder in the bell, looked at and searched for — and the change log sealed."""
     sheet = write_csv(tmp_path / "客户档案.csv", [
-        [NAME, "个人", f"139-1234-5678", EMAIL, "", "", "", "", "12800"],
+        [NAME, "个人", "139-1234-5678", EMAIL, "", "", "", "", "12800"],
         ["杭州西湖茶业有限公司", "企业", "13700001111", "tea@xihu.cn", "", "周建国", "采购", "", ""],
         [NAME + "（重复）", "个人", "139", EMAIL + "@@", "", "", "", "", ""],  # rejected
     ])
