@@ -27,6 +27,8 @@ def test_healthz_is_ok_without_a_login_or_the_database(django_assert_num_queries
         response = Client().get("/healthz")
     assert response.status_code == 200 and response.content == b"ok\n"
     assert response["Cache-Control"] == "no-store"
+    assert response["Content-Security-Policy"].startswith("default-src 'none'")
+    assert response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_probes_answer_a_balancer_calling_by_address_over_plain_http(settings):
