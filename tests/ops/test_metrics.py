@@ -95,3 +95,28 @@ def test_settings_refuse_token_mode_without_a_long_token():
     run = subprocess.run([sys.executable, "-c", "import kehu.config.settings"], env=env,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode != 0 and "KEHU_METRICS_TOKEN" in run.stderr
+
+
+def test_kehu_serve_refuses_metrics_it_could_not_sum(monkeypatch):
+    """prometheus_client chooses multiprocess mode at its first import: imported already
+    without PROMETHEUS_MULTIPROC_DIR, each gunicorn worker would count alone."""
+    import prometheus_client  # noqa: F401 -- imported, as a stray import in the master would
+    from django.core.management.base import CommandError
+
+    from kehu.core.management.commands.serve import prepare_metrics_dir
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    with pytest.raises(CommandError, match="PROMETHEUS_MULTIPROC_DIR"):
+        prepare_metrics_dir()
+
+
+def test_kehu_serve_empties_the_named_metrics_dir(monkeypatch, tmp_path):
+    from kehu.core.management.commands.serve import prepare_metrics_dir
+
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "counter_123.db").write_bytes(b"an earlier run's counts")
+    (folder / "README").write_text("not ours")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    assert prepare_metrics_dir() == folder
+    assert sorted(p.name for p in folder.iterdir()) == ["README"]
