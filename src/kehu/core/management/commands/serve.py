@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from kehu.core.commands import KehuCommand
 
@@ -69,8 +70,8 @@ def prepare_metrics_dir() -> Path:
     imported it yet.
     """
     if "prometheus_client" in sys.modules and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        raise CommandError("prometheus_client was imported before kehu serve could choose its "
-                           "multiprocess mode; set PROMETHEUS_MULTIPROC_DIR in the environment")
+        raise CommandError(_("prometheus_client 在 kehu serve 选择多进程模式之前已被导入，各进程的指标"
+                             "无法汇总：请在环境中设置 PROMETHEUS_MULTIPROC_DIR"))
     named = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     folder = Path(named) if named else Path(tempfile.mkdtemp(prefix="kehu-metrics-"))
     folder.mkdir(parents=True, exist_ok=True)
