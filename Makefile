@@ -68,6 +68,7 @@ bench: install-dev
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/consent.py
 	$(BIN)/python bench/encryption.py
+	$(BIN)/python bench/metrics.py
 
 ## make lock: refresh the pinned dependency files from pyproject.toml
 lock: $(BIN)/python

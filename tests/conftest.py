@@ -22,6 +22,18 @@ from kehu.accounts.services import department_path, user_create
 from kehu.customers import services as customer_services
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` run in the PostgreSQL suite (KEHU_TEST_DB=postgres) only."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (KEHU_TEST_DB=postgres)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _builtin_roles_survive_flushes(request):
     """A transactional test (real commits) starts after another one's flush, which wipes the

@@ -325,6 +325,11 @@ STAGE = lambda w: w.next_stage.pk  # noqa: E731 -- a stage no deal stands in
 TABLE: dict[str, list[Case]] = {
     "home": [Case("get", u("home"), expect(302, 302, 302, 302, 302, 302))],
     "login": [Case("get", u("login"), expect(200, 200, 200, 200, 200, 200, 200))],
+    # Probes and metrics (kehu/ops, tests/ops): public, no personal data; /metrics is off
+    # (404) unless KEHU_METRICS turns it on.
+    "healthz": [Case("get", u("healthz"), expect(200, 200, 200, 200, 200, 200, 200))],
+    "readyz": [Case("get", u("readyz"), expect(200, 200, 200, 200, 200, 200, 200))],
+    "metrics": [Case("get", u("metrics"), expect(404, 404, 404, 404, 404, 404, 404))],
     "logout": [Case("post", u("logout"), expect(302, 302, 302, 302, 302, 302, 302))],
     "accounts:language": [Case("post", u("accounts:language"),
                                expect(302, 302, 302, 302, 302, 302, 302),

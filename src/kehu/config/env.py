@@ -210,3 +210,19 @@ def _split_period(period: str) -> tuple[int, str]:
     while period[:1].isdigit():
         digits, period = digits + period[0], period[1:]
     return (int(digits) if digits else 1), period
+
+
+def env_pool(name: str) -> dict[str, int] | None:
+    """A database connection pool per process: "off" (default) → None; "on" → 1 to 4
+    connections; "N" → 1 to N; "MIN-MAX" → MIN to MAX. Anything else stops the start-up."""
+    raw = env_str(name, "off").strip().lower()
+    if raw in _FALSE:
+        return None
+    if raw in _TRUE - {"1"}:  # "1" is a size of one
+        return {"min_size": 1, "max_size": 4, "timeout": 10}
+    low, dash, high = raw.partition("-")
+    if not dash:
+        low, high = "1", low
+    if not (low.isdigit() and high.isdigit()) or int(high) < 1 or int(low) > int(high):
+        raise ImproperlyConfigured(f"{name}={raw!r}: use off, on, a size (8) or MIN-MAX (2-8)")
+    return {"min_size": int(low), "max_size": int(high), "timeout": 10}

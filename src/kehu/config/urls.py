@@ -8,6 +8,7 @@ from kehu.config.api import api
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
+    path("", include("kehu.ops.urls")),  # /healthz, /readyz, /metrics: no login (kehu/ops)
     path("login/", signin.SignInView.as_view(), name="login"),
     path("login/code/", signin.verify_step, name="login_verify"),
     path("login/enrol/", signin.enrol_step, name="login_enrol"),

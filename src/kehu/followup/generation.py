@@ -26,7 +26,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Greatest, TruncDate
 from django.utils import timezone
@@ -65,6 +65,15 @@ def moment(day: dt.date, at: dt.time = DEFAULT_TIME) -> dt.datetime:
 
 def shift_refresh(today: dt.date | None = None) -> int:
     """Rewrite the calendar table for the window around today (about 1,100 rows)."""
+    with transaction.atomic():
+        _lock_shifts()  # first: the rows are then computed from what the last rebuild committed
+        rows = _shift_rows(today)
+        WorkingShift.objects.all().delete()
+        WorkingShift.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
+def _shift_rows(today: dt.date | None) -> list[WorkingShift]:
     first, last = shift_window(today)
     overrides = admin_days()
     rows, landing = [], None
@@ -76,9 +85,19 @@ def shift_refresh(today: dt.date | None = None) -> int:
         rows.append(WorkingShift(day=day, working_day=landing, **{
             f"{time.value}_at": moment(landing, at) for time, at in CONTACT_TIMES.items()}))
         day -= dt.timedelta(days=1)
-    WorkingShift.objects.all().delete()
-    WorkingShift.objects.bulk_create(rows, batch_size=500)
-    return len(rows)
+    return rows
+
+
+def _lock_shifts() -> None:
+    """One rebuild at a time. The first communications of a day each find the table a day
+    behind and rebuild it in their own transaction: two at once inserted the same days and
+    the second failed with a duplicate key (a 500, found by tests/ops/test_load_postgres.py).
+    On PostgreSQL the rebuild takes the table's lock, so the second waits for the first to
+    commit and then rewrites what it sees; readers are not blocked. SQLite's IMMEDIATE
+    transactions already let one writer in at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f'LOCK TABLE "{WorkingShift._meta.db_table}" IN SHARE ROW EXCLUSIVE MODE')
 
 
 def shift_ensure(today: dt.date | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -84,3 +84,23 @@ def latest_of_kind(kind: str) -> Job | None:
     when and how it ended, no content — safe to show whoever ran it."""
     return (Job.objects.filter(kind=kind, status__in=(Status.DONE, Status.FAILED))
             .order_by("-finished_at", "-pk").only("pk", "status", "finished_at").first())
+
+
+# --- the queue at a glance (metrics): counts only, no job's content ----------------------
+
+WAITING = (Status.QUEUED, Status.RUNNING, Status.RETRYING)
+
+
+def queue_depth() -> dict[str, int]:
+    """Unfinished jobs by status, every waiting status present (0 when none): one query on
+    the (status, heartbeat_at) index; finished jobs are not counted (they pile up for
+    KEHU_JOB_RETENTION_DAYS and say nothing about the queue)."""
+    counts = dict.fromkeys((str(s) for s in WAITING), 0)
+    rows = Job.objects.filter(status__in=WAITING).values("status").annotate(n=Count("id"))
+    counts.update({row["status"]: row["n"] for row in rows.order_by()})
+    return counts
+
+
+def oldest_queued_at() -> dt.datetime | None:
+    """When the longest-waiting queued job was created (None: nothing is queued)."""
+    return Job.objects.filter(status=Status.QUEUED).aggregate(at=Min("created_at"))["at"]

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import connections
 
+from kehu.jobs.heartbeat import Heartbeat
 from kehu.jobs.queue import broker_label, get_huey
 from kehu.jobs.runner import recover, worker_id
 from kehu.jobs.schedules import run_due, sync_schedules
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Kehu 后台任务进程 {worker_id()}：{threads} 个线程，队列 {broker_label()}"
                           f"（接续 {len(recovered)} 个中断的任务，补跑 {len(started)} 个计划任务）")
         self.stdout.flush()
+        # The heartbeat (readiness, metrics) from a thread of its own: first beat at once.
+        Heartbeat().start()
         consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=True,
                                         initial_delay=0.05, backoff=1.5, max_delay=1.0)
         consumer.run()
