@@ -69,7 +69,7 @@ Queries = list[tuple[str, Any]]
 NOT_FILTERS = {"parsed", "segment_parsed", "sort_given", "custom_fields"}
 
 # A condition per operand kind (customers.conditions.OPERATORS): the operator the builder
-# offers first for that kind, with a value `sample_value` finds.
+# offers first for that kind, with a value `condition_value` finds.
 CONDITION_OPS = {"choice": "in", "text": "eq", "number": "gte", "date": "within_days",
                  "tags": "any", "owner": "in", "region": "in"}
 
