@@ -106,7 +106,11 @@ class Communication(CustomerRecord):
 
     class Meta:
         indexes = [models.Index(fields=["customer", "occurred_at", "id"], name="comm_timeline"),
-                   models.Index(fields=["next_follow_up"], name="comm_next_follow_up")]
+                   models.Index(fields=["next_follow_up"], name="comm_next_follow_up"),
+                   # Each history list's own order (history.selectors.*_list, newest
+                   # first; `*_list` below likewise): the admin's page walks it and stops
+                   # instead of sorting the table (migration 0005 has the numbers).
+                   models.Index(fields=["occurred_at", "id"], name="comm_list")]
 
     def __str__(self) -> str:
         return self.subject or self.get_channel_display()
@@ -244,7 +248,8 @@ class Need(CustomerRecord):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["customer", "created_at", "id"], name="need_timeline")]
+        indexes = [models.Index(fields=["customer", "created_at", "id"], name="need_timeline"),
+                   models.Index(fields=["created_at", "id"], name="need_list")]
 
     def __str__(self) -> str:
         return self.content[:50]
@@ -305,6 +310,7 @@ class Opportunity(CustomerRecord):
         indexes = [
             models.Index(fields=["customer", "created_at", "id"], name="opp_timeline"),
             models.Index(fields=["pipeline", "stage", "status"], name="opp_board"),
+            models.Index(fields=["created_at", "id"], name="opp_list"),
         ]
 
     def __str__(self) -> str:
@@ -324,7 +330,8 @@ class Survey(CustomerRecord):
     answered_on = models.DateField(_("日期"))
 
     class Meta:
-        indexes = [models.Index(fields=["customer", "answered_on", "id"], name="survey_timeline")]
+        indexes = [models.Index(fields=["customer", "answered_on", "id"], name="survey_timeline"),
+                   models.Index(fields=["answered_on", "id"], name="survey_list")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.score}"
@@ -348,7 +355,8 @@ class Ticket(CustomerRecord):
     resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["customer", "opened_at", "id"], name="ticket_timeline")]
+        indexes = [models.Index(fields=["customer", "opened_at", "id"], name="ticket_timeline"),
+                   models.Index(fields=["opened_at", "id"], name="ticket_list")]
 
     def __str__(self) -> str:
         return self.subject
