@@ -37,7 +37,12 @@ class Match:
 
     @property
     def key(self) -> str:
-        return f"contact:{self.contact.pk}" if self.contact else f"customer:{self.customer.pk}"
+        return subject_key(self.customer.pk, self.contact.pk if self.contact else None)
+
+
+def subject_key(customer_id: int, contact_id: int | None) -> str:
+    """How a page names a subject to tick: "customer:ID" or "contact:ID"."""
+    return f"contact:{contact_id}" if contact_id else f"customer:{customer_id}"
 
 
 def _optional(normalise: Any) -> Any:
@@ -67,7 +72,7 @@ def find_person(*, viewer: User, data: dict[str, Any]) -> list[Match]:
     found: dict[str, tuple[Customer, Contact | None, list[str]]] = {}
 
     def add(customer: Customer, contact: Contact | None, reason: str) -> None:
-        key = f"contact:{contact.pk}" if contact else f"customer:{customer.pk}"
+        key = subject_key(customer.pk, contact.pk if contact else None)
         found.setdefault(key, (customer, contact, []))[2].append(reason)
 
     by_key = {kind: values[field] for kind, field in

@@ -22,7 +22,7 @@ from kehu.core.models import Origin
 from kehu.core.views import attach_errors, redirect, save_form, web_view
 from kehu.privacy import requests as service
 from kehu.privacy.choices import RequestStatus
-from kehu.privacy.finding import Match, find_person, subjects_of
+from kehu.privacy.finding import Match, find_person, subject_key, subjects_of
 from kehu.privacy.request_forms import CloseForm, EraseForm, FindForm, RequestForm
 
 WEB = Origin.MANUAL
@@ -55,8 +55,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
 def _detail(request: HttpRequest, subject_request: Any, *, status: int = 200,
             **forms: Any) -> HttpResponse:
     matches: list[Match] = forms.pop("matches", None) or []
-    chosen = {f"contact:{s['contact']}" if s["contact"] else f"customer:{s['customer']}"
-              for s in subject_request.subjects}
+    chosen = {subject_key(s["customer"], s["contact"]) for s in subject_request.subjects}
     return render(request, DETAIL, {
         "item": subject_request, "subjects": subjects_of(subject_request.subjects),
         "matches": matches, "chosen": chosen, "searched": "find_form" in forms,
@@ -104,24 +103,33 @@ def request_subjects(request: HttpRequest, pk: int) -> HttpResponse:
 @web_view
 def request_erase(request: HttpRequest, pk: int) -> HttpResponse:
     subject_request = service.request_get(request.user, pk)
-    form = EraseForm(request.POST)
-    job = save_form(form, lambda: service.request_erase(
-        actor=request.user, origin=WEB, request=subject_request,
-        reason=request.POST.get("reason", "")))
-    if job is None:
-        return _detail(request, subject_request, status=400, erase_form=form)
-    return redirect(reverse("jobs:detail", args=[job.pk]))
+    job, refused = _save(request, subject_request, "erase_form", EraseForm,
+                         lambda: service.request_erase(actor=request.user, origin=WEB,
+                                                       request=subject_request,
+                                                       reason=request.POST.get("reason", "")))
+    return refused or redirect(reverse("jobs:detail", args=[job.pk]))
 
 
 @require_POST
 @web_view
 def request_close(request: HttpRequest, pk: int) -> HttpResponse:
     subject_request = service.request_get(request.user, pk)
-    form = CloseForm(request.POST)
-    done = save_form(form, lambda: service.request_close(
-        actor=request.user, origin=WEB, request=subject_request,
-        status=request.POST.get("status", ""), outcome=request.POST.get("outcome", "")))
-    if done is None:
-        return _detail(request, subject_request, status=400, close_form=form)
+    _done, refused = _save(request, subject_request, "close_form", CloseForm,
+                           lambda: service.request_close(
+                               actor=request.user, origin=WEB, request=subject_request,
+                               status=request.POST.get("status", ""),
+                               outcome=request.POST.get("outcome", "")))
+    if refused:
+        return refused
     messages.success(request, _("请求已结束"))
     return redirect(reverse("privacy:request", args=[pk]))
+
+
+def _save(request: HttpRequest, subject_request: Any, name: str, form_class: Any,
+          write: Any) -> tuple[Any, HttpResponse | None]:
+    """The service's result, or the request's page again with the form's errors (400)."""
+    form = form_class(request.POST)
+    done = save_form(form, write)
+    if done is None:
+        return None, _detail(request, subject_request, status=400, **{name: form})
+    return done, None
