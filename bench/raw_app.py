@@ -2,8 +2,10 @@
 
 Same bearer-token hash check, same keyset query (the SQL Kehu's ORM sends), same
 follow-up queries for tags and custom values, same JSON shape and cursor format.
-What is left out on purpose: masking (the bench reads as an admin and a sales rep,
-neither masked), scopes other than "all" and "own", and every other endpoint.
+Scopes are written by hand the way kehu.customers.scope_plans writes them (the org chart,
+shares and pool grants read with plain SQL, the same plan picked from the same counts).
+What is left out on purpose: masking (pool customers' phones stay visible here), and
+every other endpoint.
 
 Run it under gunicorn (bench/run.py does):  gunicorn --chdir bench -w 2 raw_app:application
 It reads DATABASE_URL (PostgreSQL, via psycopg) or KEHU_DATA_DIR/kehu.sqlite3.
@@ -106,6 +108,8 @@ def customer_page(db: Database, viewer: tuple[int, str], params: dict[str, str])
     limit = max(1, min(int(params.get("limit", 50)), 200))
     where, args = _where(db, viewer, params)
     select = ", ".join(f"c.{c}" for c in COLUMNS)
+    if _branches:  # a few owners with many rows: each one's first rows, then the page
+        where, args = _branch_ids(db, where, args, limit + 1)
     rows = db.rows(
         f"SELECT {select}, u.id, u.username, u.display_name FROM customers_customer c "
         f"LEFT OUTER JOIN accounts_user u ON c.owner_id = u.id WHERE {' AND '.join(where)} "
@@ -123,17 +127,11 @@ def customer_page(db: Database, viewer: tuple[int, str], params: dict[str, str])
 def _where(db: Database, viewer: tuple[int, str], params: dict[str, str]) -> tuple[list[str], list]:
     user_id, scope = viewer
     where, args = ["c.deleted_at IS NULL"], []
+    _branches.clear()
     if scope != "all":
-        if scope != "own":
-            raise ValueError("the baseline implements the 'all' and 'own' scopes only")
-        # Like kehu.customers.scoping: the shared ids are looked up first and sent as literals.
-        shared = [r[0] for r in db.rows(
-            "SELECT customer_id FROM customers_customershare WHERE user_id = %s", [user_id])]
-        if shared:
-            where.append(f"(c.owner_id = %s OR c.id IN ({', '.join(['%s'] * len(shared))}))")
-        else:
-            where.append("c.owner_id = %s")
-        args += [user_id, *sorted(shared)]
+        sql, scope_args = _scope(db, user_id, scope)
+        where.append(sql)
+        args += scope_args
     for name, column in (("industry", "c.industry"), ("owner", "c.owner_id")):
         if params.get(name):
             where.append(f"{column} = %s")
@@ -150,6 +148,99 @@ def _where(db: Database, viewer: tuple[int, str], params: dict[str, str]) -> tup
         where.append("(c.updated_at <= %s AND (c.updated_at < %s OR c.id < %s))")
         args += [anchor, anchor, int(pk)]
     return where, args
+
+
+# --- scopes, written by hand the way kehu.customers.scope_plans writes them -------------
+
+PROBE_CAP, PAGE, MAX_BRANCHES = 20_000, 51, 24
+
+
+def _scope(db: Database, user_id: int, scope: str) -> tuple[str, list]:
+    """The viewer's scope as one condition, plus `_branches` for the page when they pay."""
+    owners = _owners(db, user_id, scope)
+    shared = [r[0] for r in db.rows(
+        "SELECT customer_id FROM customers_customershare WHERE user_id = %s "
+        "AND (ends_on IS NULL OR ends_on >= %s)", [user_id, str(dt.datetime.now(dt.UTC).date())])]
+    pools = _pools(db, user_id)
+    granted = "SELECT customer_id FROM pool_poolentry WHERE pool_id IN (" + \
+        ", ".join(str(p) for p in pools) + ")" if pools else ""
+    if len(owners) == 1 and not shared and not granted:
+        return "c.owner_id = %s", list(owners)
+    marks = ", ".join(["%s"] * len(owners))
+    owner_rows = db.rows(f"SELECT COUNT(*) FROM (SELECT 1 FROM customers_customer WHERE owner_id IN "
+                         f"({marks}) AND deleted_at IS NULL LIMIT {PROBE_CAP}) s", owners)[0][0]
+    granted_rows = db.rows(f"SELECT COUNT(*) FROM ({granted} LIMIT {PROBE_CAP}) s", [])[0][0] \
+        if granted else 0
+    table = db.rows("SELECT MAX(id) FROM customers_customer WHERE deleted_at IS NULL", [])[0][0]
+    rows = owner_rows + len(shared) + granted_rows
+    walk = PAGE * table / max(rows, 1)
+    small = rows if owner_rows < PROBE_CAP and granted_rows < PROBE_CAP else float("inf")
+    branchy = len(owners) * PAGE + len(shared) + granted_rows \
+        if len(owners) <= MAX_BRANCHES and granted_rows < PROBE_CAP else float("inf")
+    column = "c.owner_id" if small <= walk or len(owners) == 1 else "c.owner_id + 0"
+    parts, args = [f"{column} IN ({marks})"], list(owners)
+    if shared:
+        parts.append(f"c.id IN ({', '.join(['%s'] * len(shared))})")
+        args += shared
+    if granted:
+        parts.append(f"c.id IN ({granted})" if small <= walk else
+                     f"EXISTS ({granted} AND customer_id = c.id)")
+    if branchy * 2 < min(small, walk):
+        _branches.extend([("c.owner_id = %s", [o]) for o in owners])
+        _branches.extend([(p, a) for p, a in ((f"c.id IN ({', '.join(['%s'] * len(shared))})",
+                                                shared),) if shared])
+        if granted:
+            _branches.append((f"c.id IN ({granted})", []))
+    return "(" + " OR ".join(parts) + ")", args
+
+
+_branches: list[tuple[str, list]] = []
+
+
+def _owners(db: Database, user_id: int, scope: str) -> list[int]:
+    if scope == "own":
+        return [user_id]
+    if scope == "own_sub":
+        found, frontier = {user_id}, [user_id]
+        while frontier:
+            marks = ", ".join(["%s"] * len(frontier))
+            frontier = [r[0] for r in db.rows(
+                f"SELECT id FROM accounts_user WHERE manager_id IN ({marks})", frontier)
+                if r[0] not in found]
+            found.update(frontier)
+        return sorted(found)
+    path = db.rows("SELECT d.path FROM accounts_user u JOIN accounts_department d "
+                   "ON d.id = u.department_id WHERE u.id = %s", [user_id])
+    if not path:
+        return [user_id]
+    test = "d.path = %s" if scope == "dept" else "d.path LIKE %s"
+    members = db.rows(f"SELECT u.id FROM accounts_user u JOIN accounts_department d ON "
+                      f"d.id = u.department_id WHERE {test}",
+                      [path[0][0] if scope == "dept" else path[0][0] + "%"])
+    return sorted({user_id, *(r[0] for r in members)})
+
+
+def _pools(db: Database, user_id: int) -> list[int]:
+    """Active pools serving the viewer's department or one above it (pool members)."""
+    return [r[0] for r in db.rows(
+        "SELECT DISTINCT p.id FROM pool_pool p JOIN pool_pool_departments pd ON pd.pool_id = p.id "
+        "JOIN accounts_department d ON d.id = pd.department_id JOIN accounts_user u "
+        "ON u.id = %s JOIN accounts_department mine ON mine.id = u.department_id "
+        "WHERE p.is_active AND mine.path LIKE d.path || '%%' "
+        "AND EXISTS (SELECT 1 FROM accounts_role r WHERE r.id = u.role_id AND r.may_use_pool)",
+        [user_id])]
+
+
+def _branch_ids(db: Database, where: list[str], args: list, count: int) -> tuple[list[str], list]:
+    """One UNION ALL of every branch's first `count` ids; the page is then read by id."""
+    parts, params = [], []
+    for n, (test, branch_args) in enumerate(_branches):
+        parts.append(f"SELECT * FROM (SELECT c.id FROM customers_customer c WHERE "
+                     f"{' AND '.join(where)} AND {test} ORDER BY c.updated_at DESC, c.id DESC "
+                     f"LIMIT {count}) b{n}")
+        params += [*args, *branch_args]
+    ids = sorted({r[0] for r in db.rows(" UNION ALL ".join(parts), params)})
+    return [f"c.id IN ({', '.join(['%s'] * len(ids))})" if ids else "0 = 1"], ids
 
 
 def _search(db: Database, text: str, where: list[str], args: list) -> None:

@@ -88,6 +88,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60, help="time limit per scenario")
     parser.add_argument("--deep-pages", type=int, default=100, help="pages followed by next_cursor")
     parser.add_argument("--only", default="", help="run only scenarios whose name contains this")
+    parser.add_argument("--org", choices=("demo", "enterprise"), default="demo",
+                        help="the demo team, or the 200-rep company of bench/org.py (SQLite)")
     return parser.parse_args(argv)
 
 
@@ -95,6 +97,11 @@ def prepare_environment(args: argparse.Namespace) -> Path:
     """Point Kehu at the bench database (a data dir per size and seed) and set Django up."""
     backend = "pg" if os.environ.get("DATABASE_URL") else "sqlite"
     data_dir = ROOT / "var" / "bench" / f"{backend}-c{args.customers}-s{args.seed}"
+    if args.org == "enterprise":  # reshaped from the demo database in a process of its own
+        subprocess.run([sys.executable, str(ROOT / "bench" / "org.py"), "--customers",
+                        str(args.customers), "--seed", str(args.seed)], check=True,
+                       stdout=subprocess.DEVNULL)
+        data_dir = data_dir.with_name(data_dir.name + "-enterprise")
     data_dir.mkdir(parents=True, exist_ok=True)
     os.environ["KEHU_DATA_DIR"] = str(data_dir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "kehu.config.settings"
@@ -130,11 +137,14 @@ def build_database(args: argparse.Namespace) -> dict:
     else:
         sys.exit(f"The bench database has {count:,} customers, not {args.customers:,}: "
                  "give it an empty database or the matching --customers.")
-    return {**built, **identities()}
+    people = json.loads((marker.parent / "enterprise.json").read_text()) \
+        if args.org == "enterprise" else {}
+    return {**built, **identities(people), "org": args.org, "people": people}
 
 
-def identities() -> dict:
-    """Tokens for the admin and one rep, an admin session, and cursors deep in the table."""
+def identities(people: dict[str, str]) -> dict:
+    """Tokens for the admin, one rep and `people` (role → username), an admin session, and
+    cursors deep in the table."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
@@ -155,7 +165,9 @@ def identities() -> dict:
     return {
         "vendor": connection.vendor, "live": total, "rep_id": rep.pk,
         "tokens": {"admin": token_create(user=admin, name="bench")[1],
-                   "rep": token_create(user=rep, name="bench")[1]},
+                   "rep": token_create(user=rep, name="bench")[1],
+                   **{role: token_create(user=User.objects.get(username=name), name="bench")[1]
+                      for role, name in people.items() if role != "seconds"}},
         "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
         "middle": _encode(live[total // 2], "updated_at", False),
         "end": _encode(live[max(total - 100, 0)], "updated_at", False),
@@ -177,6 +189,8 @@ def scenarios(args: argparse.Namespace, setup: dict) -> list[Scenario]:
             return f"{api}?limit=50" + (f"&cursor={cursor}" if depth["pages"] else "")
         return next_path
 
+    if setup["org"] == "enterprise":
+        return org_scenarios(setup, fixed)
     filters = {"industry": "software", "owner": str(setup["rep_id"])}
     return [
         Scenario("first page", "admin", fixed(api, limit="50")),
@@ -192,6 +206,37 @@ def scenarios(args: argparse.Namespace, setup: dict) -> list[Scenario]:
         Scenario("quick search q=zj (initials)", "admin", fixed(api, limit="50", q="zj")),
         Scenario("web list /customers/ (session)", "web", fixed("/customers/"), raw=False),
     ]
+
+
+# Who the enterprise scenarios read as (bench/org.py), and what their scope is.
+ORG_PEOPLE = (
+    ("admin", "admin"), ("quiet_rep", "rep (~700 customers)"),
+    ("busy_rep", "rep (~140,000 customers)"), ("pool_rep", "rep in the pool's regions"),
+    ("sharer", "rep with 500 shares"), ("small_manager", "manager of 2 reps, 100 customers"),
+    ("department_manager", "department manager"),
+    ("region_manager", "regional manager, 50 reps + pool"),
+)
+
+
+ORG_LABELS = {
+    "demo": "the demo team (2 managers, 8 reps own everything)",
+    "enterprise": "bench/org.py — 200 reps in 20 departments under 5 regional managers, Zipf "
+                  "ownership, 20 % in a pool serving 2 regions, one rep with 500 shares",
+}
+
+
+def org_scenarios(setup: dict, fixed: Callable) -> list[Scenario]:
+    """Each person of the 200-rep company: the first page, a deep page, a filter."""
+    api = "/api/v1/customers"
+    found = []
+    for who, label in ORG_PEOPLE:
+        found += [
+            Scenario(f"{label}: first page", who, fixed(api, limit="50")),
+            Scenario(f"{label}: cursor at the middle", who,
+                     fixed(api, limit="50", cursor=setup["middle"])),
+            Scenario(f"{label}: industry filter", who, fixed(api, limit="50", industry="software")),
+        ]
+    return found
 
 
 def run_all(args: argparse.Namespace, setup: dict, kehu_port: int, raw_port: int) -> list[tuple]:
@@ -296,6 +341,8 @@ def report(args: argparse.Namespace, setup: dict, rows: list[tuple]) -> None:
         f"(seed {setup['seed']}, {setup['live']:,} live), built in {setup['seconds']} s",
         f"- {WORKERS} gunicorn sync workers per server, {CLIENT_THREADS} client threads, up to "
         f"{args.requests} requests or {args.seconds:.0f} s per scenario; times in ms, client side",
+        f"- organisation: {ORG_LABELS[setup['org']]}; machine: {os.cpu_count()} cores, "
+        f"Python {sys.version.split()[0]}",
         "", "| scenario | Kehu p50 | p95 | p99 | max | raw p50 | p95 | p99 | max | p50 × | p99 × |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -303,9 +350,11 @@ def report(args: argparse.Namespace, setup: dict, rows: list[tuple]) -> None:
         lines.append(f"| {name} | {cells(kehu)} | {cells(raw)} | {ratio(kehu, raw, .5)} | "
                      f"{ratio(kehu, raw, .99)} |")
     text = "\n".join(lines) + "\n"
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text, encoding="utf-8")
-    print("\n" + text + f"\nSaved to {RESULTS.relative_to(ROOT)}")
+    results = RESULTS if setup["org"] == "demo" else \
+        RESULTS.with_name(f"scopes-{setup['vendor']}-{setup['customers'] // 1000}k.md")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(text, encoding="utf-8")
+    print("\n" + text + f"\nSaved to {results.relative_to(ROOT)}")
 
 
 def cells(result: Result | None) -> str:

@@ -70,6 +70,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _scope_sizes_of_this_test():
+    """The scope plans keep each scope's size for a minute per process; a test's owners may
+    carry the ids an earlier test's owners had, with other customers. Every plan returns the
+    same rows; this keeps which plan a test exercises independent of the tests before it."""
+    from kehu.customers.scope_plans import forget_estimates
+
+    forget_estimates()
+
+
+@pytest.fixture(autouse=True)
 def _debounce_windows_of_this_test(monkeypatch):
     """`jobs.services.job_start_debounced` remembers, per process, the window it started a job
     in; the job itself rolls back with the test that started it, so a later test in the same

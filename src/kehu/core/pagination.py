@@ -31,9 +31,13 @@ class Page:
 
 
 def paginate(
-    qs: QuerySet, *, sort: str, cursor: str | None, limit: int, datetime_fields: set[str]
+    qs: QuerySet, *, sort: str, cursor: str | None, limit: int, datetime_fields: set[str],
+    branches: list[Q] | None = None,
 ) -> Page:
-    """One page of `qs` ordered by `sort` ("name" or "-name"), after or before `cursor`."""
+    """One page of `qs` ordered by `sort` ("name" or "-name"), after or before `cursor`.
+
+    `branches` (filters whose union holds every row of `qs`, each served by an index in the
+    sort order) make the page from each branch's first rows: see `_branch_rows`."""
     field = sort.lstrip("-")
     descending = sort.startswith("-")
     backwards, anchor = (_decode(cursor, qs, field, field in datetime_fields) if cursor
@@ -42,7 +46,10 @@ def paginate(
     if anchor is not None:
         qs = qs.filter(_after(field, anchor, forward_desc))
     order = [f"-{field}", "-id"] if forward_desc else [field, "id"]
-    rows = list(qs.order_by(*order)[: limit + 1])
+    if branches:
+        rows = _branch_rows(qs, branches, field, order, limit + 1)
+    else:
+        rows = list(qs.order_by(*order)[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
@@ -54,6 +61,26 @@ def paginate(
         next_cursor=_encode(rows[-1], field, False) if rows and has_next else None,
         prev_cursor=_encode(rows[0], field, True) if rows and has_prev else None,
     )
+
+
+def _branch_rows(qs: QuerySet, branches: list[Q], field: str, order: list[str], count: int
+                 ) -> list[Any]:
+    """The first `count` rows of `qs` in `order`, read branch by branch.
+
+    Each branch gives its own first `count` (sort value, id) pairs — a short range of an
+    index — and the best `count` of all of them are the page: the rows are then read by id.
+    A small team's page costs owners × page rows this way instead of every row the team
+    owns (scope_plans). Branches may overlap (a shared customer the viewer also owns): the
+    ids are made unique before the page is cut.
+    """
+    keyed: dict[int, tuple] = {}
+    for branch in branches:
+        for value, pk in qs.filter(branch).order_by(*order).values_list(field, "id")[:count]:
+            keyed[pk] = (value, pk)
+    descending = order[0].startswith("-")
+    best = sorted(keyed.values(), reverse=descending)[:count]
+    rows = {row.pk: row for row in qs.filter(pk__in=[pk for _value, pk in best])}
+    return [rows[pk] for _value, pk in best if pk in rows]
 
 
 def _after(field: str, anchor: tuple[Any, int], descending: bool) -> Q:

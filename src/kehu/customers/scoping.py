@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any, Self
 
 from django.apps import apps
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.policy import Access, access_for
 from kehu.core.errors import Http404, PermissionDenied
+from kehu.customers import scope_plans
 
 if TYPE_CHECKING:
     from kehu.accounts.models import User
@@ -130,28 +131,42 @@ def scope_filter(
 ) -> models.QuerySet:
     """`qs` narrowed to the customers (reached via `path`) that `access` covers, plus `shared_ids`.
 
-    One owner is an equality the (owner, updated_at, id) index serves in list order.
-    Several owners (a manager's department) are compared as `owner_id + 0`, which no
-    index can serve: without fresh statistics SQLite would otherwise fetch every row
-    of every owner through the owner index and sort them all for one page, where
-    walking the list's sort index and skipping other owners' rows stays cheap.
+    One owner and nothing else is an equality the (owner, updated_at, id) index serves in
+    list order. Anything wider is written for the plan `scope_plans` picks from the scope's
+    size: `owner_id IN (…)` for a small scope, a walk of the sort index for a large one.
     Shared ids are a literal list, left out when empty so the common case keeps its index;
     `granted` (registered VIEW grants) are id subqueries, likewise left out when none apply.
     """
     if access.sees_all:
         return qs
     owners = sorted(access.owner_ids)
-    if len(owners) == 1:
-        by_owner = Q(**{f"{path}owner_id": owners[0]})
-    else:
-        qs = qs.alias(_scope_owner=F(f"{path}owner_id") + 0)
-        by_owner = Q(_scope_owner__in=owners)
+    granted = granted or []
+    if len(owners) == 1 and not shared_ids and not granted:
+        return qs.filter(**{f"{path}owner_id": owners[0]})
+    plan = scope_plans.scope_size(owners, len(shared_ids), granted).filter_plan()
+    aliases, by_owner = scope_plans.owner_test(path, owners, plan)
     by_id = f"{path}id__in" if path else "id__in"
     if shared_ids:
         by_owner |= Q(**{by_id: sorted(shared_ids)})
-    for ids in granted or ():
-        by_owner |= Q(**{by_id: ids})
-    return qs.filter(by_owner)
+    for ids in granted:
+        by_owner |= scope_plans.grant_test(path, ids, plan)
+    return qs.alias(**aliases).filter(by_owner)
+
+
+def page_branches(user: User | None) -> list[Q] | None:
+    """The viewer's customer scope as branches a list page reads one by one, when that reads
+    fewer rows than the filter's own plan (`scope_plans`); None when it does not."""
+    access = access_for(user)
+    if access.sees_all or access.user_id is None:
+        return None
+    owners = sorted(access.owner_ids)
+    shared = sorted(shares_of(user).for_action(VIEW))
+    granted = view_grants(user)
+    if len(owners) + len(granted) + bool(shared) < 2:
+        return None
+    if not scope_plans.scope_size(owners, len(shared), granted).wants_branches():
+        return None
+    return scope_plans.branches(owners, shared, granted)
 
 
 def shares_of(user: User) -> Shares:

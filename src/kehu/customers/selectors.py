@@ -24,7 +24,7 @@ from kehu.customers.models import (
     Tag,
 )
 from kehu.customers.ranking import explain, ranked_page
-from kehu.customers.scoping import MANAGE, VIEW
+from kehu.customers.scoping import MANAGE, VIEW, page_branches
 from kehu.customers.search import search_filter
 from kehu.customers.sensitive import (
     CONTACT_SENSITIVE,
@@ -63,8 +63,10 @@ def customer_list(
         page = ranked_page(qs=qs, q=filters.q, masked=masked, cursor=cursor, limit=limit)
     else:
         qs = filters.apply(base, viewer=viewer)
+        # Only the default order has a per-owner index (owner, updated_at, id) to branch on.
+        branches = page_branches(viewer) if filters.sort.lstrip("-") == "updated_at" else None
         page = paginate(qs, sort=filters.sort, cursor=cursor, limit=limit,
-                        datetime_fields={"created_at", "updated_at"})
+                        datetime_fields={"created_at", "updated_at"}, branches=branches)
     if filters.q:
         explain(page.items, filters.q, masked=masked)
     attach_owners(page.items)

@@ -1,0 +1,147 @@
+"""How the gate's owner test is written: the plan that reads the fewest rows for a page.
+
+A data scope is a set of owners, plus shares and grants (the pool). There are three ways to
+read one page of it in list order, and which is cheapest depends on the organisation:
+
+- IN: `owner_id IN (…)`, served by the owner index. It reads every row of the scope and
+  sorts them: best when the scope holds few rows (a small team owning 100 customers).
+- WALK: `owner_id + 0 IN (…)`, which no index serves, so the database walks the list's sort
+  index and skips other owners' rows. It reads about page × table / scope rows: best when the
+  scope holds a large share of the table (a regional manager with 30 %; the demo team's
+  managers with half the table each).
+- BRANCHES: each owner's own range of the (owner, updated_at, id) index read in order, the
+  shares and grants as branches of their own, merged by `core.pagination` like the timeline
+  merges its kinds. It reads about owners × page rows: best for a few owners with many rows.
+
+The choice comes from the data, not from the role: a bounded count of the scope's live rows
+(it stops at PROBE_CAP, reading at most that many index entries: ~1 ms) and the table's size,
+estimated from its largest id. Both are kept per process for ESTIMATE_SECONDS: a plan chosen
+on a minute-old count is still the right order of magnitude, and every plan returns the same
+rows — only the work differs (tests/customers/test_scope_plans.py holds them to that).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
+
+IN, WALK = "in", "walk"
+# Counting stops here. Above it the IN plan costs more than a walk at any table size this
+# tool serves (page 51 × 1,000,000 rows / 20,000 = 2,550 rows walked < 20,000 sorted).
+PROBE_CAP = 20_000
+ESTIMATE_SECONDS = 60.0
+# Per-owner branches are one short query each; past this many, a walk is cheaper anyway.
+MAX_BRANCHES = 24
+PAGE = 51  # the list's page (50) and the one row that says whether there is a next page
+
+_estimates: dict[tuple, tuple[float, int]] = {}
+
+
+@dataclass(frozen=True)
+class ScopeSize:
+    """What the plan choice reads: rows in the scope (capped), owners, table size."""
+
+    owner_rows: int
+    shared: int
+    granted_rows: int
+    owners: int
+    table_rows: int
+
+    @property
+    def rows(self) -> int:
+        return self.owner_rows + self.shared + self.granted_rows
+
+    def cost(self, plan: str) -> float:
+        """Rows read for one page by `plan` (IN, WALK, or "branches")."""
+        if plan == IN:
+            return self.rows if self.owner_rows < PROBE_CAP and self.granted_rows < PROBE_CAP \
+                else float("inf")
+        if plan == WALK:
+            return PAGE * self.table_rows / max(self.rows, 1)
+        if self.owners > MAX_BRANCHES or self.granted_rows >= PROBE_CAP:
+            return float("inf")
+        return self.owners * PAGE + self.shared + self.granted_rows
+
+    def filter_plan(self) -> str:
+        """IN or WALK for the filter itself (counts and lookups use it as well as pages)."""
+        return IN if self.cost(IN) <= self.cost(WALK) else WALK
+
+    def wants_branches(self) -> bool:
+        """Whether a page read branch by branch beats the filter's own plan by a clear margin."""
+        return self.cost("branches") * 2 < min(self.cost(IN), self.cost(WALK))
+
+
+def scope_size(owners: Sequence[int], shared: int, granted: Sequence[QuerySet]) -> ScopeSize:
+    """The scope's size as the plan choice needs it, from a per-process cache or two probes."""
+    return ScopeSize(_owner_rows(tuple(owners)), shared, sum(_granted_rows(ids) for ids in granted),
+                     len(owners), _table_rows())
+
+
+def owner_test(path: str, owners: Sequence[int], plan: str) -> tuple[dict, Q]:
+    """(aliases, condition) for "owned by one of `owners`" written for `plan`."""
+    if len(owners) == 1:
+        return {}, Q(**{f"{path}owner_id": owners[0]})
+    if plan == IN:
+        return {}, Q(**{f"{path}owner_id__in": list(owners)})
+    # `+ 0` hides the column from the planner, so it walks the sort index (see above).
+    return {"_scope_owner": F(f"{path}owner_id") + 0}, Q(_scope_owner__in=list(owners))
+
+
+def grant_test(path: str, ids: QuerySet, plan: str) -> Q:
+    """A VIEW grant (an id subquery). In a walk each row is probed (EXISTS through the grant's
+    index) instead of building the whole id list first — 200,000 pool ids cost ~40 ms to list."""
+    if plan == IN:
+        return Q(**{f"{path}id__in" if path else "id__in": ids})
+    column = ids.query.values_select[0] if ids.query.values_select else "pk"
+    return Q(Exists(ids.filter(**{column: OuterRef(f"{path}id" if path else "pk")})))
+
+
+def branches(owners: Sequence[int], shared_ids: Sequence[int], granted: Sequence[QuerySet]
+             ) -> list[Q]:
+    """The scope as disjoint-enough parts a page can read one by one (customers only)."""
+    parts = [Q(owner_id=owner) for owner in owners]
+    if shared_ids:
+        parts.append(Q(id__in=list(shared_ids)))
+    parts += [Q(id__in=ids) for ids in granted]
+    return parts
+
+
+def forget_estimates() -> None:
+    """Drop the cached sizes (tests that reshape ownership between requests)."""
+    _estimates.clear()
+
+
+def _cached(key: tuple, compute) -> int:
+    now = time.monotonic()
+    found = _estimates.get(key)
+    if found is not None and now - found[0] < ESTIMATE_SECONDS:
+        return found[1]
+    if len(_estimates) > 4096:  # one entry per distinct scope; a bound, not an LRU
+        _estimates.clear()
+    value = compute()
+    _estimates[key] = (now, value)
+    return value
+
+
+def _customers() -> QuerySet:
+    return apps.get_model("customers", "Customer").objects.filter(deleted_at__isnull=True)
+
+
+def _owner_rows(owners: tuple[int, ...]) -> int:
+    # Read from the (owner, updated_at, id) index of live rows alone, and at most PROBE_CAP.
+    return _cached(("owners", owners),
+                   lambda: _customers().filter(owner_id__in=owners)[:PROBE_CAP].count())
+
+
+def _granted_rows(ids: QuerySet) -> int:
+    sql, params = ids.query.sql_with_params()
+    return _cached(("granted", sql, tuple(params)), lambda: ids[:PROBE_CAP].count())
+
+
+def _table_rows() -> int:
+    # The largest id: one index seek, and close to the row count (ids are not reused).
+    return _cached(("table",), lambda: _customers().aggregate(n=Max("id"))["n"] or 0)

@@ -1,0 +1,130 @@
+"""A manager's list reads the same customers whichever plan the gate picks for the scope.
+
+The plans (customers.scope_plans) differ in the work they do, never in the rows: a small
+team's `owner_id IN (…)`, a large department's walk of the sort index, and the per-owner
+branches merged page by page. Each story below pages through a scope with every plan forced
+and compares the pages with what the plain rules say the person may see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from kehu.accounts.models import User
+from kehu.accounts.services import user_create
+from kehu.customers import scope_plans, selectors, services
+from kehu.customers.filters import CustomerFilters
+from kehu.customers.models import Customer
+from kehu.customers.scope_plans import IN, WALK, ScopeSize
+from kehu.pool.services import pool_release, pool_save
+
+PLANS = [(IN, False), (WALK, False), (IN, True), (WALK, True)]
+
+
+@pytest.fixture
+def company(east, south, mallory, alice, bob, charlie, root, make_customer):
+    """East: mallory manages alice and bob; south: charlie. 30 customers with clashing times
+    (ties on updated_at), one in the east pool, one shared with charlie, one deleted."""
+    people = [alice, bob, charlie]
+    made = [make_customer(people[n % 3], name=f"客户{n:02d}有限公司") for n in range(30)]
+    base = timezone.now() - dt.timedelta(days=1)
+    for n, customer in enumerate(made):  # every third pair shares a moment: the id breaks ties
+        Customer.objects.filter(pk=customer.pk).update(updated_at=base + dt.timedelta(minutes=n // 2))
+    pool = pool_save(actor=root, origin="manual", data={
+        "name": "华东公海", "departments": [east.pk], "daily_claims": 2, "reclaim_wait_days": 30})
+    pool_release(actor=alice, origin="manual", customer=made[3], reason="久未跟进")
+    services.customer_share(actor=alice, origin="manual", customer=made[6], user=charlie)
+    services.customer_delete(actor=alice, origin="manual", customer=made[9])
+    scope_plans.forget_estimates()
+    return {"customers": made, "pool": pool}
+
+
+def force(monkeypatch, plan: str, branches: bool) -> None:
+    monkeypatch.setattr(ScopeSize, "filter_plan", lambda self: plan)
+    monkeypatch.setattr(ScopeSize, "wants_branches", lambda self: branches)
+
+
+def every_page(viewer, limit: int = 4, **params) -> list[int]:
+    """Follow next_cursor to the end, then prev_cursor back, checking both ways agree.
+
+    As a request would, with the viewer read afresh (the org chart, shares and pools are
+    cached on the user object, and the fixtures' objects acted before the shares existed)."""
+    viewer = User.objects.get(pk=viewer.pk)
+    filters = CustomerFilters.from_params(params)
+    pages, cursor = [], None
+    while True:
+        page = selectors.customer_list(viewer=viewer, filters=filters, cursor=cursor, limit=limit)
+        pages.append([c.pk for c in page.items])
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    back = selectors.customer_list(viewer=viewer, filters=filters, cursor=page.prev_cursor,
+                                   limit=limit) if page.prev_cursor else None
+    if back is not None:
+        assert [c.pk for c in back.items] == pages[-2]
+    return [pk for page in pages for pk in page]
+
+
+def expected(viewer, rule) -> list[int]:
+    rows = Customer.objects.filter(deleted_at__isnull=True).order_by("-updated_at", "-id")
+    return [c.pk for c in rows if rule(c)]
+
+
+@pytest.mark.parametrize(("plan", "branches"), PLANS)
+def test_the_manager_pages_through_the_department_and_the_pool_the_same_way_on_every_plan(
+    monkeypatch, company, mallory, alice, bob, plan, branches
+):
+    force(monkeypatch, plan, branches)
+    pooled = company["customers"][3].pk
+    want = expected(mallory, lambda c: c.owner_id in {alice.pk, bob.pk, mallory.pk} or c.pk == pooled)
+    assert every_page(mallory) == want
+    assert len(want) == 19  # alice 10 - pooled - deleted, bob 10, the pooled one
+
+
+@pytest.mark.parametrize(("plan", "branches"), PLANS)
+def test_a_rep_with_a_share_sees_her_own_and_the_shared_one_on_every_plan(
+    monkeypatch, company, charlie, plan, branches
+):
+    force(monkeypatch, plan, branches)
+    shared = company["customers"][6].pk
+    want = expected(charlie, lambda c: c.owner_id == charlie.pk or c.pk == shared)
+    assert every_page(charlie, limit=3) == want
+    assert shared in want
+
+
+@pytest.mark.parametrize(("plan", "branches"), PLANS)
+def test_a_filter_and_the_counts_agree_on_every_plan(
+    monkeypatch, company, mallory, alice, bob, plan, branches
+):
+    force(monkeypatch, plan, branches)
+    want = expected(mallory, lambda c: c.owner_id == bob.pk and "1" in c.name)
+    assert every_page(mallory, q="1", owner=str(bob.pk), sort="-updated_at") == want
+    visible = Customer.objects.visible_to(User.objects.get(pk=mallory.pk))
+    assert visible.count() == 19
+    assert set(visible.values_list("pk", flat=True)) == set(every_page(mallory, limit=50))
+
+
+def test_a_new_team_member_shows_up_at_once_whatever_the_estimate_said(
+    monkeypatch, company, east, mallory, alice, make_customer
+):
+    """The sizes are kept a minute; the owners come from the org chart on every request."""
+    every_page(mallory)
+    newcomer = user_create(username="xin", role_code="sales", department=east, manager=mallory)[0]
+    hers = make_customer(newcomer, name="新人的客户")
+    assert hers.pk in every_page(mallory)
+
+
+def test_the_plan_follows_the_shape_of_the_scope():
+    table = 1_000_000
+    small_team = ScopeSize(owner_rows=100, shared=0, granted_rows=0, owners=3, table_rows=table)
+    region = ScopeSize(owner_rows=scope_plans.PROBE_CAP, shared=0, granted_rows=0, owners=50,
+                       table_rows=table)
+    busy_team = ScopeSize(owner_rows=9_000, shared=0, granted_rows=0, owners=11, table_rows=table)
+    sharer = ScopeSize(owner_rows=1_000, shared=500, granted_rows=0, owners=1, table_rows=table)
+    assert (small_team.filter_plan(), small_team.wants_branches()) == (IN, False)
+    assert (region.filter_plan(), region.wants_branches()) == (WALK, False)
+    assert busy_team.wants_branches()  # 11 × 51 rows instead of 9,000 or a 5,700-row walk
+    assert sharer.filter_plan() == IN and sharer.wants_branches()
