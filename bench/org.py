@@ -98,7 +98,8 @@ def reshape(rng: random.Random) -> dict:
         share_customers(rng, sharer, owners)
         follow_owners()
     return {"small_manager": org["small_manager"], "region_manager": org["region_manager"],
-            "department_manager": org["department_manager"], "sharer": username(sharer),
+            "department_manager": "d31.mgr", "pool_department_manager": "d21.mgr",
+            "sharer": username(sharer),
             "pool_rep": org["pool_rep"], "busy_rep": username(org["ranked"][0]),
             "quiet_rep": username(org["ranked"][-1])}
 
@@ -123,14 +124,12 @@ def make_org() -> dict:
         region_path = f"总部/大区{region}"
         region_manager = _user(f"r{region}.mgr", f"大区经理{region}", roles["manager"],
                                department_path(region_path), None)
-        made.setdefault("region_manager", region_manager.username)
         for dept, reps in enumerate(departments, 1):
             small = reps == len(SMALL_TEAM)
             name = "一个小团队" if small else f"部门{region}-{dept}"
             department = department_path(f"{region_path}/{name}")
             manager = _user(f"d{region}{dept}.mgr", f"经理{region}-{dept}", roles["manager"],
                             department, region_manager)
-            made.setdefault("department_manager", manager.username)
             for _ in range(reps):
                 number += 1
                 rep = _user(f"rep{number:03d}", f"销售{number:03d}", roles["sales"], department,
@@ -141,7 +140,6 @@ def make_org() -> dict:
             if small:
                 made["small_manager"] = manager.username
     made["region_manager"] = "r1.mgr"
-    made["department_manager"] = "d21.mgr"
     assert User.objects.filter(role=roles["sales"], username__startswith="rep").count() == REPS
     return made
 

@@ -213,7 +213,8 @@ ORG_PEOPLE = (
     ("admin", "admin"), ("quiet_rep", "rep (~700 customers)"),
     ("busy_rep", "rep (~140,000 customers)"), ("pool_rep", "rep in the pool's regions"),
     ("sharer", "rep with 500 shares"), ("small_manager", "manager of 2 reps, 100 customers"),
-    ("department_manager", "department manager"),
+    ("department_manager", "department manager (11 reps)"),
+    ("pool_department_manager", "department manager (8 reps) + pool"),
     ("region_manager", "regional manager, 50 reps + pool"),
 )
 

@@ -118,13 +118,19 @@ def test_a_new_team_member_shows_up_at_once_whatever_the_estimate_said(
 
 
 def test_the_plan_follows_the_shape_of_the_scope():
-    table = 1_000_000
-    small_team = ScopeSize(owner_rows=100, shared=0, granted_rows=0, owners=3, table_rows=table)
-    region = ScopeSize(owner_rows=scope_plans.PROBE_CAP, shared=0, granted_rows=0, owners=50,
-                       table_rows=table)
-    busy_team = ScopeSize(owner_rows=9_000, shared=0, granted_rows=0, owners=11, table_rows=table)
-    sharer = ScopeSize(owner_rows=1_000, shared=500, granted_rows=0, owners=1, table_rows=table)
+    def size(owner_rows: int, owners: int, shared: int = 0) -> ScopeSize:
+        return ScopeSize(owner_rows=owner_rows, shared=shared, granted_rows=0, owners=owners,
+                         table_rows=1_000_000)
+
+    small_team = size(100, owners=3)
+    region = size(scope_plans.PROBE_CAP, owners=50)  # the probe stopped counting
+    two_busy_reps = size(4_000, owners=3)
+    busy_department = size(scope_plans.PROBE_CAP, owners=11)
+    sharer = size(1_000, owners=1, shared=500)
     assert (small_team.filter_plan(), small_team.wants_branches()) == (IN, False)
     assert (region.filter_plan(), region.wants_branches()) == (WALK, False)
-    assert busy_team.wants_branches()  # 11 × 51 rows instead of 9,000 or a 5,700-row walk
-    assert sharer.filter_plan() == IN and sharer.wants_branches()
+    # 3 ranges of 51 index entries, where the walk skips ~12,700 entries and IN sorts 4,000 rows
+    assert (two_busy_reps.filter_plan(), two_busy_reps.wants_branches()) == (WALK, True)
+    # 11 queries cost more than walking past the other owners inside the index
+    assert (busy_department.filter_plan(), busy_department.wants_branches()) == (WALK, False)
+    assert (sharer.filter_plan(), sharer.wants_branches()) == (IN, True)

@@ -15,7 +15,7 @@ read one page of it in list order, and which is cheapest depends on the organisa
 
 The choice comes from the data, not from the role: a bounded count of the scope's live rows
 (it stops at PROBE_CAP, reading at most that many index entries: ~1 ms) and the table's size,
-estimated from its largest id. Both are kept per process for ESTIMATE_SECONDS: a plan chosen
+estimated from its largest id, weighed with what each step was measured to cost. Both are kept per process for ESTIMATE_SECONDS: a plan chosen
 on a minute-old count is still the right order of magnitude, and every plan returns the same
 rows — only the work differs (tests/customers/test_scope_plans.py holds them to that).
 """
@@ -29,14 +29,20 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 
-IN, WALK = "in", "walk"
-# Counting stops here. Above it the IN plan costs more than a walk at any table size this
-# tool serves (page 51 × 1,000,000 rows / 20,000 = 2,550 rows walked < 20,000 sorted).
-PROBE_CAP = 20_000
-ESTIMATE_SECONDS = 60.0
+IN, WALK, BRANCHES = "in", "walk", "branches"
+PAGE = 51  # the list's page (50) and the one row that says whether there is a next page
+# What the plans' steps cost, in microseconds, measured at 1,000,000 customers on SQLite
+# (bench/org.py's company, a warm cache): a row read from the table (the IN plan reads and
+# sorts every row of the scope), an entry of an index walked (the walk skips other owners'
+# rows inside the index, which carries the owner: 1,275 entries in 0.25 ms), one more query
+# sent through the ORM (a branch).
+ROW_US, ENTRY_US, QUERY_US = 5.0, 0.25, 150.0
+# Counting stops here: past a few thousand rows the IN plan has lost to the walk at any
+# table size this tool serves, so the exact number no longer matters (≤ ~1.3 ms to count).
+PROBE_CAP = 5_000
+ESTIMATE_SECONDS = 300.0
 # Per-owner branches are one short query each; past this many, a walk is cheaper anyway.
 MAX_BRANCHES = 24
-PAGE = 51  # the list's page (50) and the one row that says whether there is a next page
 
 _estimates: dict[tuple, tuple[float, int]] = {}
 
@@ -55,24 +61,33 @@ class ScopeSize:
     def rows(self) -> int:
         return self.owner_rows + self.shared + self.granted_rows
 
+    @property
+    def counted(self) -> bool:
+        """Whether the counts are exact (neither probe stopped at its cap)."""
+        return self.owner_rows < PROBE_CAP and self.granted_rows < PROBE_CAP
+
     def cost(self, plan: str) -> float:
-        """Rows read for one page by `plan` (IN, WALK, or "branches")."""
+        """Microseconds of database work for one page by `plan`."""
         if plan == IN:
-            return self.rows if self.owner_rows < PROBE_CAP and self.granted_rows < PROBE_CAP \
-                else float("inf")
+            return self.rows * ROW_US if self.counted else float("inf")
         if plan == WALK:
-            return PAGE * self.table_rows / max(self.rows, 1)
+            return PAGE * self.table_rows / max(self.rows, 1) * ENTRY_US + PAGE * ROW_US
         if self.owners > MAX_BRANCHES or self.granted_rows >= PROBE_CAP:
             return float("inf")
-        return self.owners * PAGE + self.shared + self.granted_rows
+        branches = self.owners + bool(self.shared) + bool(self.granted_rows)
+        return (branches + 1) * QUERY_US + self.owners * PAGE * ENTRY_US \
+            + (self.shared + self.granted_rows + PAGE) * ROW_US
 
     def filter_plan(self) -> str:
         """IN or WALK for the filter itself (counts and lookups use it as well as pages)."""
         return IN if self.cost(IN) <= self.cost(WALK) else WALK
 
     def wants_branches(self) -> bool:
-        """Whether a page read branch by branch beats the filter's own plan by a clear margin."""
-        return self.cost("branches") * 2 < min(self.cost(IN), self.cost(WALK))
+        """Whether a page read branch by branch beats the filter's own plan. When the probe
+        stopped counting, the walk's cost is only an upper bound (the scope may be far
+        larger, the walk far shorter): then the branches must be twice as cheap."""
+        margin = 1 if self.counted else 2
+        return self.cost(BRANCHES) * margin < min(self.cost(IN), self.cost(WALK))
 
 
 def scope_size(owners: Sequence[int], shared: int, granted: Sequence[QuerySet]) -> ScopeSize:
