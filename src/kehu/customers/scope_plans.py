@@ -6,8 +6,8 @@ read one page of it in list order, and which is cheapest depends on the organisa
 - IN: `owner_id IN (…)`, served by the owner index. It reads every row of the scope and
   sorts them: best when the scope holds few rows (a small team owning 100 customers).
 - WALK: `owner_id + 0 IN (…)`, which no index serves, so the database walks the list's sort
-  index and skips other owners' rows. It reads about page × table / scope rows: best when the
-  scope holds a large share of the table (a regional manager with 30 %; the demo team's
+  index and skips other owners' entries. It reads about page × table / scope entries: best
+  when the scope holds more than a small share of the table (a regional manager with 30 %; the demo team's
   managers with half the table each).
 - BRANCHES: each owner's own range of the (owner, updated_at, id) index read in order, the
   shares and grants as branches of their own, merged by `core.pagination` like the timeline
@@ -15,9 +15,13 @@ read one page of it in list order, and which is cheapest depends on the organisa
 
 The choice comes from the data, not from the role: a bounded count of the scope's live rows
 (it stops at PROBE_CAP, reading at most that many index entries: ~1 ms) and the table's size,
-estimated from its largest id, weighed with what each step was measured to cost. Both are kept per process for ESTIMATE_SECONDS: a plan chosen
-on a minute-old count is still the right order of magnitude, and every plan returns the same
-rows — only the work differs (tests/customers/test_scope_plans.py holds them to that).
+estimated from its largest id, weighed with what each step was measured to cost. The sizes
+are kept per process for ESTIMATE_SECONDS: a plan chosen on a few minutes' old count is still
+the right order of magnitude, and every plan returns the same rows — only the work differs
+(tests/customers/test_scope_plans.py holds them to that).
+
+The list's sort indexes carry the owner (customers migration 0016), so a walk tests each
+entry's owner inside the index and reads the table only for the rows it keeps.
 """
 
 from __future__ import annotations
