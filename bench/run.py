@@ -73,10 +73,11 @@ def main(argv: list[str] | None = None) -> int:
         for server, port in zip(servers, (kehu_port, raw_port), strict=True):
             wait_for(server, port)
         rows = run_all(args, setup, kehu_port, raw_port)
+        load = throughput(args, setup, kehu_port, raw_port) if args.load_seconds else []
     finally:
         for server in servers:
             stop(server)
-    report(args, setup, rows)
+    report(args, setup, rows, load)
     return 0
 
 
@@ -88,6 +89,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60, help="time limit per scenario")
     parser.add_argument("--deep-pages", type=int, default=100, help="pages followed by next_cursor")
     parser.add_argument("--only", default="", help="run only scenarios whose name contains this")
+    parser.add_argument("--load-seconds", type=float, default=10,
+                        help="throughput under concurrent load, per target (0: skip)")
+    parser.add_argument("--load-threads", type=int, default=8)
     parser.add_argument("--org", choices=("demo", "enterprise"), default="demo",
                         help="the demo team, or the 200-rep company of bench/org.py (SQLite)")
     return parser.parse_args(argv)
@@ -312,6 +316,45 @@ class Client:
         return response.status, data, elapsed
 
 
+def throughput(args: argparse.Namespace, setup: dict, kehu_port: int, raw_port: int
+               ) -> list[tuple[str, float, int]]:
+    """Requests per second with `--load-threads` clients at once: the list's first page on
+    Kehu and on the raw app, and Kehu's /healthz — the floor of the same server (gunicorn and
+    the outermost middleware, no database) that any view of Kehu's stands on."""
+    admin = {"Authorization": f"Bearer {setup['tokens']['admin']}"}
+    targets = [("Kehu GET /api/v1/customers?limit=50", kehu_port, "/api/v1/customers?limit=50"),
+               ("raw GET /api/v1/customers?limit=50", raw_port, "/api/v1/customers?limit=50"),
+               ("Kehu GET /healthz (the server's floor)", kehu_port, "/healthz")]
+    found = []
+    for label, port, path in targets:
+        rate, errors = load_one(port, path, admin, args.load_threads, args.load_seconds)
+        found.append((label, rate, errors))
+        print(f"  load {label:<44} {rate:7.0f} req/s, {errors} errors", flush=True)
+    return found
+
+
+def load_one(port: int, path: str, headers: dict, threads: int, seconds: float
+             ) -> tuple[float, int]:
+    """(requests per second answered 200, other answers) with `threads` clients at once."""
+    counts, lock = {"ok": 0, "errors": 0}, threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker() -> None:
+        client = Client(port, headers)
+        while time.monotonic() < deadline:
+            status = client.get(path)[0]
+            with lock:
+                counts["ok" if status == 200 else "errors"] += 1
+
+    started = time.monotonic()
+    running = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    return counts["ok"] / (time.monotonic() - started), counts["errors"]
+
+
 def check_same_shape(setup: dict, kehu_port: int, raw_port: int) -> None:
     """The baseline must answer like Kehu, or the comparison means nothing."""
     headers = {"Authorization": f"Bearer {setup['tokens']['admin']}"}
@@ -335,27 +378,65 @@ def summary(result: Result | None) -> str:
     return f"p50 {result.pct(.5):.1f} p99 {result.pct(.99):.1f} ms (n={len(result.times)})"
 
 
-def report(args: argparse.Namespace, setup: dict, rows: list[tuple]) -> None:
+def report(args: argparse.Namespace, setup: dict, rows: list[tuple],
+           load: list[tuple[str, float, int]]) -> None:
+    machine = machine_description()
     lines = [
         "# Customer list benchmark", "",
         f"- {time.strftime('%Y-%m-%d %H:%M')}, {setup['vendor']}, {setup['customers']:,} demo customers "
         f"(seed {setup['seed']}, {setup['live']:,} live), built in {setup['seconds']} s",
         f"- {WORKERS} gunicorn sync workers per server, {CLIENT_THREADS} client threads, up to "
         f"{args.requests} requests or {args.seconds:.0f} s per scenario; times in ms, client side",
-        f"- organisation: {ORG_LABELS[setup['org']]}; machine: {os.cpu_count()} cores, "
-        f"Python {sys.version.split()[0]}",
+        f"- organisation: {ORG_LABELS[setup['org']]}",
+        f"- machine: {machine['cpus']} cores ({machine['cpu']}), {machine['memory_gib']} GiB, "
+        f"{machine['system']}, Python {machine['python']}, SQLite {machine['sqlite']}",
         "", "| scenario | Kehu p50 | p95 | p99 | max | raw p50 | p95 | p99 | max | p50 × | p99 × |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, kehu, raw in rows:
         lines.append(f"| {name} | {cells(kehu)} | {cells(raw)} | {ratio(kehu, raw, .5)} | "
                      f"{ratio(kehu, raw, .99)} |")
+    if load:
+        lines += ["", f"Throughput, {args.load_threads} clients at once for "
+                  f"{args.load_seconds:.0f} s each:", "", "| target | requests/s | errors |",
+                  "|---|---|---|"]
+        lines += [f"| {label} | {rate:.0f} | {errors} |" for label, rate, errors in load]
     text = "\n".join(lines) + "\n"
     results = RESULTS if setup["org"] == "demo" else \
         RESULTS.with_name(f"scopes-{setup['vendor']}-{setup['customers'] // 1000}k.md")
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(text, encoding="utf-8")
-    print("\n" + text + f"\nSaved to {results.relative_to(ROOT)}")
+    results.with_suffix(".json").write_text(json.dumps({
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "database": setup["vendor"],
+        "customers": setup["customers"], "org": setup["org"], "machine": machine,
+        "scenarios": [{"name": name, "kehu": numbers(kehu), "raw": numbers(raw)}
+                      for name, kehu, raw in rows],
+        "throughput": [{"target": label, "per_second": round(rate, 1), "errors": errors}
+                       for label, rate, errors in load],
+    }, ensure_ascii=False, indent=1), encoding="utf-8")
+    print("\n" + text + f"\nSaved to {results.relative_to(ROOT)} and .json")
+
+
+def numbers(result: Result | None) -> dict | None:
+    if result is None or not result.times:
+        return None
+    return {"n": len(result.times), "errors": result.errors,
+            **{f"p{int(q * 100)}": round(result.pct(q), 2) for q in (.5, .95, .99)},
+            "max": round(max(result.times) * 1000, 2)}
+
+
+def machine_description() -> dict:
+    """What the numbers were measured on, for the results files."""
+    import platform
+    import sqlite3
+
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gib": round(memory, 1),
+            "system": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
 
 
 def cells(result: Result | None) -> str:
