@@ -43,7 +43,7 @@ def company(east, south, mallory, alice, bob, charlie, root, make_customer):
 
 
 def force(monkeypatch, plan: str, branches: bool) -> None:
-    monkeypatch.setattr(ScopeSize, "filter_plan", lambda self: plan)
+    monkeypatch.setattr(ScopeSize, "filter_plan", lambda self, through_join=False: plan)
     monkeypatch.setattr(ScopeSize, "wants_branches", lambda self: branches)
 
 
@@ -134,3 +134,31 @@ def test_the_plan_follows_the_shape_of_the_scope():
     # 11 queries cost more than walking past the other owners inside the index
     assert (busy_department.filter_plan(), busy_department.wants_branches()) == (WALK, False)
     assert (sharer.filter_plan(), sharer.wants_branches()) == (IN, True)
+    # Orders and tickets reach the owner through a join: a walk pays a customer row per entry
+    mid_team = size(2_000, owners=4)
+    assert (mid_team.filter_plan(), mid_team.filter_plan(through_join=True)) == (WALK, IN)
+
+
+@pytest.mark.parametrize("plan", [IN, WALK])
+def test_a_managers_orders_and_communications_are_the_same_on_either_plan(db, monkeypatch, plan):
+    """Rows of other tables reach their customer's owner through a join; the plan changes
+    how the join is driven (from the owners' customers, or along the list's own index)."""
+    from kehu.demo import generate
+    from kehu.history import selectors as history
+
+    generate(12, seed=3)
+    force(monkeypatch, plan, False)
+    manager = User.objects.get(username="zhou.min")
+    team = set(User.objects.filter(manager=manager).values_list("pk", flat=True)) | {manager.pk}
+    for listing, model in ((history.order_list, "orders"), (history.communication_list, "comms")):
+        seen, cursor = [], None
+        while True:
+            page = listing(viewer=User.objects.get(pk=manager.pk), cursor=cursor, limit=7)
+            seen += [row.pk for row in page.items]
+            if not (cursor := page.next_cursor):
+                break
+        rows = (history.Order if model == "orders" else history.Communication).objects.filter(
+            customer__owner_id__in=team, customer__deleted_at__isnull=True)
+        assert sorted(seen) == sorted(rows.values_list("pk", flat=True))
+        assert len(seen) == len(set(seen))
+        assert seen, model

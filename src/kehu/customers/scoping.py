@@ -143,7 +143,8 @@ def scope_filter(
     granted = granted or []
     if len(owners) == 1 and not shared_ids and not granted:
         return qs.filter(**{f"{path}owner_id": owners[0]})
-    plan = scope_plans.scope_size(owners, len(shared_ids), granted).filter_plan()
+    plan = scope_plans.scope_size(owners, len(shared_ids), granted).filter_plan(
+        through_join=bool(path))
     aliases, by_owner = scope_plans.owner_test(path, owners, plan)
     by_id = f"{path}id__in" if path else "id__in"
     if shared_ids:
