@@ -16,6 +16,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -106,6 +107,12 @@ def prepare_environment(args: argparse.Namespace) -> Path:
                         str(args.customers), "--seed", str(args.seed)], check=True,
                        stdout=subprocess.DEVNULL)
         data_dir = data_dir.with_name(data_dir.name + "-enterprise")
+        if backend == "pg":  # moved up with `kehu migrate-db`: the SQLite copy's keys and people
+            shaped = ROOT / "var" / "bench" / f"sqlite-c{args.customers}-s{args.seed}-enterprise"
+            data_dir.mkdir(parents=True, exist_ok=True)
+            for name in ("secret_key", "audit_key", "enterprise.json"):
+                if not (data_dir / name).exists():
+                    shutil.copy2(shaped / name, data_dir / name)
     data_dir.mkdir(parents=True, exist_ok=True)
     os.environ["KEHU_DATA_DIR"] = str(data_dir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "kehu.config.settings"
