@@ -287,7 +287,7 @@ def customer_list(
 ) -> HttpResponse:
     """Customers you can see, newest change first; keyset pages, no total count."""
     parsed = CustomerFilters.from_params(request.GET)  # the one filter definition (cf_* too)
-    result = selectors.customer_list(viewer=request.auth, filters=parsed, cursor=page.cursor,
+    result = selectors.customer_rows(viewer=request.auth, filters=parsed, cursor=page.cursor,
                                      limit=page.limit)
     if parsed.q and not page.cursor:  # a search, recorded once (not again per page)
         audit.record(request, Action.SEARCHED, label=parsed.q,
