@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 
@@ -30,16 +30,18 @@ class Prepared:
     """`build(value) -> QuerySet` of a fixed shape (only `value` changes, a string) of model
     instances; calling the `Prepared` with a value gives the queryset's instances as a list."""
 
-    def __init__(self, build: Callable[[str], QuerySet]) -> None:
-        self.build = build
+    def __init__(self, build: Callable[[str], QuerySet], using: str = DEFAULT_DB_ALIAS) -> None:
+        self.build, self.using = build, using
         self.compiled: WeakKeyDictionary[Any, tuple] = WeakKeyDictionary()
 
     def __call__(self, value: str) -> list[Model]:
-        sentinel = _Sentinel(value)
-        qs = self.build(sentinel)
-        connection = connections[qs.db]
+        connection = connections[self.using]
         state = self.compiled.get(connection)
-        if state is None:
+        if state is None:  # the queryset is built only to be compiled (73 of 231 µs otherwise)
+            sentinel = _Sentinel(value)
+            qs = self.build(sentinel)
+            if qs.db != self.using:
+                raise ValueError(f"the queryset reads {qs.db}, not {self.using}")
             state = self.compiled[connection] = self._compile(qs, sentinel)
         compiler, sql, params, position = state
         params = list(params)
@@ -47,7 +49,7 @@ class Prepared:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return self._instances(compiler, qs.db, rows)
+        return self._instances(compiler, self.using, rows)
 
     @staticmethod
     def _compile(qs: QuerySet, sentinel: _Sentinel) -> tuple:
