@@ -164,9 +164,10 @@ def customer_run(params: dict[str, str], *, next_page: bool = False) -> Callable
                 viewer=admin, filters=CustomerFilters.from_params(params), limit=1)
             cursor = page.next_cursor
             assert cursor, f"no second page for {params}: the demo needs more customers"
-        with caught() as queries:
-            customer_selectors.customer_list(viewer=viewer, cursor=cursor, limit=PAGE,
-                                             filters=CustomerFilters.from_params(params))
+        with caught() as queries:  # the web's instances and the API's rows: one plan each
+            for selector in (customer_selectors.customer_list, customer_selectors.customer_rows):
+                selector(viewer=viewer, cursor=cursor, limit=PAGE,
+                         filters=CustomerFilters.from_params(params))
         return queries
 
     return run

@@ -17,6 +17,7 @@ from kehu.accounts.models import ApiToken, Department, Role, TokenScope, User
 from kehu.accounts.policy import forget_access
 from kehu.core.cleaning import Collector, choice_cleaner, text_cleaner
 from kehu.core.errors import Http404, ValidationError
+from kehu.core.prepared import Prepared
 from kehu.core.records import log_change
 
 TOKEN_PREFIX = "kehu_"  # noqa: S105 -- a public prefix, not a secret
@@ -150,16 +151,20 @@ def token_issue(*, actor: User, origin: str, data: dict[str, Any]) -> tuple[ApiT
     return token, secret
 
 
+# Every API request looks its token up; building and compiling this queryset each time was
+# most of the lookup (0.59 ms CPU; the query itself 0.05 ms): compiled once per connection
+# instead, 0.12 ms.
+_TOKEN_BY_HASH = Prepared(lambda key_hash: ApiToken.objects.select_related("user", "user__role")
+                          .filter(key_hash=key_hash, revoked_at__isnull=True).order_by("pk")[:1])
+
+
 def token_authenticate(secret: str, *, address: str | None = None) -> ApiToken | None:
     """The live token behind a secret (its user active, not revoked, not expired), or None;
     notes when and from where it was last used."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user", "user__role")
-        .filter(key_hash=_hash(secret), revoked_at__isnull=True)
-        .first()
-    )
+    found = _TOKEN_BY_HASH(_hash(secret))
+    token = found[0] if found else None
     now = timezone.now()
     if token is None or not token.user.is_active or token.is_expired:
         return None

@@ -67,7 +67,7 @@ def segment_customers(request: HttpRequest, segment_id: int,
     """Your customers in the segment (never the owner's), newest change first."""
     segment = segment_get(viewer=request.auth, pk=segment_id)
     filters = CustomerFilters(segment=segment.pk)
-    result = selectors.customer_list(viewer=request.auth, filters=filters, cursor=page.cursor,
+    result = selectors.customer_rows(viewer=request.auth, filters=filters, cursor=page.cursor,
                                      limit=page.limit)
     return json_response(page_body(result, customer_dict))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kehu.accounts.models import Department, User
@@ -34,9 +35,24 @@ def member_pool_ids(user: Any) -> frozenset[int]:
     if access.is_admin:
         found = frozenset(Pool.objects.filter(is_active=True).values_list("pk", flat=True))
     else:
-        found = frozenset(pool.pk for pool in pools_of_department(user.department_id))
+        found = _pool_ids_of_department(user.department_id)
     user._kehu_pools = found
     return found
+
+
+def _pool_ids_of_department(department_id: int | None) -> frozenset[int]:
+    """The ids of `pools_of_department`, in plain SQL: the gate asks it on every request of
+    everyone but admins, and the ORM's EXISTS … DISTINCT cost 0.74 ms of CPU, nearly all of
+    it building and compiling the query; this costs 0.017 ms (100,000 demo customers, a rep)."""
+    if department_id is None:
+        return frozenset()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT l.pool_id, d.path, mine.path FROM pool_pool_departments l"
+            " JOIN pool_pool p ON p.id = l.pool_id JOIN accounts_department d"
+            " ON d.id = l.department_id JOIN accounts_department mine ON mine.id = %s"
+            " WHERE p.is_active", [department_id])
+        return frozenset(pk for pk, path, mine in cursor.fetchall() if mine.startswith(path))
 
 
 def pools_of_department(department_id: int | None) -> list[Pool]:
