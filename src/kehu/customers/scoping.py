@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -190,14 +190,27 @@ def shares_of(user: User) -> Shares:
     cached = getattr(user, "_kehu_shares", None)
     if cached is not None:
         return cached
-    shares = apps.get_model("customers", "CustomerShare").objects  # the models import this module
     view_ids: set[int] = set()
     edit_ids: set[int] = set()
-    for customer_id, level in shares.running().filter(user=user).values_list("customer_id", "level"):
+    for customer_id, level in _running_shares(user.pk):
         (edit_ids if level == "edit" else view_ids).add(customer_id)
     found = Shares(frozenset(view_ids), frozenset(edit_ids))
     user._kehu_shares = found
     return found
+
+
+def _running_shares(user_id: int) -> list[tuple[int, str]]:
+    """(customer id, level) of the user's running shares, in plain SQL: the gate asks it on
+    every request of everyone but admins, and the ORM's version cost 0.5–0.6 ms of CPU, nearly
+    all of it building and compiling the query (what `ShareQuerySet.running` says, here too)."""
+    meta = apps.get_model("customers", "CustomerShare")._meta  # the models import this module
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {quote('customer_id')}, {quote('level')} FROM "
+                       f"{quote(meta.db_table)} WHERE {quote('user_id')} = %s AND "
+                       f"({quote('ends_on')} IS NULL OR {quote('ends_on')} >= %s)",
+                       [user_id, timezone.localdate()])
+        return cursor.fetchall()
 
 
 def forget_shares(user: User) -> None:
