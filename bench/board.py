@@ -101,7 +101,7 @@ def measure_person(args: argparse.Namespace, role: str, username: str) -> list[t
     scope = Scope(user)
     pipeline = Pipeline.objects.order_by("-is_default", "pk").first()
     rows = [(f"{role} · board", page_times(client, "/history/board/", {}, args.rounds),
-             sql_times(lambda: scope.board(pipeline.pk), args.rounds)),
+             sql_times(lambda: scope.board(pipeline.pk), args.rounds) if has_tallies() else None),
             (f"{role} · board heads by GROUP BY (the plan before, raw only)", None,
              sql_times(lambda: scope.heads_by_group_by(pipeline.pk), max(5, args.rounds // 10)))]
     for name, (table, sort) in LISTS.items():
@@ -116,6 +116,13 @@ def measure_person(args: argparse.Namespace, role: str, username: str) -> list[t
                      page_times(client, url, {"cursor": cursor}, args.rounds),
                      sql_times(lambda t=table, s=sort, a=anchor: scope.page(t, s, a), args.rounds)))
     return rows
+
+
+def has_tallies() -> bool:
+    """Whether the database has the kanban's tallies (a before-run on an older one has not)."""
+    from django.db import connection
+
+    return "history_stagetally" in connection.introspection.table_names()
 
 
 def page_times(client, url: str, params: dict, rounds: int) -> list[float]:

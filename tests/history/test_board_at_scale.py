@@ -187,6 +187,7 @@ def test_the_board_of_one_owner_counts_and_shows_only_their_deals(
     assert "机床" in page and "龙井年单" not in page
     assert f'<option value="{alice.pk}"' in page and f'<option value="{bob.pk}" selected' in page
     assert heads(mallory, pipeline, bob.pk) == {"初步接洽": (1, Decimal("30000.00"))}
+    assert login(mallory).get("/history/board/", {"owner": "bob"}).status_code == 400
 
 
 def test_another_teams_column_loads_nothing_of_theirs(alice, charlie, make_customer, pipeline, login):
