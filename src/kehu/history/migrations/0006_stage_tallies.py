@@ -21,11 +21,18 @@ INTO = ("INSERT INTO history_stagetally (stage, customer_owner, deal_owner, oppo
         "amount_cents) ")
 
 
-def _one(row, sign):
+def _one(row, sign, lock=""):
     """One opportunity (`row` is NEW or OLD) added (+) or taken away (-), if its customer lives."""
     return (INTO + f"SELECT {row}.stage_id, COALESCE(c.owner_id, 0), COALESCE({row}.owner_id, 0), "
             f"{sign}1, {sign}CAST(ROUND({row}.amount * 100) AS BIGINT) FROM customers_customer c "
-            f"WHERE c.id = {row}.customer_id AND c.deleted_at IS NULL " + UPSERT)
+            f"WHERE c.id = {row}.customer_id AND c.deleted_at IS NULL {lock}" + UPSERT)
+
+
+# PostgreSQL: the customer's row is read FOR SHARE, so a deal written while another
+# transaction moves or deletes its customer waits for that one and reads the customer as it
+# left it (READ COMMITTED re-reads a locked row); without it the deal would be counted under
+# the owner before the move. SQLite has one writer at a time: no such race.
+PG_LOCK = "FOR SHARE OF c "
 
 
 def _customer(row, sign):
@@ -70,8 +77,8 @@ BEGIN
   IF TG_OP = 'UPDATE' AND NOT ({OPP_CHANGED.replace(" IS NOT ", " IS DISTINCT FROM ")}) THEN
     RETURN NULL;
   END IF;
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN {_one('OLD', '-')}; END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') THEN {_one('NEW', '+')}; END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN {_one('OLD', '-', PG_LOCK)}; END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') THEN {_one('NEW', '+', PG_LOCK)}; END IF;
   RETURN NULL;
 END $$""",
     "CREATE TRIGGER history_tally AFTER INSERT OR DELETE OR UPDATE ON history_opportunity "
