@@ -59,6 +59,11 @@ def _builtin_roles_survive_flushes(request):
     if not apps.get_model("customers", "Region").objects.exists():
         importlib.import_module("kehu.customers.migrations.0013_regions") \
             .load_bundled_list(apps, None)
+    # SQLite's flush deletes table by table, and the kanban's triggers count the deleted
+    # opportunities of customers not yet deleted as taken away: recount from what is left.
+    from kehu.history.tallies import stage_tallies_rebuild
+
+    stage_tallies_rebuild()
 
 
 @pytest.fixture(autouse=True)

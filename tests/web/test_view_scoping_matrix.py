@@ -466,6 +466,12 @@ TABLE: dict[str, list[Case]] = {
                                Case("get", lambda w: reverse("history:board_pipeline", args=[999999]),
                                     expect(404, 404, 404, 404, 404, 404))],
     "history:opportunities": [Case("get", u("history:opportunities"), EVERYONE)],
+    # A column's next cards: a stage is configuration (everyone), its cards are scoped
+    # (tests/history/test_board_at_scale.py); a stage that does not exist is a 404.
+    "history:board_cards": [Case("get", u("history:board_cards", lambda w: w.opportunity.stage_id),
+                                 EVERYONE),
+                            Case("get", u("history:board_cards", lambda w: 999999),
+                                 expect(404, 404, 404, 404, 404, 404))],
     "history:move": [Case("post", lambda w: reverse("history:move", args=[w.opportunity.pk]),
                           WRITE_ACTION, lambda w: {"stage": w.next_stage.pk,
                                                    "version": w.opportunity.version})],

@@ -311,10 +311,38 @@ class Opportunity(CustomerRecord):
             models.Index(fields=["customer", "created_at", "id"], name="opp_timeline"),
             models.Index(fields=["pipeline", "stage", "status"], name="opp_board"),
             models.Index(fields=["created_at", "id"], name="opp_list"),
+            # A kanban column's cards, newest first, by keyset (`selectors.board_cards`).
+            models.Index(fields=["stage", "updated_at", "id"], name="opp_stage_recent"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class StageTally(models.Model):
+    """How many opportunities, and of what amount, stand in one stage for one pair of the
+    customer's owner and the deal's owner (0: nobody), live customers only: the kanban's
+    column heads without reading the opportunities (`selectors.opportunity_board`).
+
+    Kept by database triggers (migration 0006) in the writing transaction, so every path —
+    services, imports, bulk updates, merges, transfers, soft deletion, cascades — keeps it
+    true without knowing about it. Plain integers, not foreign keys: it is derived data,
+    rebuilt from scratch by `kehu stage-tallies --rebuild` (`services.stage_tallies_rebuild`).
+    Amounts are whole cents so adding and taking away never drifts as floats do on SQLite.
+    """
+
+    stage = models.IntegerField()
+    customer_owner = models.IntegerField()
+    deal_owner = models.IntegerField()
+    opportunities = models.IntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["stage", "customer_owner", "deal_owner"],
+                                               name="stage_tally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.stage}/{self.customer_owner}/{self.deal_owner}: {self.opportunities}"
 
 
 class Survey(CustomerRecord):

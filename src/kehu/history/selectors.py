@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
@@ -20,6 +21,7 @@ from kehu.core.errors import Http404
 from kehu.core.pagination import Page, paginate
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.scoping import customer_for
+from kehu.history import tallies
 from kehu.history.choices import Channel, StageKind
 from kehu.history.models import (
     Attachment,
@@ -198,32 +200,83 @@ def opportunity_get(*, viewer: User, pk: int) -> Opportunity:
     return _get(opportunities_visible(viewer=viewer), pk)
 
 
+BOARD_PAGE = 20  # cards per column and per "more"
+# What a card shows and its move form posts: not the customer's every column (its encrypted
+# ones decrypted per row) — 14.6 -> 9.4 ms for a manager's six columns at 1,000,000 customers.
+CARD_FIELDS = ("title", "amount", "currency", "expected_close", "version", "stage_id",
+               "pipeline_id", "updated_at", "customer__name", "owner__username",
+               "owner__display_name")
+
+
 @dataclass(frozen=True)
 class BoardColumn:
+    """One stage of the kanban: its first page of cards and the figures of all its deals."""
+
     stage: Stage
-    opportunities: list[Opportunity]
+    page: Page
     count: int
-    amount: Any  # Decimal: the sum of all the column's amounts, not just the ones shown
+    amount: Decimal  # the sum of all the column's amounts, not just the ones shown
+
+    @property
+    def opportunities(self) -> list[Opportunity]:
+        return self.page.items
+
+    @property
+    def weighted(self) -> Decimal:
+        """The amount at the stage's chance of winning (加权金额)."""
+        return (self.amount * self.stage.probability / 100).quantize(Decimal("0.01"))
+
+
+def board_cards(
+    *, viewer: User, stage: Stage | int, owner_id: int | None = None,
+    cursor: str | None = None, limit: int = BOARD_PAGE,
+) -> Page:
+    """One page of a column's cards, most recently touched first, by keyset on
+    (updated_at, id): the `opp_stage_recent` index, so a deep page costs as much as the first."""
+    stage_id = stage.pk if isinstance(stage, Stage) else int(stage)
+    qs = _filtered(Opportunity.objects.visible_to(viewer).select_related("customer", "owner")
+                   .only(*CARD_FIELDS), stage_id=stage_id, owner_id=owner_id)
+    return paginate(qs, sort="-updated_at", cursor=cursor, limit=limit, datetime_fields=DATETIMES)
 
 
 def opportunity_board(
     *, viewer: User, pipeline: Pipeline | int, owner_id: int | None = None,
-    customer_id: int | None = None, per_column: int = 50,
+    customer_id: int | None = None, per_column: int = BOARD_PAGE,
 ) -> list[BoardColumn]:
-    """The kanban: each stage with its newest `per_column` opportunities and its full count/sum."""
+    """The kanban: each stage with its first page of cards and the count and sum of all the
+    opportunities in it the viewer sees. The figures come from the kept tallies
+    (`history.tallies`), a few dozen rows whatever the size; for one customer's deals, which
+    the tallies do not split, from the rows themselves."""
     pipeline_id = pipeline.pk if isinstance(pipeline, Pipeline) else int(pipeline)
     stages = list(Stage.objects.filter(pipeline_id=pipeline_id).order_by("position", "id"))
-    base = _filtered(Opportunity.objects.visible_to(viewer), pipeline_id=pipeline_id,
-                     owner_id=owner_id, customer_id=customer_id)
-    totals = {row["stage_id"]: row for row in
-              base.values("stage_id").annotate(n=Count("id"), amount=Sum("amount")).order_by()}
+    if customer_id is None:
+        figures = tallies.stage_figures(viewer=viewer, stage_ids=[s.pk for s in stages],
+                                        owner_id=owner_id)
+    else:
+        figures = _figures_of_rows(viewer, pipeline_id, owner_id, customer_id)
     columns = []
     for stage in stages:
-        shown = list(base.filter(stage=stage).select_related("customer", "owner")
-                     .order_by("-updated_at", "-id")[:per_column])
-        row = totals.get(stage.pk, {"n": 0, "amount": 0})
-        columns.append(BoardColumn(stage, shown, row["n"], row["amount"] or 0))
+        page = board_cards(viewer=viewer, stage=stage, owner_id=owner_id, limit=per_column) \
+            if customer_id is None else _customer_cards(viewer, stage, owner_id, customer_id,
+                                                         per_column)
+        head = figures.get(stage.pk) or tallies.Figures()
+        columns.append(BoardColumn(stage, page, head.count, head.amount))
     return columns
+
+
+def _figures_of_rows(viewer: User, pipeline_id: int, owner_id: int | None,
+                     customer_id: int) -> dict[int, tallies.Figures]:
+    base = _filtered(Opportunity.objects.visible_to(viewer), pipeline_id=pipeline_id,
+                     owner_id=owner_id, customer_id=customer_id)
+    return {row["stage_id"]: tallies.Figures(row["n"], row["amount"] or Decimal(0)) for row in
+            base.values("stage_id").annotate(n=Count("id"), amount=Sum("amount")).order_by()}
+
+
+def _customer_cards(viewer: User, stage: Stage, owner_id: int | None, customer_id: int,
+                    limit: int) -> Page:
+    qs = _filtered(Opportunity.objects.visible_to(viewer).select_related("customer", "owner"),
+                   stage_id=stage.pk, owner_id=owner_id, customer_id=customer_id)
+    return paginate(qs, sort="-updated_at", cursor=None, limit=limit, datetime_fields=DATETIMES)
 
 
 def pipeline_list(*, viewer: User | None = None) -> list[Pipeline]:
@@ -240,6 +293,17 @@ def pipelines_configured(*, viewer: User) -> list[Pipeline]:
                       .annotate(held=Count("opportunities")))
     return list(Pipeline.objects.prefetch_related(stages).annotate(held=Count("opportunities"))
                 .order_by("-is_default", "name"))
+
+
+def stage_get(*, viewer: User | None = None, pk: int) -> Stage:
+    """One stage (configuration, not customer data), or 404."""
+    return _get(Stage.objects.all(), pk)
+
+
+def stages_of(*, viewer: User | None = None, pipeline: Pipeline | int) -> list[Stage]:
+    """A pipeline's stages in board order (the cards' "移到" picker)."""
+    pipeline_id = pipeline.pk if isinstance(pipeline, Pipeline) else int(pipeline)
+    return list(Stage.objects.filter(pipeline_id=pipeline_id).order_by("position", "id"))
 
 
 def default_pipeline() -> Pipeline | None:

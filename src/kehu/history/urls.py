@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/add/<slug:kind>/", views.record_add, name="add"),
     path("board/", views.board, name="board"),
     path("board/<int:pipeline_id>/", views.board, name="board_pipeline"),
+    path("board/stages/<int:stage_id>/", views.board_cards, name="board_cards"),
     path("opportunities/", views.opportunity_list, name="opportunities"),
     path("opportunities/<int:pk>/move/", views.opportunity_move, name="move"),
     path("orders/", views.order_list, name="orders"),

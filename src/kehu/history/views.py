@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
+from kehu.accounts import selectors as account_selectors
 from kehu.accounts.policy import access_for
 from kehu.core.errors import Http404, ValidationError, VersionConflict
 from kehu.core.inputs import parse_id
@@ -201,14 +202,41 @@ def _not_found() -> Exception:
 
 @web_view
 def board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResponse:
-    """The kanban of one pipeline (the default one when none is named)."""
+    """The kanban of one pipeline (the default one when none is named), of one owner's deals
+    when `owner` is given."""
     pipelines = list(selectors.pipeline_list(viewer=request.user))
     pipeline = _pick_pipeline(pipelines, pipeline_id)
-    context = {"pipelines": pipelines, "pipeline": pipeline,
-               "board": selectors.opportunity_board(viewer=request.user, pipeline=pipeline)
-               if pipeline else None}
+    owner = _owner(request)
+    context = {"pipelines": pipelines, "pipeline": pipeline, "owner": owner,
+               "owners": account_selectors.users_in_scope(request.user).order_by("username"),
+               **_board_context(request, pipeline, owner)}
     return render_page(request, "history/board.html", "history/partials/board_columns.html",
                        context)
+
+
+def _board_context(request: HttpRequest, pipeline: Any, owner: int | None) -> dict[str, Any]:
+    if pipeline is None:
+        return {"board": None, "stages": []}
+    columns = selectors.opportunity_board(viewer=request.user, pipeline=pipeline, owner_id=owner)
+    return {"board": columns, "stages": [c.stage for c in columns], "owner": owner}
+
+
+def _owner(request: HttpRequest) -> int | None:
+    """The owner filter: a person's id, or None for everyone (a malformed one is a 422)."""
+    raw = request.GET.get("owner") or ""
+    return parse_id(raw, field="owner") if raw else None
+
+
+@web_view
+def board_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
+    """The next page of one column's cards ("加载更多", on a click or when scrolled into view)."""
+    stage = selectors.stage_get(viewer=request.user, pk=stage_id)
+    owner = _owner(request)
+    page = selectors.board_cards(viewer=request.user, stage=stage, owner_id=owner,
+                                 cursor=request.GET.get("cursor") or None)
+    context = {"page": page, "stage": stage, "owner": owner,
+               "stages": selectors.stages_of(viewer=request.user, pipeline=stage.pipeline_id)}
+    return render(request, "history/partials/board_cards.html", context)
 
 
 def _pick_pipeline(pipelines: list, pipeline_id: int | None) -> Any:
@@ -241,9 +269,8 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
         if message:
             messages.error(request, message)
         return redirect(reverse("history:board_pipeline", args=[opportunity.pipeline_id]))
-    pipeline = opportunity.pipeline
-    context = {"pipeline": pipeline, "message": message,
-               "board": selectors.opportunity_board(viewer=request.user, pipeline=pipeline)}
+    context = {"pipeline": opportunity.pipeline, "message": message,
+               **_board_context(request, opportunity.pipeline, _owner(request))}
     return render(request, "history/partials/board_columns.html", context, status=status)
 
 

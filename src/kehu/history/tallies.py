@@ -1,0 +1,125 @@
+"""The kanban's column heads at scale: `StageTally` rows, kept by triggers (migration 0006).
+
+Reading: `stage_figures` sums the rows of the stages asked for, for the owners the viewer's
+scope covers (`accounts.policy.access_for`, the same answer `visible_to` builds its owner
+filter from), and adds what shares and pool grants reach beyond those owners by reading the
+opportunities themselves through `visible_to` (a handful of customers). Measured on SQLite
+at 1,000,000 demo customers: see bench/results/board-sqlite-1000k.md.
+
+Writing: nothing here; the triggers keep the rows in the writer's transaction.
+`stage_tallies_rebuild` recomputes them from scratch (`kehu stage-tallies --rebuild`), and
+`stage_tallies_drift` compares what is kept with a recount (`kehu stage-tallies`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+
+from kehu.accounts.policy import access_for
+from kehu.customers.scoping import VIEW, shares_of, view_grants
+from kehu.history.models import Opportunity, StageTally
+
+CENT = Decimal("0.01")
+_INTO = ("INSERT INTO history_stagetally (stage, customer_owner, deal_owner, opportunities, "
+         "amount_cents) ")
+REBUILD_SQL = [
+    "DELETE FROM history_stagetally",
+    _INTO + "SELECT o.stage_id, COALESCE(c.owner_id, 0), COALESCE(o.owner_id, 0), COUNT(*), "
+    "SUM(CAST(ROUND(o.amount * 100) AS BIGINT)) FROM history_opportunity o "
+    "JOIN customers_customer c ON c.id = o.customer_id WHERE c.deleted_at IS NULL "
+    "GROUP BY o.stage_id, COALESCE(c.owner_id, 0), COALESCE(o.owner_id, 0)",
+]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One column's head: how many opportunities and their amount (all, not just those shown)."""
+
+    count: int = 0
+    amount: Decimal = Decimal("0.00")
+
+
+def stage_figures(*, viewer: Any, stage_ids: Iterable[int],
+                  owner_id: int | None = None) -> dict[int, Figures]:
+    """{stage id: Figures} over the opportunities `viewer` sees (of deal owner `owner_id`)."""
+    stage_ids = sorted(set(stage_ids))
+    access = access_for(viewer)
+    if access.user_id is None or not stage_ids:
+        return {}
+    rows = StageTally.objects.filter(stage__in=stage_ids)
+    if not access.sees_all:
+        rows = rows.filter(customer_owner__in=sorted(access.owner_ids))
+    if owner_id is not None:
+        rows = rows.filter(deal_owner=owner_id)
+    counts: dict[int, int] = {}
+    cents: dict[int, int] = {}
+    for stage, n, amount in (rows.values("stage").order_by()
+                             .annotate(n=Sum("opportunities"), c=Sum("amount_cents"))
+                             .values_list("stage", "n", "c")):
+        counts[stage] = n or 0
+        cents[stage] = amount or 0
+    figures = {s: Figures(counts.get(s, 0), Decimal(cents.get(s, 0)) * CENT) for s in stage_ids}
+    if not access.sees_all:
+        for stage, extra in _beyond_owners(viewer, access, stage_ids, owner_id).items():
+            base = figures[stage]
+            figures[stage] = Figures(base.count + extra.count, base.amount + extra.amount)
+    return figures
+
+
+def _beyond_owners(viewer: Any, access: Any, stage_ids: list[int],
+                   owner_id: int | None) -> dict[int, Figures]:
+    """What shares and pool grants add: opportunities the viewer sees whose customer's owner
+    is outside their scope (so not in the tallies they read). Read through `visible_to`,
+    driven by the customers' ids (a literal list and the grants' subqueries); no query at
+    all for someone with neither."""
+    reach = Q()
+    shared = shares_of(viewer).for_action(VIEW)
+    if shared:
+        reach |= Q(customer_id__in=sorted(shared))
+    for ids in view_grants(viewer):
+        reach |= Q(customer_id__in=ids)
+    if not reach:
+        return {}
+    qs = (Opportunity.objects.visible_to(viewer).filter(reach, stage_id__in=stage_ids)
+          .exclude(customer__owner_id__in=sorted(access.owner_ids)))
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    return {row["stage_id"]: Figures(row["n"], (row["amount"] or Decimal(0)).quantize(CENT))
+            for row in qs.values("stage_id").order_by().annotate(n=Count("id"), amount=Sum("amount"))}
+
+
+def stage_tallies_rebuild() -> int:
+    """Recount every tally from the opportunities (after a restore from an old backup, or if
+    a write ever bypassed the database's triggers); returns how many rows it wrote."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in REBUILD_SQL:
+            cursor.execute(statement)
+        return StageTally.objects.count()
+
+
+def stage_tallies_recount() -> dict[tuple[int, int, int], tuple[int, int]]:
+    """What the tallies should hold, counted from scratch: {(stage, customer owner, deal
+    owner): (count, cents)}, rows of nothing left out."""
+    with connection.cursor() as cursor:
+        cursor.execute(REBUILD_SQL[1].removeprefix(_INTO))
+        return {(s, co, do): (n, c) for s, co, do, n, c in cursor.fetchall() if n}
+
+
+def stage_tallies_kept() -> dict[tuple[int, int, int], tuple[int, int]]:
+    """What the tallies hold, rows of nothing left out (a column emptied keeps a zero row)."""
+    return {(s, co, do): (n, c) for s, co, do, n, c in StageTally.objects.values_list(
+        "stage", "customer_owner", "deal_owner", "opportunities", "amount_cents")
+        if n or c}
+
+
+def stage_tallies_drift() -> list[tuple[tuple[int, int, int], Any, Any]]:
+    """Where the kept tallies and a recount disagree: [(key, kept, recounted)]."""
+    kept, recount = stage_tallies_kept(), stage_tallies_recount()
+    return [(k, kept.get(k), recount.get(k)) for k in sorted(kept.keys() | recount.keys())
+            if kept.get(k) != recount.get(k)]
