@@ -112,8 +112,6 @@ def scope_size(owners: Sequence[int], shared: int, granted: Sequence[QuerySet]) 
 
 def owner_test(path: str, owners: Sequence[int], plan: str) -> tuple[dict, Q]:
     """(aliases, condition) for "owned by one of `owners`" written for `plan`."""
-    if len(owners) == 1:
-        return {}, Q(**{f"{path}owner_id": owners[0]})
     if plan == IN:
         return {}, Q(**{f"{path}owner_id__in": list(owners)})
     # `+ 0` hides the column from the planner, so it walks the sort index (see above).
