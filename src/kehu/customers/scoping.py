@@ -171,6 +171,20 @@ def _scope_condition(owners: list[int], shared_ids: frozenset[int], path: str,
     return aliases, condition
 
 
+def scope_is_small(user: User | None) -> bool:
+    """Whether another table's rows of the user's scope are best read from the scope's own
+    customers (the IN plan through a join, `scope_plans`) rather than by walking that table's
+    list index: a list with an index of its own to walk (a kanban column's `(stage, updated_at,
+    id)`) hides it then, or SQLite walks the whole column for a small team's few cards."""
+    access = access_for(user)
+    if access.sees_all or access.user_id is None:
+        return False
+    granted = view_grants(user)
+    size = scope_plans.scope_size(sorted(access.owner_ids), len(shares_of(user).for_action(VIEW)),
+                                  granted)
+    return size.filter_plan(through_join=True) == scope_plans.IN
+
+
 def page_branches(user: User | None) -> list[Q] | None:
     """The viewer's customer scope as branches a list page reads one by one, when that reads
     fewer rows than the filter's own plan (`scope_plans`); None when it does not."""

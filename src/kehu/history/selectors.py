@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from kehu.accounts.models import User
 from kehu.core.errors import Http404
 from kehu.core.pagination import Page, paginate
 from kehu.customers import selectors as customer_selectors
-from kehu.customers.scoping import customer_for
+from kehu.customers.scoping import customer_for, scope_is_small
 from kehu.history import tallies
 from kehu.history.choices import Channel, StageKind
 from kehu.history.models import (
@@ -235,7 +235,14 @@ def board_cards(
     (updated_at, id): the `opp_stage_recent` index, so a deep page costs as much as the first."""
     stage_id = stage.pk if isinstance(stage, Stage) else int(stage)
     qs = _filtered(Opportunity.objects.visible_to(viewer).select_related("customer", "owner")
-                   .only(*CARD_FIELDS), stage_id=stage_id, owner_id=owner_id)
+                   .only(*CARD_FIELDS), owner_id=owner_id)
+    if scope_is_small(viewer):
+        # `+ 0` hides the column's index: the few customers' deals are read through their
+        # customers and sorted (a team owning 100 customers: 865 ms walking the column at
+        # 1,000,000 customers, bench/org.py's company).
+        qs = qs.alias(_stage=F("stage_id") + 0).filter(_stage=stage_id)
+    else:
+        qs = qs.filter(stage_id=stage_id)
     return paginate(qs, sort="-updated_at", cursor=cursor, limit=limit, datetime_fields=DATETIMES)
 
 
