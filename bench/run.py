@@ -6,8 +6,9 @@ Builds (or reuses) a demo database in var/bench/ (or uses DATABASE_URL), starts
 `kehu serve` and bench/raw_app.py with 2 gunicorn sync workers each on
 127.0.0.1, runs every scenario with 2 client threads (http.client keep-alive),
 and prints p50/p95/p99/max per scenario; the table is saved to
-bench/results/latest.md. Traffic goes to 127.0.0.1 only; every scenario stops
-after --requests requests or --seconds seconds, whichever comes first.
+bench/results/list-<database>-<N>k.md (scopes-… for --org enterprise). Traffic goes to
+127.0.0.1 only; every scenario stops after --requests requests or --seconds seconds,
+whichever comes first.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-RESULTS = ROOT / "bench" / "results" / "latest.md"
+RESULTS = ROOT / "bench" / "results" / "list.md"  # named per organisation, database and size
 CLIENT_THREADS = 2
 WORKERS = 2
 
@@ -413,8 +414,8 @@ def report(args: argparse.Namespace, setup: dict, rows: list[tuple],
                   "|---|---|---|"]
         lines += [f"| {label} | {rate:.0f} | {errors} |" for label, rate, errors in load]
     text = "\n".join(lines) + "\n"
-    results = RESULTS if setup["org"] == "demo" else \
-        RESULTS.with_name(f"scopes-{setup['vendor']}-{setup['customers'] // 1000}k.md")
+    shape = "list" if setup["org"] == "demo" else "scopes"
+    results = RESULTS.with_name(f"{shape}-{setup['vendor']}-{setup['customers'] // 1000}k.md")
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(text, encoding="utf-8")
     results.with_suffix(".json").write_text(json.dumps({
