@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 
 from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
@@ -203,8 +204,11 @@ def tags_in_scope(*, viewer: User) -> list[str]:
     tags = Tag.objects.order_by("name").values_list("name", flat=True)
     if access_for(viewer).is_admin:
         return list(tags)
-    used = customers_visible(viewer=viewer).filter(tags=OuterRef("pk"))
-    return list(tags.filter(Exists(used)))
+    # A scalar sub-select per tag rather than EXISTS: PostgreSQL made the EXISTS one hash
+    # join over every tag link (a demo manager's list: 194 ms at 1,000,000 customers; as a
+    # probe per tag that stops at the first customer, 3.3 ms). SQLite runs either per tag.
+    used = customers_visible(viewer=viewer).filter(tags=OuterRef("pk")).values("pk")[:1]
+    return list(tags.filter(IsNull(Subquery(used), False)))
 
 
 def transfer_history(*, viewer: User, customer_id: int) -> QuerySet[OwnershipTransfer]:
