@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -73,10 +74,16 @@ def _branch_rows(qs: QuerySet, branches: list[Q], field: str, order: list[str], 
     owns (scope_plans). Branches may overlap (a shared customer the viewer also owns): the
     ids are made unique before the page is cut.
     """
-    keyed: dict[int, tuple] = {}
-    for branch in branches:
-        for value, pk in qs.filter(branch).order_by(*order).values_list(field, "id")[:count]:
-            keyed[pk] = (value, pk)
+    parts = [qs.filter(branch).order_by(*order).values_list(field, "id")[:count]
+             for branch in branches]
+    if len(parts) > 1 and connections[qs.db].features.supports_slicing_ordering_in_compound:
+        # One statement on PostgreSQL: a round trip and a plan per branch cost ~1 ms there (a
+        # department of 11 reps: 13 queries). SQLite cannot slice inside a UNION, and its
+        # queries cost no round trip.
+        pairs = list(parts[0].union(*parts[1:], all=True))
+    else:
+        pairs = [pair for part in parts for pair in part]
+    keyed = {pk: (value, pk) for value, pk in pairs}
     descending = order[0].startswith("-")
     best = sorted(keyed.values(), reverse=descending)[:count]
     rows = {row.pk: row for row in qs.filter(pk__in=[pk for _value, pk in best])}
