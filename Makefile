@@ -55,6 +55,9 @@ test-postgres: install-dev system-deps
 ## make bench: benchmarks against the raw database (see bench/README.md)
 bench: install-dev
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --org enterprise
+	$(BIN)/python bench/board.py
+	$(BIN)/python bench/board.py --data-dir var/bench/sqlite-c1000000-s1-enterprise --label enterprise --rounds 30
 	$(BIN)/python bench/card.py
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/import.py

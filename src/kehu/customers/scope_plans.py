@@ -157,14 +157,15 @@ def _cached(key: tuple, compute) -> int:
     return value
 
 
-def _customers() -> QuerySet:
+def live_customers() -> QuerySet:
+    """Customers not in the recycle bin: what every scope is drawn from."""
     return apps.get_model("customers", "Customer").objects.filter(deleted_at__isnull=True)
 
 
 def _owner_rows(owners: tuple[int, ...]) -> int:
     # Read from the (owner, updated_at, id) index of live rows alone, and at most PROBE_CAP.
     return _cached(("owners", owners),
-                   lambda: _customers().filter(owner_id__in=owners)[:PROBE_CAP].count())
+                   lambda: live_customers().filter(owner_id__in=owners)[:PROBE_CAP].count())
 
 
 def _granted_rows(ids: QuerySet) -> int:
@@ -174,4 +175,4 @@ def _granted_rows(ids: QuerySet) -> int:
 
 def _table_rows() -> int:
     # The largest id: one index seek, and close to the row count (ids are not reused).
-    return _cached(("table",), lambda: _customers().aggregate(n=Max("id"))["n"] or 0)
+    return _cached(("table",), lambda: live_customers().aggregate(n=Max("id"))["n"] or 0)

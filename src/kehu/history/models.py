@@ -327,7 +327,7 @@ class StageTally(models.Model):
     Kept by database triggers (migration 0006) in the writing transaction, so every path —
     services, imports, bulk updates, merges, transfers, soft deletion, cascades — keeps it
     true without knowing about it. Plain integers, not foreign keys: it is derived data,
-    rebuilt from scratch by `kehu stage-tallies --rebuild` (`services.stage_tallies_rebuild`).
+    rebuilt from scratch by `kehu stage-tallies --rebuild` (`tallies.stage_tallies_rebuild`).
     Amounts are whole cents so adding and taking away never drifts as floats do on SQLite.
     """
 

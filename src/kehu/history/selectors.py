@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from kehu.accounts.models import User
@@ -248,42 +248,20 @@ def board_cards(
 
 def opportunity_board(
     *, viewer: User, pipeline: Pipeline | int, owner_id: int | None = None,
-    customer_id: int | None = None, per_column: int = BOARD_PAGE,
+    per_column: int = BOARD_PAGE,
 ) -> list[BoardColumn]:
     """The kanban: each stage with its first page of cards and the count and sum of all the
-    opportunities in it the viewer sees. The figures come from the kept tallies
-    (`history.tallies`), a few dozen rows whatever the size; for one customer's deals, which
-    the tallies do not split, from the rows themselves."""
-    pipeline_id = pipeline.pk if isinstance(pipeline, Pipeline) else int(pipeline)
-    stages = list(Stage.objects.filter(pipeline_id=pipeline_id).order_by("position", "id"))
-    if customer_id is None:
-        figures = tallies.stage_figures(viewer=viewer, stage_ids=[s.pk for s in stages],
-                                        owner_id=owner_id)
-    else:
-        figures = _figures_of_rows(viewer, pipeline_id, owner_id, customer_id)
+    opportunities in it the viewer sees, from the kept tallies (`history.tallies`): a few
+    dozen rows whatever the size."""
+    stages = stages_of(viewer=viewer, pipeline=pipeline)
+    figures = tallies.stage_figures(viewer=viewer, stage_ids=[s.pk for s in stages],
+                                    owner_id=owner_id)
     columns = []
     for stage in stages:
-        page = board_cards(viewer=viewer, stage=stage, owner_id=owner_id, limit=per_column) \
-            if customer_id is None else _customer_cards(viewer, stage, owner_id, customer_id,
-                                                         per_column)
         head = figures.get(stage.pk) or tallies.Figures()
+        page = board_cards(viewer=viewer, stage=stage, owner_id=owner_id, limit=per_column)
         columns.append(BoardColumn(stage, page, head.count, head.amount))
     return columns
-
-
-def _figures_of_rows(viewer: User, pipeline_id: int, owner_id: int | None,
-                     customer_id: int) -> dict[int, tallies.Figures]:
-    base = _filtered(Opportunity.objects.visible_to(viewer), pipeline_id=pipeline_id,
-                     owner_id=owner_id, customer_id=customer_id)
-    return {row["stage_id"]: tallies.Figures(row["n"], row["amount"] or Decimal(0)) for row in
-            base.values("stage_id").annotate(n=Count("id"), amount=Sum("amount")).order_by()}
-
-
-def _customer_cards(viewer: User, stage: Stage, owner_id: int | None, customer_id: int,
-                    limit: int) -> Page:
-    qs = _filtered(Opportunity.objects.visible_to(viewer).select_related("customer", "owner"),
-                   stage_id=stage.pk, owner_id=owner_id, customer_id=customer_id)
-    return paginate(qs, sort="-updated_at", cursor=None, limit=limit, datetime_fields=DATETIMES)
 
 
 def pipeline_list(*, viewer: User | None = None) -> list[Pipeline]:

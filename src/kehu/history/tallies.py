@@ -1,10 +1,11 @@
 """The kanban's column heads at scale: `StageTally` rows, kept by triggers (migration 0006).
 
 Reading: `stage_figures` sums the rows of the stages asked for, for the owners the viewer's
-scope covers (`accounts.policy.access_for`, the same answer `visible_to` builds its owner
-filter from), and adds what shares and pool grants reach beyond those owners by reading the
-opportunities themselves through `visible_to` (a handful of customers). Measured on SQLite
-at 1,000,000 demo customers: see bench/results/board-sqlite-1000k.md.
+scope covers (`customers.scoping.scope_parts`, the same parts `visible_to` builds its filter
+from), and adds what shares and pool grants reach beyond those owners by reading the
+opportunities themselves through `visible_to`: a handful for shares, but every deal of the
+pool for a pool member (~0.8 s with a 200,000-customer pool at 1,000,000 customers; a tally
+per pool would fix it). Measured: bench/results/board-*-1000k*.md.
 
 Writing: nothing here; the triggers keep the rows in the writer's transaction.
 `stage_tallies_rebuild` recomputes them from scratch (`kehu stage-tallies --rebuild`), and
@@ -21,8 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
-from kehu.accounts.policy import access_for
-from kehu.customers.scoping import VIEW, shares_of, view_grants
+from kehu.customers.scoping import ScopeParts, scope_parts
 from kehu.history.models import Opportunity, StageTally
 
 CENT = Decimal("0.01")
@@ -49,12 +49,12 @@ def stage_figures(*, viewer: Any, stage_ids: Iterable[int],
                   owner_id: int | None = None) -> dict[int, Figures]:
     """{stage id: Figures} over the opportunities `viewer` sees (of deal owner `owner_id`)."""
     stage_ids = sorted(set(stage_ids))
-    access = access_for(viewer)
-    if access.user_id is None or not stage_ids:
+    parts = scope_parts(viewer)
+    if parts.owners == [] or not stage_ids:
         return {}
     rows = StageTally.objects.filter(stage__in=stage_ids)
-    if not access.sees_all:
-        rows = rows.filter(customer_owner__in=sorted(access.owner_ids))
+    if parts.owners is not None:
+        rows = rows.filter(customer_owner__in=parts.owners)
     if owner_id is not None:
         rows = rows.filter(deal_owner=owner_id)
     counts: dict[int, int] = {}
@@ -65,29 +65,27 @@ def stage_figures(*, viewer: Any, stage_ids: Iterable[int],
         counts[stage] = n or 0
         cents[stage] = amount or 0
     figures = {s: Figures(counts.get(s, 0), Decimal(cents.get(s, 0)) * CENT) for s in stage_ids}
-    if not access.sees_all:
-        for stage, extra in _beyond_owners(viewer, access, stage_ids, owner_id).items():
-            base = figures[stage]
-            figures[stage] = Figures(base.count + extra.count, base.amount + extra.amount)
+    for stage, extra in _beyond_owners(viewer, parts, stage_ids, owner_id).items():
+        base = figures[stage]
+        figures[stage] = Figures(base.count + extra.count, base.amount + extra.amount)
     return figures
 
 
-def _beyond_owners(viewer: Any, access: Any, stage_ids: list[int],
+def _beyond_owners(viewer: Any, parts: ScopeParts, stage_ids: list[int],
                    owner_id: int | None) -> dict[int, Figures]:
     """What shares and pool grants add: opportunities the viewer sees whose customer's owner
     is outside their scope (so not in the tallies they read). Read through `visible_to`,
     driven by the customers' ids (a literal list and the grants' subqueries); no query at
     all for someone with neither."""
     reach = Q()
-    shared = shares_of(viewer).for_action(VIEW)
-    if shared:
-        reach |= Q(customer_id__in=sorted(shared))
-    for ids in view_grants(viewer):
+    if parts.shared:
+        reach |= Q(customer_id__in=parts.shared)
+    for ids in parts.granted:
         reach |= Q(customer_id__in=ids)
     if not reach:
         return {}
     qs = (Opportunity.objects.visible_to(viewer).filter(reach, stage_id__in=stage_ids)
-          .exclude(customer__owner_id__in=sorted(access.owner_ids)))
+          .exclude(customer__owner_id__in=parts.owners))
     if owner_id is not None:
         qs = qs.filter(owner_id=owner_id)
     return {row["stage_id"]: Figures(row["n"], (row["amount"] or Decimal(0)).quantize(CENT))

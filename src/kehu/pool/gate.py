@@ -17,9 +17,9 @@ from collections.abc import Collection
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
-from kehu.accounts.models import Department, User
+from kehu.accounts.models import User
 from kehu.accounts.policy import access_for
 from kehu.pool.models import Pool, PoolEntry
 
@@ -41,7 +41,8 @@ def member_pool_ids(user: Any) -> frozenset[int]:
 
 
 def _pool_ids_of_department(department_id: int | None) -> frozenset[int]:
-    """The ids of `pools_of_department`, in plain SQL: the gate asks it on every request of
+    """The ids of the active pools serving a department (one of theirs, or below one: its
+    path starts with theirs), in plain SQL: the gate asks it on every request of
     everyone but admins, and the ORM's EXISTS … DISTINCT cost 0.74 ms of CPU, nearly all of
     it building and compiling the query; this costs 0.017 ms (100,000 demo customers, a rep)."""
     if department_id is None:
@@ -58,11 +59,8 @@ def _pool_ids_of_department(department_id: int | None) -> frozenset[int]:
 def pools_of_department(department_id: int | None) -> list[Pool]:
     """The active pools serving a department: it is one of theirs or lies below one (its
     path starts with theirs). By name: a released customer goes to the first."""
-    if department_id is None:
-        return []
-    under = Department.objects.filter(pk=department_id,
-                                      path__startswith=OuterRef("departments__path"))
-    return list(Pool.objects.filter(Exists(under), is_active=True).distinct().order_by("name", "pk"))
+    ids = _pool_ids_of_department(department_id)  # the one statement of the rule
+    return list(Pool.objects.filter(pk__in=ids).order_by("name", "pk")) if ids else []
 
 
 def forget_pools(user: Any) -> None:
