@@ -17,8 +17,9 @@ Beside each, in the same run and on the same connection, the raw SQL of the same
 the board, the column heads from the tallies plus each column's first cards joined to their
 customers and owners; for a list, its page joined the same way (the orders' lines too); and,
 for the board, the plan it replaced — a GROUP BY over every opportunity in the scope. Raw SQL
-covers the scope's owners and shares (the demo people are in no pool). p50/p95/p99/max in ms;
-the table goes to bench/results/board-<db>-<N>k[-label].md.
+covers the scope's owners, shares and pools (the pools' column heads from their tallies).
+p50/p95/p99/max in ms; `--boards-only` leaves the lists out. The table goes to
+bench/results/board-<db>-<N>k[-label].md.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=100, help="timed board requests per person")
     parser.add_argument("--list-rounds", type=int, default=30,
                         help="timed requests per list scenario (a rep's list can take seconds)")
+    parser.add_argument("--boards-only", action="store_true", help="time the boards alone")
     parser.add_argument("--deep", type=int, default=10_000, help="rows before the deep page")
     parser.add_argument("--no-migrate", action="store_true", help="time the code as it is "
                         "on a database as it is (a before-run of older code)")
@@ -121,7 +123,7 @@ def measure_person(args: argparse.Namespace, role: str, username: str) -> list[t
         one = next((pk for pk in scope.owners if pk != user.pk), scope.owners[0])
         rows.append((f"{role} · board of one owner (?owner=)",
                      page_times(client, "/history/board/", {"owner": one}, args.rounds), None))
-    for name, (table, sort) in LISTS.items():
+    for name, (table, sort) in LISTS.items() if not args.boards_only else ():
         url = f"/history/{name}/"
         rounds = args.list_rounds
         rows.append((f"{role} · {name} first page", page_times(client, url, {}, rounds),
@@ -172,13 +174,13 @@ class Scope:
 
     def __init__(self, user) -> None:
         from kehu.accounts.policy import access_for
-        from kehu.customers.scoping import VIEW, shares_of, view_grants
+        from kehu.customers.scoping import VIEW, shares_of
+        from kehu.pool.gate import member_pool_ids
 
         access = access_for(user)
         self.owners = None if access.sees_all else sorted(access.owner_ids)
         self.shared = [] if access.sees_all else sorted(shares_of(user).for_action(VIEW))
-        if not access.sees_all and view_grants(user):
-            print(f"note: {user.username} has pool grants; the raw SQL leaves them out")
+        self.pools = [] if access.sees_all else sorted(member_pool_ids(user))
 
     def where(self, alias: str = "c") -> tuple[str, list]:
         if self.owners is None:
@@ -191,6 +193,10 @@ class Scope:
         if self.shared:
             clause += f" OR {alias}.id IN ({', '.join(['%s'] * len(self.shared))})"
             params += self.shared
+        if self.pools:  # probed per row: an IN over the pool's 200,000 entries reads them all
+            clause += (f" OR (SELECT 1 FROM pool_poolentry e WHERE e.customer_id = {alias}.id AND "
+                       f"e.pool_id IN ({', '.join(['%s'] * len(self.pools))})) IS NOT NULL")
+            params += self.pools
         return f"{alias}.deleted_at IS NULL AND ({clause})", params
 
     def board(self, pipeline_id: int) -> None:
@@ -209,6 +215,12 @@ class Scope:
                 params += self.owners
             cursor.execute(heads + " GROUP BY stage", params)
             cursor.fetchall()
+            if self.pools:
+                cursor.execute("SELECT stage, SUM(opportunities), SUM(amount_cents) FROM "
+                               f"pool_poolstagetally WHERE stage IN ({marks}) AND pool IN "
+                               f"({', '.join(['%s'] * len(self.pools))}) GROUP BY stage",
+                               [*stages, *self.pools])
+                cursor.fetchall()
             where, scope = self.where()
             for stage in stages:
                 cursor.execute(

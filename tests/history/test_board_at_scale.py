@@ -17,7 +17,8 @@ from kehu.customers import services as customer_services
 from kehu.customers.merging import customer_merge, customer_merge_undo
 from kehu.history import selectors, services, tallies
 from kehu.history.models import Opportunity, Pipeline, Stage, StageTally
-from kehu.pool.services import pool_release, pool_save
+from kehu.pool.models import PoolStageTally
+from kehu.pool.services import pool_claim, pool_release, pool_save
 
 pytestmark = pytest.mark.django_db
 
@@ -117,8 +118,42 @@ def test_every_viewer_sees_the_counts_of_exactly_their_rows_through_a_story_of_w
     assert heads(bob, pipeline)["需求确认"] == (1, Decimal("100.10"))
     assert "需求确认" not in heads(charlie, pipeline)
 
+    # while the customer is in the pool: a new deal, one moved, the customer deleted and back
+    in_pool = deal(root, alices_customer, "公海里的新商机", "9.99")
+    all_agree("a deal added to a pool customer")
+    services.opportunity_move(actor=root, origin="manual", opportunity=in_pool,
+                              stage=stage(pipeline, "方案报价"))
+    all_agree("a pool customer's deal moved")
+    customer_services.customer_delete(actor=root, customer=alices_customer, origin="manual")
+    all_agree("a pool customer deleted")
+    assert "方案报价" not in heads(bob, pipeline)
+    customer_services.customer_restore(actor=root, pk=alices_customer.pk, origin="manual")
+    all_agree("a pool customer restored")
+    assert PoolStageTally.objects.aggregate(n=Sum("opportunities"))["n"] == 3
+
+    # bob claims it: its deals leave the pool's figures and count under bob
+    pool_claim(actor=fresh(bob), origin="manual", customer=alices_customer)
+    all_agree("claimed from the pool")
+    assert PoolStageTally.objects.aggregate(n=Sum("opportunities"))["n"] == 0
+    assert heads(bob, pipeline)["方案报价"] == (1, Decimal("9.99"))
+
     services.opportunity_delete(actor=charlie, origin="manual", opportunity=d)
     all_agree("deleted a deal")
+
+
+def test_a_pool_members_board_adds_the_pools_deals_from_the_pools_own_tally(
+    root, alice, bob, east, alices_customer, pipeline
+):
+    deal(alice, alices_customer, "龙井年单", "100")
+    pool_save(actor=root, origin="manual", data={"name": "华东公海", "departments": [east.pk]})
+    pool_release(actor=alice, origin="manual", customer=alices_customer, reason="不跟了")
+    assert heads(bob, pipeline) == {"初步接洽": (1, Decimal("100.00"))}
+    PoolStageTally.objects.update(opportunities=5)  # so the answer can only come from here
+    assert heads(bob, pipeline) == {"初步接洽": (5, Decimal("100.00"))}
+    with pytest.raises(CommandError, match="kehu stage-tallies --rebuild"):
+        call_command("stage-tallies")
+    call_command("stage-tallies", rebuild=True)
+    assert heads(bob, pipeline) == {"初步接洽": (1, Decimal("100.00"))}
 
 
 def test_a_recount_from_scratch_equals_what_the_triggers_kept(

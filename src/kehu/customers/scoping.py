@@ -71,7 +71,13 @@ def register_view_grant(fn: ViewGrant) -> None:
 
 def view_grants(user: User | None) -> list[models.QuerySet]:
     """The registered grants' id subqueries that apply to `user` (usually none)."""
-    return [ids for fn in _VIEW_GRANTS if (ids := fn(user)) is not None]
+    return [ids for _, ids in view_grants_by_source(user)]
+
+
+def view_grants_by_source(user: User | None) -> list[tuple[ViewGrant, models.QuerySet]]:
+    """(grant, id subquery) of each registered grant that applies to `user`: for readers
+    that serve a grant from figures of their own (the kanban's pool tallies)."""
+    return [(fn, ids) for fn in _VIEW_GRANTS if (ids := fn(user)) is not None]
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -179,6 +185,7 @@ class ScopeParts:
     owners: list[int] | None
     shared: list[int]
     granted: list[models.QuerySet]
+    sources: tuple[ViewGrant, ...] = ()  # the grant behind each of `granted`, in order
 
     def size(self) -> scope_plans.ScopeSize:
         return scope_plans.scope_size(self.owners or [], len(self.shared), self.granted)
@@ -191,8 +198,9 @@ def scope_parts(user: User | None) -> ScopeParts:
         return ScopeParts([], [], [])
     if access.sees_all:
         return ScopeParts(None, [], [])
+    grants = view_grants_by_source(user)
     return ScopeParts(sorted(access.owner_ids), sorted(shares_of(user).for_action(VIEW)),
-                      view_grants(user))
+                      [ids for _, ids in grants], tuple(fn for fn, _ in grants))
 
 
 def scope_is_small(user: User | None) -> bool:

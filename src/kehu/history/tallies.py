@@ -2,10 +2,11 @@
 
 Reading: `stage_figures` sums the rows of the stages asked for, for the owners the viewer's
 scope covers (`customers.scoping.scope_parts`, the same parts `visible_to` builds its filter
-from), and adds what shares and pool grants reach beyond those owners by reading the
-opportunities themselves through `visible_to`: a handful for shares, but every deal of the
-pool for a pool member (~0.8 s with a 200,000-customer pool at 1,000,000 customers; a tally
-per pool would fix it). Measured: bench/results/board-*-1000k*.md.
+from), and adds what shares and grants reach beyond those owners: a grant with figures of
+its own (`register_grant_tally`: the pool keeps a tally per pool, so a member's board does
+not read the pool's 200,000 customers' deals, ~0.9 s at 1,000,000 customers) from those, the
+rest — shares, a handful — by reading the opportunities through `visible_to`. Measured:
+bench/results/board-*-1000k*.md.
 
 Writing: nothing here; the triggers keep the rows in the writer's transaction.
 `stage_tallies_rebuild` recomputes them from scratch (`kehu stage-tallies --rebuild`), and
@@ -14,7 +15,7 @@ Writing: nothing here; the triggers keep the rows in the writer's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -45,6 +46,27 @@ class Figures:
     amount: Decimal = Decimal("0.00")
 
 
+@dataclass(frozen=True)
+class GrantTally:
+    """Figures an app above history keeps for the customers one of its VIEW grants reaches
+    (`customers.scoping.register_view_grant`), registered from the app's `ready()`:
+    `figures(viewer, stage_ids, owner_id)` answers {stage id: Figures} of the deals the grant
+    shows the viewer; `rebuild()` recounts (returns rows written); `drift()` lists where the
+    kept figures and a recount disagree."""
+
+    grant: Callable[[Any], Any]
+    figures: Callable[[Any, list[int], int | None], dict[int, Figures]]
+    rebuild: Callable[[], int]
+    drift: Callable[[], list]
+
+
+_GRANT_TALLIES: dict[Callable[[Any], Any], GrantTally] = {}
+
+
+def register_grant_tally(tally: GrantTally) -> None:
+    _GRANT_TALLIES[tally.grant] = tally
+
+
 def stage_figures(*, viewer: Any, stage_ids: Iterable[int],
                   owner_id: int | None = None) -> dict[int, Figures]:
     """{stage id: Figures} over the opportunities `viewer` sees (of deal owner `owner_id`)."""
@@ -65,31 +87,44 @@ def stage_figures(*, viewer: Any, stage_ids: Iterable[int],
         counts[stage] = n or 0
         cents[stage] = amount or 0
     figures = {s: Figures(counts.get(s, 0), Decimal(cents.get(s, 0)) * CENT) for s in stage_ids}
-    for stage, extra in _beyond_owners(viewer, parts, stage_ids, owner_id).items():
-        base = figures[stage]
-        figures[stage] = Figures(base.count + extra.count, base.amount + extra.amount)
-    return figures
+    return _summed([figures, *_beyond_owners(viewer, parts, stage_ids, owner_id)])
 
 
 def _beyond_owners(viewer: Any, parts: ScopeParts, stage_ids: list[int],
-                   owner_id: int | None) -> dict[int, Figures]:
-    """What shares and pool grants add: opportunities the viewer sees whose customer's owner
-    is outside their scope (so not in the tallies they read). Read through `visible_to`,
-    driven by the customers' ids (a literal list and the grants' subqueries); no query at
-    all for someone with neither."""
-    reach = Q()
-    if parts.shared:
-        reach |= Q(customer_id__in=parts.shared)
-    for ids in parts.granted:
-        reach |= Q(customer_id__in=ids)
-    if not reach:
-        return {}
-    qs = (Opportunity.objects.visible_to(viewer).filter(reach, stage_id__in=stage_ids)
-          .exclude(customer__owner_id__in=parts.owners))
-    if owner_id is not None:
-        qs = qs.filter(owner_id=owner_id)
-    return {row["stage_id"]: Figures(row["n"], (row["amount"] or Decimal(0)).quantize(CENT))
-            for row in qs.values("stage_id").order_by().annotate(n=Count("id"), amount=Sum("amount"))}
+                   owner_id: int | None) -> list[dict[int, Figures]]:
+    """What shares and grants add: opportunities the viewer sees whose customer's owner is
+    outside their scope (so not in the tallies they read). A grant with a tally of its own
+    answers from it; shares and other grants are read through `visible_to`, driven by the
+    customers' ids, with the tallied grants' customers left out so nothing counts twice;
+    no query at all for someone with neither."""
+    sources = parts.sources or (None,) * len(parts.granted)
+    tallied = [(_GRANT_TALLIES[fn], ids) for fn, ids in zip(sources, parts.granted, strict=True)
+               if fn in _GRANT_TALLIES]
+    found = [tally.figures(viewer, stage_ids, owner_id) for tally, _ in tallied]
+    reach = Q(customer_id__in=parts.shared) if parts.shared else Q()
+    for fn, ids in zip(sources, parts.granted, strict=True):
+        if fn not in _GRANT_TALLIES:
+            reach |= Q(customer_id__in=ids)
+    if reach:
+        qs = (Opportunity.objects.visible_to(viewer).filter(reach, stage_id__in=stage_ids)
+              .exclude(customer__owner_id__in=parts.owners))
+        for _, ids in tallied:
+            qs = qs.exclude(customer_id__in=ids)
+        if owner_id is not None:
+            qs = qs.filter(owner_id=owner_id)
+        found.append({row["stage_id"]: Figures(row["n"], (row["amount"] or Decimal(0)).quantize(CENT))
+                      for row in qs.values("stage_id").order_by()
+                      .annotate(n=Count("id"), amount=Sum("amount"))})
+    return found
+
+
+def _summed(many: list[dict[int, Figures]]) -> dict[int, Figures]:
+    total: dict[int, Figures] = {}
+    for figures in many:
+        for stage, more in figures.items():
+            base = total.get(stage, Figures())
+            total[stage] = Figures(base.count + more.count, base.amount + more.amount)
+    return total
 
 
 def stage_tallies_rebuild() -> int:
@@ -98,7 +133,7 @@ def stage_tallies_rebuild() -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in REBUILD_SQL:
             cursor.execute(statement)
-        return StageTally.objects.count()
+        return StageTally.objects.count() + sum(t.rebuild() for t in _GRANT_TALLIES.values())
 
 
 def stage_tallies_recount() -> dict[tuple[int, int, int], tuple[int, int]]:
@@ -120,4 +155,5 @@ def stage_tallies_drift() -> list[tuple[tuple[int, int, int], Any, Any]]:
     """Where the kept tallies and a recount disagree: [(key, kept, recounted)]."""
     kept, recount = stage_tallies_kept(), stage_tallies_recount()
     return [(k, kept.get(k), recount.get(k)) for k in sorted(kept.keys() | recount.keys())
-            if kept.get(k) != recount.get(k)]
+            if kept.get(k) != recount.get(k)] + [
+        found for tally in _GRANT_TALLIES.values() for found in tally.drift()]

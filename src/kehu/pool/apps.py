@@ -22,6 +22,12 @@ class PoolConfig(AppConfig):
         from kehu.pool.gate import customers_in_pools, pool_customers_query, pool_view_grant
 
         register_view_grant(pool_view_grant)
+        # The kanban adds a member's pools' deals from the pool's own tallies.
+        from kehu.history.tallies import GrantTally, register_grant_tally
+        from kehu.pool.tallies import pool_stage_figures, pool_tallies_drift, pool_tallies_rebuild
+
+        register_grant_tally(GrantTally(pool_view_grant, pool_stage_figures,
+                                        pool_tallies_rebuild, pool_tallies_drift))
         register_masked_customers(customers_in_pools, pool_customers_query)
         # A pool customer given an owner by any other path (an admin's 转移) leaves the pool
         # in that transaction.

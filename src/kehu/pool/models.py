@@ -95,6 +95,31 @@ class PoolEntry(models.Model):
         return f"{self.customer_id} in {self.pool_id}"
 
 
+class PoolStageTally(models.Model):
+    """How many opportunities, of what amount, stand in one stage for the live customers of
+    one pool, per deal owner: what a member's kanban adds to the tallies of the owners in
+    their scope (`history.tallies`), without reading the pool's deals — a pool of 200,000
+    customers cost a member's board ~0.9 s at 1,000,000 customers.
+
+    Kept by database triggers (migration 0003) on deals, pool entries and the customers'
+    soft deletion, in the writing transaction, like `history.StageTally`; plain integers,
+    whole cents; rebuilt by `kehu stage-tallies --rebuild`.
+    """
+
+    pool = models.IntegerField()
+    stage = models.IntegerField()
+    deal_owner = models.IntegerField()
+    opportunities = models.IntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pool", "stage", "deal_owner"],
+                                               name="pool_stage_tally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.pool}/{self.stage}/{self.deal_owner}: {self.opportunities}"
+
+
 class MoveKind(models.TextChoices):
     RECLAIMED = "reclaimed", _("自动回收")
     RELEASED = "released", _("释放到公海")
