@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.classification.models import CustomerFigures, Scheme
+from kehu.core.db import parallel_workers
 from kehu.history.choices import SPENDING_STATUSES
 
 # The named segments, the first whose ranges hold (R, F, M each 1..5, 5 best) names it.
@@ -134,6 +135,7 @@ def _staged_aggregate(cursor: Any, start: dt.date) -> tuple[str, list[Any]]:
     (measured on a busy machine, load 4-6). SQLite has one thread either way."""
     if connection.vendor != "postgresql":
         return _aggregate_sql(), aggregate_params(start)
+    parallel_workers(cursor)
     # Dropped first: inside an outer transaction (a test, a job's unit) ON COMMIT has not come yet.
     cursor.execute("DROP TABLE IF EXISTS figures_agg")
     cursor.execute(f"CREATE TEMPORARY TABLE figures_agg ON COMMIT DROP AS {_aggregate_sql()}",

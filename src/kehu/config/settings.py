@@ -138,6 +138,11 @@ TEMPLATES = [
 ]
 
 
+KEHU_DB_PARALLEL_WORKERS = env_int("KEHU_DB_PARALLEL_WORKERS", 0, minimum=0)
+# What a job that reads a whole table asks for (core.db.parallel_workers): PostgreSQL's own default.
+KEHU_DB_JOB_PARALLEL_WORKERS = env_int("KEHU_DB_JOB_PARALLEL_WORKERS", 2, minimum=0)
+
+
 def _database() -> dict:
     url = env_str("DATABASE_URL")
     if not url:
@@ -158,8 +163,14 @@ def _database() -> dict:
         # No JIT: Kehu's queries are short reads whose row estimates can still pass
         # jit_above_cost; a quick search over 2,800 candidates spent 11.8 of its 27 ms
         # compiling (PostgreSQL 15, 100,000 customers).
+        # No parallel workers either, unless asked (KEHU_DB_PARALLEL_WORKERS; a job that
+        # wants them asks with core.db.parallel_workers): a plan that hides the owner from
+        # the planner (the scope's walk) looks cheap enough to gather in parallel, and
+        # starting the workers cost a rep's kanban 271 of its 314 ms of SQL, 15 ms without
+        # (PostgreSQL 15, 1,000,000 customers, load 2).
         options = config.setdefault("OPTIONS", {})
-        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+        options["options"] = (f"{options.get('options', '')} -c jit=off -c "
+                              f"max_parallel_workers_per_gather={KEHU_DB_PARALLEL_WORKERS}").strip()
         # PgBouncer in transaction mode: a server-side cursor (QuerySet.iterator) cannot
         # outlive the transaction that the pooler may hand to another client.
         config["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("KEHU_DB_PGBOUNCER", False)

@@ -1,0 +1,23 @@
+"""Database session settings a statement asks for, kept to the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+
+def parallel_workers(cursor: Any) -> None:
+    """Let the rest of this transaction's statements use PostgreSQL's parallel workers.
+
+    Web requests run without them (settings: KEHU_DB_PARALLEL_WORKERS, 0): their queries are
+    short, and starting workers costs more than it saves. A job that aggregates a whole
+    table is the opposite: the classification figures' aggregate took 3.9-4.2 s with two
+    workers against 7 s serial at 1,000,000 customers. Local to the transaction
+    (`set_config(..., true)`), so the connection goes back to the web's setting after it.
+    Nothing on SQLite, which has one thread either way.
+    """
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT set_config('max_parallel_workers_per_gather', %s, true)",
+                       [str(settings.KEHU_DB_JOB_PARALLEL_WORKERS)])
