@@ -102,6 +102,9 @@ def setup(args: argparse.Namespace) -> None:
         from django.core.management import call_command
 
         call_command("migrate", interactive=False, verbosity=0)
+    from kehu.core.warm import freeze_after_warm_up
+
+    freeze_after_warm_up()  # as kehu.config.wsgi does in each web process
 
 
 def measure_person(args: argparse.Namespace, role: str, username: str) -> list[tuple]:
