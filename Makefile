@@ -58,6 +58,11 @@ bench: install-dev
 	$(BIN)/python bench/run.py --org enterprise
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/board.py --data-dir var/bench/sqlite-c1000000-s1-enterprise --label enterprise --rounds 30
+	$(BIN)/python bench/pg.py -- bench/run.py
+	$(BIN)/python bench/pg.py --org enterprise -- bench/run.py --org enterprise
+	$(BIN)/python bench/pg.py -- bench/board.py --data-dir {data_dir}
+	$(BIN)/python bench/pg.py --org enterprise -- bench/board.py --data-dir {data_dir} --label enterprise --rounds 30
+	$(BIN)/python bench/pg.py -- bench/search.py
 	$(BIN)/python bench/card.py
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/import.py

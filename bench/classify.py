@@ -123,7 +123,21 @@ def setup(args: argparse.Namespace) -> None:
 
 
 def pg_start(base: Path) -> str:
-    """The bench's own server on a data directory kept between runs; stopped at exit."""
+    """The bench's own server on a data directory kept between runs, with its database
+    `kehu` (created on the first run); stopped at exit."""
+    server = pg_server(base)
+    url = f"{server}/kehu"
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'kehu'").fetchone():
+            conn.execute("CREATE DATABASE kehu")
+    return url
+
+
+def pg_server(base: Path) -> str:
+    """A PostgreSQL server on `base`/data (initialised on the first run, kept after), on a
+    free port, stopped when this process exits; its URL without a database name."""
     from kehu.core.testing.pgserver import _free_port, _pg_bin, _run, _run_as, _wait_for
 
     bin_dir, as_user = _pg_bin(), _run_as()
@@ -143,13 +157,7 @@ def pg_start(base: Path) -> str:
     atexit.register(_run, as_user, [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast",
                                     "-s", "stop"], False)
     _wait_for(port)
-    url = f"postgresql://postgres@127.0.0.1:{port}/kehu"
-    if fresh:
-        import psycopg
-
-        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE kehu")
-    return url
+    return f"postgresql://postgres@127.0.0.1:{port}"
 
 
 def pg_load(base: Path, source: Path) -> None:
