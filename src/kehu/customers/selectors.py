@@ -28,6 +28,7 @@ from kehu.customers.models import (
     Tag,
 )
 from kehu.customers.ranking import explain, ranked_page
+from kehu.customers.scope_plans import live_customers
 from kehu.customers.scoping import MANAGE, VIEW, page_branches
 from kehu.customers.search import search_filter
 from kehu.customers.sensitive import (
@@ -106,13 +107,16 @@ class RowOwner:
 def _customer_page(viewer: User, filters: CustomerFilters, cursor: str | None, limit: int,
                    within: QuerySet | None, *, rows: bool) -> Page:
     masked = masked_fields(viewer, CUSTOMER_SENSITIVE)
-    base = customers_visible(viewer=viewer)
-    if within is not None:
-        base = base.filter(pk__in=within)
-    if filters.q:  # customers a rule masks (the pool's) match a search on a complete value only
-        for ids in masked_customer_queries(viewer):
-            base = base.filter(~Q(pk__in=ids) | search_filter(filters.q, masked=CUSTOMER_SENSITIVE))
-    qs = filters.apply(base, viewer=viewer, search=not filters.ranked)
+
+    def filtered(base: QuerySet) -> QuerySet:
+        if within is not None:
+            base = base.filter(pk__in=within)
+        if filters.q:  # customers a rule masks (the pool's) match a search on a complete value only
+            for ids in masked_customer_queries(viewer):
+                base = base.filter(~Q(pk__in=ids) | search_filter(filters.q, masked=CUSTOMER_SENSITIVE))
+        return filters.apply(base, viewer=viewer, search=not filters.ranked)
+
+    qs = filtered(customers_visible(viewer=viewer))
     if rows:
         qs = as_rows(qs, ROW_FIELDS + (SEARCH_ROW_FIELDS if filters.q else ()), CustomerRow)
     if filters.ranked:
@@ -121,7 +125,8 @@ def _customer_page(viewer: User, filters: CustomerFilters, cursor: str | None, l
         # Only the default order has a per-owner index (owner, updated_at, id) to branch on.
         branches = page_branches(viewer) if filters.sort.lstrip("-") == "updated_at" else None
         page = paginate(qs, sort=filters.sort, cursor=cursor, limit=limit,
-                        datetime_fields={"created_at", "updated_at"}, branches=branches)
+                        datetime_fields={"created_at", "updated_at"}, branches=branches,
+                        branch_base=filtered(live_customers()) if branches else None)
     if filters.q:
         explain(page.items, filters.q, masked=masked)
     attach_owners(page.items, RowOwner if rows else User)
