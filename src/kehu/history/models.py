@@ -185,7 +185,10 @@ class Order(CustomerRecord):
 
     class Meta:
         indexes = [models.Index(fields=["customer", "ordered_on", "id"], name="order_timeline"),
-                   models.Index(fields=["ordered_on"], name="order_date"),
+                   # The list's order, id included: SQLite's indexes end in the rowid anyway,
+                   # PostgreSQL's do not, and (ordered_on) alone made it sort a whole day's
+                   # 38,922 orders for each first page (admin, 10,000,000 orders: 251 ms).
+                   models.Index(fields=["ordered_on", "id"], name="order_recent"),
                    # Covers the RFM pass (classification.figures): one walk in customer
                    # order, no table reads and no sort for the GROUP BY.
                    models.Index(fields=["customer", "status", "ordered_on", "total"],
