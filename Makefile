@@ -73,6 +73,7 @@ bench: install-dev
 	$(BIN)/python bench/segments.py
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/followup.py
+	$(BIN)/python bench/pool.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/consent.py
 	$(BIN)/python bench/encryption.py

@@ -218,3 +218,28 @@ def test_a_long_day_comes_a_page_at_a_time_in_one_ranked_order(alice, agenda, ma
     body = api_as(alice).request("GET", "/followup/today?page=2", None).json()
     assert [r["task"]["id"] for r in body["rows"]] == [r.task.pk for r in second.rows]
     assert (body["total"], body["page"], body["pages"]) == (62, 2, 2)
+
+
+def test_a_row_shows_its_badges_and_escapes_what_people_typed(alice, mallory, make_customer,
+                                                             login):
+    """agenda_row writes each row in Python (templatetags/agenda.py): the markup must still
+    escape names, titles and notes, and show the reminder and escalation badges."""
+    customer = make_customer(alice, name="<b>粗体</b>公司")
+    task = task_create(actor=alice, origin="manual", customer=customer.pk, data={
+        "title": "回电 <i>", "notes": "备注 <script>x</script>", "kind": "reminder",
+        "due_date": timezone.localdate()})
+    FollowUpTask.objects.filter(pk=task.pk).update(escalated_at=timezone.now(),
+                                                   escalated_to=mallory)
+    text = login(alice).get(reverse("followup:today")).content.decode()
+    assert "&lt;b&gt;粗体&lt;/b&gt;公司" in text and "<b>粗体" not in text
+    assert "回电 &lt;i&gt;" in text and "备注 &lt;script&gt;x&lt;/script&gt;" in text
+    assert '<span class="badge">提醒</span>' in text
+    assert 'title="已通知上级 Mallory 经理">已升级</span>' in text
+    assert f'hx-post="{reverse("followup:task_done", args=[task.pk])}"' in text
+    assert 'name="csrfmiddlewaretoken"' in text
+    team = login(mallory).get(reverse("followup:team_member", args=[alice.pk]))
+    assert team.status_code == 200  # due today, not overdue: not in the team's list
+    FollowUpTask.objects.filter(pk=task.pk).update(
+        due_date=timezone.localdate() - dt.timedelta(days=2))
+    text = login(mallory).get(reverse("followup:team_member", args=[alice.pk])).content.decode()
+    assert " · Alice 王</span>" in text and "记一笔" not in text and "is-overdue" in text
