@@ -356,8 +356,10 @@ def my_day(requests: int) -> list[str]:
     from django.utils import timezone
 
     from kehu.accounts.models import User
+    from kehu.core.warm import freeze_after_warm_up
     from kehu.followup.models import FollowUpTask
 
+    freeze_after_warm_up()  # as kehu.config.wsgi does in each web process
     rep = User.objects.filter(username=REP).first() or User.objects.filter(
         role__code="sales", is_active=True).order_by("pk").first()
     today = timezone.localdate()
