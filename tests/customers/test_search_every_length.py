@@ -168,6 +168,8 @@ def test_a_term_between_rare_and_common_pages_the_same_walked_either_way(
         alice, charlie, make_customer, monkeypatch, walk_limit):
     monkeypatch.setattr(searchindex, "probe_limit", lambda: 3)  # "common" from four on
     monkeypatch.setattr(searchindex, "walk_limit", lambda: walk_limit)
+    # The table's size is kept per process (ten minutes): here it holds these eight.
+    monkeypatch.setattr(searchindex, "table_size", lambda: 8)
     make_customer(alice, name="西湖茶")
     for i in range(5):
         make_customer(alice, name=f"杭州西湖茶{i}号")
