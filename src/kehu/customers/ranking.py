@@ -68,16 +68,16 @@ def ranked_page(*, qs: QuerySet, q: str, masked: Mapping[str, str], cursor: str 
     found = term_candidates(q, masked=masked)
     if found.rare is not None:
         return _page(_tiered(matched.filter(found.rare), term, anchor, limit), limit)
-    strong = _strong_q(term)
+    strong = _strong_ids(term)
     rows: list[Customer] = []
-    if strong is not None and (anchor is None or anchor[0] != REST):
-        rows = _tiered(matched.filter(strong), term, anchor, limit, strong=True)
+    if strong and (anchor is None or anchor[0] != REST):
+        rows = _tiered(matched.filter(pk__in=strong), term, anchor, limit, strong=True)
     if len(rows) <= limit:
         # Every strong candidate that matches is listed above (an exact or leading name,
         # initials or pinyin is a match of the plain filter too), so the rest leaves them out.
         # Between the rare and the common, the walk tests the index's candidates first.
         rest = matched if found.within is None else matched.filter(found.within)
-        rest = rest if strong is None else rest.exclude(strong)
+        rest = rest.exclude(pk__in=strong) if strong else rest
         rows += _newest(rest, anchor if anchor is not None and anchor[0] == REST else None,
                         limit + 1 - len(rows))
     return _page(rows, limit)
@@ -127,15 +127,16 @@ def _after_ranked(anchor: tuple) -> Q:
             | Q(search_tier=tier, updated_at=moment, id__lt=pk))
 
 
-def _strong_q(term: Term) -> Q | None:
-    """The rows whose name is or starts with the term, or whose initials or pinyin start
-    with it (a Latin term), as B-tree ranges of at most PROBE_LIMIT rows each (a range
-    with more is too common to rank: it stays with the rest); None when no range is.
+def _strong_ids(term: Term) -> list[int]:
+    """Ids of the customers whose name is or starts with the term, or whose initials or
+    pinyin start with it (a Latin term): B-tree ranges, each of at most PROBE_LIMIT rows
+    (a range with more is too common to rank: it stays with the rest).
 
-    A sub-select of the ranges, not their ids: zhoux's pinyin range holds some 1,100
-    customers, and as a literal list the two queries that use it spent 3-4 ms building
-    and binding parameters. Each range is counted in its own index first (the names' in
-    the live-name index), up to PROBE_LIMIT + 1 entries, without reading the table."""
+    Each range is counted in its own index first (the names' in the live-name index), up
+    to PROBE_LIMIT + 1 entries without reading the table, and only a range within the
+    limit is fetched: zhoux's pinyin range used to fetch 2,001 ids to be dropped. A literal
+    list, not a sub-select of the ranges: given that, SQLite may walk a sort index and
+    test every row against it (a pool member's scope, tests/core/test_list_indexes.py)."""
     live = Customer.objects.filter(deleted_at__isnull=True)
     ranges = [live.filter(name=term.text),
               live.filter(name__gte=term.text, name__lt=term.text + _LAST,
@@ -144,11 +145,11 @@ def _strong_q(term: Term) -> Q | None:
         word = term.lowered
         ranges += [Customer.objects.filter(**{f"{column}__gte": word, f"{column}__lt": word + _LAST})
                    for column in ("name_initials", "name_pinyin")]
-    kept = [r.values("pk") for r in ranges if r[:searchindex.PROBE_LIMIT + 1].count()
-            <= searchindex.PROBE_LIMIT]
-    if not kept:
-        return None
-    return Q(pk__in=kept[0].union(*kept[1:], all=True)) if len(kept) > 1 else Q(pk__in=kept[0])
+    found: set[int] = set()
+    for rows in ranges:
+        if rows[:searchindex.PROBE_LIMIT + 1].count() <= searchindex.PROBE_LIMIT:
+            found.update(rows.values_list("pk", flat=True))
+    return sorted(found)
 
 
 def _newest(qs: QuerySet, after: tuple | None, count: int) -> list[Customer]:
