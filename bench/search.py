@@ -85,7 +85,7 @@ def prepare(args: argparse.Namespace) -> Path:
 def existing(args: argparse.Namespace) -> dict:
     from kehu.customers.models import Customer
 
-    return {"customers": Customer.objects.count(), "seed": "?", "seconds": "?", **run.identities()}
+    return {"customers": Customer.objects.count(), "seed": "?", "seconds": "?", **run.identities({})}
 
 
 # --- terms -------------------------------------------------------------------------
@@ -121,12 +121,24 @@ def pick_terms(rng: random.Random) -> list[tuple[str, str, str]]:
         common = max(counted, key=lambda t: (counted[t], t))
         picked += [(kind, f"rare ({counted[rare]:,})", rare),
                    (kind, f"common ({_many(counted[common])})", common)]
-        if kind == "2 Chinese characters":  # the worst case: just under the rare/common line
-            from kehu.customers.searchindex import probe_limit
-
-            line = min(counted, key=lambda t: (abs(counted[t] - probe_limit()), t))
-            picked.append((kind, f"at the line ({counted[line]:,})", line))
+        if kind == "2 Chinese characters":  # the worst cases: near the lines between walks
+            picked += [(kind, f"at the {name} line ({counted[term]:,})", term)
+                       for name, term in _near_the_lines(counted)]
     return picked
+
+
+def _near_the_lines(counted: Counter) -> list[tuple[str, str]]:
+    """The terms nearest the rare line (`probe_limit()`: ranked from the candidates or
+    walked) and, on SQLite, the walk line (`walk_limit()`: walked within the candidates
+    or with the plain filter alone), with the line's name."""
+    from django.db import connection
+
+    from kehu.customers.searchindex import probe_limit, walk_limit
+
+    lines = [("rare", probe_limit())] + ([("walk", walk_limit())]
+                                         if connection.vendor == "sqlite" else [])
+    return [(name, min(counted, key=lambda t, at=at: (abs(counted[t] - at), t)))
+            for name, at in lines]
 
 
 def _parts(text: str) -> set[str]:
@@ -195,18 +207,18 @@ def warm_up(args: argparse.Namespace, setup: dict, port: int, terms: list[tuple]
 
 
 def raw_index(term: str, times: int) -> run.Result:
-    """The gram-index query the search starts with, alone: the floor for the API's time."""
-    from kehu.customers.search import index_groups
-    from kehu.customers.searchindex import probe
+    """The gram-index queries the search starts with, alone — the probe (at most
+    `probe_limit()` + 1 ids) and, between rare and common on SQLite, the bounded count —
+    as `search.term_candidates` sends them: the floor for the API's time."""
+    from kehu.customers.search import index_groups, term_candidates
 
     result = run.Result()
-    groups = index_groups(term, masked={})
-    if groups is None:
+    if index_groups(term, masked={}) is None:
         result.status = "no index (scan)"
         return result
     for _ in range(times):
         started = time.perf_counter()
-        probe(groups, estimate=False)
+        term_candidates(term, masked={})
         result.times.append(time.perf_counter() - started)
     return result
 
@@ -220,7 +232,8 @@ def report(args: argparse.Namespace, setup: dict, rows: list[tuple]) -> None:
         f"demo customers (seed {setup['seed']})",
         f"- API: {run.WORKERS} gunicorn sync workers, {run.CLIENT_THREADS} client threads, up to "
         f"{args.requests} requests or {args.seconds:.0f} s per term, `limit=50`, times in ms, "
-        "client side; index: the raw gram query (at most 2,001 ids), in process",
+        "client side; index: the raw gram queries the search sends first (the probe, at most "
+        "`probe_limit()` + 1 ids, and between rare and common the bounded count), in process",
         "- the count after rare/common: customers the index finds for the term (up to 100,000)",
         "", "| kind | term | | API p50 | p95 | p99 | max | rep p50 | p95 | p99 | max "
         "| index p50 | p95 | p99 | max |",

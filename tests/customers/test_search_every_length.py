@@ -9,6 +9,8 @@ Charlie, in another region, finds none of it, through the API or the web.
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kehu.customers import searchindex, selectors, services
@@ -159,6 +161,31 @@ def test_a_common_term_still_puts_the_exact_name_first_and_pages_through_the_res
                                      cursor=first.next_cursor)
     assert [c.name for c in second.items] == ["龙井1茶", "龙井0茶"]
     assert second.next_cursor is None
+
+
+@pytest.mark.parametrize("walk_limit", [0, 1000], ids=["plain walk", "walk within candidates"])
+def test_a_term_between_rare_and_common_pages_the_same_walked_either_way(
+        alice, charlie, make_customer, monkeypatch, walk_limit):
+    monkeypatch.setattr(searchindex, "probe_limit", lambda: 3)  # "common" from four on
+    monkeypatch.setattr(searchindex, "walk_limit", lambda: walk_limit)
+    # The table's size is kept per process (ten minutes): here it holds these eight.
+    monkeypatch.setattr(searchindex, "table_size", lambda: 8)
+    make_customer(alice, name="西湖茶")
+    for i in range(5):
+        make_customer(alice, name=f"杭州西湖茶{i}号")
+    make_customer(alice, name="西湖 湖茶庄")  # holds both pairs of 西湖茶 but not the term
+    make_customer(charlie, name="南京西湖茶")  # a candidate out of Alice's scope
+    filters = CustomerFilters.from_params({"q": "西湖茶"})
+    with CaptureQueriesContext(connection) as queries:
+        first = selectors.customer_list(viewer=alice, filters=filters, limit=4)
+    assert [c.name for c in first.items] == ["西湖茶", "杭州西湖茶4号", "杭州西湖茶3号",
+                                             "杭州西湖茶2号"]
+    second = selectors.customer_list(viewer=alice, filters=filters, limit=4,
+                                     cursor=first.next_cursor)
+    assert [c.name for c in second.items] == ["杭州西湖茶1号", "杭州西湖茶0号"]
+    assert second.next_cursor is None
+    within = any('+"customers_customer"."id" IN (SELECT rowid' in q["sql"] for q in queries)
+    assert within == (walk_limit > 0 and connection.vendor == "sqlite")
 
 
 def test_a_junk_ranked_cursor_is_a_422_not_a_500(book, api_as):
