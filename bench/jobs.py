@@ -119,7 +119,7 @@ def run_backend(args: argparse.Namespace) -> dict[str, Any]:
     data_dir = data_dir_for(args.backend, args.customers)
     env = prepare_environment(args.backend, data_dir)
     built = build_database(args, data_dir)
-    setup = identities()
+    setup = identities({})
     from kehu.accounts.models import User
 
     admin = User.objects.get(username="admin")
