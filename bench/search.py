@@ -64,6 +64,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="an existing Kehu data directory (its kehu.sqlite3) instead")
     parser.add_argument("--requests", type=int, default=200, help="per term")
     parser.add_argument("--seconds", type=float, default=30, help="time limit per term")
+    parser.set_defaults(org="demo")  # run.py's database for the demo team
     return parser.parse_args(argv)
 
 
