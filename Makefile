@@ -60,8 +60,8 @@ bench: install-dev
 	$(BIN)/python bench/board.py --data-dir var/bench/sqlite-c1000000-s1-enterprise --label enterprise --rounds 30
 	$(BIN)/python bench/pg.py -- bench/run.py
 	$(BIN)/python bench/pg.py --org enterprise -- bench/run.py --org enterprise
-	$(BIN)/python bench/pg.py -- bench/board.py --data-dir {data_dir}
-	$(BIN)/python bench/pg.py --org enterprise -- bench/board.py --data-dir {data_dir} --label enterprise --rounds 30
+	$(BIN)/python bench/pg.py -- bench/board.py --data-dir {data_dir} --list-rounds 10
+	$(BIN)/python bench/pg.py --org enterprise -- bench/board.py --data-dir {data_dir} --label enterprise --rounds 20 --list-rounds 10
 	$(BIN)/python bench/pg.py -- bench/search.py
 	$(BIN)/python bench/card.py
 	$(BIN)/python bench/jobs.py
