@@ -29,11 +29,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.db import connection
 from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.lookups import IsNull
+from django.db.models.lookups import IsNull, Lookup
 
 IN, WALK, BRANCHES = "in", "walk", "branches"
 PAGE = 51  # the list's page (50) and the one row that says whether there is a next page
@@ -128,6 +129,32 @@ def grant_test(path: str, ids: QuerySet, plan: str) -> Q:
     column = ids.query.values_select[0] if ids.query.values_select else "pk"
     probe = ids.filter(**{column: OuterRef(f"{path}id" if path else "pk")}).values(column)[:1]
     return Q(IsNull(Subquery(probe), False))
+
+
+class _IdArray(Subquery):
+    template = "ARRAY(%(subquery)s)"
+
+
+class _EqualsAny(Lookup):
+    """`column = ANY(ARRAY(subquery))` (PostgreSQL)."""
+
+    lookup_name = "equals_any"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+def rows_of_customers(column: str, customers: QuerySet) -> Q | Lookup:
+    """Rows of another table whose `column` (customer_id) is one of `customers` — the IN
+    plan through a join: the customers first, then their rows through the `(customer, …)`
+    indexes. On PostgreSQL as `= ANY(ARRAY(…))`: an `IN (subquery)` there is a semi-join the
+    planner may drive from the list's own sort index instead, once the page's other joins
+    are in (a rep's 700 customers' orders: 84,890 orders walked, 197 ms; 3.7 ms this way)."""
+    if connection.vendor == "postgresql":
+        return _EqualsAny(F(column), _IdArray(customers.values("pk")))
+    return Q(**{f"{column}__in": customers.values("pk")})
 
 
 def branches(owners: Sequence[int], shared_ids: Sequence[int], granted: Sequence[QuerySet]

@@ -159,7 +159,7 @@ def scope_filter(
         # list (the sharer's orders: 295 ms at 1,000,000 customers, 3 ms as a sub-select).
         aliases, condition = _scope_condition(owners, shared_ids, "", granted, plan)
         customers = scope_plans.live_customers().alias(**aliases).filter(condition)
-        return qs.filter(**{f"{path}id__in": customers.values("pk")})
+        return qs.filter(scope_plans.rows_of_customers(f"{path}id", customers))
     aliases, condition = _scope_condition(owners, shared_ids, path, granted, plan)
     return qs.alias(**aliases).filter(condition)
 
