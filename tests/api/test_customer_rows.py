@@ -79,12 +79,14 @@ def old_answer(viewer, params: str, cursor: str | None = None, limit: int = 50) 
 
 
 def instance_dict(c) -> dict[str, Any]:
-    """`customers.api.customer_dict` as it was when the list read instances."""
+    """`customers.api.customer_dict` as it was when the list read instances (and the region's
+    code, which the API has given since)."""
     owner = c.owner
     return {
         "id": c.pk, "kind": c.kind, "name": c.name, "short_name": c.short_name,
         "industry": c.industry, "company_size": c.company_size,
-        "province": c.province, "city": c.city, "district": c.district, "address": c.address,
+        "province": c.province, "city": c.city, "district": c.district,
+        "region_code": c.region_code, "address": c.address,
         "phones": c.phones, "emails": c.emails, "wechat": c.wechat, "gender": c.gender,
         "birthday": c.birthday, "credit_code": c.credit_code,
         "id_number": c.id_number, "source": c.source,

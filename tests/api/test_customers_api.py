@@ -238,3 +238,20 @@ def test_a_patch_cannot_blank_the_name_or_the_kind(alice, api_as, alices_custome
         assert response.status_code == 422, body
         assert set(errors_by_field(response)) == set(body)
     assert Customer.objects.get(pk=alices_customer.pk).name == "杭州西湖茶业有限公司"
+
+
+def test_a_customer_created_with_a_partial_address_reads_back_the_official_division_and_its_code(
+    alice, api_as
+):
+    api = api_as(alice)
+    created = api.post("/customers", {"kind": "company", "name": "深圳南山科技有限公司",
+                                      "province": "广东", "city": "深圳", "district": "南山"})
+    assert created.status_code == 201, created.content
+    body = api.get(f"/customers/{created.json()['id']}").json()
+    assert (body["province"], body["city"], body["district"], body["region_code"]) == (
+        "广东省", "深圳市", "南山区", "440305")
+    listed = next(c for c in api.get("/customers").json()["items"] if c["id"] == body["id"])
+    assert listed["region_code"] == "440305"  # the list reads rows: the same answer
+    unknown = api.post("/customers", {"kind": "company", "name": "火星贸易有限公司",
+                                      "province": "火星"})
+    assert unknown.status_code == 201 and unknown.json()["region_code"] is None

@@ -96,6 +96,9 @@ class CustomerOut(Schema):
     province: str
     city: str
     district: str
+    region_code: str | None = Field(description="The official division's code (GB/T 2260) of "
+                                    "省/市/区 as matched; null when no region is given or the "
+                                    "text matches no division")
     address: str
     phones: list[str]
     emails: list[str]
@@ -228,7 +231,8 @@ def customer_dict(c: Customer) -> dict[str, Any]:
     return {
         "id": c.pk, "kind": c.kind, "name": c.name, "short_name": c.short_name,
         "industry": c.industry, "company_size": c.company_size,
-        "province": c.province, "city": c.city, "district": c.district, "address": c.address,
+        "province": c.province, "city": c.city, "district": c.district,
+        "region_code": c.region_code, "address": c.address,
         "phones": c.phones, "emails": c.emails, "wechat": c.wechat, "gender": c.gender,
         "birthday": c.birthday and c.birthday.isoformat(), "credit_code": c.credit_code,
         "id_number": c.id_number, "source": c.source,

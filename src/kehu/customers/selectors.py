@@ -72,7 +72,7 @@ def customer_rows(
 # explanation (ranking.explain) reads besides: what a CustomerRow holds.
 ROW_FIELDS = (
     "id", "kind", "name", "short_name", "industry", "company_size", "province", "city",
-    "district", "address", "phones", "emails", "wechat", "gender", "birthday", "credit_code",
+    "district", "region_code", "address", "phones", "emails", "wechat", "gender", "birthday", "credit_code",
     "id_number", "source", "owner_id", "notes", "origin", "version", "created_at", "updated_at",
 )
 SEARCH_ROW_FIELDS = ("name_initials", "name_pinyin")
