@@ -97,12 +97,11 @@ def _beyond_owners(viewer: Any, parts: ScopeParts, stage_ids: list[int],
     answers from it; shares and other grants are read through `visible_to`, driven by the
     customers' ids, with the tallied grants' customers left out so nothing counts twice;
     no query at all for someone with neither."""
-    sources = parts.sources or (None,) * len(parts.granted)
-    tallied = [(_GRANT_TALLIES[fn], ids) for fn, ids in zip(sources, parts.granted, strict=True)
-               if fn in _GRANT_TALLIES]
+    grants = list(zip(parts.sources, parts.granted, strict=True))
+    tallied = [(_GRANT_TALLIES[fn], ids) for fn, ids in grants if fn in _GRANT_TALLIES]
     found = [tally.figures(viewer, stage_ids, owner_id) for tally, _ in tallied]
     reach = Q(customer_id__in=parts.shared) if parts.shared else Q()
-    for fn, ids in zip(sources, parts.granted, strict=True):
+    for fn, ids in grants:
         if fn not in _GRANT_TALLIES:
             reach |= Q(customer_id__in=ids)
     if reach:
