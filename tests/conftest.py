@@ -18,8 +18,9 @@ import subprocess
 import pytest
 from django.test import Client
 
-from kehu.accounts.services import department_path, user_create
+from kehu.accounts.services import department_path
 from kehu.customers import services as customer_services
+from tests import people
 
 
 def pytest_collection_modifyitems(config, items):
@@ -125,38 +126,32 @@ def south(db):
 
 @pytest.fixture
 def mallory(east):
-    return user_create(username="mallory", role_code="manager", department=east,
-                       display_name="Mallory 经理", password="mallory-pass-123")[0]
+    return people.mallory_create(east)
 
 
 @pytest.fixture
 def alice(east, mallory):
-    return user_create(username="alice", role_code="sales", department=east, manager=mallory,
-                       display_name="Alice 王", password="alice-pass-123")[0]
+    return people.alice_create(east, mallory)
 
 
 @pytest.fixture
 def bob(east, mallory):
-    return user_create(username="bob", role_code="sales", department=east, manager=mallory,
-                       display_name="Bob 李", password="bob-pass-123")[0]
+    return people.bob_create(east, mallory)
 
 
 @pytest.fixture
 def charlie(south):
-    return user_create(username="charlie", role_code="sales", department=south,
-                       display_name="Charlie 张", password="charlie-pass-123")[0]
+    return people.charlie_create(south)
 
 
 @pytest.fixture
 def anna(db):
-    return user_create(username="anna", role_code="analyst", display_name="Anna 赵",
-                       password="anna-pass-123")[0]
+    return people.anna_create()
 
 
 @pytest.fixture
 def root(db):
-    return user_create(username="root", role_code="admin", display_name="Root",
-                       password="root-pass-123")[0]
+    return people.root_create()
 
 
 @pytest.fixture
@@ -171,9 +166,8 @@ def make_customer():
 
 
 @pytest.fixture
-def alices_customer(alice, make_customer):
-    return make_customer(alice, name="杭州西湖茶业有限公司", phones=["13812345678"],
-                         emails=["buyer@xihu-tea.cn"], credit_code="91110000802100433B")
+def alices_customer(alice):
+    return people.alices_customer_create(alice)
 
 
 @pytest.fixture
