@@ -13,7 +13,7 @@ bob her teammate, charlie an outsider, mallory their manager, anna the analyst, 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from kehu.config.api import api
 from kehu.customers import services
 from tests.api.conftest import Caller
 from tests.history.api_matrix import HISTORY_MATRIX, seed_history
+from tests.people import alices_customer_create, kept_for_the_module, people_create
 
 pytestmark = pytest.mark.django_db
 
@@ -271,17 +272,30 @@ def test_every_registered_operation_has_a_row_in_the_matrix():
     assert set(MATRIX) - operations == set(), "these MATRIX rows match no operation"
 
 
-@pytest.fixture
-def world(alice, bob, charlie, mallory, anna, root, alices_customer, east):
-    contact = services.contact_create(actor=alice, origin="manual", customer=alices_customer,
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """One world for every operation: each test's transaction rolls back to it."""
+
+    def build() -> World:
+        users = people_create()
+        return world_build(users, alices_customer_create(users["alice"]))
+
+    with kept_for_the_module(django_db_blocker, build) as made:
+        yield made
+
+
+def world_build(users: dict[str, Any], customer: Any) -> World:
+    alice, root = users["alice"], users["root"]
+    contact = services.contact_create(actor=alice, origin="manual", customer=customer,
                                       data={"name": "陈采购"})
-    people = {"owner": alice, "teammate": bob, "outsider": charlie, "manager": mallory,
-              "analyst": anna, "admin": root, "anonymous": None}
-    return World(people=people, customer=alices_customer, contact=contact,
-                 history={**seed_history(people, alices_customer), "merge_id": _merged_pair(alice),
+    people = {"owner": alice, "teammate": users["bob"], "outsider": users["charlie"],
+              "manager": users["mallory"], "analyst": users["anna"], "admin": root,
+              "anonymous": None}
+    return World(people=people, customer=customer, contact=contact,
+                 history={**seed_history(people, customer), "merge_id": _merged_pair(alice),
                           "segment_id": _team_segment(alice), **_classification_ids(root),
-                          "task_id": _task(alice, alices_customer), **_pool_ids(root, east),
-                          "consent_id": _consent(alice, alices_customer)})
+                          "task_id": _task(alice, customer), **_pool_ids(root, alice.department),
+                          "consent_id": _consent(alice, customer)})
 
 
 def _consent(alice: Any, customer: Any) -> int:
