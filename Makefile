@@ -64,6 +64,7 @@ bench: install-dev
 	$(BIN)/python bench/pg.py --org enterprise -- bench/board.py --data-dir {data_dir} --label enterprise --rounds 20 --list-rounds 10
 	$(BIN)/python bench/pg.py -- bench/search.py
 	$(BIN)/python bench/card.py
+	$(BIN)/python bench/pg.py -- bench/card.py --data-dir {data_dir}
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/import_history.py
