@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -103,11 +104,16 @@ def figures_compute(*, today: dt.date | None = None) -> int:
     table = CustomerFigures._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")
-        aggregate, params = _staged_aggregate(cursor, start)
-        cursor.execute(_compute_sql(table, aggregate), [*params, today, today])
+        if connection.vendor == "postgresql":
+            aggregate, params = _staged_aggregate(cursor, start)
+            cursor.execute(_compute_sql(table, aggregate), [*params, today, today])
+        else:
+            _compute_sqlite(cursor, table, start, today)
         cursor.execute(f"DELETE FROM {table} WHERE customer_id IN "
                        "(SELECT id FROM customers_customer WHERE deleted_at IS NOT NULL)")
         settings.cuts = _cuts(cursor, table)
+        if connection.vendor != "postgresql":
+            _drop_temp(cursor)
         settings.figures_computed_at = timezone.now()
         settings.save(update_fields=["cuts", "figures_computed_at"])
         return settings.cuts["scored"]
@@ -188,13 +194,28 @@ def _cuts(cursor: Any, table: str) -> dict[str, Any]:
     cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(monetary), 0) FROM {table} WHERE r IS NOT NULL")
     scored, whole = cursor.fetchone()
     step = max(1, scored // SHARE_SAMPLES)
-    cursor.execute(f"""SELECT monetary, revenue_share FROM (
-        SELECT monetary, revenue_share, ROW_NUMBER() OVER (ORDER BY monetary DESC,
-               customer_id) AS n FROM {table} WHERE r IS NOT NULL) s
-        WHERE (n - 1) % {step} = 0 ORDER BY n""")
+    cursor.execute(_share_sample_sql(table, step))
     cuts["share"] = [[_plain(m), _plain(s)] for m, s in cursor.fetchall()]
     cuts["scored"], cuts["whole"] = scored, _plain(whole)
     return cuts
+
+
+def _share_sample_sql(table: str, step: int) -> str:
+    """Every `step`-th scored customer by revenue (highest first, ties by id), from the
+    first. SQLite reads the order off the ranking its INSERT kept (temp.figures_rank, the
+    recycle bin's customers left out): 0.5 s against 1.6-1.9 s for sorting the table again
+    at 1,000,000 customers."""
+    if connection.vendor == "postgresql":
+        return f"""SELECT monetary, revenue_share FROM (
+            SELECT monetary, revenue_share, ROW_NUMBER() OVER (ORDER BY monetary DESC,
+                   customer_id) AS n FROM {table} WHERE r IS NOT NULL) s
+            WHERE (n - 1) % {step} = 0 ORDER BY n"""
+    return f"""SELECT f.monetary, f.revenue_share FROM (
+        SELECT customer_id, ROW_NUMBER() OVER (ORDER BY n) AS n FROM temp.figures_rank
+        WHERE customer_id NOT IN (SELECT id FROM customers_customer
+                                  WHERE deleted_at IS NOT NULL)) s
+        JOIN {table} f ON f.customer_id = s.customer_id
+        WHERE (s.n - 1) % {step} = 0 ORDER BY s.n"""
 
 
 def _plain(value: Any) -> Any:
@@ -279,3 +300,118 @@ def segment_of(r: int | None, f: int | None, m: int | None) -> str:
         if all(low <= score <= high for score, (low, high) in zip((r, f, m), ranges, strict=True)):
             return key
     return ""
+
+
+# --- SQLite -----------------------------------------------------------------------------
+# SQLite's window functions carry the whole row through a sort and a buffer per window: the
+# one-statement INSERT above sorted 800,000 rows of every column three times and took 19.5 s
+# (load 3.3) at 1,000,000 customers / 9,986,567 orders against a bare aggregate of 8.7 s.
+# Here only what needs an order is ordered, narrow, and the rows are written in customer
+# order from tables keyed by customer:
+# - the aggregate goes into a temporary table keyed by customer (the same scan as the bare
+#   aggregate, 4.5-7 s);
+# - R and F are read off four cuts each, (key, customer id) pairs: NTILE gives a row the
+#   tile of the last cut it reaches, so one count per key (days, order counts: a few hundred
+#   keys) finds them without sorting 700,000 rows (0.15-0.25 s, against 1.2-2.2 s per letter
+#   for a ROW_NUMBER window over the same narrow rows);
+# - M and the share need each row's place by revenue: one narrow window numbers the rows
+#   into a table keyed by that place (1.8-2 s), which is copied in customer order (0.7 s):
+#   numbering straight into a table keyed by customer inserts all over its B-tree (2.7 s),
+#   and joining the numbered table from the customers looks each row up out of order (1.1 s
+#   for the join alone, 2.5 s more to write the figures out of order).
+_SQLITE_TEMP = ("figures_agg", "figures_rank", "figures_by_customer")
+
+
+def _compute_sqlite(cursor: Any, table: str, start: dt.date, today: dt.date) -> None:
+    """The figures INSERT on SQLite, from temporary tables (the ranking by revenue is read
+    again for the share curve; `_drop_temp` after it)."""
+    _drop_temp(cursor)
+    cursor.execute("CREATE TEMP TABLE figures_agg (customer_id INTEGER PRIMARY KEY, last_ever, "
+                   "first_ever, n_ever, last_win, n_win, spent_win)")
+    cursor.execute(f"INSERT INTO temp.figures_agg {_aggregate_sql()}", aggregate_params(start))
+    cursor.execute("SELECT customer_id, last_win, n_win FROM temp.figures_agg "
+                   "WHERE n_win > 0 ORDER BY customer_id")
+    keys = cursor.fetchall()
+    starts = tile_starts(len(keys))
+    cuts = {"r": _tile_cuts(keys, 1, starts), "f": _tile_cuts(keys, 2, starts)}
+    whole = _rank_by_revenue(cursor)
+    sql, params = _sqlite_insert(table, cuts, starts)
+    cursor.execute(sql, [today, whole, whole, today, *params])
+
+
+def _drop_temp(cursor: Any) -> None:
+    for name in _SQLITE_TEMP:
+        cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+
+def tile_starts(count: int) -> list[int]:
+    """Where tiles 2..5 of NTILE(5) start (0-based, among `count` rows in order): the first
+    count % 5 tiles hold one row more. Tiles that would start past the end are left out."""
+    size, large = divmod(count, 5)
+    starts = [tile * (size + 1) if tile <= large else large * (size + 1) + (tile - large) * size
+              for tile in range(1, 5)]
+    return [start for start in starts if start < count]
+
+
+def _tile_cuts(keys: list[tuple], column: int, starts: list[int]) -> list[tuple[Any, int]]:
+    """The first (key, customer id) of each tile in (key, customer id) order; `keys` are
+    (customer id, …) rows in customer order, `column` the key's place in them."""
+    counts = sorted(Counter(row[column] for row in keys).items())
+    cuts, before, at = [], 0, 0
+    for start in starts:
+        while before + counts[at][1] <= start:
+            before += counts[at][1]
+            at += 1
+        key = counts[at][0]
+        ids = [row[0] for row in keys if row[column] == key]  # in customer order
+        cuts.append((key, ids[start - before]))
+    return cuts
+
+
+def _rank_by_revenue(cursor: Any) -> Any:
+    """Number the scored customers by revenue (highest first, ties by id) with the revenue
+    of those above each, keyed by customer; returns the window's whole revenue (the running
+    sum through the last row: the same additions in the same order as a window's SUM)."""
+    cursor.execute("CREATE TEMP TABLE figures_rank (n INTEGER PRIMARY KEY, "
+                   "customer_id INTEGER NOT NULL, above)")
+    cursor.execute("""INSERT INTO temp.figures_rank
+        SELECT ROW_NUMBER() OVER w, customer_id, COALESCE(SUM(spent_win) OVER
+               (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+        FROM temp.figures_agg WHERE n_win > 0
+        WINDOW w AS (ORDER BY spent_win DESC, customer_id)""")
+    cursor.execute("SELECT k.above + a.spent_win FROM temp.figures_rank k "
+                   "JOIN temp.figures_agg a ON a.customer_id = k.customer_id "
+                   "ORDER BY k.n DESC LIMIT 1")
+    last = cursor.fetchone()
+    cursor.execute("CREATE TEMP TABLE figures_by_customer (customer_id INTEGER PRIMARY KEY, "
+                   "n INTEGER NOT NULL, above)")
+    cursor.execute("INSERT INTO temp.figures_by_customer "
+                   "SELECT customer_id, n, above FROM temp.figures_rank ORDER BY customer_id")
+    return None if last is None else last[0]
+
+
+def _sqlite_insert(table: str, cuts: dict[str, list], starts: list[int]) -> tuple[str, list]:
+    """The INSERT in customer order, and the cuts' parameters (after today, the whole
+    revenue twice and today). M is 6 - NTILE over the revenue order, from the row's number."""
+    params = []
+    tiles = {}
+    for letter, key in (("r", "a.last_win"), ("f", "a.n_win")):
+        tiles[letter] = "1" + "".join(f" + (({key}, a.customer_id) >= (%s, %s))"
+                                      for _cut in cuts[letter])
+        params += [value for cut in cuts[letter] for value in cut]
+    tiles["m"] = "5" + "".join(f" - (k.n > {int(start)})" for start in starts)
+    return f"""
+      INSERT INTO {table} (customer_id, last_order_on, first_order_on, orders_total,
+                           recency_days, frequency, monetary, r, f, m, segment,
+                           revenue_share, computed_on)
+      SELECT win.customer_id, win.last_ever, win.first_ever, win.n_ever, {_recency_sql()},
+             win.n_win, win.spent_win, win.r, win.f, win.m, {_segment_sql()},
+             CASE WHEN win.r IS NOT NULL AND %s > 0 THEN ROUND(win.above * 100.0 / %s, 3) END,
+             %s
+      FROM (SELECT a.*, k.above,
+                   CASE WHEN k.n IS NOT NULL THEN {tiles["r"]} END AS r,
+                   CASE WHEN k.n IS NOT NULL THEN {tiles["f"]} END AS f,
+                   CASE WHEN k.n IS NOT NULL THEN {tiles["m"]} END AS m
+            FROM temp.figures_agg a
+            LEFT JOIN temp.figures_by_customer k ON k.customer_id = a.customer_id
+            ORDER BY a.customer_id) win""", params
