@@ -194,28 +194,32 @@ def _cuts(cursor: Any, table: str) -> dict[str, Any]:
     cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(monetary), 0) FROM {table} WHERE r IS NOT NULL")
     scored, whole = cursor.fetchone()
     step = max(1, scored // SHARE_SAMPLES)
-    cursor.execute(_share_sample_sql(table, step))
-    cuts["share"] = [[_plain(m), _plain(s)] for m, s in cursor.fetchall()]
+    cuts["share"] = [[_plain(m), _plain(s)] for m, s in _share_sample(cursor, table, step)]
     cuts["scored"], cuts["whole"] = scored, _plain(whole)
     return cuts
 
 
-def _share_sample_sql(table: str, step: int) -> str:
-    """Every `step`-th scored customer by revenue (highest first, ties by id), from the
-    first. SQLite reads the order off the ranking its INSERT kept (temp.figures_rank, the
-    recycle bin's customers left out): 0.5 s against 1.6-1.9 s for sorting the table again
-    at 1,000,000 customers."""
+def _share_sample(cursor: Any, table: str, step: int) -> list[tuple]:
+    """(monetary, share) of every `step`-th scored customer by revenue (highest first, ties
+    by id), from the first. SQLite reads the order off the ranking its INSERT kept
+    (temp.figures_rank, numbered by revenue; the recycle bin's customers left out) and
+    picks the rows in Python: 0.3 s against 1.6-1.9 s for sorting the table again, and
+    0.9 s for numbering the ranking again in SQL, at 1,000,000 customers."""
     if connection.vendor == "postgresql":
-        return f"""SELECT monetary, revenue_share FROM (
+        cursor.execute(f"""SELECT monetary, revenue_share FROM (
             SELECT monetary, revenue_share, ROW_NUMBER() OVER (ORDER BY monetary DESC,
                    customer_id) AS n FROM {table} WHERE r IS NOT NULL) s
-            WHERE (n - 1) % {step} = 0 ORDER BY n"""
-    return f"""SELECT f.monetary, f.revenue_share FROM (
-        SELECT customer_id, ROW_NUMBER() OVER (ORDER BY n) AS n FROM temp.figures_rank
-        WHERE customer_id NOT IN (SELECT id FROM customers_customer
-                                  WHERE deleted_at IS NOT NULL)) s
-        JOIN {table} f ON f.customer_id = s.customer_id
-        WHERE (s.n - 1) % {step} = 0 ORDER BY s.n"""
+            WHERE (n - 1) % {step} = 0 ORDER BY n""")
+        return cursor.fetchall()
+    cursor.execute("SELECT customer_id FROM temp.figures_rank WHERE customer_id NOT IN "
+                   "(SELECT id FROM customers_customer WHERE deleted_at IS NOT NULL) ORDER BY n")
+    picked = [pk for (pk,) in cursor.fetchall()[::step]]
+    if not picked:
+        return []
+    cursor.execute(f"SELECT customer_id, monetary, revenue_share FROM {table} "
+                   f"WHERE customer_id IN ({', '.join(['%s'] * len(picked))})", picked)
+    found = {pk: (monetary, share) for pk, monetary, share in cursor.fetchall()}
+    return [found[pk] for pk in picked]
 
 
 def _plain(value: Any) -> Any:
