@@ -8,6 +8,7 @@ import random
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from kehu.classification.figures import figures_compute, figures_refresh
 from kehu.classification.models import CustomerFigures
@@ -158,3 +159,16 @@ def test_few_customers_and_ties_score_like_ntile(root, customers):
     Order.objects.bulk_create(orders)
     assert figures_compute(today=TODAY) == customers
     assert stored() == expected(rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rewrite_outside_a_transaction_leaves_key_checks_on(root):
+    """With no transaction open the rewrite runs without SQLite's key checks, for itself
+    only: the figures are the same, and the connection checks keys again after it."""
+    orders = _make(root, 120, 5)
+    assert figures_compute(today=TODAY) == len(expected(orders))
+    assert stored() == expected(orders)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_keys")
+            assert cursor.fetchone()[0] == 1
