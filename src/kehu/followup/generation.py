@@ -165,7 +165,10 @@ def generate(*, ids: Iterable[int] | None = None, first: int | None = None,
 def _cancel_wrong(plans: list, ids: list[int] | None, first: int | None, last: int | None) -> int:
     right, earlier = Q(pk__in=[]), Q(pk__in=[])
     for plan, members in plans:
-        holds = Q(customer_id__in=members.values("pk"))
+        # Members among the unit's customers only: SQLite lists a whole plan's members
+        # first otherwise (all of a tier's customers), 1.8 s per re-classified customer at
+        # 1,000,000 customers against a few ms.
+        holds = Q(customer_id__in=_limit(members, "pk", ids, first, last).values("pk"))
         right |= Q(plan=plan) & holds & ~earlier
         earlier |= holds
     wrong = _limit(FollowUpTask.objects.filter(status=TaskStatus.OPEN, kind=TaskKind.PLAN),
