@@ -126,8 +126,12 @@ def plan_members(plan: FollowUpPlan) -> QuerySet[Customer] | None:
         except ValidationError:
             return None
     else:
-        members = Customer.objects.visible_to(author).filter(pk__in=CustomerClass.objects.filter(
-            value_id=plan.target_value_id).values("customer_id"))
+        # EXISTS per customer through the class_members key (dimension, value, customer):
+        # an IN listed every customer of the tier first, 70-230 ms to re-plan one customer at
+        # 1,000,000; without the dimension SQLite probed by value and walked the tier.
+        members = Customer.objects.visible_to(author).filter(Exists(CustomerClass.objects.filter(
+            dimension_id=plan.target_value.dimension_id, value_id=plan.target_value_id,
+            customer_id=OuterRef("pk"))))
     if plan.assignee_id:
         members = members.filter(pk__in=Customer.objects.visible_to(plan.assignee).values("pk"))
     # A customer nobody owns (a pool's) is nobody's to follow up: its members see it masked
