@@ -484,7 +484,7 @@ def _plan_text(connection: Any, rows: list[tuple]) -> list[str]:
 
 
 def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if q < 100 else max(values)
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if q < 100 else max(values)
 
 
 if __name__ == "__main__":
