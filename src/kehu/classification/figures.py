@@ -128,17 +128,19 @@ def figures_compute(*, today: dt.date | None = None) -> int:
         return settings.cuts["scored"]
 
 
-# One INSERT of the customers with a spending order, in customer order; customers without
-# one get no row (readers count a missing row as no orders: conditions.py, explain.py), and
-# the recycle bin's customers are deleted after (they stay in the ranking, as they come back
-# on restore). M and the running share read one window (revenue descending), so the
-# statement sorts three times, as the bare aggregate does.
-# Measured at 1,000,000 customers / 9,986,567 orders (bench/classify.py, SQLite; the scratch
-# timings were taken on the same data): joining the customers for `deleted_at` and a NOT
-# EXISTS per customer for the zero rows cost 18.2-24.4 s; this shape 14.8-15.1 s against a
-# bare aggregate of 7.2-8.0 s. Writing in customer order (ORDER BY 1) appends to the primary
-# key's B-tree instead of splitting it all over (1.2 s of the INSERT). Left to the database:
-# the windows (9.3-10.3 s of a SELECT alone) and writing 800,000 rows (2.5-3 s).
+# PostgreSQL: one INSERT of the customers with a spending order, in customer order (SQLite:
+# see the end of the module, the same rows). Customers without one get no row (readers
+# count a missing row as no orders: conditions.py, explain.py), and the recycle bin's
+# customers are deleted after (they stay in the ranking, as they come back on restore). M
+# and the running share read one window (revenue descending), so the statement sorts three
+# times, as the bare aggregate does.
+# Measured when SQLite ran it too, at 1,000,000 customers / 9,986,567 orders
+# (bench/classify.py; the scratch timings were taken on the same data): joining the
+# customers for `deleted_at` and a NOT EXISTS per customer for the zero rows cost
+# 18.2-24.4 s; this shape 14.8-15.1 s against a bare aggregate of 7.2-8.0 s. Writing in
+# customer order (ORDER BY 1) appends to the primary key's B-tree instead of splitting it
+# all over (1.2 s of the INSERT). Left to the database: the windows (9.3-10.3 s of a SELECT
+# alone) and writing 800,000 rows (2.5-3 s).
 _TILE = "CASE WHEN n_win > 0 THEN NTILE(5) OVER (PARTITION BY n_win > 0 ORDER BY {}) END"
 
 
@@ -147,9 +149,7 @@ def _staged_aggregate(cursor: Any, start: dt.date) -> tuple[str, list[Any]]:
     an INSERT … SELECT in parallel, so there the aggregate goes first into a temporary table
     (CREATE TABLE AS runs it in parallel): 3.9-4.2 s instead of 7 s of a serial hash
     aggregate at 1,000,000 customers, the whole statement 13.5-14.2 s against 16.4-16.9 s
-    (measured on a busy machine, load 4-6). SQLite has one thread either way."""
-    if connection.vendor != "postgresql":
-        return _aggregate_sql(), aggregate_params(start)
+    (measured on a busy machine, load 4-6)."""
     parallel_workers(cursor)
     # Dropped first: inside an outer transaction (a test, a job's unit) ON COMMIT has not come yet.
     cursor.execute("DROP TABLE IF EXISTS figures_agg")
@@ -407,8 +407,8 @@ def _rank_by_revenue(cursor: Any) -> Any:
 def _sqlite_insert(table: str, cuts: dict[str, list], starts: list[int]) -> tuple[str, list]:
     """The INSERT in customer order, and the cuts' parameters (after today, the whole
     revenue twice and today). M is 6 - NTILE over the revenue order, from the row's number."""
-    params = []
-    tiles = {}
+    params: list[Any] = []
+    tiles: dict[str, str] = {}
     for letter, key in (("r", "a.last_win"), ("f", "a.n_win")):
         tiles[letter] = "1" + "".join(f" + (({key}, a.customer_id) >= (%s, %s))"
                                       for _cut in cuts[letter])
