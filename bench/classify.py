@@ -55,7 +55,7 @@ PG_OPTIONS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
               "-c shared_buffers=2GB -c work_mem=128MB -c maintenance_work_mem=1GB "
               "-c max_wal_size=8GB -c effective_cache_size=8GB")
 ONE_CUSTOMER = 50
-CAPTURED: dict[str, list[str]] = {}  # the shipped figures statement's plan
+CAPTURED: dict[str, list[str]] = {}  # the plans of the shipped figures statements' INSERTs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,7 +227,7 @@ def measure(args: argparse.Namespace, skip: set[int]) -> list[str]:
     database = _database_name(connection)
     lines = [f"# Classification at {Customer.objects.count():,} customers, "
              f"{Order.objects.count():,} orders ({database}, {time.strftime('%Y-%m-%d')})", "",
-             f"Command: `.venv/bin/python bench/classify.py --backend {args.backend}`. "
+             f"Command: `.venv/bin/python bench/classify.py {' '.join(sys.argv[1:])}`. "
              f"Load average at the start: {os.getloadavg()[0]:.2f} (2 cores, shared).", ""]
     bare = bare_aggregate()
     lines += bare["lines"]
@@ -292,10 +292,11 @@ def figures(bare_warm: float, limit: float) -> dict[str, Any]:
     from kehu.classification.figures import figures_compute
 
     def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        # Explained where it runs: on PostgreSQL it reads a temporary table of the transaction.
-        if "WITH agg" in sql and "figures_compute" not in CAPTURED:
+        # Explained where it runs: the INSERTs read temporary tables of the transaction.
+        words = sql.split()
+        if words[:2] == ["INSERT", "INTO"] and words[2] not in CAPTURED:
             execute(_explain(connection) + sql, params, many, context)
-            CAPTURED["figures_compute"] = _plan_text(connection, context["cursor"].fetchall())
+            CAPTURED[words[2]] = _plan_text(connection, context["cursor"].fetchall())
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(capture):
@@ -465,7 +466,8 @@ def plans(connection: Any) -> list[str]:
         cursor.execute(_explain(connection) + bare_aggregate_sql(),
                        aggregate_params(_window_start()))
         plans = {"the bare aggregate": _plan_text(connection, cursor.fetchall()),
-                 "figures_compute()'s INSERT": CAPTURED.get("figures_compute")}
+                 **{f"figures_compute()'s INSERT INTO {table}": plan
+                    for table, plan in CAPTURED.items()}}
     lines = []
     for label, text in plans.items():
         if text is not None:
@@ -482,7 +484,7 @@ def _plan_text(connection: Any, rows: list[tuple]) -> list[str]:
 
 
 def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if q < 100 else max(values)
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if q < 100 else max(values)
 
 
 if __name__ == "__main__":

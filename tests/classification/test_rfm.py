@@ -8,6 +8,7 @@ import random
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from kehu.classification.figures import figures_compute, figures_refresh
 from kehu.classification.models import CustomerFigures
@@ -138,3 +139,36 @@ def test_one_customers_refresh_scores_like_the_last_full_run(root):
         assert row["f"] == max(seen[("f", row["frequency"])])
         assert row["m"] == max(seen[("m", row["monetary"])])
         assert row["revenue_share"] == min(seen[("revenue_share", row["monetary"])])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("customers", [1, 2, 4, 5, 6, 13])
+def test_few_customers_and_ties_score_like_ntile(root, customers):
+    """Fewer customers than tiles, and ties on every figure: NTILE splits a tie by customer
+    id, and so must the cuts SQLite scores R and F with (tile_starts, _tile_cuts)."""
+    made = Customer.objects.bulk_create(
+        [Customer(kind="company", name=f"并列{i}", owner=root) for i in range(customers)])
+    orders, rows = [], []
+    for n, customer in enumerate(made):
+        day = TODAY - dt.timedelta(days=(n % 3) * 10)  # three days, many customers each
+        for _k in range(1 + n % 2):  # one or two orders
+            total = Decimal((500, 1200)[n % 2])
+            orders.append(Order(customer=customer, number=f"T{customers}-{len(orders)}",
+                                ordered_on=day, status="paid", total=total))
+            rows.append((customer.pk, day, "paid", total))
+    Order.objects.bulk_create(orders)
+    assert figures_compute(today=TODAY) == customers
+    assert stored() == expected(rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rewrite_outside_a_transaction_leaves_key_checks_on(root):
+    """With no transaction open the rewrite runs without SQLite's key checks, for itself
+    only: the figures are the same, and the connection checks keys again after it."""
+    orders = _make(root, 120, 5)
+    assert figures_compute(today=TODAY) == len(expected(orders))
+    assert stored() == expected(orders)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_keys")
+            assert cursor.fetchone()[0] == 1

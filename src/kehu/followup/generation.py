@@ -126,8 +126,12 @@ def plan_members(plan: FollowUpPlan) -> QuerySet[Customer] | None:
         except ValidationError:
             return None
     else:
-        members = Customer.objects.visible_to(author).filter(pk__in=CustomerClass.objects.filter(
-            value_id=plan.target_value_id).values("customer_id"))
+        # EXISTS per customer through the class_members key (dimension, value, customer):
+        # an IN listed every customer of the tier first, 70-230 ms to re-plan one customer at
+        # 1,000,000; without the dimension SQLite probed by value and walked the tier.
+        members = Customer.objects.visible_to(author).filter(Exists(CustomerClass.objects.filter(
+            dimension_id=plan.target_value.dimension_id, value_id=plan.target_value_id,
+            customer_id=OuterRef("pk"))))
     if plan.assignee_id:
         members = members.filter(pk__in=Customer.objects.visible_to(plan.assignee).values("pk"))
     # A customer nobody owns (a pool's) is nobody's to follow up: its members see it masked
@@ -165,7 +169,10 @@ def generate(*, ids: Iterable[int] | None = None, first: int | None = None,
 def _cancel_wrong(plans: list, ids: list[int] | None, first: int | None, last: int | None) -> int:
     right, earlier = Q(pk__in=[]), Q(pk__in=[])
     for plan, members in plans:
-        holds = Q(customer_id__in=members.values("pk"))
+        # Members among the unit's customers only: SQLite lists a whole plan's members
+        # first otherwise (all of a tier's customers), 1.8 s per re-classified customer at
+        # 1,000,000 customers against a few ms.
+        holds = Q(customer_id__in=_limit(members, "pk", ids, first, last).values("pk"))
         right |= Q(plan=plan) & holds & ~earlier
         earlier |= holds
     wrong = _limit(FollowUpTask.objects.filter(status=TaskStatus.OPEN, kind=TaskKind.PLAN),
