@@ -44,7 +44,7 @@ from kehu.customers.models import (
 from kehu.customers.names import name_key
 from kehu.customers.pinyin import name_pinyin
 from kehu.customers.scoping import CHANGE, MANAGE
-from kehu.customers.searchindex import search_index_refresh
+from kehu.customers.searchindex import customer_gram_list, search_index_write
 from kehu.customers.selectors import attach_tags_and_custom
 from kehu.customers.signals import announce_owners_changed
 
@@ -72,6 +72,10 @@ class NewCustomer:
     tags: list[str] = field(default_factory=list)
     custom: dict[str, Any] = field(default_factory=dict)  # cleaned, {key: value or [values]}
     contact: dict[str, Any] | None = None  # cleaned by `cleaning.clean_contact`
+    # name_key, name_pinyin, name_initials and the search grams, when prepared ahead
+    # (`new_customer_prepare`); None: computed at the insert.
+    derived: dict[str, str] | None = None
+    grams: list[str] | None = None
 
 
 def keys_lookup(pairs: Iterable[tuple[str, str]], *, stored: bool = False
@@ -133,17 +137,49 @@ def customers_bulk_create(*, actor: User, origin: str, items: list[NewCustomer],
            "customer_id": t.customer_id, "changes": {"name": [None, t.name], **extra}}
           for t in contacts)])
     keys_refresh(c.pk for c in customers)
-    search_index_refresh(c.pk for c in customers)
+    search_index_write(_grams(customers, items, rows))
     announce_customers_changed(c.pk for c in customers)
     return customers, contacts
 
 
-def _customer(item: NewCustomer, actor: User, origin: str) -> dict[str, Any]:
-    values = item.values
+def new_customer_prepare(item: NewCustomer) -> None:
+    """Compute what the insert derives from a cleaned customer — name key, pinyin and its
+    search grams — ahead of `customers_bulk_create`, with no query: the import does it in
+    its cleaning process (`core.forked`), so the writer only stores them. A caller that
+    changes the values afterwards sets `derived` and `grams` back to None."""
+    item.derived = _derived(item.values)
+    item.grams = customer_gram_list(*_gram_values({**item.values, **item.derived},
+                                                  [item.contact] if item.contact else []))
+
+
+def _derived(values: dict[str, Any]) -> dict[str, str]:
     pinyin, initials = name_pinyin(values["name"], is_person=values["kind"] == "person")
-    return {**values, "owner_id": item.owner_id, "name_key": name_key(values["name"]),
-            "name_pinyin": pinyin,
-            "name_initials": initials, "created_by_id": actor.pk, "origin": origin}
+    return {"name_key": name_key(values["name"]), "name_pinyin": pinyin,
+            "name_initials": initials}
+
+
+def _gram_values(row: dict[str, Any], contacts: list[dict[str, Any]]
+                 ) -> tuple[tuple, list[tuple]]:
+    """A customer row and its contacts' as `customer_gram_list` takes them (a column a
+    row leaves out holds its default, '' or [])."""
+    return ((row["kind"], row["name"], row.get("short_name") or "", row["name_pinyin"],
+             row["name_initials"], row.get("phones") or [], row.get("emails") or [],
+             row.get("wechat") or "", row.get("id_number") or ""),
+            [(c["name"], c.get("phones") or [], c.get("email") or "", c.get("wechat") or "")
+             for c in contacts])
+
+
+def _grams(customers: list[Created], items: list[NewCustomer], rows: list[dict[str, Any]]
+           ) -> list[tuple[int, list[str]]]:
+    """Each new customer's grams: as prepared, or computed from the row just inserted."""
+    return [(c.pk, item.grams if item.grams is not None
+             else customer_gram_list(*_gram_values(row, [item.contact] if item.contact else [])))
+            for c, item, row in zip(customers, items, rows, strict=True)]
+
+
+def _customer(item: NewCustomer, actor: User, origin: str) -> dict[str, Any]:
+    return {**item.values, **(item.derived or _derived(item.values)), "owner_id": item.owner_id,
+            "created_by_id": actor.pk, "origin": origin}
 
 
 def _add_tags(customers: list[Customer], items: list[NewCustomer]) -> None:

@@ -257,10 +257,34 @@ def probe_sql(groups: Sequence[Sequence[str]]) -> tuple[str, list] | None:
 # --- writer ----------------------------------------------------------------------
 
 
+def search_index_write(rows: Sequence[tuple[int, list[str]]]) -> None:
+    """Store grams a caller computed (`customer_gram_list`) for customers it has just
+    inserted: the import's batch writer, which has the values in hand (and its cleaning
+    process computes the grams): 88 -> 13 µs a row in the writer at 20,000 rows, where
+    reading the rows back, their JSON and the openers were half of the cost."""
+    for start in range(0, len(rows), WINDOW):
+        chunk = list(rows[start:start + WINDOW])
+        ids = [pk for pk, _grams in chunk]
+        _store(f"IN ({', '.join(['%s'] * len(ids))})", ids, chunk)
+
+
+def customer_gram_list(values: tuple, contacts: Iterable[tuple]) -> list[str]:
+    """The grams `search_index_refresh` stores for a customer, from values in hand (as
+    cleaned, in the clear): (kind, name, short_name, pinyin, initials, phones, emails,
+    wechat, id_number) and its contacts' (name, phones, email, wechat)."""
+    return sorted(_customer_grams(values, contacts, _Grams()))
+
+
 def _rebuild(condition: str, params: list[int]) -> None:
     customers, contacts = _read(condition, params)
-    rows = [(pk, sorted(_customer_grams(values, contacts.get(pk, ()))))
+    how = _Grams()
+    rows = [(pk, sorted(_customer_grams(values, contacts.get(pk, ()), how)))
             for pk, values in customers.items()]
+    _store(condition, params, rows)
+
+
+def _store(condition: str, params: list[int], rows: list[tuple[int, list[str]]]) -> None:
+    """Replace the grams of the customers `condition` names by `rows`."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(f"DELETE FROM {SQLITE_TABLE} WHERE rowid {condition}", params)  # noqa: S608
@@ -322,11 +346,10 @@ class _Grams:
         return set().union(*(split(v) for v in values)) if values else set()
 
 
-def _customer_grams(values: tuple, contacts: Iterable[tuple]) -> set[str]:
+def _customer_grams(values: tuple, contacts: Iterable[tuple], how: _Grams) -> set[str]:
     kind, name, short_name, pinyin, initials, phones, emails, wechat, id_number = values
     if not pinyin and not initials and name:  # rows written without it (raw loaders)
         pinyin, initials = name_pinyin(name, is_person=kind == "person")
-    how = _Grams()
     grams = text_grams(name) | text_grams(short_name) | text_grams(pinyin) \
         | text_grams(initials) | how.of("wechat", wechat) | how.of("phone", phones) \
         | how.of("email", emails) | how.of("id_number", id_number)

@@ -28,11 +28,13 @@ from kehu.accounts.models import User
 from kehu.audit import services as audit
 from kehu.audit.models import Action
 from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
+from kehu.core.forked import forked
 from kehu.core.inserts import insert_dicts
 from kehu.core.models import Origin
 from kehu.core.records import jsonable, log_change
 from kehu.customers.bulk import contact_customers, current_versions, customers_bulk_remove
 from kehu.customers.bulk import customers_bulk_create as bulk_create
+from kehu.customers.regions import index as regions
 from kehu.customers.services import contact_create, contact_delete, contact_update, customer_update
 from kehu.jobs.context import JobContext
 from kehu.jobs.registry import job
@@ -116,7 +118,7 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
     planner = _planner(run, ctx.actor, shape)
     if run.rows_total is None:
         ctx.stage(_("清点行数"))
-        run.rows_total = sum(1 for _row in sheet.rows())
+        run.rows_total = sheet.count()
         ImportRun.objects.filter(pk=run.pk).update(rows_total=run.rows_total)
     start = 0 if dry_run else int(ctx.state.get("row", 0))
     if start:
@@ -129,8 +131,9 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
     ctx.stage(_("预览") if dry_run else _("导入"), total=run.rows_total,
               done=0 if dry_run else ctx.job.done)
     group = "number" if run.target == "orders" else None  # an order's lines stay together
-    for batch in _batches(sheet.rows(), shape, after=start, group=group):
-        plan = planner.plan(batch)
+    for batch, prepared in _prepared(planner, _batches(sheet.rows(), shape, after=start,
+                                                        group=group)):
+        plan = planner.plan(batch) if prepared is None else planner.plan(batch, prepared)
         with ctx.step(advance=len(batch), row=batch[-1].number):
             if dry_run:
                 _tally(summary, plan, run)
@@ -141,6 +144,23 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
                 if isinstance(planner, OrderPlanner):
                     planner.imported.update(written)
     return _finish(run, dry_run, summary if dry_run else None, ctx.actor)
+
+
+def _prepared(planner: Any, batches: Iterator[list[RawRow]]
+              ) -> Iterator[tuple[list[RawRow], list | None]]:
+    """Each batch with what its rows' cleaning gave: for a customer sheet read and cleaned
+    in a second process (`core.forked`) while this one decides and writes — the same
+    cleaners, on the other core. Measured at 20,000 rows: … rows/s, from … in one."""
+    if not isinstance(planner, CustomerPlanner):
+        yield from ((batch, None) for batch in batches)
+        return
+    regions.current()  # read here: the child may not query, it holds this one
+
+    def produce() -> Iterator[tuple[list[RawRow], list]]:
+        regions.hold()
+        return ((batch, planner.prepare(batch)) for batch in batches)
+
+    yield from forked(produce)
 
 
 def _planner(run: ImportRun, actor: User, shape: RowShape) -> Any:
