@@ -26,6 +26,14 @@ def freeze_after_warm_up() -> None:
     request_finished.connect(_freeze_once_warm, dispatch_uid="kehu.core.warm")
 
 
+def freeze_now() -> None:
+    """Freeze what the process holds now: before a long batch job that allocates freely
+    (an import: its planner, the region index, pypinyin's dictionaries; 20,000 rows in
+    two processes took 12.5 instead of 14.1 s with them frozen, on a loaded machine)."""
+    gc.collect()
+    gc.freeze()
+
+
 def _freeze_once_warm(sender: Any, **kwargs: Any) -> None:
     request_finished.disconnect(dispatch_uid="kehu.core.warm")
     gc.collect()

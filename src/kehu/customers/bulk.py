@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django.db import transaction
@@ -44,10 +46,13 @@ from kehu.customers.models import (
 from kehu.customers.names import name_key
 from kehu.customers.pinyin import name_pinyin
 from kehu.customers.scoping import CHANGE, MANAGE
-from kehu.customers.searchindex import customer_gram_list, search_index_write
+from kehu.customers.searchindex import customer_grams_text, search_index_write
 from kehu.customers.selectors import attach_tags_and_custom
 from kehu.customers.signals import announce_owners_changed
 
+# Keys looked up per query: a batch of 4,000 rows holds ~10,000, and SQLite binds at most
+# 32,766 parameters (a sheet with many phones a row must not pass it).
+KEYS_PER_QUERY = 10_000
 # Rows that belong to a customer and go with it: what undo may remove along with it.
 OWN_ROWS = frozenset({Contact, CustomValue, CustomerKey, Customer.tags.through})
 
@@ -75,7 +80,7 @@ class NewCustomer:
     # name_key, name_pinyin, name_initials and the search grams, when prepared ahead
     # (`new_customer_prepare`); None: computed at the insert.
     derived: dict[str, str] | None = None
-    grams: list[str] | None = None
+    grams: str | None = None  # space-separated, as customer_grams_text gives them
 
 
 def keys_lookup(pairs: Iterable[tuple[str, str]], *, stored: bool = False
@@ -95,13 +100,15 @@ def keys_lookup(pairs: Iterable[tuple[str, str]], *, stored: bool = False
     found: dict[tuple[str, str], set[int]] = defaultdict(set)
     if not wanted:
         return found
-    condition = Q()
-    for kind, values in wanted.items():
-        condition |= Q(kind=kind, value__in=sorted(values))
-    rows = (CustomerKey.objects.filter(condition, customer__deleted_at__isnull=True)
-            .values_list("kind", "value", "customer_id"))
-    for kind, value, customer_id in rows:
-        found[(kind, wanted[kind].get(value, value))].add(customer_id)
+    pairs = [(kind, value) for kind, values in wanted.items() for value in sorted(values)]
+    for start in range(0, len(pairs), KEYS_PER_QUERY):
+        condition = Q()
+        for kind, chunk in groupby(pairs[start:start + KEYS_PER_QUERY], key=itemgetter(0)):
+            condition |= Q(kind=kind, value__in=[value for _kind, value in chunk])
+        rows = (CustomerKey.objects.filter(condition, customer__deleted_at__isnull=True)
+                .values_list("kind", "value", "customer_id"))
+        for kind, value, customer_id in rows:
+            found[(kind, wanted[kind].get(value, value))].add(customer_id)
     return found
 
 
@@ -148,7 +155,7 @@ def new_customer_prepare(item: NewCustomer) -> None:
     its cleaning process (`core.forked`), so the writer only stores them. A caller that
     changes the values afterwards sets `derived` and `grams` back to None."""
     item.derived = _derived(item.values)
-    item.grams = customer_gram_list(*_gram_values({**item.values, **item.derived},
+    item.grams = customer_grams_text(*_gram_values({**item.values, **item.derived},
                                                   [item.contact] if item.contact else []))
 
 
@@ -160,7 +167,7 @@ def _derived(values: dict[str, Any]) -> dict[str, str]:
 
 def _gram_values(row: dict[str, Any], contacts: list[dict[str, Any]]
                  ) -> tuple[tuple, list[tuple]]:
-    """A customer row and its contacts' as `customer_gram_list` takes them (a column a
+    """A customer row and its contacts' as `customer_grams_text` takes them (a column a
     row leaves out holds its default, '' or [])."""
     return ((row["kind"], row["name"], row.get("short_name") or "", row["name_pinyin"],
              row["name_initials"], row.get("phones") or [], row.get("emails") or [],
@@ -170,10 +177,10 @@ def _gram_values(row: dict[str, Any], contacts: list[dict[str, Any]]
 
 
 def _grams(customers: list[Created], items: list[NewCustomer], rows: list[dict[str, Any]]
-           ) -> list[tuple[int, list[str]]]:
+           ) -> list[tuple[int, str]]:
     """Each new customer's grams: as prepared, or computed from the row just inserted."""
     return [(c.pk, item.grams if item.grams is not None
-             else customer_gram_list(*_gram_values(row, [item.contact] if item.contact else [])))
+             else customer_grams_text(*_gram_values(row, [item.contact] if item.contact else [])))
             for c, item, row in zip(customers, items, rows, strict=True)]
 
 
