@@ -18,8 +18,8 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,14 +102,26 @@ def keys_lookup(pairs: Iterable[tuple[str, str]], *, stored: bool = False
         return found
     pairs = [(kind, value) for kind, values in wanted.items() for value in sorted(values)]
     for start in range(0, len(pairs), KEYS_PER_QUERY):
-        condition = Q()
-        for kind, chunk in groupby(pairs[start:start + KEYS_PER_QUERY], key=itemgetter(0)):
-            condition |= Q(kind=kind, value__in=[value for _kind, value in chunk])
-        rows = (CustomerKey.objects.filter(condition, customer__deleted_at__isnull=True)
-                .values_list("kind", "value", "customer_id"))
-        for kind, value, customer_id in rows:
+        for kind, value, customer_id in _keys_holders(pairs[start:start + KEYS_PER_QUERY]):
             found[(kind, wanted[kind].get(value, value))].add(customer_id)
     return found
+
+
+def _keys_holders(pairs: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
+    """(kind, value, customer id) of the live customers holding these keys, in one query:
+    plain SQL, as the ORM's filter prepared each of a batch's ~8,000 values one by one
+    (23 of the import's µs a row, profiled)."""
+    where, params = [], []
+    for kind, chunk in groupby(pairs, key=itemgetter(0)):
+        values = [value for _kind, value in chunk]
+        where.append(f"(k.kind = %s AND k.value IN ({', '.join(['%s'] * len(values))}))")
+        params += [kind, *values]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT k.kind, k.value, k.customer_id FROM {CustomerKey._meta.db_table} k"  # noqa: S608
+            f" JOIN {Customer._meta.db_table} c ON c.id = k.customer_id"
+            f" WHERE c.deleted_at IS NULL AND ({' OR '.join(where)})", params)
+        return cursor.fetchall()
 
 
 @transaction.atomic

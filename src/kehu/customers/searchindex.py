@@ -265,8 +265,7 @@ def search_index_write(rows: Sequence[tuple[int, str]]) -> None:
     for start in range(0, len(rows), WINDOW):
         chunk = rows[start:start + WINDOW]
         ids = [pk for pk, _text in chunk]
-        _store(f"IN ({', '.join(['%s'] * len(ids))})", ids,
-               [(pk, text.split(" ") if text else []) for pk, text in chunk])
+        _store(f"IN ({', '.join(['%s'] * len(ids))})", ids, chunk)
 
 
 def customer_grams_text(values: tuple, contacts: Iterable[tuple]) -> str:
@@ -280,13 +279,14 @@ def customer_grams_text(values: tuple, contacts: Iterable[tuple]) -> str:
 def _rebuild(condition: str, params: list[int]) -> None:
     customers, contacts = _read(condition, params)
     how = _Grams()
-    rows = [(pk, sorted(_customer_grams(values, contacts.get(pk, ()), how)))
+    rows = [(pk, " ".join(sorted(_customer_grams(values, contacts.get(pk, ()), how))))
             for pk, values in customers.items()]
     _store(condition, params, rows)
 
 
-def _store(condition: str, params: list[int], rows: list[tuple[int, list[str]]]) -> None:
-    """Replace the grams of the customers `condition` names by `rows`."""
+def _store(condition: str, params: list[int], rows: Sequence[tuple[int, str]]) -> None:
+    """Replace the grams of the customers `condition` names by `rows` (id, the grams
+    sorted and space-separated: FTS5 takes that text, PostgreSQL the list)."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(f"DELETE FROM {SQLITE_TABLE} WHERE rowid {condition}", params)  # noqa: S608
@@ -294,7 +294,7 @@ def _store(condition: str, params: list[int], rows: list[tuple[int, list[str]]])
                 cursor.execute(
                     f"INSERT INTO {SQLITE_TABLE} (rowid, grams) VALUES "  # noqa: S608
                     + ", ".join(["(%s, %s)"] * len(rows)),
-                    [v for pk, grams in rows for v in (pk, " ".join(grams))])
+                    [v for pk, text in rows for v in (pk, text)])
         elif connection.vendor == "postgresql":
             cursor.execute(f"DELETE FROM customers_searchgrams WHERE customer_id {condition}",  # noqa: S608
                            params)
@@ -302,7 +302,7 @@ def _store(condition: str, params: list[int], rows: list[tuple[int, list[str]]])
                 cursor.execute(
                     "INSERT INTO customers_searchgrams (customer_id, grams) VALUES "
                     + ", ".join(["(%s, %s::text[])"] * len(rows)),
-                    [v for pk, grams in rows for v in (pk, grams)])
+                    [v for pk, text in rows for v in (pk, text.split(" ") if text else [])])
 
 
 def _read(condition: str, params: list[int]) -> tuple[dict[int, tuple], dict[int, list[tuple]]]:
@@ -352,9 +352,12 @@ def _customer_grams(values: tuple, contacts: Iterable[tuple], how: _Grams) -> se
     kind, name, short_name, pinyin, initials, phones, emails, wechat, id_number = values
     if not pinyin and not initials and name:  # rows written without it (raw loaders)
         pinyin, initials = name_pinyin(name, is_person=kind == "person")
-    grams = text_grams(name) | text_grams(short_name) | text_grams(pinyin) \
-        | text_grams(initials) | how.of("wechat", wechat) | how.of("phone", phones) \
-        | how.of("email", emails) | how.of("id_number", id_number)
+    grams = text_grams(name)
+    for text in (short_name, pinyin, initials):
+        if text:  # an empty one (most short names) has no grams
+            grams |= text_grams(text)
+    grams |= how.of("wechat", wechat) | how.of("phone", phones) | how.of("email", emails) \
+        | how.of("id_number", id_number)
     for contact_name, contact_phones, contact_email, contact_wechat in contacts:
         grams |= text_grams(contact_name) | how.of("email", [contact_email]) \
             | how.of("wechat", contact_wechat) | how.of("phone", contact_phones)

@@ -176,6 +176,8 @@ def _workbook_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
 
 def _cell(value: Any) -> Any:
     """A cell as the cleaners take it: text, digits for an integral float, dates as they are."""
+    if type(value) is str:  # every CSV cell: 13.8 -> 1.7 µs a row of 11 cells (timeit, loaded)
+        return value
     if isinstance(value, bool):
         return value
     if isinstance(value, float):
