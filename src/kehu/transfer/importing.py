@@ -33,7 +33,7 @@ from kehu.core.forked import forked
 from kehu.core.inserts import insert_dicts
 from kehu.core.models import Origin
 from kehu.core.records import jsonable, log_change
-from kehu.core.warm import freeze_now
+from kehu.core.warm import fewer_collections
 from kehu.customers.bulk import contact_customers, current_versions, customers_bulk_remove
 from kehu.customers.bulk import customers_bulk_create as bulk_create
 from kehu.customers.regions import index as regions
@@ -161,13 +161,13 @@ def _prepared(planner: Any, batches: Iterator[list[RawRow]]
         yield from ((batch, None) for batch in batches)
         return
     regions.current()  # read here: the child may not query, it holds this one
-    freeze_now()  # both processes skip what exists now in their full GC passes
 
     def produce() -> Iterator[tuple[list[RawRow], list]]:
         regions.hold()
         return ((batch, planner.prepare(batch)) for batch in batches)
 
-    yield from forked(produce)
+    with fewer_collections():  # in both processes
+        yield from forked(produce)
 
 
 def _planner(run: ImportRun, actor: User, shape: RowShape) -> Any:
