@@ -50,8 +50,8 @@ from kehu.customers.searchindex import customer_grams_text, search_index_write
 from kehu.customers.selectors import attach_tags_and_custom
 from kehu.customers.signals import announce_owners_changed
 
-# Keys looked up per query: a batch of 4,000 rows holds ~10,000, and SQLite binds at most
-# 32,766 parameters (a sheet with many phones a row must not pass it).
+# Keys looked up per query: an import batch of 2,000 rows holds ~4,000, and SQLite binds
+# at most 32,766 parameters (a sheet with many phones a row must not pass it).
 KEYS_PER_QUERY = 10_000
 # Rows that belong to a customer and go with it: what undo may remove along with it.
 OWN_ROWS = frozenset({Contact, CustomValue, CustomerKey, Customer.tags.through})

@@ -55,9 +55,10 @@ from kehu.transfer.services import may_touch as _may_touch
 from kehu.transfer.writing_history import history_undo, history_undo_problems, write_history
 
 BATCH = 1000
-# A customer sheet's batch: what each batch pays once (the checkpoint, the counts, the key
-# lookup, the commit and its WAL checkpoint) was ~15 µs a row at 1,000 rows a batch.
-CUSTOMER_BATCH = 4000
+# A customer sheet's batch: twice BATCH, to spread what each batch pays once (the
+# checkpoint, the counts, the key lookup, the commit and its WAL checkpoint) over more
+# rows. 4,000 took both processes' heap to 426 MB at 100,000 rows (bench/import.py).
+CUSTOMER_BATCH = 2000
 EXAMPLES = 20  # rows of each outcome the preview shows
 IMPORT_KIND, UNDO_KIND = "transfer.import", "transfer.undo"
 CUSTOMER, CONTACT = "customers.customer", "customers.contact"
