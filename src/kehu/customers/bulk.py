@@ -109,8 +109,8 @@ def keys_lookup(pairs: Iterable[tuple[str, str]], *, stored: bool = False
 
 def _keys_holders(pairs: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
     """(kind, value, customer id) of the live customers holding these keys, in one query:
-    plain SQL, as the ORM's filter prepared each of a batch's ~8,000 values one by one
-    (23 of the import's µs a row, profiled)."""
+    plain SQL, as the ORM's filter prepared each value one by one (49,900 parameter
+    resolutions for a 20,000-row import, profiled)."""
     where, params = [], []
     for kind, chunk in groupby(pairs, key=itemgetter(0)):
         values = [value for _kind, value in chunk]
