@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +46,37 @@ def test_a_consumer_that_stops_early_ends_the_child():
     items = forked(lambda: iter(range(10**9)))
     assert next(items) == 0
     items.close()  # the generator's finally kills and joins the child
+
+
+CONSUMER = """
+import os, sys, time
+import django
+django.setup()
+from kehu.core.forked import forked
+items = forked(lambda: ((os.getpid(), i) for i in range(10**9)))
+print(next(items)[0], flush=True)  # the child's pid; then stop reading, as if busy
+time.sleep(600)
+"""
+
+
+def test_a_consumer_killed_with_9_leaves_no_child_behind(tmp_path):
+    env = {**os.environ, "KEHU_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE":
+           "kehu.config.settings"}
+    env.pop("DATABASE_URL", None)
+    consumer = subprocess.Popen([sys.executable, "-c", CONSUMER], env=env,  # noqa: S603
+                                stdout=subprocess.PIPE, text=True)
+    child = int(consumer.stdout.readline())
+    consumer.send_signal(signal.SIGKILL)
+    consumer.wait(10)
+    deadline = time.monotonic() + 20
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child)  # its next send found no reader: it ended
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; init reaps it

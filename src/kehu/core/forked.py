@@ -41,7 +41,7 @@ def forked(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
     only: whatever it needs from the database must be read before this is called."""
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(produce, writer), name="kehu-forked")
+    child = context.Process(target=_child, args=(produce, reader, writer), name="kehu-forked")
     child.start()
     writer.close()
     try:
@@ -64,7 +64,11 @@ def forked(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
         child.join()
 
 
-def _child(produce: Callable[[], Iterator[Any]], writer: Connection) -> None:
+def _child(produce: Callable[[], Iterator[Any]], reader: Connection,
+           writer: Connection) -> None:
+    # The reading end came along with the fork: while the child holds it, a dead parent
+    # would leave the pipe a reader, and the child would block on a full pipe for ever.
+    reader.close()
     for alias in connections:
         connections[alias].execute_wrappers.append(_refuse)
     try:
