@@ -118,9 +118,10 @@ def raw_insert(csv_path: Path, db_path: Path) -> int:
 
 
 def measure(argv: list[str], env: dict[str, str], log: Path) -> tuple[float, float, float]:
-    """Wall seconds, peak RSS (MB, wait4) and peak heap (MB: RssAnon, sampled every 0.2 s)
-    of one child process. RSS counts the database pages SQLite maps (mmap_size 1 GB in
-    settings); the heap is what the import itself holds (with SQLite's 64 MB page cache)."""
+    """Wall seconds, peak RSS (MB, wait4) and peak heap (MB: Pss_Anon of the process and
+    its children, sampled every 0.2 s) of one child process. RSS counts the database pages
+    SQLite maps (mmap_size 1 GB in settings); the heap is what the import itself holds
+    (with SQLite's 64 MB page cache)."""
     start = time.perf_counter()
     heap = 0
     with log.open("wb") as out:
@@ -139,12 +140,17 @@ def measure(argv: list[str], env: dict[str, str], log: Path) -> tuple[float, flo
 
 
 def _rss_anon_kb(pid: int) -> int:
+    """Anonymous memory of the process and its descendants (the import's cleaning process is
+    a fork): the sum of their Pss_Anon, so a page the two still share counts once."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
     except OSError:
         return 0
-    return next((int(line.split()[1]) for line in status.splitlines()
-                 if line.startswith("RssAnon:")), 0)
+    own = next((int(line.split()[1]) for line in rollup.splitlines()
+                if line.startswith("Pss_Anon:")), 0)
+    return own + sum(_rss_anon_kb(child) for child in children)
 
 
 def kehu_env(data_dir: Path) -> dict[str, str]:
@@ -187,11 +193,12 @@ def bench_size(template: Path, rows: int) -> dict:
     data_dir = data_dir_from(template, f"data-{rows}")
     kehu_s, kehu_mb, kehu_heap = measure([str(KEHU), "import", "customers", str(csv_path)],
                               kehu_env(data_dir), WORK / f"kehu-{rows}.log")
+    load = os.getloadavg()[0]  # the 1-minute load as the import ends: a shared machine
     got = import_counts(data_dir)
     if got["created"] != expected["created"] or got["customers"] != expected["created"]:
         raise SystemExit(f"{rows} rows: expected {expected}, got {got}")
     return {"rows": rows, "raw_s": raw_s, "raw_mb": raw_mb, "kehu_s": kehu_s,
-            "kehu_mb": kehu_mb, "kehu_heap": kehu_heap, **got}
+            "kehu_mb": kehu_mb, "kehu_heap": kehu_heap, "load": load, **got}
 
 
 # --- the profile ---------------------------------------------------------------------------
@@ -295,16 +302,17 @@ def report(results: list[dict], profiled: list[tuple[str, float, float]], rows: 
              " data directory (match keys phone, e-mail); raw: csv module + sqlite3 executemany"
              " into a plain table of the same columns. Rates are rows of the file per second"
              " of wall time; peak RSS from wait4() (it counts the database pages SQLite maps,"
-             " mmap_size 1 GB), peak heap = RssAnon sampled every 0.2 s (SQLite's 64 MB page"
-             " cache included).", "",
+             " mmap_size 1 GB), peak heap = Pss_Anon of the import and its cleaning process,"
+             " sampled every 0.2 s (SQLite's 64 MB page cache included); load = the 1-minute"
+             " load average as the import ended.", "",
              "| rows | raw rows/s | raw peak RSS | Kehu rows/s | Kehu s | Kehu peak RSS |"
-             " Kehu peak heap | raw ÷ Kehu | created / merged / rejected |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             " Kehu peak heap | raw ÷ Kehu | load | created / merged / rejected |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         lines.append(
             f"| {r['rows']:,} | {r['rows'] / r['raw_s']:,.0f} | {r['raw_mb']:.0f} MB"
             f" | {r['rows'] / r['kehu_s']:,.0f} | {r['kehu_s']:.1f} | {r['kehu_mb']:.0f} MB"
-            f" | {r['kehu_heap']:.0f} MB | {r['kehu_s'] / r['raw_s']:.0f}×"
+            f" | {r['kehu_heap']:.0f} MB | {r['kehu_s'] / r['raw_s']:.0f}× | {r['load']:.1f}"
             f" | {r['created']:,} / {r['merged']:,} / {r['rejected']:,} |")
     if profiled:
         lines += ["", f"## Where the time goes ({rows:,}-row import under cProfile)", "",
@@ -337,7 +345,8 @@ def main() -> None:
         results.append(r := bench_size(template, rows))
         print(f"{rows:>9,} rows  raw {rows / r['raw_s']:>9,.0f} rows/s {r['raw_mb']:5.0f} MB"
               f"  kehu {rows / r['kehu_s']:>7,.0f} rows/s ({r['kehu_s']:.1f} s)"
-              f" {r['kehu_mb']:5.0f} MB (heap {r['kehu_heap']:.0f} MB)", flush=True)
+              f" {r['kehu_mb']:5.0f} MB (heap {r['kehu_heap']:.0f} MB) load {r['load']:.1f}",
+              flush=True)
     profiled = profile(template, args.profile) if args.profile else []
     for stage, seconds, us in profiled:
         print(f"  {stage:60} {seconds:7.1f} s {us:8,.0f} µs/row")

@@ -142,3 +142,10 @@ def test_a_big_csv_streams_in_constant_memory(tmp_path):
     assert count == 200_000
     # The file is ~9 MB; a list of its rows would take well over 100 MB.
     assert peak < 5 * 1024 * 1024
+
+
+def test_counting_a_csv_counts_the_rows_it_reads(tmp_path):
+    content = ("客户名单（2024）\n\n" + HEADER + "甲公司,企业,13800138000\n,,\n  ,\t,\n"
+               "乙公司\n\n,,,c@example.com,多余\n丙,个人,13900139000,x@example.com\n")
+    sheet = open_sheet(write(tmp_path, "名单.csv", content.encode()))
+    assert sheet.count() == sum(1 for _row in sheet.rows()) == 4

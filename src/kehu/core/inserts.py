@@ -11,7 +11,9 @@ are filled with the same now. Both databases return the new ids in insert order
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, models
@@ -28,8 +30,12 @@ def insert_dicts(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> l
               and not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False)]
     defaults = {f.attname: f.get_default() for f in fields}
     names = [f.attname for f in fields]
-    return insert_rows(model, names, [tuple(row.get(n, defaults[n]) for n in names)
-                                      for row in rows])
+    # itemgetter over the row laid on the defaults, in C: 4.5 -> 2.3 µs a 30-column row
+    # (12 given), where a generator of row.get per column ran in Python.
+    pick = itemgetter(*names)
+    if len(names) == 1:
+        return insert_rows(model, names, [(pick({**defaults, **row}),) for row in rows])
+    return insert_rows(model, names, [pick({**defaults, **row}) for row in rows])
 
 
 def insert_rows(model: type[models.Model], columns: Sequence[str],
@@ -43,30 +49,55 @@ def insert_rows(model: type[models.Model], columns: Sequence[str],
     stamped = [f for f in model._meta.concrete_fields
                if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
     stamped = [f for f in stamped if f.attname not in columns]
-    fields += stamped
     adapters = [_adapter(f) for f in fields]
-    extra = (now,) * len(stamped)
+    # The stamps are one value for every row: adapted once (per row they were 140,000 calls,
+    # 0.74 s of a 20,000-row import under cProfile).
+    adapted = [(i, adapt) for i, adapt in enumerate(adapters) if adapt is not _same]
+    fields += stamped
+    extra = tuple(_adapter(f)(now) for f in stamped)
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     per_row = len(fields)
     chunk = max(1, MAX_VALUES // per_row)
     ids: list[int] = []
+    # SQLite's own placeholders: Django's SQLite cursor turns each %s into ? with a regex
+    # over the statement (0.75 s of a 20,000-row import under cProfile); with none to
+    # turn, it passes the statement as it is. Its debug cursor (DEBUG, the query-count
+    # tests) prints statements by substituting %s, so it gets those.
+    mark = "?" if connection.vendor == "sqlite" and not connection.queries_logged else "%s"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk):
             part = rows[start:start + chunk]
-            marks = ", ".join(["(" + ", ".join(["%s"] * per_row) + ")"] * len(part))
-            params = [adapt(value) for row in part
-                      for adapt, value in zip(adapters, (*row, *extra), strict=True)]
+            marks = ", ".join(["(" + ", ".join([mark] * per_row) + ")"] * len(part))
+            params: list[Any] = []
+            for row in part:
+                values = list(row)
+                for index, adapt in adapted:
+                    values[index] = adapt(values[index])
+                params += values
+                params += extra
             cursor.execute(f"INSERT INTO {table} ({names}) VALUES {marks} RETURNING id", params)
             ids.extend(r[0] for r in cursor.fetchall())
     return ids
 
 
 def _adapter(field: models.Field) -> Callable[[Any], Any]:
+    if getattr(field, "encrypted_field", False) and field.encrypted:  # sealed (core/fields.py)
+        # An empty value is stored in the clear (the field seals only values), so it takes
+        # the plain path: the ledger's empty before/after were 4 field calls an import row.
+        plain = _plain_adapter(field)
+        return lambda v: field.get_db_prep_save(v, connection) if v else plain(v)
+    return _plain_adapter(field)
+
+
+def _plain_adapter(field: models.Field) -> Callable[[Any], Any]:
     ops = connection.ops
-    if getattr(field, "encrypted_field", False):  # sealed here too (core/fields.py)
-        return lambda v: field.get_db_prep_save(v, connection)
-    if isinstance(field, models.JSONField):  # psycopg's Jsonb on PostgreSQL, text on SQLite
+    if isinstance(field, models.JSONField) and connection.vendor == "sqlite":
+        # What ops.adapt_json_value does (json.dumps(v, cls=encoder)) with one encoder
+        # for all the rows instead of one built per value.
+        encode = (field.encoder or json.JSONEncoder)().encode
+        return lambda v: None if v is None else encode(v)
+    if isinstance(field, models.JSONField):  # psycopg's Jsonb on PostgreSQL
         return lambda v: None if v is None else ops.adapt_json_value(v, field.encoder)
     if isinstance(field, models.DateTimeField):
         return ops.adapt_datetimefield_value

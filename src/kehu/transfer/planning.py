@@ -30,7 +30,12 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.accounts.selectors import owner_candidate, user_find
 from kehu.customers import cleaning
-from kehu.customers.bulk import NewCustomer, customers_for_import, keys_lookup
+from kehu.customers.bulk import (
+    NewCustomer,
+    customers_for_import,
+    keys_lookup,
+    new_customer_prepare,
+)
 from kehu.customers.duplicates import duplicates_in_batch
 from kehu.customers.selectors import custom_fields_active
 from kehu.transfer.mapping import translate_choice
@@ -116,6 +121,21 @@ class CustomerPlanner:
     # --- cleaning --------------------------------------------------------------------
 
     def clean(self, row: RawRow) -> Cleaned | list[Problem]:
+        """One row through the customers' cleaners, then its owner (a lookup of users)."""
+        return self._with_owner(row, self.clean_fields(row))
+
+    def prepare(self, rows: list[RawRow]) -> list[Cleaned | list[Problem]]:
+        """Every row cleaned but for its owner, and what its insert derives computed (pinyin,
+        search grams): no query, so the import runs it in its second process."""
+        results = [self.clean_fields(row) for row in rows]
+        for result in results:
+            if isinstance(result, Cleaned):
+                new_customer_prepare(result.item)
+        return results
+
+    def clean_fields(self, row: RawRow) -> Cleaned | list[Problem]:
+        """The row's fields through the customers' cleaners — all but the owner (placed
+        with the default owner here): these need no query."""
         values = row.values
         errors: dict[str, list[str]] = {}
         data = {k: translate_choice(k, v) for k, v in values.items()
@@ -132,14 +152,26 @@ class CustomerPlanner:
                        if k.startswith("contact.")}
         contact = self._run(errors, "contact.", lambda: cleaning.clean_contact(contact_raw)) \
             if contact_raw else None
-        owner_id = self._owner(values.get("owner"), errors)
         if errors:
             return [Problem(self.shape.header_of(key), "；".join(msgs))
                     for key, msgs in errors.items()]
         tags = [t.strip()[:50] for t in _TAG_SPLIT.split(str(values.get("tags", ""))) if t.strip()]
-        item = NewCustomer(values=customer, owner_id=owner_id, tags=tags, custom=custom or {},
-                           contact=contact)
+        item = NewCustomer(values=customer, owner_id=self.default_owner.pk, tags=tags,
+                           custom=custom or {}, contact=contact)
         return Cleaned(row, item, self._keys(item), mapped | {f"custom.{k}" for k in custom or {}})
+
+    def _with_owner(self, row: RawRow, result: Cleaned | list[Problem]
+                    ) -> Cleaned | list[Problem]:
+        """The owner column's colleague placed on a cleaned row; not one the actor may
+        give customers to, a problem (after the row's others, in the columns' order)."""
+        errors: dict[str, list[str]] = {}
+        owner_id = self._owner(row.values.get("owner"), errors)
+        if errors:
+            problem = Problem(self.shape.header_of("owner"), "；".join(errors["owner"]))
+            return [*result, problem] if isinstance(result, list) else [problem]
+        if isinstance(result, Cleaned):
+            result.item.owner_id = owner_id
+        return result
 
     @staticmethod
     def _clean_customer(data: dict[str, Any]) -> dict[str, Any]:
@@ -190,11 +222,14 @@ class CustomerPlanner:
 
     # --- deciding ----------------------------------------------------------------------
 
-    def plan(self, rows: list[RawRow]) -> BatchPlan:
+    def plan(self, rows: list[RawRow], prepared: list[Cleaned | list[Problem]] | None = None
+             ) -> BatchPlan:
+        """Decide a batch; `prepared`: what `prepare(rows)` gave (in another process)."""
         plan = BatchPlan()
         cleaned: list[Cleaned] = []
-        for row in rows:
-            result = self.clean(row)
+        for row, fields in zip(rows, self.prepare(rows) if prepared is None else prepared,
+                               strict=True):
+            result = self._with_owner(row, fields)
             if isinstance(result, Cleaned):
                 cleaned.append(result)
             else:
@@ -273,6 +308,7 @@ class CustomerPlanner:
             elif value not in ("", None) and target.values.get(key) in ("", None):
                 target.values[key] = value
         target.tags = _union(target.tags, new.tags)
+        target.derived = target.grams = None  # its values changed: computed at the insert
         for key, value in new.custom.items():
             target.custom.setdefault(key, value)
         if target.contact is None:

@@ -7,6 +7,7 @@ rows (`RegionIndex(rows)`, what the migration uses before the table is read).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import defaultdict
@@ -118,6 +119,15 @@ def current() -> RegionIndex:
             _current = RegionIndex(list(rows), as_of=source.as_of if source else "", stamp=stamp)
         _checked = now
     return _current
+
+
+def hold() -> None:
+    """Keep the index this process read last for the rest of its life, never asking the
+    table again: for a process forked from one that has just called `current()` (the
+    import's cleaning, `core.forked`), which may not query the database."""
+    global _checked
+    if _current is not None:
+        _checked = math.inf
 
 
 def forget() -> None:
