@@ -33,6 +33,22 @@ def test_an_error_in_the_child_is_raised_here_with_its_traceback():
         next(items)
 
 
+def test_a_child_stuck_in_silence_fails_the_consumer_and_is_ended():
+    """A lock another thread held at the fork is never released in the child: the consumer
+    gives up after the silence limit instead of waiting for ever."""
+    def produce():
+        yield os.getpid()
+        time.sleep(60)  # stuck
+        yield 2
+
+    items = forked(produce, silence_limit=0.5)
+    child = next(items)
+    with pytest.raises(ChildFailed, match="said nothing for 0.5 s"):
+        next(items)
+    with pytest.raises(ProcessLookupError):  # killed and reaped, not left sleeping
+        os.kill(child, 0)
+
+
 @pytest.mark.django_db
 def test_the_child_may_not_query_the_database(alice):
     people = User.objects.count()  # read before the fork: the child may use it

@@ -26,6 +26,12 @@ from typing import Any, TypeVar
 from django.db import connections
 
 T = TypeVar("T")
+# The longest the child may stay silent before it is taken for stuck: a batch of 2,000 rows
+# takes about a second there. A fork copies one thread of a process the job worker runs
+# several in; a lock another thread held at that moment would never be released in the
+# child, and without a limit the job would wait on it for ever instead of failing (and
+# being retried from its checkpoint).
+SILENCE_LIMIT = 300.0
 
 
 class DatabaseInChild(RuntimeError):
@@ -36,7 +42,8 @@ class ChildFailed(RuntimeError):
     """The child raised (its traceback is the message) or died without a word."""
 
 
-def forked(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
+def forked(produce: Callable[[], Iterator[T]], *, silence_limit: float = SILENCE_LIMIT
+           ) -> Iterator[T]:
     """The items `produce()` yields, computed in a forked child. `produce` is called there
     only: whatever it needs from the database must be read before this is called."""
     context = multiprocessing.get_context("fork")
@@ -46,6 +53,8 @@ def forked(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
     writer.close()
     try:
         while True:
+            if not reader.poll(silence_limit):
+                raise ChildFailed(f"the child said nothing for {silence_limit:g} s")
             try:
                 kind, payload = reader.recv()
             except EOFError:
