@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from kehu.classification import engine, tagging
@@ -48,8 +48,7 @@ def run_all(ctx: JobContext) -> dict[str, Any]:
     of ids per unit; resumes after a crash at the unit after the last committed one."""
     if not ctx.state.get("figures"):
         ctx.stage(str(_("计算 RFM 与客户指标")))
-        # Key checks off before the unit's transaction opens: see figures_compute.
-        with connection.constraint_checks_disabled(), transaction.atomic():
+        with transaction.atomic():
             scored = figures_compute()
             ctx.checkpoint(0, figures=True, scored=scored)
     last = Customer.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
