@@ -61,17 +61,9 @@ class Sheet:
             if any(not _is_empty(v) for v in values):
                 yield number, values
 
-
     def count(self) -> int:
-        """How many rows `rows()` yields. A CSV's cells are text already, so its rows are
-        counted without turning each cell (16 -> 4 µs a row, 100,000 rows)."""
-        if self.kind != "csv":
-            return sum(1 for _row in self.rows())
-        columns, found = self.columns, 0
-        for number, raw in _csv_rows(self):
-            if number > self.header_row and any(raw[i].strip() for i in columns if i < len(raw)):
-                found += 1
-        return found
+        """How many rows `rows()` yields (the progress bar's total)."""
+        return sum(1 for _row in self.rows())
 
 
 def open_sheet(path: Path) -> Sheet:
