@@ -17,6 +17,7 @@ from kehu.classification.models import ClassChange, Rule
 from kehu.classification.previews import rule_preview
 from kehu.classification.selectors import customer_placements
 from kehu.classification.services import classify_customers, rule_clean, rule_save
+from kehu.classification.signals import classes_changed
 from kehu.customers.models import Tag
 from kehu.history.models import Order
 from kehu.history.timeline import timeline
@@ -120,3 +121,24 @@ def test_a_rule_cannot_name_me_as_the_owner(root, alice):
         rule_clean(data)
     assert "负责人“我”" in caught.value.message_dict["condition"][0]
     rule_clean({**WAKE_UP, "condition": {"field": "owner", "op": "in", "value": [alice.pk]}})
+
+
+def test_a_customer_placed_in_every_dimension_is_announced_once(book, alice, make_customer):
+    """Follow-up re-plans every customer whose classes changed (`classes_changed`); a new
+    customer's first run places it in every dimension at once and tells follow-up once,
+    not once per dimension."""
+    newcomer = make_customer(alice, name="新来的")
+    order(newcomer, 1, total=900_000)
+    heard: list[set[int]] = []
+
+    def listen(sender, ids, **kwargs) -> None:
+        heard.append(set(ids))
+
+    classes_changed.connect(listen)
+    try:
+        counts = classify_customers([newcomer.pk])
+    finally:
+        classes_changed.disconnect(listen)
+    placed = {key for key, before, _after in counts if before is None}
+    assert placed == {"lifecycle", "value_tier", "customer_type"}
+    assert heard == [{newcomer.pk}]

@@ -59,9 +59,20 @@ def active_rules(dimension: Dimension) -> list[Rule]:
                 .select_related("value").order_by("priority", "id"))
 
 
-def decision(rules: list[Rule], *, actor: Any) -> Case:
-    """The id of the first rule that holds, per customer (NULL when none does)."""
-    fields = condition_fields() if any(rule.condition for rule in rules) else {}
+def active_rules_by_dimension(dimensions: list[Dimension]) -> dict[int, list[Rule]]:
+    """`active_rules` of each dimension, read in one query (per dimension id)."""
+    grouped: dict[int, list[Rule]] = {dimension.pk: [] for dimension in dimensions}
+    for rule in Rule.objects.filter(value__dimension__in=dimensions, is_active=True) \
+            .select_related("value").order_by("priority", "id"):
+        grouped[rule.value.dimension_id].append(rule)
+    return grouped
+
+
+def decision(rules: list[Rule], *, actor: Any, fields: dict | None = None) -> Case:
+    """The id of the first rule that holds, per customer (NULL when none does). `fields`:
+    the caller's `condition_fields()`, when it decides for several dimensions."""
+    if fields is None:
+        fields = condition_fields() if any(rule.condition for rule in rules) else {}
     whens = [When(_rule_q(rule, actor, fields), then=Value(rule.pk)) for rule in rules]
     return Case(*whens, default=Value(None), output_field=BigIntegerField())
 
@@ -169,9 +180,12 @@ def _examples(base: Any, dimension: Dimension, rules: list[Rule], actor: Any,
 
 
 def apply(*, dimension: Dimension, rules: list[Rule], actor: Any, ids: Iterable[int] | None = None,
-          first: int | None = None, last: int | None = None) -> Counter:
+          first: int | None = None, last: int | None = None, fields: dict | None = None,
+          changed: set[int] | None = None) -> Counter:
     """Write the changes for the customers `ids`, or those with first <= id < last; the
-    caller holds the transaction. Returns the counts per (from, to)."""
+    caller holds the transaction. Returns the counts per (from, to). The customers whose
+    value changed are announced (`classes_changed`), or, given `changed`, added to it for
+    the caller to announce once for every dimension it runs."""
     customers = customers_seen_by(None)
     classes = CustomerClass.objects.filter(dimension=dimension)
     if ids is not None:
@@ -181,7 +195,7 @@ def apply(*, dimension: Dimension, rules: list[Rule], actor: Any, ids: Iterable[
         customers, classes = customers.filter(pk__gte=first), classes.filter(customer_id__gte=first)
     if last is not None:
         customers, classes = customers.filter(pk__lt=last), classes.filter(customer_id__lt=last)
-    decided = dict(customers.annotate(rule_id=decision(rules, actor=actor))
+    decided = dict(customers.annotate(rule_id=decision(rules, actor=actor, fields=fields))
                    .values_list("pk", "rule_id"))
     current = {row.customer_id: row for row in classes}
     by_id = {rule.pk: rule for rule in rules}
@@ -199,10 +213,15 @@ def apply(*, dimension: Dimension, rules: list[Rule], actor: Any, ids: Iterable[
         changes.append((pk, row, rule))
     if moved_rule:
         CustomerClass.objects.bulk_update(moved_rule, ["rule"], batch_size=1000)
-    return _write(dimension, changes, actor)
+    counts = _write(dimension, changes, fields)
+    if changes and changed is None:
+        classes_changed.send(sender=None, ids={pk for pk, _row, _rule in changes})
+    elif changed is not None:
+        changed.update(pk for pk, _row, _rule in changes)
+    return counts
 
 
-def _write(dimension: Dimension, changes: list, actor: Any) -> Counter:
+def _write(dimension: Dimension, changes: list, fields: dict | None) -> Counter:
     counts: Counter = Counter()
     if not changes:
         return counts
@@ -215,12 +234,12 @@ def _write(dimension: Dimension, changes: list, actor: Any) -> Counter:
         [CustomerClass(customer_id=pk, dimension=dimension, value_id=rule.value_id, rule=rule,
                        set_at=now) for pk, _row, rule in changes if rule is not None],
         batch_size=1000)
-    fields, known = {}, condition_fields()
+    read, known = {}, condition_fields() if fields is None else fields
     log = []
     for pk, row, rule in changes:
-        if rule is not None and rule.pk not in fields:
-            fields[rule.pk] = rule_fields(rule, known)
-        keys = fields.get(rule.pk, []) if rule else []
+        if rule is not None and rule.pk not in read:
+            read[rule.pk] = rule_fields(rule, known)
+        keys = read.get(rule.pk, []) if rule else []
         log.append(ClassChange(
             customer_id=pk, dimension=dimension, from_value_id=row.value_id if row else None,
             to_value_id=rule.value_id if rule else None, rule=rule,
@@ -228,7 +247,6 @@ def _write(dimension: Dimension, changes: list, actor: Any) -> Counter:
             figures={k: figures.get(pk, {}).get(k) for k in keys}))
         counts[(row.value_id if row else None, rule.value_id if rule else None)] += 1
     ClassChange.objects.bulk_create(log, batch_size=1000)
-    classes_changed.send(sender=None, ids={pk for pk, _row, _rule in changes}, dimension=dimension)
     return counts
 
 

@@ -17,6 +17,7 @@ from kehu.classification.services import (
     pending_take,
 )
 from kehu.classification.triggers import REFRESH
+from kehu.customers.conditions import condition_fields
 from kehu.customers.models import Customer
 from kehu.jobs.context import JobContext
 from kehu.jobs.registry import job
@@ -54,7 +55,7 @@ def run_all(ctx: JobContext) -> dict[str, Any]:
     last = Customer.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     passes = [(dimension.name, dimension, engine.active_rules(dimension))
               for dimension in dimensions_active()]
-    tag_rules = tagging.tag_rules()
+    tag_rules, fields = tagging.tag_rules(), condition_fields()
     if tag_rules:  # after the dimensions: a tag rule may read them
         passes.append((str(_("标签")), None, tag_rules))
     ranges = last // RANGE + 1
@@ -67,8 +68,8 @@ def run_all(ctx: JobContext) -> dict[str, Any]:
                 continue
             with transaction.atomic():
                 counts = engine.apply(dimension=dimension, rules=rules, actor=None, first=first,
-                                      last=first + RANGE) if dimension else \
-                    tagging.apply_tags(first=first, last=first + RANGE, rules=rules)
+                                      last=first + RANGE, fields=fields) if dimension else \
+                    tagging.apply_tags(first=first, last=first + RANGE, rules=rules, fields=fields)
                 changed[name] = changed.get(name, 0) + sum(counts.values())
                 ctx.checkpoint(1, units=unit + 1, changed=changed)
     return {str(_("评分客户")): ctx.state.get("scored", 0),

@@ -41,23 +41,28 @@ def _has_tag(tag_id: int) -> Exists:
     return Exists(TAGGED.objects.filter(customer_id=OuterRef("pk"), tag_id=tag_id))
 
 
-def _disagreeing(customers: Any, tag_id: int, rules: list[Rule]) -> Any:
+def _disagreeing(customers: Any, tag_id: int, rules: list[Rule],
+                 fields: dict | None = None) -> Any:
     """The customers whose tag the rules would change, annotated with the deciding rule."""
     adds = [r.pk for r in rules if r.tag_action == Rule.ADD]
     removes = [r.pk for r in rules if r.tag_action == Rule.REMOVE]
-    return (customers.annotate(rule_id=engine.decision(rules, actor=None), has=_has_tag(tag_id))
+    decided = engine.decision(rules, actor=None, fields=fields)
+    return (customers.annotate(rule_id=decided, has=_has_tag(tag_id))
             .filter(Q(rule_id__in=adds, has=False) | Q(rule_id__in=removes, has=True)))
 
 
-def disagreements(customers: Any, tag_id: int, rules: list[Rule]) -> Any:
+def disagreements(customers: Any, tag_id: int, rules: list[Rule],
+                  fields: dict | None = None) -> Any:
     """(customer id, deciding rule id) for the customers whose tag the rules would change."""
-    return _disagreeing(customers, tag_id, rules).values_list("pk", "rule_id")
+    return _disagreeing(customers, tag_id, rules, fields).values_list("pk", "rule_id")
 
 
 def apply_tags(*, ids: Iterable[int] | None = None, first: int | None = None,
-               last: int | None = None, rules: dict[int, list[Rule]] | None = None) -> Counter:
+               last: int | None = None, rules: dict[int, list[Rule]] | None = None,
+               fields: dict | None = None) -> Counter:
     """Add and remove the tags the rules decide for `ids` (or first <= id < last); the
-    caller holds the transaction. Returns counts per (tag name, action)."""
+    caller holds the transaction. Returns counts per (tag name, action). `fields`: the
+    caller's `condition_fields()`, read once for many calls."""
     customers = engine.customers_seen_by(None)
     if ids is not None:
         customers = customers.filter(pk__in=list(ids))
@@ -69,28 +74,29 @@ def apply_tags(*, ids: Iterable[int] | None = None, first: int | None = None,
     for tag_id, tag_rules_ in (tag_rules() if rules is None else rules).items():
         by_id = {rule.pk: rule for rule in tag_rules_}
         changes = [(pk, by_id[rule_id]) for pk, rule_id in disagreements(customers, tag_id,
-                                                                          tag_rules_)]
+                                                                          tag_rules_, fields)]
         if changes:
-            _write(tag_id, changes)
+            _write(tag_id, changes, fields)
             for _pk, rule in changes:
                 counts[(rule.tag.name, rule.tag_action)] += 1
     return counts
 
 
-def _write(tag_id: int, changes: list[tuple[int, Rule]]) -> None:
+def _write(tag_id: int, changes: list[tuple[int, Rule]], fields: dict | None) -> None:
     added = [pk for pk, rule in changes if rule.tag_action == Rule.ADD]
     removed = [pk for pk, rule in changes if rule.tag_action == Rule.REMOVE]
     TAGGED.objects.bulk_create([TAGGED(customer_id=pk, tag_id=tag_id) for pk in added],
                                ignore_conflicts=True, batch_size=1000)
     for start in range(0, len(removed), 1000):
         TAGGED.objects.filter(tag_id=tag_id, customer_id__in=removed[start:start + 1000]).delete()
-    now, fields, known = timezone.now(), {}, condition_fields()
+    now, read = timezone.now(), {}
+    known = condition_fields() if fields is None else fields
     figures = engine.figures_of([pk for pk, _rule in changes])
     log = []
     for pk, rule in changes:
-        if rule.pk not in fields:
-            fields[rule.pk] = engine.rule_fields(rule, known)
-        keys = fields[rule.pk]
+        if rule.pk not in read:
+            read[rule.pk] = engine.rule_fields(rule, known)
+        keys = read[rule.pk]
         log.append(ClassChange(customer_id=pk, tag_id=tag_id, tag_action=rule.tag_action,
                                rule=rule, rule_name=rule.name, at=now,
                                figures={k: figures.get(pk, {}).get(k) for k in keys}))
