@@ -1,13 +1,12 @@
 """Benchmark classification at 1,000,000 customers: RFM, the full run, one customer, a preview.
 
-    .venv/bin/python bench/classify.py [--backend sqlite|postgres|both]
-        [--data-dir var/bench/dedup-c1000000-s1] [--pg-dir var/bench/classify-pg-c1000000]
+    .venv/bin/python bench/classify.py [--backend sqlite|both] [--skip 3,5]
+        [--data-dir var/bench/sqlite-c1000000-s1]
+    .venv/bin/python bench/pg.py -- bench/classify.py --backend postgres --data-dir {data_dir}
 
-Reads the dedup bench's database (1,009,971 customers, 9,948,369 orders; `bench/dedup.py`
-builds it) and migrates it. PostgreSQL: a server of its own whose data directory stays in
-`--pg-dir` (started for the run, stopped after it); on the first run an empty database is
-migrated and the customers, orders and what they name (users, departments, roles, tags)
-are copied from the SQLite file with COPY, then ANALYZEd. In one run per database:
+Runs on bench/run.py's demo database (1,000,000 customers, ~10,000,000 orders) and migrates
+it; on PostgreSQL on bench/pg.py's server and its copy of the same database (`both` runs
+the SQLite one, then the PostgreSQL one through bench/pg.py). In one run per database:
 
 1. the bare aggregate (`bare_aggregate_sql()`: GROUP BY customer and the three NTILEs,
    every row fetched), twice — the baseline;
@@ -21,20 +20,17 @@ are copied from the SQLite file with COPY, then ANALYZEd. In one run per databas
 5. a preview of the value tier's rules over every customer, as the admin (target ≤ 2 s)
    and as a sales rep.
 Step 3 first deletes every class and class change (this database only), so each run
-classifies from nothing and then once more.
+classifies from nothing and then once more. `--skip 1` leaves out steps 1 and 2.
 Results: printed and saved to bench/results/classify-<sqlite|pg>-<thousands>k.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import atexit
 import datetime as dt
 import json
 import os
 import random
-import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,17 +39,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "var" / "bench" / "dedup-c1000000-s1"
-PG_DIR = ROOT / "var" / "bench" / "classify-pg-c1000000"
-# Copied to PostgreSQL: what the customers and orders name, and themselves (the big two
-# last). Their foreign keys are not checked during the copy (session_replication_role).
-PG_TABLES = ("accounts_department", "accounts_role", "accounts_user", "customers_tag",
-             "customers_customer_tags", "customers_customer", "history_order")
-# A server for 10,000,000 rows on this machine (23 GB RAM, 2 cores); durability off, as
-# the test server runs: the numbers are about the queries, not the disk.
-PG_OPTIONS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-              "-c shared_buffers=2GB -c work_mem=128MB -c maintenance_work_mem=1GB "
-              "-c max_wal_size=8GB -c effective_cache_size=8GB")
+DATA_DIR = ROOT / "var" / "bench" / "sqlite-c1000000-s1"  # bench/run.py's demo database
 ONE_CUSTOMER = 50
 CAPTURED: dict[str, list[str]] = {}  # the plans of the shipped figures statements' INSERTs
 
@@ -62,20 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--data-dir", default=str(DATA_DIR))
-    parser.add_argument("--pg-dir", default=str(PG_DIR))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip", default="", help="steps to leave out, e.g. 3,4")
     parser.add_argument("--limit", type=float, default=180,
                         help="seconds before figures_compute() is stopped (SQLite)")
-    parser.add_argument("--load-only", action="store_true", help="migrate (and load) only")
     args = parser.parse_args(argv)
     if args.backend == "both":
-        for backend in ("sqlite", "postgres"):
-            subprocess.run([sys.executable, __file__, *_forward(argv, backend)], check=True)
+        both(__file__, args)
         return 0
     setup(args)
-    if args.load_only:
-        return 0
     skip = {int(s) for s in args.skip.split(",") if s.strip()}
     lines = measure(args, skip)
     text = "\n".join(lines) + "\n"
@@ -88,27 +69,31 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _forward(argv: list[str] | None, backend: str) -> list[str]:
-    rest = list(sys.argv[1:] if argv is None else argv)
-    if "--backend" in rest:
-        at = rest.index("--backend")
-        del rest[at:at + 2]
-    rest = [a for a in rest if not a.startswith("--backend=")]
-    return [*rest, "--backend", backend]
+def both(script: str, args: argparse.Namespace) -> None:
+    """`script` on SQLite (the data directory given), then on bench/pg.py's PostgreSQL copy
+    of bench/run.py's demo database."""
+    same = [f"--{name.replace('_', '-')}={value}" for name, value in vars(args).items()
+            if name not in ("backend", "data_dir")]
+    subprocess.run([sys.executable, script, "--backend", "sqlite", "--data-dir", args.data_dir,
+                    *same], check=True)
+    subprocess.run([sys.executable, str(ROOT / "bench" / "pg.py"), "--", script, "--backend",
+                    "postgres", "--data-dir", "{data_dir}", *same], check=True)
 
 
 # --- the databases -----------------------------------------------------------------------
 
 
 def setup(args: argparse.Namespace) -> None:
-    """Django on the chosen database, migrated (and for PostgreSQL loaded once)."""
+    """Django on the chosen database, migrated."""
     os.environ.update({"KEHU_DATA_DIR": args.data_dir, "KEHU_DEBUG": "0",
                        "DJANGO_SETTINGS_MODULE": "kehu.config.settings",
                        # No refresh jobs from the bench's own writes: it times the work itself.
                        "KEHU_CLASSIFY_DELAY_SECONDS": "0"})
-    os.environ.pop("DATABASE_URL", None)
-    if args.backend == "postgres":
-        os.environ["DATABASE_URL"] = pg_start(Path(args.pg_dir))
+    if args.backend == "postgres" and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("on PostgreSQL through bench/pg.py: bench/pg.py -- bench/classify.py "
+                 "--backend postgres --data-dir {data_dir}")
+    if args.backend == "sqlite":
+        os.environ.pop("DATABASE_URL", None)
     sys.path.insert(0, str(ROOT / "src"))
     import django
 
@@ -118,101 +103,6 @@ def setup(args: argparse.Namespace) -> None:
     started = time.monotonic()
     call_command("migrate", interactive=False, verbosity=0)
     print(f"migrated in {time.monotonic() - started:.0f} s", flush=True)
-    if args.backend == "postgres":
-        pg_load(Path(args.pg_dir), Path(args.data_dir) / "kehu.sqlite3")
-
-
-def pg_start(base: Path) -> str:
-    """The bench's own server on a data directory kept between runs, with its database
-    `kehu` (created on the first run); stopped at exit."""
-    server = pg_server(base)
-    url = f"{server}/kehu"
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'kehu'").fetchone():
-            conn.execute("CREATE DATABASE kehu")
-    return url
-
-
-def pg_server(base: Path) -> str:
-    """A PostgreSQL server on `base`/data (initialised on the first run, kept after), on a
-    free port, stopped when this process exits; its URL without a database name."""
-    from kehu.core.testing.pgserver import _free_port, _pg_bin, _run, _run_as, _wait_for
-
-    bin_dir, as_user = _pg_bin(), _run_as()
-    data, sock = base / "data", base / "sock"
-    sock.mkdir(parents=True, exist_ok=True)
-    if as_user:
-        shutil.chown(base, as_user)
-        shutil.chown(sock, as_user)
-    fresh = not (data / "PG_VERSION").exists()
-    if fresh:
-        _run(as_user, [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                       "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
-    port = _free_port()
-    _run(as_user, [str(bin_dir / "pg_ctl"), "-D", str(data), "-o",
-                   f"-p {port} -k {sock} {PG_OPTIONS}", "-w", "-s", "-t", "300",
-                   "-l", str(base / "server.log"), "start"])
-    atexit.register(_run, as_user, [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast",
-                                    "-s", "stop"], False)
-    _wait_for(port)
-    return f"postgresql://postgres@127.0.0.1:{port}"
-
-
-def pg_load(base: Path, source: Path) -> None:
-    """Copy the customers, orders and what they name from the SQLite file, once."""
-    marker = base / "loaded.json"
-    if marker.exists():
-        return
-    import psycopg
-
-    source_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    counts: dict[str, int] = {}
-    started = time.monotonic()
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute("SET session_replication_role = replica")  # no FK triggers while loading
-        conn.execute("SET TimeZone = 'UTC'")  # SQLite holds naive UTC date-times
-        for table in PG_TABLES:
-            counts[table] = _pg_copy(conn, source_db, table)
-            print(f"  {table}: {counts[table]:,} rows, {time.monotonic() - started:.0f} s",
-                  flush=True)
-        conn.execute("VACUUM ANALYZE")
-    seconds = round(time.monotonic() - started)
-    print(f"loaded and analyzed in {seconds} s", flush=True)
-    marker.write_text(json.dumps({"rows": counts, "seconds": seconds}))
-
-
-def _pg_copy(conn: Any, source_db: sqlite3.Connection, table: str) -> int:
-    """One table: its plain indexes dropped, the rows streamed with COPY, the indexes
-    built again (one sort each instead of 10,000,000 inserts into each)."""
-    pg_columns = [r[0] for r in conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-        "ORDER BY ordinal_position", [table])]
-    sqlite_columns = {r[1] for r in source_db.execute(f'PRAGMA table_info("{table}")')}
-    columns = [c for c in pg_columns if c in sqlite_columns]
-    indexes = conn.execute("""
-        SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x
-        JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-        WHERE t.relname = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint c
-                                             WHERE c.conindid = i.oid)""", [table]).fetchall()
-    conn.execute(f"DELETE FROM {table}")  # what migrate put there (the system user)
-    for name, _definition in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
-    names = ", ".join(f'"{c}"' for c in columns)
-    rows = source_db.execute(f'SELECT {names} FROM "{table}"')
-    n = 0
-    with conn.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        while batch := rows.fetchmany(10_000):
-            for row in batch:
-                copy.write_row(row)
-            n += len(batch)
-    for _name, definition in indexes:
-        conn.execute(definition)
-    if "id" in columns:
-        conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                     f"COALESCE((SELECT MAX(id) FROM {table}), 1))")
-    return n
 
 
 # --- the measurements ----------------------------------------------------------------------
@@ -224,15 +114,15 @@ def measure(args: argparse.Namespace, skip: set[int]) -> list[str]:
     from kehu.customers.models import Customer
     from kehu.history.models import Order
 
-    database = _database_name(connection)
+    database = database_name(connection)
     lines = [f"# Classification at {Customer.objects.count():,} customers, "
              f"{Order.objects.count():,} orders ({database}, {time.strftime('%Y-%m-%d')})", "",
              f"Command: `.venv/bin/python bench/classify.py {' '.join(sys.argv[1:])}`. "
              f"Load average at the start: {os.getloadavg()[0]:.2f} (2 cores, shared).", ""]
-    bare = bare_aggregate()
-    lines += bare["lines"]
-    computed = figures(bare["warm"], args.limit)
-    lines += computed["lines"]
+    if 1 not in skip:
+        bare = bare_aggregate()
+        lines += bare["lines"]
+        lines += figures(bare["warm"], args.limit)["lines"]
     if 3 not in skip:
         lines += full_run()
     if 4 not in skip:
@@ -244,11 +134,15 @@ def measure(args: argparse.Namespace, skip: set[int]) -> list[str]:
     return lines
 
 
-def _database_name(connection: Any) -> str:
+def database_name(connection: Any) -> str:
+    """The database's name and version, and on PostgreSQL the settings that matter."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-            return f"PostgreSQL {cursor.fetchone()[0]}: {PG_OPTIONS.replace('-c ', '')}"
+            cursor.execute("SELECT version(), string_agg(name || '=' || setting || COALESCE(unit, ''),"
+                           " ' ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', "
+                           "'shared_buffers', 'work_mem', 'max_parallel_workers_per_gather')")
+            version, settings = cursor.fetchone()
+            return f"{version.split(' on ')[0]}: {settings}"
         cursor.execute("SELECT sqlite_version()")
         return f"SQLite {cursor.fetchone()[0]}"
 

@@ -1,15 +1,13 @@
 """Benchmark follow-up at 1,000,000 customers: the nightly generation, my day, reminders.
 
-    .venv/bin/python bench/followup.py [--backend sqlite|postgres|both]
-        [--data-dir var/bench/sqlite-c1000000-s1] [--pg-dir var/bench/classify-pg-c1000000]
-        [--requests 200] [--skip 4,5]
+    .venv/bin/python bench/followup.py [--backend sqlite|both]
+        [--data-dir var/bench/sqlite-c1000000-s1] [--requests 200] [--skip 2,3]
+    .venv/bin/python bench/pg.py -- bench/followup.py --backend postgres --data-dir {data_dir}
 
-Uses bench/run.py's SQLite demo database (classified by the first run, below) and
-classify.py's PostgreSQL server (started for the run and stopped after it) and migrates them; on
-PostgreSQL the communications, preferences, opportunities and tickets are copied from the
-SQLite file once (`followup-loaded.json` in --pg-dir), and the value tier is classified
-first when it has no classes. The demo's default plans (A every 30 days, B 90, C 180) are
-created through `plan_save` as the admin when there are none. In one run per database:
+Uses bench/run.py's demo database, on SQLite and (through bench/pg.py) its PostgreSQL copy,
+and migrates it; the value tier is classified first when it has no classes. The demo's
+default plans (A every 30 days, B 90, C 180) are created through `plan_save` as the admin
+when there are none. In one run per database:
 
 1. the nightly generation (`followup.generate` in the foreground) twice, after deleting
    this database's follow-up tasks: from nothing, then again (nothing to change); beside
@@ -31,22 +29,17 @@ import argparse
 import datetime as dt
 import json
 import os
-import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from classify import PG_DIR, PG_OPTIONS, _forward, _pg_copy, pg_load, pg_start
+from classify import both, database_name
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "var" / "bench" / "sqlite-c1000000-s1"  # bench/run.py's demo database
-# Copied to PostgreSQL once more than classify.py copies: what generation and my day read.
-PG_TABLES = ("history_preference", "history_communication", "history_opportunity",
-             "history_ticket")
 REP = "wang.fang"
 DUE = 300  # the target's "a few hundred due tasks"
 TARGET_MS = 50
@@ -57,13 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--data-dir", default=str(DATA_DIR))
-    parser.add_argument("--pg-dir", default=str(PG_DIR))
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--skip", default="", help="steps to leave out, e.g. 2,3")
     args = parser.parse_args(argv)
     if args.backend == "both":
-        for backend in ("sqlite", "postgres"):
-            subprocess.run([sys.executable, __file__, *_forward(argv, backend)], check=True)
+        both(__file__, args)
         return 0
     load_start = os.getloadavg()
     prepared = setup(args)
@@ -89,17 +80,16 @@ def setup(args: argparse.Namespace) -> list[str]:
                        # No refresh jobs from the bench's own writes (follow-up has no delay
                        # of its own: its tier hook re-plans in the writer's transaction).
                        "KEHU_CLASSIFY_DELAY_SECONDS": "0", "KEHU_QUALITY_DELAY_SECONDS": "0"})
-    os.environ.pop("DATABASE_URL", None)
-    if args.backend == "postgres":
-        os.environ["DATABASE_URL"] = pg_start(Path(args.pg_dir))
+    if args.backend == "postgres" and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("on PostgreSQL through bench/pg.py: bench/pg.py -- bench/followup.py "
+                 "--backend postgres --data-dir {data_dir}")
+    if args.backend == "sqlite":
+        os.environ.pop("DATABASE_URL", None)
     sys.path.insert(0, str(ROOT / "src"))
     import django
 
     django.setup()
-    notes = migrate(Path(args.pg_dir if args.backend == "postgres" else args.data_dir))
-    if args.backend == "postgres":
-        pg_load(Path(args.pg_dir), Path(args.data_dir) / "kehu.sqlite3")
-        notes += pg_load_more(Path(args.pg_dir), Path(args.data_dir) / "kehu.sqlite3")
+    notes = migrate(Path(args.data_dir))
     notes += ensure_classes()
     notes += ensure_plans()
     return notes
@@ -127,31 +117,6 @@ def migrate(base: Path) -> list[str]:
         return [f"Migrations: none pending; the first run of this bench applied "
                 f"{', '.join(done['migrations'])} in {done['seconds']} s."]
     return ["Migrations: none pending (applied before this bench first ran)."]
-
-
-def pg_load_more(base: Path, source: Path) -> list[str]:
-    """What classify.py's copy leaves out and follow-up reads, copied once."""
-    marker = base / "followup-loaded.json"
-    if marker.exists():
-        done = json.loads(marker.read_text())
-        return [f"PostgreSQL: {', '.join(done['rows'])} copied from the SQLite file by an "
-                f"earlier run ({done['seconds']} s)."]
-    import psycopg
-
-    source_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    counts, started = {}, time.monotonic()
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute("SET session_replication_role = replica")
-        conn.execute("SET TimeZone = 'UTC'")
-        for table in PG_TABLES:
-            counts[table] = _pg_copy(conn, source_db, table)
-            print(f"  {table}: {counts[table]:,} rows, {time.monotonic() - started:.0f} s",
-                  flush=True)
-            conn.execute(f"VACUUM ANALYZE {table}")
-    seconds = round(time.monotonic() - started)
-    marker.write_text(json.dumps({"rows": counts, "seconds": seconds}))
-    return [f"PostgreSQL: copied {', '.join(f'{t} ({n:,})' for t, n in counts.items())} from "
-            f"the SQLite file in {seconds} s (foreign keys unchecked)."]
 
 
 def ensure_classes() -> list[str]:
@@ -204,7 +169,7 @@ def measure(args: argparse.Namespace, skip: set[int], prepared: list[str],
     from kehu.customers.models import Customer
     from kehu.followup.models import FollowUpTask
 
-    lines = [f"# Follow-up at {Customer.objects.count():,} customers ({_database_name(connection)}, "
+    lines = [f"# Follow-up at {Customer.objects.count():,} customers ({database_name(connection)}, "
              f"{time.strftime('%Y-%m-%d %H:%M')})", "",
              f"Command: `.venv/bin/python bench/followup.py --backend {args.backend}"
              f"{' --skip ' + args.skip if args.skip else ''}`. Load average at the start: "
@@ -224,15 +189,6 @@ def measure(args: argparse.Namespace, skip: set[int], prepared: list[str],
 
 def _load(avg: tuple[float, ...]) -> str:
     return " / ".join(f"{x:.2f}" for x in avg) + " (1 / 5 / 15 min)"
-
-
-def _database_name(connection: Any) -> str:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-            return f"PostgreSQL {cursor.fetchone()[0]}: {PG_OPTIONS.replace('-c ', '')}"
-        cursor.execute("SELECT sqlite_version()")
-        return f"SQLite {cursor.fetchone()[0]}"
 
 
 def _capture(name: str, prefix: str) -> Any:
