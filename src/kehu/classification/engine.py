@@ -215,7 +215,8 @@ def apply(*, dimension: Dimension, rules: list[Rule], actor: Any, ids: Iterable[
         CustomerClass.objects.bulk_update(moved_rule, ["rule"], batch_size=1000)
     counts = _write(dimension, changes, fields)
     if changes and changed is None:
-        classes_changed.send(sender=None, ids={pk for pk, _row, _rule in changes})
+        classes_changed.send(sender=None, ids={pk for pk, _row, _rule in changes},
+                             dimensions={dimension.pk})
     elif changed is not None:
         changed.update(pk for pk, _row, _rule in changes)
     return counts

@@ -55,15 +55,16 @@ def classify_customers(ids: Iterable[int]) -> Counter:
     # The rules and the fields they name are read once for every dimension, and follow-up
     # hears of the changed customers once: a customer whose tier and lifecycle both moved
     # was re-planned twice (1,000,000 customers, SQLite, quiet: 47 ms p50 per customer).
-    dimensions, fields, changed = dimensions_active(), condition_fields(), set()
+    dimensions, fields, changed, moved = dimensions_active(), condition_fields(), set(), set()
     rules = engine.active_rules_by_dimension(dimensions)
     for dimension in dimensions:
         for (before, after), n in engine.apply(dimension=dimension, rules=rules[dimension.pk],
                                                actor=None, ids=ids, fields=fields,
                                                changed=changed).items():
             counts[(dimension.key, before, after)] += n
+            moved.add(dimension.pk)
     if changed:
-        classes_changed.send(sender=None, ids=changed)
+        classes_changed.send(sender=None, ids=changed, dimensions=moved)
     for (tag, action), n in tagging.apply_tags(ids=ids, fields=fields).items():
         counts[(f"tag:{tag}", None, action)] += n
     return counts
@@ -112,7 +113,7 @@ def class_override(*, actor: User, origin: str, customer_id: int, dimension: Dim
             if cleared and row is None:
                 # No rule holds it: the value went with the override row, and the engine,
                 # finding no row to change, sent nothing.
-                classes_changed.send(sender=None, ids={customer.pk})
+                classes_changed.send(sender=None, ids={customer.pk}, dimensions={dimension.pk})
             action = "class_clear"
         else:
             now = timezone.now()
@@ -123,7 +124,7 @@ def class_override(*, actor: User, origin: str, customer_id: int, dimension: Dim
                 ClassChange.objects.create(customer=customer, dimension=dimension,
                                            from_value_id=before, to_value=value, actor=actor,
                                            manual=True, at=now)
-                classes_changed.send(sender=None, ids={customer.pk})
+                classes_changed.send(sender=None, ids={customer.pk}, dimensions={dimension.pk})
             action = "class_override"
         log_change(actor=actor, action=action, instance=customer, origin=origin,
                    changes={dimension.key: [before, row.value_id if row else None]})

@@ -75,10 +75,11 @@ def _communication_saved(sender: Any, instance: Any, created: bool, raw: bool = 
         complete_by_communication(communication=instance)
 
 
-def _classes_changed(sender: Any, ids: set[int], **kwargs: Any) -> None:
-    from kehu.followup.services import replan
+def _classes_changed(sender: Any, ids: set[int], dimensions: set[int], **kwargs: Any) -> None:
+    from kehu.followup.services import plans_read, replan
 
-    replan(ids)
+    if plans_read(dimensions):
+        replan(ids)
 
 
 def _owners_changed(sender: Any, ids: list[int], to_user_id: int | None, actor: Any,
