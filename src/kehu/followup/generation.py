@@ -161,9 +161,23 @@ def generate(*, ids: Iterable[int] | None = None, first: int | None = None,
                                                      kind=TaskKind.PLAN).exists():
         return {"cancelled": 0, "created": 0}
     cancelled = _cancel_wrong(plans, ids, first, last)
+    held = _values_held(plans, ids)
     created = sum(_insert(plan, _limit(members, "pk", ids, first, last), actor, today)
-                  for plan, members in plans)
+                  for plan, members in plans
+                  if held is None or plan.target_value_id is None or plan.target_value_id in held)
     return {"cancelled": cancelled, "created": created}
+
+
+def _values_held(plans: list, ids: list[int] | None) -> set[int] | None:
+    """For a few customers (`ids`): which of the plans' target values they hold now, in
+    one query — a plan on another value holds none of them, and its INSERT is not built
+    (compiling each plan's INSERT … SELECT is most of a one-customer re-plan: ~4 ms of
+    its 19, SQLite, 1,000,000 customers). None for a range unit: every plan runs."""
+    targets = [plan.target_value_id for plan, _members in plans if plan.target_value_id]
+    if ids is None or not targets:
+        return None
+    return set(CustomerClass.objects.filter(customer_id__in=ids, value_id__in=targets)
+               .values_list("value_id", flat=True))
 
 
 def _cancel_wrong(plans: list, ids: list[int] | None, first: int | None, last: int | None) -> int:
