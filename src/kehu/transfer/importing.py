@@ -240,8 +240,10 @@ def _write(actor: User, run: ImportRun, plan: BatchPlan) -> list[int]:
     if plan.creates:
         customers, contacts = bulk_create(actor=actor, origin=Origin.IMPORT, note=note,
                                           items=[c.item for c in plan.creates])
+        # No `after` for a creation: undo removes the record whole, and a sealed copy of
+        # its name (AES-GCM a row) was personal data kept for nothing.
         records += [ledger_row(run, c.row.number, CUSTOMER, customer.pk, ImportRecord.CREATED,
-                            customer.version, after={"name": customer.name})
+                            customer.version)
                     for c, customer in zip(plan.creates, customers, strict=True)]
         rows = {customer.pk: c.row.number for c, customer in zip(plan.creates, customers,
                                                                   strict=True)}
