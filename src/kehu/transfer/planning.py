@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.accounts.selectors import owner_candidate, user_find
+from kehu.core.idset import IdSet
 from kehu.customers import cleaning
 from kehu.customers.bulk import (
     NewCustomer,
@@ -115,7 +116,7 @@ class CustomerPlanner:
         # Customers an earlier row of this file created or matched: later rows for them only
         # fill what is empty, so two spellings of one company in a sheet do not overwrite
         # each other (and a re-import does not flip them back and forth).
-        self.touched: set[int] = set()
+        self.touched = IdSet()  # a bitmap: a set of 1,000,000 ids took 65.6 MB
         self.warn = False  # the dry run names probable duplicates among the rows it creates
 
     # --- cleaning --------------------------------------------------------------------
