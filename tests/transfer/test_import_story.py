@@ -251,3 +251,26 @@ def test_the_preview_names_rows_that_probably_duplicate_a_customer_kehu_has(alic
     assert preview.dry_run_result["created"] == 2 and preview.dry_run_result["warned"] == 1
     row, text, _fields = preview.dry_run_result["examples"]["warned"][0]
     assert row == 2 and text == "可能与已有客户重复：“杭州西湖茶业有限公司”"
+
+
+def test_a_preview_in_many_batches_knows_rows_of_earlier_batches(alice, tmp_path, monkeypatch):
+    """The dry run writes nothing, so a row matching a row two batches back is found in what
+    the preview remembers of the file, not in the database; the import agrees with it."""
+    from kehu.transfer import importing
+
+    monkeypatch.setattr(importing, "CUSTOMER_BATCH", 2)
+    path = write_csv(tmp_path / "分批.csv", [
+        ["甲公司", "企业", "13800000001", "a@jia.cn", "", "", "", "", ""],
+        ["乙公司", "企业", "13800000002", "", "", "", "", "", ""],
+        ["丙公司", "企业", "13800000003", "", "", "", "", "", ""],
+        ["丁公司", "企业", "13800000004", "", "", "", "", "", ""],
+        ["甲公司（总部）", "企业", "", "A@Jia.cn", "", "", "", "", ""],  # row 6: row 2's e-mail
+        ["乙公司", "企业", "138-0000-0002", "", "", "", "", "", ""],  # row 7: row 3's phone
+    ])
+    preview = run_import(alice, path, dry_run=True)
+    result = preview.dry_run_result
+    assert (result["created"], result["merged"], result["rejected"]) == (4, 2, 0)
+    assert sorted((row, text) for row, text, _f in result["examples"]["merged"]) == [
+        (6, "与第 2 行是同一客户"), (7, "与第 3 行是同一客户")]
+    done = run_import(alice, path)
+    assert (done.created, done.rejected) == (4, 0) and Customer.objects.count() == 4

@@ -41,6 +41,7 @@ from kehu.customers.services import contact_create, contact_delete, contact_upda
 from kehu.jobs.context import JobContext
 from kehu.jobs.registry import job
 from kehu.jobs.services import job_start
+from kehu.transfer.keymemory import KeyMemory
 from kehu.transfer.ledger import changed_since, count, ledger_row, save_problems
 from kehu.transfer.models import ImportProblem, ImportRecord, ImportRun, RunStatus
 from kehu.transfer.planning import BatchPlan, Change, CustomerPlanner, Problem
@@ -129,8 +130,8 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
     start = 0 if dry_run else int(ctx.state.get("row", 0))
     if start:
         _resume(planner, run)
-    if dry_run:  # the plan lives in memory (`seen`): a retried dry run starts again
-        planner.seen = {}
+    if dry_run:  # what it remembers of the file (`seen`) goes with it: a retry starts again
+        planner.seen = KeyMemory() if isinstance(planner, CustomerPlanner) else {}
         planner.warn = isinstance(planner, CustomerPlanner)
         ImportProblem.objects.filter(run=run, phase=ImportProblem.PREVIEW).delete()
         summary = _fresh_summary()
@@ -150,6 +151,8 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
                 written = write_history(ctx.actor, run, plan)
                 if isinstance(planner, OrderPlanner):
                     planner.imported.update(written)
+    if isinstance(planner.seen, KeyMemory):  # else its file goes when the planner does
+        planner.seen.close()
     return _finish(run, dry_run, summary if dry_run else None, ctx.actor)
 
 

@@ -10,7 +10,7 @@ with a hit decides. One existing customer → update it; none → create; two di
 ones → the row is refused naming both (never merged silently). Rows of one file that
 share a key become one customer: within a batch through `pending`, across batches
 because earlier batches are in the database already (the dry run, which writes nothing,
-remembers the keys of the file in `seen`).
+remembers the keys of the file in `seen`, a temporary file: `keymemory`).
 
 An update never blanks a value: an empty cell leaves the field as it is, list fields
 (phones, e-mails, tags) gain the values they lack, a contact is matched by name. The
@@ -39,6 +39,7 @@ from kehu.customers.bulk import (
 )
 from kehu.customers.duplicates import duplicates_in_batch
 from kehu.customers.selectors import custom_fields_active
+from kehu.transfer.keymemory import KeyMemory
 from kehu.transfer.mapping import translate_choice
 from kehu.transfer.rows import RawRow, RowShape
 
@@ -112,7 +113,7 @@ class CustomerPlanner:
         self.default_owner = default_owner
         self.custom_fields = custom_fields_active()
         self._owners: dict[str, int | None] = {}
-        self.seen: dict[tuple[str, str], int] | None = None  # the dry run's memory of the file
+        self.seen: KeyMemory | None = None  # the dry run's memory of the file's keys
         # Customers an earlier row of this file created or matched: later rows for them only
         # fill what is empty, so two spellings of one company in a sheet do not overwrite
         # each other (and a re-import does not flip them back and forth).
@@ -239,8 +240,13 @@ class CustomerPlanner:
         existing = customers_for_import(actor=self.actor, ids={i for ids in found.values()
                                                                for i in ids})
         pending: dict[tuple[str, str], int] = {}  # key -> index in plan.creates
+        earlier = {} if self.seen is None else self.seen.rows_of(
+            (k, v) for c in cleaned for k, vs in c.keys.items() for v in vs)
         for item in cleaned:
-            self._decide(item, found, existing, pending, plan)
+            self._decide(item, found, existing, pending, earlier, plan)
+        if self.seen is not None:
+            self.seen.remember((kind, value, item.row.number) for item in plan.creates
+                               for kind, values in item.keys.items() for value in values)
         if self.warn and plan.creates:
             self._warn_duplicates(plan)
         return plan
@@ -257,13 +263,13 @@ class CustomerPlanner:
                                   _("可能与已有客户重复：%(names)s") % {"names": named}))
 
     def _decide(self, item: Cleaned, found: dict, existing: dict, pending: dict,
-                plan: BatchPlan) -> None:
+                seen: dict, plan: BatchPlan) -> None:
+        """`seen`: the dry run's rows of earlier batches holding the row's keys."""
         row = item.row.number
         for kind in self.match:
             ids = {i for v in item.keys[kind] for i in found.get((kind, v), ())}
             joins = {pending[(kind, v)] for v in item.keys[kind] if (kind, v) in pending}
-            earlier = {self.seen[(kind, v)] for v in item.keys[kind]
-                       if self.seen is not None and (kind, v) in self.seen}
+            earlier = {seen[(kind, v)] for v in item.keys[kind] if (kind, v) in seen}
             if not ids and not joins and not earlier:
                 continue
             if len(ids) + len(joins) > 1:
@@ -283,8 +289,6 @@ class CustomerPlanner:
         for kind, values in item.keys.items():
             for value in values:
                 pending.setdefault((kind, value), index)
-                if self.seen is not None:
-                    self.seen.setdefault((kind, value), item.row.number)
 
     def _conflict(self, kind: str, ids: set[int], joins: set[int], existing: dict,
                   plan: BatchPlan) -> Problem:
