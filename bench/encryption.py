@@ -206,7 +206,8 @@ def existing(args: argparse.Namespace) -> None:
         sealed = rekey(ids)
         lines += ["", f"Sealing them from the clear under key A (`rekey_customers`, 500 a "
                   f"batch): {sealed[0]:.1f} s, {len(ids) / sealed[0]:,.0f} customers/s, "
-                  f"{sealed[1]:,} values", ""]
+                  f"{sealed[1]:,} values; {sealed[2]:,} statements, {sealed[3]:.1f} s of "
+                  "them in the database driver", ""]
         lines += list_page()
         lines += rotation_of(ids)
         transaction.set_rollback(True)
@@ -230,14 +231,27 @@ def chosen(count: int) -> list[int]:
     return sorted(ids[:count])
 
 
-def rekey(ids: list[int]) -> tuple[float, int]:
+def rekey(ids: list[int]) -> tuple[float, int, int, float]:
     """`rekey_customers` over the ids, 500 at a time as the job walks them: seconds, values
-    rewritten."""
+    rewritten, statements sent and their own seconds."""
+    from django.db import connection
+
     from kehu.customers.rekeying import BATCH, rekey_customers
 
+    sent = [0, 0.0]
+
+    def counted(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            sent[0] += 1
+            sent[1] += time.perf_counter() - started
+
     start = time.perf_counter()
-    rewritten = sum(rekey_customers(ids[at:at + BATCH]) for at in range(0, len(ids), BATCH))
-    return time.perf_counter() - start, rewritten
+    with connection.execute_wrapper(counted):
+        rewritten = sum(rekey_customers(ids[at:at + BATCH]) for at in range(0, len(ids), BATCH))
+    return time.perf_counter() - start, rewritten, sent[0], sent[1]
 
 
 def rotation_of(ids: list[int]) -> list[str]:
@@ -248,8 +262,8 @@ def rotation_of(ids: list[int]) -> list[str]:
 
     contacts = Contact.objects.filter(customer_id__in=ids).count()
     settings.KEHU_ENCRYPTION_KEYS = f"{KEY_B},{KEY_A}"
-    first, values = rekey(ids)
-    again, rewritten = rekey(ids)
+    first, values, first_sent, first_sql = rekey(ids)
+    again, rewritten, again_sent, again_sql = rekey(ids)
     start = time.perf_counter()
     status = key_status()
     counted = time.perf_counter() - start
@@ -258,11 +272,13 @@ def rotation_of(ids: list[int]) -> list[str]:
     customers = len(ids)
     return ["", f"Rotation A → B over {customers:,} customers and {contacts:,} contacts "
             f"({values:,} encrypted values):", "",
-            "| pass | s | customers/s | values/s |", "|---|---:|---:|---:|",
+            "| pass | s | customers/s | values/s | statements | their s |",
+            "|---|---:|---:|---:|---:|---:|",
             f"| first (rewrites every value, rebuilds keys and grams) | {first:.1f} | "
-            f"{customers / first:,.0f} | {values / first:,.0f} |",
+            f"{customers / first:,.0f} | {values / first:,.0f} | {first_sent:,} | "
+            f"{first_sql:.1f} |",
             f"| again (nothing to rewrite: opens every value, rebuilds keys and grams) | "
-            f"{again:.1f} | {customers / again:,.0f} | — |",
+            f"{again:.1f} | {customers / again:,.0f} | — | {again_sent:,} | {again_sql:.1f} |",
             "", f"`kehu keys status` (counts per key in SQL, every customer and contact): "
             f"{counted * 1000:.0f} ms", ""]
 
