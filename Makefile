@@ -68,17 +68,24 @@ bench: install-dev
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/import_history.py
+	$(BIN)/python bench/pg.py -- bench/import_history.py --data-dir {data_dir}
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/pg.py -- bench/export.py --data-dir {data_dir}
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/dedup.py
+	$(BIN)/python bench/pg.py -- bench/dedup.py --data-dir {data_dir}
 	$(BIN)/python bench/segments.py
+	$(BIN)/python bench/pg.py -- bench/segments.py --data-dir {data_dir}
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/followup.py
 	$(BIN)/python bench/pool.py
+	$(BIN)/python bench/pg.py -- bench/pool.py --data-dir {data_dir}
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/consent.py
 	$(BIN)/python bench/encryption.py
+	$(BIN)/python bench/pg.py -- bench/encryption.py --data-dir {data_dir}
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/pg.py -- bench/metrics.py --data-dir {data_dir}
 
 ## make lock: refresh the pinned dependency files from pyproject.toml
 lock: $(BIN)/python

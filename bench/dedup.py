@@ -1,6 +1,7 @@
 """Benchmark duplicates (查重): the check on one create, the batch finder, its quality.
 
     .venv/bin/python bench/dedup.py [--customers 1000000] [--seed 1] [--copies 10000]
+    .venv/bin/python bench/pg.py -- bench/dedup.py --data-dir {data_dir}    # PostgreSQL: the check
 
 Builds its own demo database in var/bench/dedup-c<N>-s<seed>/ on the first run (the
 demo generator, ~15 minutes at 1,000,000) and injects `--copies` labelled duplicates
@@ -12,6 +13,13 @@ one customer twice). Then, in one run:
 - the batch finder over the whole table (`duplicate_pairs`): time and peak memory;
 - precision and recall against the labelled pairs at several thresholds.
 Results: printed and saved to bench/results/dedup-sqlite-<thousands>k.md.
+
+With `--data-dir` (bench/run.py's demo database, or on PostgreSQL, DATABASE_URL set by
+bench/pg.py, its copy there) it builds nothing and injects nothing: only the check on one
+create, on that database, read only (dedup-pg-<thousands>k.md on PostgreSQL,
+dedup-sqlite-<thousands>k-demo.md on SQLite). The finder and its precision and recall need
+the labelled copies, which would have to be written into the shared demo database (and the
+finder reads in a process of its own, so a rolled-back transaction would hide them from it).
 """
 
 from __future__ import annotations
@@ -40,7 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--copies", type=int, default=10_000)
     parser.add_argument("--finder-only", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", default=None,
+                        help="an existing demo database: the check on one create only")
     args = parser.parse_args(argv)
+    if args.data_dir:
+        return check_only(args)
+    os.environ.pop("DATABASE_URL", None)
     data_dir = prepare(args)
     if args.finder_only:  # the child: the finder alone, so its peak RSS is its own
         return run_finder(Path(args.finder_only))
@@ -53,6 +66,46 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     out = run.ROOT / "bench" / "results" / f"dedup-sqlite-{args.customers // 1000}k.md"
     out.write_text(text)
+    return 0
+
+
+def check_only(args: argparse.Namespace) -> int:
+    """The check on one create on an existing database (SQLite, or PostgreSQL when
+    DATABASE_URL names it), nothing written."""
+    os.environ["KEHU_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    os.environ["DJANGO_SETTINGS_MODULE"] = "kehu.config.settings"
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        os.environ.pop("DATABASE_URL", None)
+    sys.path.insert(0, str(run.ROOT / "src"))
+    load_start = os.getloadavg()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from kehu.customers.models import Customer
+
+    call_command("migrate", interactive=False, verbosity=0)
+    pg = connection.vendor == "postgresql"
+    customers = Customer.objects.count()
+    command = ("bench/pg.py -- bench/dedup.py --data-dir {data_dir}" if pg
+               else f"bench/dedup.py --data-dir {args.data_dir}")
+    lines = [f"# Duplicates at {customers:,} customers ({'PostgreSQL' if pg else 'SQLite'}, "
+             f"{time.strftime('%Y-%m-%d %H:%M')})", "",
+             f"`.venv/bin/python {command}`: bench/run.py's demo database, no labelled copies "
+             "injected, so only the check on one create (the batch finder and its precision "
+             "and recall need the copies: `bench/dedup.py` on SQLite builds a database of its "
+             "own for them). Load average "
+             f"{' / '.join(f'{x:.2f}' for x in load_start)} at the start (2 cores, shared).", ""]
+    lines += check_latency(args)
+    lines += [f"Load average at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}.",
+              ""]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    name = f"dedup-pg-{round(customers / 1000)}k.md" if pg \
+        else f"dedup-sqlite-{round(customers / 1000)}k-demo.md"
+    (run.ROOT / "bench" / "results" / name).write_text(text)
     return 0
 
 

@@ -3,12 +3,15 @@ the bare SQL of the same customers.
 
     .venv/bin/python bench/pool.py [--data-dir var/bench/sqlite-c1000000-s1]
                                    [--department 华东区] [--idle-days 180] [--warn-days 7]
+    .venv/bin/python bench/pg.py -- bench/pool.py --data-dir {data_dir}     # PostgreSQL
 
-Uses bench/run.py's demo database (KEHU_DATA_DIR is --data-dir; SQLite). Everything runs in
+Uses bench/run.py's demo database (KEHU_DATA_DIR is --data-dir; SQLite), or the PostgreSQL
+database DATABASE_URL names (bench/pg.py's copy of it). Everything runs in
 one transaction that is rolled back at the end, so the database is left exactly as found
 (the pool and its rule, the entries, moves, warnings and notifications, the cleared owners,
 their transfer records and change-log rows, the follow-up tasks cancelled with them, the
-job rows) — and a reader of the same file (WAL) never sees any of it:
+job rows; on PostgreSQL only the sequences, which ignore a rollback, move on) — and no
+other reader ever sees any of it:
 
 1. a pool for the department (its people and those below it) and one rule — every
    customer, idle `--idle-days` (no communication, no hand-over), warned `--warn-days`
@@ -23,7 +26,7 @@ job rows) — and a reader of the same file (WAL) never sees any of it:
 
 The job's own transactions are savepoints inside the outer one here, so its commits (and
 their fsyncs) are not in the seconds; after-commit hooks never run. Results: printed and
-saved to bench/results/pool-sqlite-<thousands>k.md.
+saved to bench/results/pool-<sqlite|pg>-<thousands>k.md.
 """
 
 from __future__ import annotations
@@ -71,18 +74,25 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines) + "\n"
     print(text)
     thousands = round(customers / 1000)
-    (ROOT / "bench" / "results" / f"pool-sqlite-{thousands}k.md").write_text(text)
+    (ROOT / "bench" / "results" / f"pool-{vendor()}-{thousands}k.md").write_text(text)
     return 0
 
 
 def setup(data_dir: str) -> None:
     os.environ.update({"KEHU_DATA_DIR": data_dir, "KEHU_DEBUG": "0",
                        "DJANGO_SETTINGS_MODULE": "kehu.config.settings"})
-    os.environ.pop("DATABASE_URL", None)
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        os.environ.pop("DATABASE_URL", None)
     sys.path.insert(0, str(ROOT / "src"))
     import django
 
     django.setup()
+
+
+def vendor() -> str:
+    from django.db import connection
+
+    return "pg" if connection.vendor == "postgresql" else "sqlite"
 
 
 def _load(avg: tuple[float, ...]) -> str:
@@ -96,9 +106,12 @@ def measure(args: argparse.Namespace, customers: int,
     now = timezone.now()
     pool, rule = make_pool(args)
     held = owned_by_members(pool)
+    command = "bench/pg.py -- bench/pool.py --data-dir {data_dir}" if vendor() == "pg" \
+        else "bench/pool.py"
     lines = [f"# The pool's reclaim (公海回收) at {customers:,} customers "
-             f"(SQLite, {time.strftime('%Y-%m-%d %H:%M')})", "",
-             f"Command: `.venv/bin/python bench/pool.py --idle-days {args.idle_days} "
+             f"({'PostgreSQL' if vendor() == 'pg' else 'SQLite'}, "
+             f"{time.strftime('%Y-%m-%d %H:%M')})", "",
+             f"Command: `.venv/bin/python {command} --idle-days {args.idle_days} "
              f"--warn-days {args.warn_days}`. Load average at the start: {_load(load_start)} "
              "(2 cores, shared).", "",
              f"Pool 公海 for {args.department} and below: its people own {held:,} customers. "
@@ -142,12 +155,16 @@ def bare_sql() -> str:
     cutoff, with no communication or hand-over since the cutoff and no won opportunity,
     spending order or open opportunity ever. The table is read in id order, as the job
     reads its ranges (NOT INDEXED: SQLite otherwise walked the created_at or the owner index,
-    a random row read per customer, 15–22 s) and the cheapest test, the
+    a random row read per customer, 15–22 s; PostgreSQL has no such hint and plans it
+    itself) and the cheapest test, the
     recent communication on its covering index, comes first."""
+    from django.db import connection
+
     from kehu.history.choices import SPENDING_STATUSES
 
     spending = ", ".join(f"'{s}'" for s in SPENDING_STATUSES)
-    return ("SELECT c.id, c.owner_id FROM customers_customer c NOT INDEXED WHERE c.owner_id IN ("
+    hint = " NOT INDEXED" if connection.vendor == "sqlite" else ""
+    return (f"SELECT c.id, c.owner_id FROM customers_customer c{hint} WHERE c.owner_id IN ("
             "SELECT u.id FROM accounts_user u JOIN accounts_department d "
             "ON d.id = u.department_id WHERE d.path LIKE %s) AND c.deleted_at IS NULL "
             "AND c.created_at < %s "
@@ -276,8 +293,9 @@ def verdict(counts: Counter, reclaimed: int, seconds: float) -> str:
             f"({per:.3f} a reclaimed customer; a per-customer loop would be ≥ 1). The "
             "candidates are one INSERT … SELECT per rule and range of 50,000 ids (the "
             "`INSERT pool_poolentry` and `INSERT pool_poolwarning` rows); the writes after "
-            "them are multi-row statements per batch (SQLite's bound-parameter limit cuts "
-            "a multi-row INSERT at about 100 rows of these tables).")
+            "them are multi-row statements per batch"
+            + (" (SQLite's bound-parameter limit cuts a multi-row INSERT at about 100 rows "
+               "of these tables)." if vendor() == "sqlite" else "."))
 
 
 if __name__ == "__main__":
