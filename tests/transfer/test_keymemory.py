@@ -27,3 +27,16 @@ def test_the_first_row_of_each_key_is_kept(batches, asked):
         assert memory.rows_of(wanted) == {p: expected[p] for p in wanted if p in expected}
     finally:
         memory.close()
+
+
+def test_a_lookup_probes_the_key_instead_of_reading_the_table():
+    """Read whole, the memory of a 1,000,000-row sheet made the preview quadratic."""
+    from kehu.transfer.keymemory import LOOKUP
+
+    memory = KeyMemory()
+    try:
+        plan = [row[3] for row in memory._db.execute(
+            "EXPLAIN QUERY PLAN " + LOOKUP.format(marks="?, ?"), ["phone", "a", "b"])]
+    finally:
+        memory.close()
+    assert plan == ["SEARCH seen USING PRIMARY KEY (kind=? AND value=?)"]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-PAIRS_PER_QUERY = 400  # two parameters a pair, far below SQLite's 32,766
+VALUES_PER_QUERY = 900  # far below SQLite's 32,766 parameters
+LOOKUP = "SELECT value, row FROM seen WHERE kind = ? AND value IN ({marks})"
 
 
 class KeyMemory:
@@ -30,15 +32,18 @@ class KeyMemory:
 
     def rows_of(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """The first row of each pair seen so far (pairs not seen are left out)."""
-        wanted = list(dict.fromkeys(pairs))
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for kind, value in dict.fromkeys(pairs):
+            by_kind[kind].append(value)
         found: dict[tuple[str, str], int] = {}
-        for start in range(0, len(wanted), PAIRS_PER_QUERY):
-            chunk = wanted[start:start + PAIRS_PER_QUERY]
-            marks = ", ".join(["(?, ?)"] * len(chunk))
-            rows = self._db.execute(
-                f"SELECT kind, value, row FROM seen WHERE (kind, value) IN (VALUES {marks})",  # noqa: S608
-                [part for pair in chunk for part in pair])
-            found.update(((kind, value), row) for kind, value, row in rows)
+        for kind, values in by_kind.items():
+            for start in range(0, len(values), VALUES_PER_QUERY):
+                chunk = values[start:start + VALUES_PER_QUERY]
+                # kind = ? AND value IN (…): a probe of the key per value. A row value
+                # `(kind, value) IN (VALUES …)` read the whole table each time instead.
+                rows = self._db.execute(LOOKUP.format(marks=", ".join(["?"] * len(chunk))),
+                                        [kind, *chunk])
+                found.update(((kind, value), row) for value, row in rows)
         return found
 
     def remember(self, rows: Iterable[tuple[str, str, int]]) -> None:
