@@ -177,3 +177,20 @@ def test_postgresql_knows_each_owners_share_of_the_customers(db):
         cursor.execute("SELECT attstattarget FROM pg_attribute WHERE attname = 'owner_id' "
                        "AND attrelid = 'customers_customer'::regclass")
         assert cursor.fetchone()[0] == 1000
+
+
+@pytest.mark.parametrize(("plan", "branches"), PLANS)
+def test_a_customer_in_two_branches_is_listed_once_and_no_page_comes_out_short(
+    monkeypatch, company, mallory, alice, bob, plan, branches
+):
+    """Alice shares one of her customers with her manager: it is in the manager's branch of
+    alice's customers and in the branch of his shares. The page's best rows are cut across
+    the branches in the database; the one customer must take one place there, not two."""
+    force(monkeypatch, plan, branches)
+    both = company["customers"][27]
+    services.customer_share(actor=alice, origin="manual", customer=both, user=mallory)
+    pooled = company["customers"][3].pk
+    want = expected(mallory, lambda c: c.owner_id in {alice.pk, bob.pk, mallory.pk} or c.pk == pooled)
+    for limit in (1, 2, 3):
+        assert every_page(mallory, limit=limit) == want
+        assert every_page(mallory, limit=limit, rows=True) == want

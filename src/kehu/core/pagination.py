@@ -90,7 +90,12 @@ def _branch_rows(qs: QuerySet, branches: list[Q], field: str, order: list[str], 
         # One statement on PostgreSQL: a round trip and a plan per branch cost ~1 ms there (a
         # department of 11 reps: 13 queries). SQLite cannot slice inside a UNION, and its
         # queries cost no round trip.
-        pairs = list(parts[0].union(*parts[1:], all=True))
+        # Cut in the database: the branches' best `count` of all, sorted there (a merge of
+        # the branches' index ranges), not every branch's `count` rows sent and parsed (a
+        # department of 11 reps: 51 rows instead of 561). UNION, not UNION ALL: a row two
+        # branches hold (a shared customer the viewer also owns) must count once, or the
+        # page would come out short.
+        pairs = list(parts[0].union(*parts[1:]).order_by(*order)[:count])
     else:
         pairs = [pair for part in parts for pair in part]
     keyed = {pk: (value, pk) for value, pk in pairs}
