@@ -72,9 +72,25 @@ def test_an_admin_adds_a_value_and_writes_a_rule_with_a_preview(browser, live_se
     row.locator("[data-field]").select_option(label="窗口内消费金额（M）")
     row.locator("[data-op]").select_option(label=">")
     row.locator("[data-input]").fill("500000")
+    # Over a million customers a preview takes seconds: while it runs the page says so and
+    # the button waits (the request is held here until the bar has been seen).
+    held = []
+    page.route("**/dimensions/rules/preview/", lambda route: held.append(route))
     page.get_by_role("button", name="预览").click()
+    busy = page.locator("#rule-preview-busy")
+    expect(busy).to_have_css("opacity", "1")
+    expect(page.get_by_role("button", name="预览")).to_be_disabled()
+    shot(page, artifacts, "classification-rule-preview-busy-desktop.png")
+    for _wait in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    page.unroute("**/dimensions/rules/preview/")
     preview = page.locator("#rule-preview")
     expect(preview).to_contain_text("保存后将改变 2 位客户的值")
+    expect(busy).to_have_css("opacity", "0")
+    expect(page.get_by_role("button", name="预览")).to_be_enabled()
     expect(preview.get_by_role("link", name="华东重工集团")).to_be_visible()
     expect(preview).not_to_contain_text("小茶铺")
     shot(page, artifacts, "classification-rule-preview-desktop.png")
