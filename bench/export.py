@@ -10,7 +10,7 @@ measurement runs in a child process of its own, so its peak RSS (ru_maxrss) is i
 own: (1) raw: sqlite3 (on PostgreSQL psycopg, a server-side cursor of 2,000 rows a fetch)
 → csv.writer of the customer table's same columns, no scope, no
 masking, no tags; (2) Kehu CSV and (3) Kehu xlsx through the real path
-(`transfer.export.services.write_customers`: the list's selector page by page, labels,
+(`transfer.export.services.write_customers`: the list's stream, marketing consent, labels,
 phones as the list shows them, formula escaping, XlsxWriter constant_memory). The database
 is only read: the bench does not write the export's change-log row. The orders-* runs do
 the same for order lines (one row per line, `export.selectors.order_line_rows`: pages of

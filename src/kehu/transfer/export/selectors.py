@@ -1,7 +1,7 @@
-"""The rows of an export: the viewer's list itself, page after page.
+"""The rows of an export: the viewer's list itself, batch after batch.
 
-`customer_rows` calls the list's own selector (`customers.selectors.customer_list`)
-with the list's filters and sort and follows its keyset cursor, so an export holds
+`customer_rows` reads the list's own stream (`customers.selectors.customer_stream`: the
+list's gate, filters and order, finished and masked as its pages are), so an export holds
 exactly the rows, the masking, the tags and custom values the list shows, and only
 one batch at a time in memory.
 
@@ -30,7 +30,7 @@ from kehu.accounts.models import User
 from kehu.core.cleaning import clean_date
 from kehu.core.masking import mask_value
 from kehu.customers.filters import CustomerFilters
-from kehu.customers.selectors import customer_list, customers_visible, masked_customers
+from kehu.customers.selectors import customer_stream, customers_visible, masked_customers
 from kehu.customers.sensitive import CUSTOMER_SENSITIVE
 from kehu.history.choices import OrderStatus
 from kehu.history.selectors import communications_visible, order_lines_visible, orders_visible
@@ -41,13 +41,7 @@ BATCH = 2000
 def customer_rows(*, viewer: User, filters: CustomerFilters,
                   batch: int = BATCH) -> Iterator[Any]:
     """Every customer of the viewer's filtered list, in the list's order, finished and masked."""
-    cursor: str | None = None
-    while True:
-        page = customer_list(viewer=viewer, filters=filters, cursor=cursor, limit=batch)
-        yield from page.items
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    return customer_stream(viewer=viewer, filters=filters, batch=batch)
 
 
 def customer_count(*, viewer: User, filters: CustomerFilters) -> int:

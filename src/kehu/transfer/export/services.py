@@ -189,8 +189,9 @@ def write_customers(
     *, viewer: User, filters: CustomerFilters, fmt: str, stream: IO[bytes], columns: list,
     encoding: str = "utf-8-sig", progress: Progress | None = None, limit: int | None = None,
 ) -> int:
-    """The customer sheet, unrecorded (the bench reads a database it must not write to)."""
-    return write_rows(selectors.customer_rows(viewer=viewer, filters=filters), fmt=fmt,
+    """The customer sheet, unrecorded (the bench reads a database it must not write to):
+    the rows a recorded export writes, marketing consent included."""
+    return write_rows(_customer_rows(viewer=viewer, filters=filters, history=HistoryFilters()), fmt=fmt,
                       stream=stream, columns=columns, encoding=encoding, progress=progress,
                       limit=limit)
 

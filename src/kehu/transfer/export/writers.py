@@ -9,8 +9,8 @@ stays -12.5, a number), and ID-like columns as text, so Excel keeps every digit 
 
 from __future__ import annotations
 
-import codecs
 import csv
+import io
 import datetime as dt
 from decimal import Decimal
 from typing import IO, Any
@@ -42,8 +42,9 @@ class CsvWriter:
     def __init__(self, stream: IO[bytes], columns: list[Column], encoding: str = "utf-8-sig"):
         if encoding not in ENCODINGS:
             raise ValueError(f"unknown encoding {encoding!r}")
-        # GB18030 encodes every Unicode character, so "strict" never fails on a name.
-        self._text = codecs.getwriter(encoding)(stream)
+        # GB18030 encodes every Unicode character, so "strict" never fails on a name. A
+        # buffered wrapper encodes a block at a time, not each row as codecs' writer did.
+        self._text = io.TextIOWrapper(stream, encoding=encoding, newline="", write_through=False)
         self._csv = csv.writer(self._text)
         self._csv.writerow([safe_text(c.header) for c in columns])
 
@@ -66,6 +67,7 @@ class CsvWriter:
 
     def close(self) -> None:
         self._text.flush()
+        self._text.detach()  # the stream is the caller's to close
 
 
 class XlsxWriter:
