@@ -1,4 +1,5 @@
-"""KEHU_DB_POOL and KEHU_DB_PGBOUNCER: strict parsing and what they do to DATABASES."""
+"""KEHU_DB_POOL, KEHU_DB_PGBOUNCER and KEHU_DB_PREPARE: strict parsing and what they do
+to DATABASES."""
 
 from __future__ import annotations
 
@@ -32,12 +33,14 @@ def test_a_bad_pool_stops_the_start(monkeypatch, raw):
         env_pool("KEHU_DB_POOL")
 
 
-def database_settings(**env: str) -> subprocess.CompletedProcess:
+def database_settings(**env: str | None) -> subprocess.CompletedProcess:
+    """DATABASES as the settings build them under `env` (a None unsets the variable)."""
     code = ("import json; from kehu.config import settings as s; "
             "print(json.dumps({k: s.DATABASES['default'][k] for k in "
             "('OPTIONS', 'CONN_MAX_AGE', 'DISABLE_SERVER_SIDE_CURSORS') "
             "if k in s.DATABASES['default']}))")
-    return subprocess.run([sys.executable, "-c", code], env={**os.environ, **env},
+    merged = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
+    return subprocess.run([sys.executable, "-c", code], env=merged,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -56,6 +59,21 @@ def test_pgbouncer_mode_turns_server_side_cursors_off():
     assert run.returncode == 0, run.stderr
     db = json.loads(run.stdout)
     assert db["DISABLE_SERVER_SIDE_CURSORS"] is True and "pool" not in db["OPTIONS"]
+
+
+def test_postgresql_prepares_repeated_statements_unless_behind_pgbouncer():
+    direct = database_settings(DATABASE_URL="postgresql://kehu@db.example:5432/kehu",
+                               KEHU_DB_PGBOUNCER="false", KEHU_DB_POOL="off", KEHU_DB_PREPARE=None)
+    assert direct.returncode == 0, direct.stderr
+    options = json.loads(direct.stdout)["OPTIONS"]
+    assert options["server_side_binding"] is True and options["prepare_threshold"] == 2
+    for env in ({"KEHU_DB_PGBOUNCER": "true", "KEHU_DB_PREPARE": None},
+                {"KEHU_DB_PGBOUNCER": "false", "KEHU_DB_PREPARE": "off"}):
+        run = database_settings(DATABASE_URL="postgresql://kehu@pgbouncer:6432/kehu",
+                                KEHU_DB_POOL="off", **env)
+        assert run.returncode == 0, run.stderr
+        options = json.loads(run.stdout)["OPTIONS"]
+        assert "server_side_binding" not in options and "prepare_threshold" not in options
 
 
 def test_a_pool_on_sqlite_stops_the_start(tmp_path):

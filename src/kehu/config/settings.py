@@ -173,7 +173,18 @@ def _database() -> dict:
                               f"max_parallel_workers_per_gather={KEHU_DB_PARALLEL_WORKERS}").strip()
         # PgBouncer in transaction mode: a server-side cursor (QuerySet.iterator) cannot
         # outlive the transaction that the pooler may hand to another client.
-        config["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("KEHU_DB_PGBOUNCER", False)
+        pgbouncer = env_bool("KEHU_DB_PGBOUNCER", False)
+        config["DISABLE_SERVER_SIDE_CURSORS"] = pgbouncer
+        # Prepared statements: parameters bound by the server, and a statement a connection
+        # runs a second time prepared (psycopg keeps up to 100 a connection), so the list's
+        # scoped UNION and the gate's small queries are parsed and planned once. A customer
+        # list page in process, 1,000,000 customers: p50 14.9-15.5 -> 12.8-14.0 ms (a rep
+        # with 500 shares), 12.2-12.5 -> 10.6-10.8 (a busy rep). Off behind PgBouncer,
+        # which (before 1.21's max_prepared_statements) hands a prepared name to a
+        # connection that never saw it; Django leaves them off for that reason.
+        if env_bool("KEHU_DB_PREPARE", not pgbouncer):
+            options["server_side_binding"] = True
+            options["prepare_threshold"] = 2
     pool = env_pool("KEHU_DB_POOL")
     if pool is not None:
         if config["ENGINE"] != "django.db.backends.postgresql":

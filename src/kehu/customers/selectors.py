@@ -6,8 +6,8 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import islice
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from django.db import connection

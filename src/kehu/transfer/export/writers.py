@@ -10,8 +10,8 @@ stays -12.5, a number), and ID-like columns as text, so Excel keeps every digit 
 from __future__ import annotations
 
 import csv
-import io
 import datetime as dt
+import io
 from decimal import Decimal
 from typing import IO, Any
 
