@@ -43,6 +43,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
+from kehu.core.db import execute_planned_each_time
 from kehu.customers.encryption import blind_gram, encrypted_kinds, id_number_column
 from kehu.customers.pinyin import name_pinyin
 
@@ -188,7 +189,7 @@ def probe(groups: Sequence[Sequence[str]], limit: int | None = None, *,
         return None
     sql, params = query
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} LIMIT %s", [*params, limit + 1])
+        execute_planned_each_time(cursor, f"{sql} LIMIT %s", [*params, limit + 1])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -201,7 +202,8 @@ def probe_count(groups: Sequence[Sequence[str]], ceiling: int) -> int | None:
         return None
     sql, params = query
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s) AS found", [*params, ceiling + 1])  # noqa: S608
+        execute_planned_each_time(cursor, f"SELECT count(*) FROM ({sql} LIMIT %s) AS found",  # noqa: S608
+                                  [*params, ceiling + 1])
         return cursor.fetchone()[0]
 
 
