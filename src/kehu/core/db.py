@@ -34,8 +34,15 @@ def execute_planned_each_time(cursor: Any, sql: str, params: list) -> None:
     index with the generic one (98 ms). Elsewhere (SQLite, no prepared statements) it is a
     plain execute.
     """
-    raw = getattr(cursor, "cursor", cursor)  # Django's wrapper around the driver's cursor
-    if connection.vendor == "postgresql" and getattr(raw.connection, "prepare_threshold", None) is not None:
-        raw.execute(sql, params, prepare=False)
-    else:
+    driver = connection.connection  # psycopg's connection under Django's (open: a cursor is)
+    threshold = getattr(driver, "prepare_threshold", None)
+    if connection.vendor != "postgresql" or threshold is None:
         cursor.execute(sql, params)
+        return
+    # Through Django's cursor (its execute wrappers and query log see it), with psycopg
+    # told not to prepare for this one statement.
+    driver.prepare_threshold = None
+    try:
+        cursor.execute(sql, params)
+    finally:
+        driver.prepare_threshold = threshold
