@@ -6,11 +6,12 @@ same pages on a phone: the settings menu stacked above, each row a small card.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.test_pipeline_settings_story import DESKTOP, PHONE, log_in, shot
 
@@ -34,6 +35,27 @@ def big_spenders(alice, make_customer) -> list[str]:
                             params={})
     assert job.status == "done", job.error
     return names
+
+
+PREVIEW = "**/dimensions/rules/preview/"
+
+
+def preview_held(page: Page) -> Callable[[], None]:
+    """Click 预览 with its request held in the browser; returns what lets it go on. Over a
+    million customers a preview takes seconds: meanwhile the page must say it is working."""
+    held: list[Route] = []
+    page.route(PREVIEW, lambda route: held.append(route))
+    page.get_by_role("button", name="预览").click()
+
+    def release() -> None:
+        for _wait in range(100):
+            if held:
+                break
+            page.wait_for_timeout(50)
+        held[0].continue_()
+        page.unroute(PREVIEW)
+
+    return release
 
 
 def values_in_order(page: Page) -> list[str]:
@@ -72,21 +94,12 @@ def test_an_admin_adds_a_value_and_writes_a_rule_with_a_preview(browser, live_se
     row.locator("[data-field]").select_option(label="窗口内消费金额（M）")
     row.locator("[data-op]").select_option(label=">")
     row.locator("[data-input]").fill("500000")
-    # Over a million customers a preview takes seconds: while it runs the page says so and
-    # the button waits (the request is held here until the bar has been seen).
-    held = []
-    page.route("**/dimensions/rules/preview/", lambda route: held.append(route))
-    page.get_by_role("button", name="预览").click()
+    release = preview_held(page)  # while it runs, a bar says so and the button waits
     busy = page.locator("#rule-preview-busy")
     expect(busy).to_have_css("opacity", "1")
     expect(page.get_by_role("button", name="预览")).to_be_disabled()
     shot(page, artifacts, "classification-rule-preview-busy-desktop.png")
-    for _wait in range(100):
-        if held:
-            break
-        page.wait_for_timeout(50)
-    held[0].continue_()
-    page.unroute("**/dimensions/rules/preview/")
+    release()
     preview = page.locator("#rule-preview")
     expect(preview).to_contain_text("保存后将改变 2 位客户的值")
     expect(busy).to_have_css("opacity", "0")
@@ -110,7 +123,12 @@ def test_an_admin_adds_a_value_and_writes_a_rule_with_a_preview(browser, live_se
     assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(small, artifacts, "classification-dimension-phone.png")
     small.locator(".rule-table tbody tr").first.get_by_role("link", name="编辑").click()
-    small.get_by_role("button", name="预览").click()
+    release = preview_held(small)
+    expect(small.locator("#rule-preview-busy")).to_be_visible()
+    assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(small, artifacts, "classification-rule-preview-busy-phone.png")
+    release()
     expect(small.locator("#rule-preview")).to_contain_text("位不变")
+    expect(small.locator("#rule-preview-busy")).to_be_hidden()
     assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(small, artifacts, "classification-rule-phone.png")
