@@ -1,7 +1,7 @@
 """Benchmark exports: the customer list of an admin to CSV and xlsx, next to a raw baseline.
 
     .venv/bin/python bench/export.py [--data-dir var/bench/sqlite-c1000000-s1] [--rows N]
-        [--order-rows 200000] [--only raw,csv,xlsx,orders-raw,orders-csv,orders-xlsx]
+        [--order-rows 200000] [--only raw,raw-xlsx,csv,xlsx,orders-raw,orders-csv,orders-xlsx]
     .venv/bin/python bench/pg.py -- bench/export.py --data-dir {data_dir}     # PostgreSQL
 
 Uses bench/run.py's demo database; DATABASE_URL, when it names a PostgreSQL database (as
@@ -9,7 +9,9 @@ bench/pg.py sets it), is used instead of the data directory's SQLite file. Each
 measurement runs in a child process of its own, so its peak RSS (ru_maxrss) is its
 own: (1) raw: sqlite3 (on PostgreSQL psycopg, a server-side cursor of 2,000 rows a fetch)
 → csv.writer of the customer table's same columns, no scope, no
-masking, no tags; (2) Kehu CSV and (3) Kehu xlsx through the real path
+masking, no tags; raw-xlsx: the same rows into XlsxWriter (constant_memory, each cell
+written by its type: the library's own floor for this sheet); (2) Kehu CSV and (3) Kehu
+xlsx through the real path
 (`transfer.export.services.write_customers`: the list's stream, marketing consent, labels,
 phones as the list shows them, formula escaping, XlsxWriter constant_memory). The database
 is only read: the bench does not write the export's change-log row. The orders-* runs do
@@ -40,7 +42,7 @@ RAW_COLUMNS = ("name", "kind", "short_name", "industry", "company_size", "provin
                "credit_code", "source", "owner_id", "notes")
 # PostgreSQL's JSON columns, read as their JSON text as sqlite3 reads them (not decoded).
 PG_TEXT = {"phones": "phones::text", "emails": "emails::text"}
-KINDS = ("raw", "csv", "xlsx", "orders-raw", "orders-csv", "orders-xlsx")
+KINDS = ("raw", "raw-xlsx", "csv", "xlsx", "orders-raw", "orders-csv", "orders-xlsx")
 
 
 def postgres_url() -> str | None:
@@ -83,6 +85,8 @@ def child(kind: str, data_dir: Path, rows: int | None, out: Path) -> dict:
                 if count % 1000 == 0:
                     sample_memory(count)
         sample_memory(count)
+    elif kind == "raw-xlsx":
+        count = raw_xlsx(data_dir, rows, out)
     elif kind == "orders-raw":
         count = raw_orders(data_dir, rows, out)
     else:
@@ -111,6 +115,38 @@ def raw_orders(data_dir: Path, rows: int | None, out: Path) -> int:
             count += 1
             if count % 1000 == 0:
                 sample_memory(count)
+    sample_memory(count)
+    return count
+
+
+def raw_xlsx(data_dir: Path, rows: int | None, out: Path) -> int:
+    """The raw rows into XlsxWriter as Kehu's writer sets it up (constant_memory, no
+    string conversions), a cell by its type and an empty one skipped: what XlsxWriter
+    alone costs for this sheet, with no scope, masking, labels or formula escaping."""
+    import xlsxwriter
+
+    columns = RAW_COLUMNS if postgres_url() is None else [PG_TEXT.get(c, c) for c in RAW_COLUMNS]
+    sql = (f"SELECT {', '.join(columns)} FROM customers_customer"  # noqa: S608
+           " WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC")
+    book = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_formulas": False,
+                                          "strings_to_numbers": False, "strings_to_urls": False})
+    sheet = book.add_worksheet()
+    for col, name in enumerate(RAW_COLUMNS):
+        sheet.write_string(0, col, name)
+    count = 0
+    for count, row in enumerate(raw_rows(data_dir, sql + (f" LIMIT {rows}" if rows else "")), 1):
+        for col, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if value.__class__ is str:
+                sheet.write_string(count, col, value)
+            elif isinstance(value, int | float):
+                sheet.write_number(count, col, value)
+            else:
+                sheet.write_string(count, col, str(value))
+        if count % 1000 == 0:
+            sample_memory(count)
+    book.close()
     sample_memory(count)
     return count
 
@@ -207,7 +243,9 @@ def report(args: argparse.Namespace, vendor: str, customers: int,
              f"- `.venv/bin/python {command}{options}`: each export in a child process of "
              "its own; rows/s of the child's time from its start (Django set up included)",
              f"- raw: {driver} → csv.writer of the same columns (customers: the table's, no "
-             "scope, masking, tags or consent; orders: the same join), in the same run",
+             "scope, masking, tags or consent; orders: the same join), in the same run; "
+             "raw-xlsx: the same rows into XlsxWriter alone (constant_memory), the xlsx "
+             "rows' baseline (its raw ÷ Kehu is against this one)",
              "- peak RSS: the child's ru_maxrss"
              + (" (the SQLite file's mapped pages included)" if vendor == "sqlite" else
                 " (the PostgreSQL server's memory not included)")
@@ -217,7 +255,9 @@ def report(args: argparse.Namespace, vendor: str, customers: int,
     for r in results:
         target, _sep, fmt = r["kind"].rpartition("-")
         raw = rates.get(f"{target}-raw" if target else "raw")
-        ratio = f"{raw / r['rate']:.1f}×" if raw and fmt != "raw" else "—"
+        if r["kind"] == "xlsx" and "raw-xlsx" in rates:
+            raw = rates["raw-xlsx"]
+        ratio = f"{raw / r['rate']:.1f}×" if raw and "raw" not in r["kind"] else "—"
         lines.append(f"| {r['kind']} | {r['rows']:,} | {r['seconds']:.1f} | {r['rate']:,.0f} | "
                      f"{ratio} | {r['rss_mb']:.0f} | {r['anon_mb']} | {r['bytes'] / 1e6:.1f} |")
     return "\n".join(lines) + "\n"

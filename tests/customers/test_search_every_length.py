@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kehu.customers import searchindex, selectors, services
+from kehu.customers import ranking, searchindex, selectors, services
 from kehu.customers.filters import CustomerFilters
 from kehu.customers.models import Customer
 from tests.api.conftest import Caller
@@ -241,3 +241,62 @@ def test_the_gram_probe_is_planned_for_each_term_not_once_for_all(alice, make_cu
     assert not [s for s in prepared if "customers_searchgrams" in s and "LIMIT" in s
                 and s.lstrip().startswith("SELECT customer_id")]
     assert any("customers_customer" in s for s in prepared)  # prepared statements are on
+
+
+def pages(user, q: str, limit: int) -> list[str]:
+    filters = CustomerFilters.from_params({"q": q})
+    seen, cursor = [], None
+    while True:
+        page = selectors.customer_list(viewer=user, filters=filters, cursor=cursor, limit=limit)
+        seen += [c.name for c in page.items]
+        if page.next_cursor is None:
+            return seen
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize("rank_all", [0, 1000], ids=["walked newest first", "ranked at once"])
+def test_four_digits_list_the_names_first_then_the_phones_newest_first(
+        alice, charlie, make_customer, monkeypatch, rank_all):
+    """Alice types 5566: the shop named 5566… first, then the one with 5566 in its name,
+    then every customer whose phone holds it, the one she has just edited first — page
+    after page, none twice, none of Charlie's."""
+    for i in range(3):
+        make_customer(charlie, name=f"南京客户{i}号", phones=[f"13700{i}05566"])
+    phones = [make_customer(alice, name=f"客户{i}号", phones=[f"13900{i}05566"])
+              for i in range(7)]
+    make_customer(alice, name="华为5566专卖店")
+    make_customer(alice, name="5566数码科技有限公司")
+    services.customer_update(actor=alice, customer=Customer.objects.get(pk=phones[0].pk),
+                             data={"notes": "又来电话了"}, origin="manual")
+    expected = ["5566数码科技有限公司", "华为5566专卖店", "客户0号", "客户6号", "客户5号",
+                "客户4号", "客户3号", "客户2号", "客户1号"]
+    monkeypatch.setattr(ranking, "RANK_ALL", rank_all)  # PostgreSQL: …
+    monkeypatch.setattr(ranking, "FIRST_CHUNK", 1)  # … walks the candidates 1, 4, 16 at a time
+    for limit in (2, 3, 50):
+        assert pages(alice, "5566", limit) == expected
+    assert pages(charlie, "5566", 2) == ["南京客户2号", "南京客户1号", "南京客户0号"]
+
+
+@pytest.mark.postgres
+def test_the_index_keeps_each_customers_last_change_whatever_writes_it(alice, make_customer):
+    """PostgreSQL's gram rows carry updated_at (ranked search reads them newest first): a
+    service's save, a queryset update and a fresh index row all keep it equal."""
+    customer = make_customer(alice, name="杭州西湖茶业有限公司")
+
+    def stamps() -> tuple:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT g.updated_at, c.updated_at FROM customers_searchgrams g"
+                           " JOIN customers_customer c ON c.id = g.customer_id WHERE c.id = %s",
+                           [customer.pk])
+            return cursor.fetchone()
+
+    first, now = stamps()
+    assert first == now
+    services.customer_update(actor=alice, customer=Customer.objects.get(pk=customer.pk),
+                             data={"notes": "回访"}, origin="manual")
+    second, now = stamps()
+    assert second == now and second > first
+    Customer.objects.filter(pk=customer.pk).update(updated_at=first)
+    assert stamps() == (first, first)
+    searchindex.search_index_refresh([customer.pk])
+    assert stamps() == (first, first)

@@ -10,6 +10,13 @@ Which rows are ranked depends on how common the term is (see `search.search_filt
 - rare (the gram index proposes at most `probe_limit()` customers): the candidates in scope
   are re-checked, given their tier by a CASE and sorted by the database, which returns
   one page (one query; ranking 700 candidates in Python instead took 13 ms a page);
+- rare on PostgreSQL, more than RANK_ALL candidates: the index hands the candidates over newest
+  first (its rows carry updated_at), so no candidate's row is read to sort them. The strong
+  tiers come from their B-tree ranges as for a common term; the substring tier is then
+  walked among the candidates holding the name's grams, and the rest among all of them,
+  newest first, a chunk of ids at a time until the page is full (1896, 8,723 candidates:
+  the page query went from 86 ms, every candidate's row read and sorted, to ~4 ms; the
+  whole page from 143 to 42 ms);
 - common: the strong tiers (exact and leading name, initials, pinyin) come from B-tree
   ranges over `name`, `name_initials` and `name_pinyin`, each at most PROBE_LIMIT rows,
   and are listed first; every other match follows newest first, by keyset over the
@@ -37,11 +44,21 @@ from kehu.core.masking import mask_value
 from kehu.core.pagination import Page, cursor_moment, decode_cursor_values, invalid_cursor
 from kehu.customers import searchindex
 from kehu.customers.models import Contact, Customer
-from kehu.customers.search import phone_digits, search_q, term_candidates
+from kehu.customers.search import (
+    AnyId,
+    Candidates,
+    phone_digits,
+    ranked_candidates,
+    search_q,
+)
 from kehu.customers.searchindex import normalize
 
 EXACT, PREFIX, PINYIN_EXACT, PINYIN_PREFIX, SUBSTRING, OTHER = 1, 2, 3, 4, 5, 6
 REST = 9
+FIRST_CHUNK = 128  # ids in the first read of a recency walk (a page is 51 rows)
+# Up to this many candidates are ranked by one query over them all (≈6-10 µs each on
+# PostgreSQL): less than the walk's own queries (the strong ranges, the names' probe).
+RANK_ALL = 1000
 _LAST = "\U0010ffff"
 
 
@@ -65,7 +82,9 @@ def ranked_page(*, qs: QuerySet, q: str, masked: Mapping[str, str], cursor: str 
     # The plain filter is resolved once for both queries of a page: Django's build_filter
     # took 5.3 ms a request under cProfile (1896, 1,000,000 customers) resolving it twice.
     matched = qs.filter(search_q(q, masked=masked))
-    found = term_candidates(q, masked=masked)
+    found = ranked_candidates(q, masked=masked)
+    if found.recent is not None:
+        return _page(_by_recency(matched, term, found, anchor, limit), limit)
     if found.rare is not None:
         return _page(_tiered(matched.filter(found.rare), term, anchor, limit), limit)
     strong = _strong_ids(term)
@@ -93,6 +112,61 @@ def _tiered(qs: QuerySet, term: Term, anchor: tuple | None, limit: int, *,
     if anchor is not None:
         ranked = ranked.filter(_after_ranked(anchor))
     return list(ranked.order_by("search_tier", "-updated_at", "-id")[:limit + 1])
+
+
+def _by_recency(matched: QuerySet, term: Term, found: Candidates, anchor: tuple | None,
+                limit: int) -> list[Customer]:
+    """The first limit + 1 rows after the anchor, best first, of a term whose candidates
+    the index gave newest first (`found.recent`). A few are ranked by one query, as on
+    SQLite; more by the strong tiers' ranges, then the substring tier and the rest, each
+    walked newest first among the candidates."""
+    recent = found.recent or []
+    if len(recent) <= RANK_ALL:
+        return _tiered(matched.filter(AnyId([c[0] for c in recent])), term, anchor, limit)
+    tier = anchor[0] if anchor is not None else EXACT
+    strong = _strong_ids(term) if tier <= SUBSTRING else []
+    rows: list[Customer] = []
+    if strong and tier <= PINYIN_PREFIX:
+        rows = _tiered(matched.filter(pk__in=strong), term, anchor, limit, strong=True)
+    if len(rows) <= limit and tier <= SUBSTRING:
+        named = recent
+        if found.groups and len(found.groups) > 1:  # only the first group's can match by name
+            holding = searchindex.probe_named(found.groups[0], len(recent))
+            named = [c for c in recent if c[0] in holding]
+        rows += _walk_recent(matched, term, named, SUBSTRING, limit + 1 - len(rows),
+                             anchor if tier == SUBSTRING else None, skip=set(strong))
+    if len(rows) <= limit and tier <= OTHER:
+        rows += _walk_recent(matched, term, recent, OTHER, limit + 1 - len(rows),
+                             anchor if tier == OTHER else None)
+    return rows
+
+
+def _walk_recent(matched: QuerySet, term: Term, candidates: list, tier: int, count: int,
+                 anchor: tuple | None, skip: set[int] | frozenset = frozenset()
+                 ) -> list[Customer]:
+    """Up to `count` rows of `tier` (SUBSTRING: any name match a strong range left out,
+    listed as a substring) among the candidates, newest first after the anchor: chunks of
+    ids in the index's order, each read in scope and re-checked, growing fourfold (a rep
+    who sees a tenth of the candidates reads a few chunks, not all of them)."""
+    if anchor is not None:
+        moment, last = anchor[3], -anchor[2]
+        stamp = searchindex.stamp_of(moment)
+        candidates = [c for c in candidates if c[1] is None or (c[1], c[0]) < (stamp, last)]
+    ids = [c[0] for c in candidates if c[0] not in skip]
+    ranked = matched.annotate(search_tier=tier_case(term))
+    ranked = ranked.filter(search_tier__lte=SUBSTRING) if tier == SUBSTRING \
+        else ranked.filter(search_tier=tier)
+    if anchor is not None:
+        ranked = ranked.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, id__lt=last))
+    rows: list[Customer] = []
+    start, size = 0, FIRST_CHUNK
+    while start < len(ids) and len(rows) < count:
+        chunk = ids[start:start + size]
+        rows += ranked.filter(AnyId(chunk)).order_by("-updated_at", "-id")[:count - len(rows)]
+        start, size = start + len(chunk), size * 4
+    for row in rows:
+        row.search_tier = tier
+    return rows
 
 
 def _page(rows: list[Customer], limit: int) -> Page:

@@ -148,6 +148,8 @@ class Candidates:
 
     rare: Q | None = None
     within: Q | None = None
+    recent: list[searchindex.Recent] | None = None  # ranked, PostgreSQL: newest first
+    groups: list[list[str]] | None = None  # with `recent`: the index's groups for the term
 
 
 def term_candidates(text: str, *, masked: Mapping[str, str]) -> Candidates:
@@ -175,6 +177,20 @@ def term_candidates(text: str, *, masked: Mapping[str, str]) -> Candidates:
     return Candidates(within=Q(InCandidates(*searchindex.probe_sql(groups))))
 
 
+def ranked_candidates(text: str, *, masked: Mapping[str, str]) -> Candidates:
+    """`term_candidates` for a ranked page. On PostgreSQL a term held by at most
+    `probe_limit()` customers comes as `recent`, its candidates newest first from the
+    index's own rows (customers.ranking reads customer rows only until its page is full);
+    a term held by more is common: the index is not asked twice."""
+    if connection.vendor != "postgresql":
+        return term_candidates(text, masked=masked)
+    groups = index_groups(text, masked=masked)
+    if groups is None:
+        return Candidates()
+    recent = searchindex.probe_recent(groups, searchindex.probe_limit())
+    return Candidates() if recent is None else Candidates(recent=recent, groups=groups)
+
+
 def _density(ids: list[int]) -> float:
     """How many candidates the first ids the probe returned (FTS5 gives them in ascending
     order) suggest there are in the whole table. Counting them costs up to 14 ms for a
@@ -189,6 +205,21 @@ def rare_candidates(text: str, *, masked: Mapping[str, str]) -> Q | None:
     Candidates); None when the term is common or the index cannot answer (then scan)."""
     found = term_candidates(text, masked=masked)
     return found.rare if found.rare is not None else found.within
+
+
+class AnyId(Func):
+    """`id = ANY(%s::bigint[])`, for PostgreSQL: thousands of ids as one parameter (a
+    literal list costs the ORM a placeholder each, and the planner an estimate each)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, ids: list[int]) -> None:
+        super().__init__(F("pk"))
+        self.ids = list(ids)
+
+    def as_sql(self, compiler, connection, **extra):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        return f"{column} = ANY(%s::bigint[])", [*column_params, self.ids]
 
 
 class InCandidates(Func):
