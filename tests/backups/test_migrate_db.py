@@ -155,7 +155,13 @@ def test_every_table_row_id_sequence_and_the_audit_chain_survive_the_move(
         ciphertext = conn.execute("SELECT id_number FROM customers_customer WHERE id = %s",
                                   [installation["person"].pk]).fetchone()[0]
         job = conn.execute("SELECT kind, status FROM jobs_job ORDER BY id").fetchone()
+        # quick search's index rows carry their customer's last change (ranked search)
+        stamped, unstamped = conn.execute(
+            "SELECT count(*) FILTER (WHERE g.updated_at = c.updated_at), count(*) FILTER"
+            " (WHERE g.updated_at IS DISTINCT FROM c.updated_at) FROM customers_searchgrams g"
+            " JOIN customers_customer c ON c.id = g.customer_id").fetchone()
     assert {t: n for t, n in counts.items() if t in moved} == moved
+    assert unstamped == 0 and stamped == moved["customers_customer"]
     assert moved["customers_customer"] == Customer.objects.count() >= 27
     assert moved["history_attachment"] == 1 and moved["audit_auditentry"] > 0
     assert next_customer == Customer.objects.order_by("-pk").first().pk + 1
