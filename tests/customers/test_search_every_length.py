@@ -275,6 +275,8 @@ def test_four_digits_list_the_names_first_then_the_phones_newest_first(
     for limit in (2, 3, 50):
         assert pages(alice, "5566", limit) == expected
     assert pages(charlie, "5566", 2) == ["南京客户2号", "南京客户1号", "南京客户0号"]
+    # 0556 is in no name (nor in the names' grams): only the phones, newest first
+    assert pages(alice, "0556", 2) == expected[2:]
 
 
 @pytest.mark.postgres

@@ -124,21 +124,29 @@ def _by_recency(matched: QuerySet, term: Term, found: Candidates, anchor: tuple 
     if len(recent) <= RANK_ALL:
         return _tiered(matched.filter(AnyId([c[0] for c in recent])), term, anchor, limit)
     tier = anchor[0] if anchor is not None else EXACT
-    strong = _strong_ids(term) if tier <= SUBSTRING else []
+    # Only a candidate holding the names' grams can match by name (the tiers up to
+    # SUBSTRING): with none, neither the strong ranges nor the substring walk are asked.
+    named = _named(found, recent) if tier <= SUBSTRING else []
+    strong = _strong_ids(term) if named else []
     rows: list[Customer] = []
     if strong and tier <= PINYIN_PREFIX:
         rows = _tiered(matched.filter(pk__in=strong), term, anchor, limit, strong=True)
-    if len(rows) <= limit and tier <= SUBSTRING:
-        named = recent
-        if found.groups and len(found.groups) > 1:  # only the first group's can match by name
-            holding = searchindex.probe_named(found.groups[0], len(recent))
-            named = [c for c in recent if c[0] in holding]
+    if len(rows) <= limit and named and tier <= SUBSTRING:
         rows += _walk_recent(matched, term, named, SUBSTRING, limit + 1 - len(rows),
                              anchor if tier == SUBSTRING else None, skip=set(strong))
     if len(rows) <= limit and tier <= OTHER:
         rows += _walk_recent(matched, term, recent, OTHER, limit + 1 - len(rows),
                              anchor if tier == OTHER else None)
     return rows
+
+
+def _named(found: Candidates, recent: list) -> list:
+    """The candidates that hold the first group's grams (the names'; all of them when it is
+    the only group), in the same order."""
+    if not found.groups or len(found.groups) == 1:
+        return recent
+    holding = searchindex.probe_named(found.groups[0], len(recent))
+    return [c for c in recent if c[0] in holding]
 
 
 def _walk_recent(matched: QuerySet, term: Term, candidates: list, tier: int, count: int,
