@@ -12,7 +12,8 @@ Safe on a live database: the column and the triggers come first (each a moment's
 then the existing rows are stamped in windows of ids, each its own transaction, so no
 customer write waits on the backfill (one transaction over 1,000,000 rows held their grams
 rows for 4-15 minutes on the bench machine). A row the backfill has not reached yet has no
-stamp, and ranked search lists it after the stamped ones until it does.
+stamp: until it does, ranked search may list it after the stamped ones, or leave it off a
+later page (the cursor compares its real updated_at); it is never listed twice.
 """
 
 from django.db import migrations, transaction
