@@ -67,14 +67,18 @@ def raw_rows(data_dir: Path, sql: str) -> Iterator[tuple]:
         yield from cursor
 
 
+def raw_customers_sql(rows: int | None) -> str:
+    """The raw baselines' statement: the table's columns, live rows, the list's order."""
+    columns = RAW_COLUMNS if postgres_url() is None else [PG_TEXT.get(c, c) for c in RAW_COLUMNS]
+    return (f"SELECT {', '.join(columns)} FROM customers_customer"  # noqa: S608
+            " WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC"
+            + (f" LIMIT {rows}" if rows else ""))
+
+
 def child(kind: str, data_dir: Path, rows: int | None, out: Path) -> dict:
     start = time.perf_counter()
     if kind == "raw":
-        columns = RAW_COLUMNS if postgres_url() is None else [PG_TEXT.get(c, c) for c in RAW_COLUMNS]
-        sql = (f"SELECT {', '.join(columns)} FROM customers_customer"  # noqa: S608
-               " WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC")
-        if rows:
-            sql += f" LIMIT {rows}"
+        sql = raw_customers_sql(rows)
         count = 0
         with out.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
@@ -125,16 +129,13 @@ def raw_xlsx(data_dir: Path, rows: int | None, out: Path) -> int:
     alone costs for this sheet, with no scope, masking, labels or formula escaping."""
     import xlsxwriter
 
-    columns = RAW_COLUMNS if postgres_url() is None else [PG_TEXT.get(c, c) for c in RAW_COLUMNS]
-    sql = (f"SELECT {', '.join(columns)} FROM customers_customer"  # noqa: S608
-           " WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC")
     book = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_formulas": False,
                                           "strings_to_numbers": False, "strings_to_urls": False})
     sheet = book.add_worksheet()
     for col, name in enumerate(RAW_COLUMNS):
         sheet.write_string(0, col, name)
     count = 0
-    for count, row in enumerate(raw_rows(data_dir, sql + (f" LIMIT {rows}" if rows else "")), 1):
+    for count, row in enumerate(raw_rows(data_dir, raw_customers_sql(rows)), 1):
         for col, value in enumerate(row):
             if value is None or value == "":
                 continue

@@ -214,8 +214,7 @@ def probe_recent(groups: Sequence[Sequence[str]], limit: int) -> list[Recent] | 
     cost a common term ~15 ms)."""
     if connection.vendor != "postgresql" or not groups or _known_common(groups, limit):
         return None
-    groups = [sorted(set(g)) for g in groups]
-    where = " OR ".join(["grams @> %s::text[]"] * len(groups))
+    where, params = _pg_condition(groups)
     sql = (f"WITH found AS MATERIALIZED (SELECT customer_id, updated_at"  # noqa: S608
            f" FROM customers_searchgrams WHERE {where} LIMIT %s),"
            " counted AS (SELECT count(*) AS n FROM found)"
@@ -224,23 +223,11 @@ def probe_recent(groups: Sequence[Sequence[str]], limit: int) -> list[Recent] | 
            "  FROM found WHERE counted.n <= %s"
            "  ORDER BY updated_at DESC NULLS LAST, customer_id DESC) AS f ON true")
     with connection.cursor() as cursor:
-        execute_planned_each_time(cursor, sql, [*groups, limit + 1, limit])
+        execute_planned_each_time(cursor, sql, [*params, limit + 1, limit])
         rows = cursor.fetchall()
     if rows[0][0] > limit:
         return None
     return [] if rows[0][1] is None else [(pk, stamp) for _n, pk, stamp in rows]
-
-
-def probe_named(group: Sequence[str], limit: int) -> set[int]:
-    """PostgreSQL: of the customers `probe_recent` found for a term, those holding its first
-    group's grams (the names', search.index_groups), at most limit + 1: probed on its own
-    rather than tested on each candidate (`grams @> …` again on 8,723 arrays for 1896 cost
-    20 ms, this 1-2 ms)."""
-    with connection.cursor() as cursor:
-        execute_planned_each_time(
-            cursor, "SELECT customer_id FROM customers_searchgrams WHERE grams @> %s::text[]"
-            " LIMIT %s", [sorted(set(group)), limit + 1])
-        return {row[0] for row in cursor.fetchall()}
 
 
 def stamp_of(moment: dt.datetime) -> int:
@@ -309,9 +296,15 @@ def probe_sql(groups: Sequence[Sequence[str]]) -> tuple[str, list] | None:
         return (f"SELECT rowid FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH %s",  # noqa: S608
                 [match])
     if connection.vendor == "postgresql":
-        where = " OR ".join(["grams @> %s::text[]"] * len(groups))
-        return f"SELECT customer_id FROM customers_searchgrams WHERE {where}", list(groups)  # noqa: S608
+        where, params = _pg_condition(groups)
+        return f"SELECT customer_id FROM customers_searchgrams WHERE {where}", params  # noqa: S608
     return None
+
+
+def _pg_condition(groups: Sequence[Sequence[str]]) -> tuple[str, list]:
+    """PostgreSQL: "holds every gram of some group", a GIN containment per group."""
+    groups = [sorted(set(g)) for g in groups if g]
+    return " OR ".join(["grams @> %s::text[]"] * len(groups)), groups
 
 
 # --- writer ----------------------------------------------------------------------
