@@ -13,6 +13,8 @@ instead of its digits or trigrams: an encrypted phone is found by its complete n
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.db import connection
 
@@ -25,7 +27,13 @@ KIND_SETTING: dict[str, str | None] = {"phone": "phones", "email": "emails", "we
 
 def encrypted_kinds() -> frozenset[str]:
     """The key kinds whose values are encrypted (and so indexed blind) now."""
-    chosen = settings.KEHU_ENCRYPT_FIELDS
+    return _kinds_for(tuple(settings.KEHU_ENCRYPT_FIELDS))
+
+
+@lru_cache(maxsize=16)
+def _kinds_for(chosen: tuple[str, ...]) -> frozenset[str]:
+    # Built once per setting: an import asks for every key it looks up (30,000 times in
+    # 20,000 rows, 2.5 µs each built afresh).
     return frozenset(kind for kind, name in KIND_SETTING.items() if name is None or name in chosen)
 
 

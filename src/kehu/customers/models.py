@@ -291,7 +291,9 @@ class CustomerKey(models.Model):
     `customers.keys` (every write path calls it); soft-deleted customers keep their keys,
     readers filter them."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="keys")
+    # No index of its own: the unique (customer, kind, value) serves "a customer's keys".
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="keys",
+                                 db_index=False)
     kind = models.CharField(max_length=16)  # phone | email | credit_code | id_number | wechat
     value = models.CharField(max_length=254)
 

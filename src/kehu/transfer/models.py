@@ -96,7 +96,9 @@ class ImportRecord(models.Model):
 
     CREATED, UPDATED = "created", "updated"
 
-    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="records")
+    # No index of its own: (run, row) below serves "a run's records".
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="records",
+                            db_index=False)
     row = models.PositiveIntegerField()  # as Excel shows it
     model = models.CharField(max_length=64)  # app_label.model
     object_id = models.BigIntegerField()

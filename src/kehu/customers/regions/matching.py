@@ -42,13 +42,17 @@ def match_region(province: str, city: str, district: str, *,
                  index: RegionIndex | None = None) -> RegionMatch:
     """Match the three region fields against the list; missing parents are filled in when
     a child names them unambiguously (深圳 → 广东省 深圳市), a municipality's city always."""
-    return _matched(index or current(), province or "", city or "", district or "",
-                    get_language())
+    key = (index or current(), province or "", city or "", district or "")
+    found = _matched(*key, None)
+    # A match without problems has no words to translate: get_language() (4 µs, the
+    # import's rows ask for it once each) only for one with problems, in their language.
+    return _matched(*key, get_language()) if found.problems else found
 
 
 # Sheets repeat a few hundred places: an import's rows were 15 µs each matching them again
 # (profiled, 20,000 rows). Keyed by the index (a reload is a new one) and the language of
-# the problems' words; a match is frozen and read only.
+# the problems' words (None: only whether there are any is read); a match is frozen and
+# read only.
 @lru_cache(maxsize=4096)
 def _matched(index: RegionIndex, province: str, city: str, district: str,
              language: str | None) -> RegionMatch:
