@@ -12,6 +12,7 @@ import itertools
 import time
 
 import pytest
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -113,6 +114,20 @@ def test_a_region_that_matches_nothing_is_kept_as_typed_with_a_reason(typed, fie
     found = match_region(*typed, index=index())
     assert found.code is None and found.problems == {field: reason}
     assert found.city == typed[1]  # the bad part as typed
+
+
+def test_a_problem_is_worded_in_the_language_of_whoever_reads_it():
+    """The matcher keeps one answer per place whatever the language, and words problems
+    in the reader's: a Chinese reader first, then an English one, then Chinese again."""
+    typed = ("浙江", "深圳", "")
+    with translation.override("zh-hans"):
+        assert match_region(*typed, index=index()).problems == {"city": "“深圳”不在浙江省"}
+    with translation.override("en"):
+        worded = match_region(*typed, index=index()).problems["city"]
+    assert "浙江省" in worded and "不在" not in worded
+    with translation.override("zh-hans"):
+        assert match_region(*typed, index=index()).problems == {"city": "“深圳”不在浙江省"}
+        assert match_region("浙江", "杭州", "", index=index()).problems == {}
 
 
 def _triples() -> list[tuple]:

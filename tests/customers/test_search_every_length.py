@@ -302,3 +302,32 @@ def test_the_index_keeps_each_customers_last_change_whatever_writes_it(alice, ma
     assert stamps() == (first, first)
     searchindex.search_index_refresh([customer.pk])
     assert stamps() == (first, first)
+
+
+@pytest.mark.postgres
+def test_a_term_whose_grams_the_statistics_show_common_together_is_walked_without_a_probe(
+        alice, charlie, make_customer, monkeypatch):
+    """PostgreSQL's statistics say 西湖 and 湖茶 are each in 8 of 10 customers' grams: 西湖茶
+    (both together) is common past doubt, so the index is not asked — a GIN probe builds
+    every match before its LIMIT. 东湖 (one customer) is probed as before."""
+    monkeypatch.setattr(searchindex, "probe_limit", lambda: 3)  # "common" from four on
+    for i in range(7):
+        make_customer(alice, name=f"西湖茶庄{i}")
+    make_customer(charlie, name="西湖茶楼")  # a candidate out of Alice's scope
+    make_customer(alice, name="东湖")
+    make_customer(alice, name="南湖")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_searchgrams")
+    for key in ("at", "rows", "freqs"):  # read afresh here, and put back for the next test
+        monkeypatch.setitem(searchindex._stats, key, searchindex._stats[key])
+    searchindex._stats["at"] = -searchindex._SIZE_TTL
+    rows, frequencies = searchindex._pg_gram_stats()
+    assert rows == 10 and frequencies["西湖"] == frequencies["湖茶"] == pytest.approx(0.8)
+
+    def probed(term: str) -> tuple[list[str], bool]:
+        with CaptureQueriesContext(connection) as queries:
+            found = pages(alice, term, 4)
+        return found, any("customers_searchgrams" in q["sql"] for q in queries)
+
+    assert probed("西湖茶") == ([f"西湖茶庄{i}" for i in reversed(range(7))], False)
+    assert probed("东湖") == (["东湖"], True)

@@ -73,6 +73,9 @@ PROBE_CEILING = 20_000
 # 9,600 candidates (校有) 15 ms within them against 60 ms plain, 25,000 (126.com) 44
 # against 26 ms; the line is put at √(600 × customers), 24,500 at a million.
 WALK_FLOOR, WALK_CEILING = 5_000, 50_000
+# A group of several grams is taken for common without a probe only when its grams'
+# frequencies multiplied put it this far past the line: the statistics are a sample's.
+MULTI_GRAM_MARGIN = 2
 _SIZE_TTL = 600.0
 _size = {"rows": 0, "at": -_SIZE_TTL}
 
@@ -270,11 +273,26 @@ def probe_count(groups: Sequence[Sequence[str]], ceiling: int) -> int | None:
 
 def _known_common(groups: Sequence[Sequence[str]], limit: int) -> bool:
     """Whether PostgreSQL's statistics on the grams (most common elements, from ANALYZE or
-    autovacuum) put some one-gram group above `limit` rows. Multi-gram groups are always
-    probed: their grams' frequencies bound the intersection from above only."""
+    autovacuum) put some group above `limit` rows: a one-gram group by its frequency, a
+    group of several by the product of theirs, when each is among the most common, above
+    MULTI_GRAM_MARGIN × `limit`.
+
+    The product is what independent grams would give; a term's grams are its neighbouring
+    pairs or trigrams, which come together far more often than apart, so the product
+    errs low, towards a probe. A group with a gram outside the list is probed: its
+    frequency is unknown and may be nil."""
     rows, frequencies = _pg_gram_stats()
-    return any(len(group) == 1 and frequencies.get(group[0], 0.0) * rows > limit
-               for group in groups)
+    return any(_together(group, frequencies) * rows > limit * (
+        1 if len(group) == 1 else MULTI_GRAM_MARGIN) for group in groups)
+
+
+def _together(group: Sequence[str], frequencies: dict[str, float]) -> float:
+    """The share of rows holding every gram of `group` were they independent; 0 when one
+    is not among the most common elements."""
+    share = 1.0
+    for gram in group:
+        share *= frequencies.get(gram, 0.0)
+    return share
 
 
 _stats: dict = {"at": -_SIZE_TTL, "rows": 0.0, "freqs": {}}
