@@ -104,8 +104,8 @@ def _plain_adapter(field: models.Field) -> Callable[[Any], Any]:
         encode = (field.encoder or json.JSONEncoder)().encode
 
         def adapt(value: Any) -> str | None:
-            # Empty ones without the encoder: the import's ledger rows hold two {} each
-            # (4 of the 9 values a row that took 2.5 µs each through it).
+            # Empty ones without the encoder: the import's ledger rows hold two {} each,
+            # 4 of the 9 JSON values an import row encoded (2.4 µs each under cProfile).
             if not value:
                 return _EMPTY_JSON.get(type(value)) or (None if value is None else encode(value))
             return encode(value)

@@ -150,8 +150,8 @@ def email_grams(email: str) -> set[str]:
     return grams
 
 
-# The adders fill one set for a whole customer: a set per value and their unions were a
-# third of the grams' 40 µs a row in an import's cleaning process.
+# The adders fill one set for a whole customer: with a set per value and their unions the
+# grams took 40–45 µs a row in an import's cleaning process, 34 so (20,000 rows).
 def _add_text_grams(grams: set[str], text: str) -> None:
     for run in _RUNS.findall(normalize(text)):
         if run[0].isascii():
