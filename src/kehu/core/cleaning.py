@@ -72,7 +72,9 @@ def choice_cleaner(choices, *, required: bool = False) -> Callable[[Any], str]:
         text = "" if value is None else str(value).strip()
         if not text and not required:
             return ""
-        if text in _choice_values(choices):  # before the labels: get_language() costs 4 µs
+        # The stored values first: get_language() goes through asgiref's Local, and asked
+        # for every value it was most of what an import's cleaners lost to it (below).
+        if text in _choice_values(choices):
             return text
         by_label = _choice_labels(choices, get_language())
         if text in by_label:
