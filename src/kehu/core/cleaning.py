@@ -72,8 +72,9 @@ def choice_cleaner(choices, *, required: bool = False) -> Callable[[Any], str]:
         text = "" if value is None else str(value).strip()
         if not text and not required:
             return ""
-        # The stored values first: get_language() goes through asgiref's Local, and asked
-        # for every value it was most of what an import's cleaners lost to it (below).
+        # The stored values first: get_language() goes through asgiref's Local; asked for
+        # every value here and once a row by the region match, it took an import's
+        # cleaners from 41 to 69 µs a row (20,000 rows).
         if text in _choice_values(choices):
             return text
         by_label = _choice_labels(choices, get_language())
