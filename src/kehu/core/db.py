@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -46,3 +48,22 @@ def execute_planned_each_time(cursor: Any, sql: str, params: list) -> None:
         cursor.execute(sql, params)
     finally:
         driver.prepare_threshold = threshold
+
+
+@contextmanager
+def unmapped() -> Iterator[None]:
+    """SQLite: read the database through its page cache only, not a memory map, while a
+    long job writes a large part of it, and map it again after. Every page a process
+    touches through the map stays in its resident memory: a 1,000,000-row import peaked
+    at 538 MB resident with 372 MB of its own heap. Nothing on PostgreSQL."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        size = cursor.execute("PRAGMA mmap_size").fetchone()[0]
+        cursor.execute("PRAGMA mmap_size=0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA mmap_size={int(size)}")

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from kehu.accounts.models import User
 from kehu.audit import services as audit
 from kehu.audit.models import Action
+from kehu.core.db import unmapped
 from kehu.core.errors import PermissionDenied, ValidationError, VersionConflict
 from kehu.core.forked import forked
 from kehu.core.inserts import insert_dicts
@@ -139,18 +140,19 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
               done=0 if dry_run else ctx.job.done)
     group = "number" if run.target == "orders" else None  # an order's lines stay together
     size = CUSTOMER_BATCH if isinstance(planner, CustomerPlanner) else BATCH
-    for batch, prepared in _prepared(planner, _batches(sheet.rows(), shape, after=start,
-                                                        group=group, size=size)):
-        plan = planner.plan(batch) if prepared is None else planner.plan(batch, prepared)
-        with ctx.step(advance=len(batch), row=batch[-1].number):
-            if dry_run:
-                _tally(summary, plan, run)
-            elif isinstance(planner, CustomerPlanner):
-                planner.touched.update(_write(ctx.actor, run, plan))
-            else:
-                written = write_history(ctx.actor, run, plan)
-                if isinstance(planner, OrderPlanner):
-                    planner.imported.update(written)
+    with unmapped():
+        for batch, prepared in _prepared(planner, _batches(sheet.rows(), shape, after=start,
+                                                            group=group, size=size)):
+            plan = planner.plan(batch) if prepared is None else planner.plan(batch, prepared)
+            with ctx.step(advance=len(batch), row=batch[-1].number):
+                if dry_run:
+                    _tally(summary, plan, run)
+                elif isinstance(planner, CustomerPlanner):
+                    planner.touched.update(_write(ctx.actor, run, plan))
+                else:
+                    written = write_history(ctx.actor, run, plan)
+                    if isinstance(planner, OrderPlanner):
+                        planner.imported.update(written)
     if isinstance(planner.seen, KeyMemory):  # else its file goes when the planner does
         planner.seen.close()
     return _finish(run, dry_run, summary if dry_run else None, ctx.actor)
