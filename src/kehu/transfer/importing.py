@@ -131,11 +131,11 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
     start = 0 if dry_run else int(ctx.state.get("row", 0))
     if start:
         _resume(planner, run)
+    summary = _fresh_summary() if dry_run else None  # the dry run's counts and examples
     if dry_run:  # what it remembers of the file (`seen`) goes with it: a retry starts again
         planner.seen = KeyMemory() if isinstance(planner, CustomerPlanner) else {}
         planner.warn = isinstance(planner, CustomerPlanner)
         ImportProblem.objects.filter(run=run, phase=ImportProblem.PREVIEW).delete()
-        summary = _fresh_summary()
     ctx.stage(_("预览") if dry_run else _("导入"), total=run.rows_total,
               done=0 if dry_run else ctx.job.done)
     group = "number" if run.target == "orders" else None  # an order's lines stay together
@@ -143,19 +143,26 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
     with unmapped():
         for batch, prepared in _prepared(planner, _batches(sheet.rows(), shape, after=start,
                                                             group=group, size=size)):
-            plan = planner.plan(batch) if prepared is None else planner.plan(batch, prepared)
-            with ctx.step(advance=len(batch), row=batch[-1].number):
-                if dry_run:
-                    _tally(summary, plan, run)
-                elif isinstance(planner, CustomerPlanner):
-                    planner.touched.update(_write(ctx.actor, run, plan))
-                else:
-                    written = write_history(ctx.actor, run, plan)
-                    if isinstance(planner, OrderPlanner):
-                        planner.imported.update(written)
+            _take(ctx, run, planner, batch, prepared, summary)
     if isinstance(planner.seen, KeyMemory):  # else its file goes when the planner does
         planner.seen.close()
-    return _finish(run, dry_run, summary if dry_run else None, ctx.actor)
+    return _finish(run, dry_run, summary, ctx.actor)
+
+
+def _take(ctx: JobContext, run: ImportRun, planner: Any, batch: list[RawRow],
+          prepared: list | None, summary: dict[str, Any] | None) -> None:
+    """One batch planned, then counted into `summary` (the dry run) or written, in one
+    transaction with its checkpoint."""
+    plan = planner.plan(batch) if prepared is None else planner.plan(batch, prepared)
+    with ctx.step(advance=len(batch), row=batch[-1].number):
+        if summary is not None:
+            _tally(summary, plan, run)
+        elif isinstance(planner, CustomerPlanner):
+            planner.touched.update(_write(ctx.actor, run, plan))
+        else:
+            written = write_history(ctx.actor, run, plan)
+            if isinstance(planner, OrderPlanner):
+                planner.imported.update(written)
 
 
 def _prepared(planner: Any, batches: Iterator[list[RawRow]]
