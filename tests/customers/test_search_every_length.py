@@ -8,10 +8,13 @@ Charlie, in another region, finds none of it, through the API or the web.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from kehu.customers import ranking, searchindex, selectors, services
 from kehu.customers.filters import CustomerFilters
@@ -150,6 +153,7 @@ def test_ranked_pages_cover_every_match_once(alice, make_customer):
 def test_a_common_term_still_puts_the_exact_name_first_and_pages_through_the_rest(
         alice, charlie, make_customer, monkeypatch):
     monkeypatch.setattr(searchindex, "probe_limit", lambda: 3)  # "common" from four on
+    monkeypatch.setattr(searchindex, "PROBE_LIMIT", 3)  # and ranked in full up to three
     make_customer(alice, name="茶")
     for i in range(5):
         make_customer(alice, name=f"龙井{i}茶")
@@ -167,6 +171,7 @@ def test_a_common_term_still_puts_the_exact_name_first_and_pages_through_the_res
 def test_a_term_between_rare_and_common_pages_the_same_walked_either_way(
         alice, charlie, make_customer, monkeypatch, walk_limit):
     monkeypatch.setattr(searchindex, "probe_limit", lambda: 3)  # "common" from four on
+    monkeypatch.setattr(searchindex, "PROBE_LIMIT", 3)  # and ranked in full up to three
     monkeypatch.setattr(searchindex, "walk_limit", lambda: walk_limit)
     # The table's size is kept per process (ten minutes): here it holds these eight.
     monkeypatch.setattr(searchindex, "table_size", lambda: 8)
@@ -311,6 +316,7 @@ def test_a_term_whose_grams_the_statistics_show_common_together_is_walked_withou
     (both together) is common past doubt, so the index is not asked — a GIN probe builds
     every match before its LIMIT. 东湖 (one customer) is probed as before."""
     monkeypatch.setattr(searchindex, "probe_limit", lambda: 3)  # "common" from four on
+    monkeypatch.setattr(searchindex, "PROBE_LIMIT", 3)  # and ranked in full up to three
     for i in range(7):
         make_customer(alice, name=f"西湖茶庄{i}")
     make_customer(charlie, name="西湖茶楼")  # a candidate out of Alice's scope
@@ -318,7 +324,7 @@ def test_a_term_whose_grams_the_statistics_show_common_together_is_walked_withou
     make_customer(alice, name="南湖")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE customers_searchgrams")
-    for key in ("at", "rows", "freqs"):  # read afresh here, and put back for the next test
+    for key in ("at", "rows", "freqs", "days"):  # read afresh here, put back after
         monkeypatch.setitem(searchindex._stats, key, searchindex._stats[key])
     searchindex._stats["at"] = -searchindex._SIZE_TTL
     rows, frequencies = searchindex._pg_gram_stats()
@@ -331,3 +337,96 @@ def test_a_term_whose_grams_the_statistics_show_common_together_is_walked_withou
 
     assert probed("西湖茶") == ([f"西湖茶庄{i}" for i in reversed(range(7))], False)
     assert probed("东湖") == (["东湖"], True)
+
+
+def _analysed(monkeypatch) -> None:
+    """ANALYZE the gram rows and have the search read their statistics afresh (put back
+    after the test, so no later test sees these)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_searchgrams")
+    for key in ("at", "rows", "freqs", "days"):
+        monkeypatch.setitem(searchindex._stats, key, searchindex._stats[key])
+    searchindex._stats["at"] = -searchindex._SIZE_TTL
+
+
+def _aged(customers, weeks: int) -> None:
+    """Last changed `weeks` weeks ago (each a second apart, in the order given)."""
+    start = timezone.now() - dt.timedelta(weeks=weeks)
+    for i, customer in enumerate(customers):
+        Customer.objects.filter(pk=customer.pk).update(updated_at=start + dt.timedelta(seconds=i))
+
+
+def _probes(user, term: str, limit: int) -> tuple[list[str], list[str]]:
+    """The first page's names, and the gram index's queries that made it."""
+    filters = CustomerFilters.from_params({"q": term})
+    with CaptureQueriesContext(connection) as queries:
+        page = selectors.customer_list(viewer=user, filters=filters, limit=limit)
+    return ([c.name for c in page.items],
+            [q["sql"] for q in queries if "FROM customers_searchgrams WHERE" in q["sql"]])
+
+
+@pytest.fixture
+def newest_days(monkeypatch):
+    """A small table made to behave as a million: a term past two candidates is common, and
+    four of them make a window; none is so dense that it is walked without one."""
+    monkeypatch.setattr(searchindex, "PROBE_LIMIT", 2)
+    monkeypatch.setattr(searchindex, "probe_limit", lambda: 50)
+    monkeypatch.setattr(searchindex, "WINDOW_CANDIDATES", 4)
+    monkeypatch.setattr(searchindex, "WINDOW_MAX_FRACTION", 1.0)
+    monkeypatch.setattr(searchindex, "WINDOW_SHARE_MAX", 1.0)
+
+
+@pytest.mark.postgres
+def test_a_common_term_gives_its_first_page_from_its_newest_days(
+        alice, charlie, make_customer, monkeypatch, newest_days):
+    """流有 is in many names, most of them old. Alice's first page comes from the grams rows
+    of the newest days alone — the GIN bitmap ANDed with the day index's — newest first, without
+    Charlie's; the next pages go on into the older days, none twice."""
+    old = [make_customer(alice, name=f"旧流有{i}") for i in range(12)]
+    [make_customer(alice, name=f"新流有{i}") for i in range(5)]
+    theirs = make_customer(charlie, name="他的流有")
+    _aged(old, weeks=30)
+    _aged([theirs], weeks=0)
+    _analysed(monkeypatch)
+    newest = [f"新流有{i}" for i in reversed(range(5))]
+
+    found, probes = _probes(alice, "流有", 4)
+    assert found == newest[:4]
+    assert len(probes) == 1 and "day >=" in probes[0]
+    assert pages(alice, "流有", 4) == newest + [f"旧流有{i}" for i in reversed(range(12))]
+
+
+@pytest.mark.postgres
+def test_when_the_newest_days_do_not_fill_the_page_the_older_matches_follow(
+        alice, make_customer, monkeypatch, newest_days):
+    """Only two of 流有's customers changed lately, and the window reaches back a week, to
+    the day twelve others changed: the page of four lists the two, then the newest of the
+    old ones, walked from the list."""
+    old = [make_customer(alice, name=f"旧流有{i}") for i in range(12)]
+    make_customer(alice, name="新流有0")
+    make_customer(alice, name="新流有1")
+    filler = [make_customer(alice, name=f"客户{i}") for i in range(12)]
+    _aged(old, weeks=30)
+    _aged(filler, weeks=1)
+    _analysed(monkeypatch)
+
+    found, probes = _probes(alice, "流有", 4)
+    assert found == ["新流有1", "新流有0", "旧流有11", "旧流有10"]
+    assert len(probes) == 1 and "day >=" in probes[0]
+
+
+@pytest.mark.postgres
+def test_a_strong_match_still_comes_before_the_newest_days(
+        alice, make_customer, monkeypatch, newest_days):
+    """1896 is in many phones changed this week, and begins the name of a shop untouched for
+    half a year: the shop comes first, then the phones newest first from the newest days."""
+    shop = make_customer(alice, name="1896数码店")
+    old = [make_customer(alice, name=f"老客户{i}", phones=[f"1390{i:03d}1896"]) for i in range(12)]
+    [make_customer(alice, name=f"新客户{i}", phones=[f"1380{i:03d}1896"]) for i in range(6)]
+    _aged([shop], weeks=26)
+    _aged(old, weeks=30)
+    _analysed(monkeypatch)
+
+    found, probes = _probes(alice, "1896", 4)
+    assert found == ["1896数码店", "新客户5", "新客户4", "新客户3"]
+    assert len(probes) == 1 and "day >=" in probes[0]

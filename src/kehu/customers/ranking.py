@@ -97,8 +97,14 @@ def ranked_page(*, qs: QuerySet, q: str, masked: Mapping[str, str], cursor: str 
         # Between the rare and the common, the walk tests the index's candidates first.
         rest = matched if found.within is None else matched.filter(found.within)
         rest = rest.exclude(pk__in=strong) if strong else rest
-        rows += _newest(rest, anchor if anchor is not None and anchor[0] == REST else None,
-                        limit + 1 - len(rows))
+        newest = searchindex.newest_window(found.groups) if found.groups and anchor is None \
+            else None
+        if newest is not None:  # the newest days' candidates (PostgreSQL), then older ones
+            rows += _walk_recent(rest, term, newest.recent, REST, limit + 1 - len(rows), None)
+            rest = rest.filter(updated_at__lt=searchindex.day_start(newest.since))
+        if len(rows) <= limit:
+            rows += _newest(rest, anchor if anchor is not None and anchor[0] == REST else None,
+                            limit + 1 - len(rows))
     return _page(rows, limit)
 
 
@@ -165,8 +171,12 @@ def _walk_recent(matched: QuerySet, term: Term, candidates: list, tier: int, cou
         candidates = [c for c in candidates if c[1] is None or (c[1], c[0]) < (stamp, last)]
     ids = [c[0] for c in candidates if c[0] not in skip]
     ranked = matched.annotate(search_tier=tier_case(term))
-    ranked = ranked.filter(search_tier__lte=SUBSTRING) if tier == SUBSTRING \
-        else ranked.filter(search_tier=tier)
+    if tier == REST:  # every match, by recency alone (a common term's rest)
+        ranked = matched
+    elif tier == SUBSTRING:
+        ranked = ranked.filter(search_tier__lte=SUBSTRING)
+    else:
+        ranked = ranked.filter(search_tier=tier)
     if anchor is not None:
         ranked = ranked.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, id__lt=last))
     rows: list[Customer] = []

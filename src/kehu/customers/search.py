@@ -149,7 +149,7 @@ class Candidates:
     rare: Q | None = None
     within: Q | None = None
     recent: list[searchindex.Recent] | None = None  # ranked, PostgreSQL: newest first
-    groups: list[list[str]] | None = None  # with `recent`: the index's groups for the term
+    groups: list[list[str]] | None = None  # ranked, PostgreSQL: the index's groups for the term
 
 
 def term_candidates(text: str, *, masked: Mapping[str, str]) -> Candidates:
@@ -179,16 +179,18 @@ def term_candidates(text: str, *, masked: Mapping[str, str]) -> Candidates:
 
 def ranked_candidates(text: str, *, masked: Mapping[str, str]) -> Candidates:
     """`term_candidates` for a ranked page. On PostgreSQL a term held by at most
-    `probe_limit()` customers comes as `recent`, its candidates newest first from the
-    index's own rows (customers.ranking reads customer rows only until its page is full);
-    a term held by more is common: the index is not asked twice."""
+    PROBE_LIMIT customers (as on SQLite, the line up to which a term is ranked in full)
+    comes as `recent`, its candidates newest first from the index's own rows
+    (customers.ranking reads customer rows only until its page is full); a term held by
+    more is common: the index is not asked twice, and only `groups` comes back (for the
+    first page's newest days, searchindex.newest_window)."""
     if connection.vendor != "postgresql":
         return term_candidates(text, masked=masked)
     groups = index_groups(text, masked=masked)
     if groups is None:
         return Candidates()
-    recent = searchindex.probe_recent(groups, searchindex.probe_limit())
-    return Candidates() if recent is None else Candidates(recent=recent, groups=groups)
+    recent = searchindex.probe_recent(groups, searchindex.PROBE_LIMIT)
+    return Candidates(recent=recent, groups=groups)
 
 
 def _density(ids: list[int]) -> float:

@@ -41,6 +41,7 @@ import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db import connection
 
@@ -229,15 +230,21 @@ def probe(groups: Sequence[Sequence[str]], limit: int | None = None, *,
 Recent = tuple[int, int | None]
 
 
-def probe_recent(groups: Sequence[Sequence[str]], limit: int) -> list[Recent] | None:
+def probe_recent(groups: Sequence[Sequence[str]], limit: int, *, since: int | None = None,
+                 estimate: bool = True) -> list[Recent] | None:
     """PostgreSQL: the customers holding every gram of some group, newest first (updated_at,
-    then id, descending); None when more than `limit` hold them, or the statistics already
-    say so. The LIMIT is inside the sort, so a common term stops the heap scan at limit + 1
-    rows, and only their count comes back (sorting and sending 15,813 rows to be dropped
-    cost a common term ~15 ms)."""
-    if connection.vendor != "postgresql" or not groups or _known_common(groups, limit):
+    then id, descending); None when more than `limit` hold them, or (with `estimate`) the
+    statistics already say so. With `since` (a day, as migration 0020's `day` column counts
+    them), only those whose grams row is of that day or later: the GIN bitmap is ANDed with
+    the day index's before a row is read. The LIMIT is inside the sort, so a common term
+    stops the heap scan at limit + 1 rows, and only their count comes back (sorting and
+    sending 15,813 rows to be dropped cost a common term ~15 ms)."""
+    if connection.vendor != "postgresql" or not groups \
+            or (estimate and _known_common(groups, limit)):
         return None
     where, params = _pg_condition(groups)
+    if since is not None:
+        where, params = f"({where}) AND day >= %s", [*params, since]
     sql = (f"WITH found AS MATERIALIZED (SELECT customer_id, updated_at"  # noqa: S608
            f" FROM customers_searchgrams WHERE {where} LIMIT %s),"
            " counted AS (SELECT count(*) AS n FROM found)"
@@ -286,8 +293,12 @@ def _known_common(groups: Sequence[Sequence[str]], limit: int) -> bool:
     errs low, towards a probe. A group with a gram outside the list is probed: its
     frequency is unknown and may be nil."""
     rows, frequencies = _pg_gram_stats()
-    return any(_together(group, frequencies) * rows > limit * (
-        1 if len(group) == 1 else MULTI_GRAM_MARGIN) for group in groups)
+    return any(_common(group, frequencies, rows, limit) for group in groups)
+
+
+def _common(group: Sequence[str], frequencies: dict[str, float], rows: float, limit: int) -> bool:
+    return _together(group, frequencies) * rows > limit * (
+        1 if len(group) == 1 else MULTI_GRAM_MARGIN)
 
 
 def _together(group: Sequence[str], frequencies: dict[str, float]) -> float:
@@ -299,7 +310,7 @@ def _together(group: Sequence[str], frequencies: dict[str, float]) -> float:
     return share
 
 
-_stats: dict = {"at": -_SIZE_TTL, "rows": 0.0, "freqs": {}}
+_stats: dict = {"at": -_SIZE_TTL, "rows": 0.0, "freqs": {}, "days": []}
 
 
 def _pg_gram_stats() -> tuple[float, dict[str, float]]:
@@ -307,14 +318,101 @@ def _pg_gram_stats() -> tuple[float, dict[str, float]]:
     if now - _stats["at"] > _SIZE_TTL:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs"
+                "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs,"
+                " w.most_common_vals::text::int[], w.most_common_freqs,"
+                " w.histogram_bounds::text::int[], w.null_frac"
                 " FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = c.relname"
-                " AND s.attname = 'grams' WHERE c.relname = 'customers_searchgrams'")
-            row = cursor.fetchone() or (0, None, None)
+                " AND s.attname = 'grams' LEFT JOIN pg_stats w ON w.tablename = c.relname"
+                " AND w.attname = 'day' WHERE c.relname = 'customers_searchgrams'")
+            row = cursor.fetchone() or (0, None, None, None, None, None, None)
         elems, freqs = row[1] or [], row[2] or []
         _stats.update(at=now, rows=max(float(row[0] or 0), 0.0),
-                      freqs=dict(zip(elems, freqs, strict=False)))
+                      freqs=dict(zip(elems, freqs, strict=False)), days=_day_shares(*row[3:]))
     return _stats["rows"], _stats["freqs"]
+
+
+def _day_shares(values, freqs, bounds, null_frac) -> list[tuple[int, float]]:
+    """(day, share of the rows) newest first, from the day column's statistics: its most
+    common days as they are, each histogram bucket counted at its first day (so a window
+    from there holds at least what it says)."""
+    shares: dict[int, float] = defaultdict(float)
+    for day, share in zip(values or [], freqs or [], strict=False):
+        shares[day] += share
+    bounds = bounds or []
+    if len(bounds) > 1:
+        rest = max(1.0 - sum(freqs or []) - float(null_frac or 0), 0.0) / (len(bounds) - 1)
+        for day in bounds[:-1]:
+            shares[day] += rest
+    return sorted(shares.items(), reverse=True)
+
+
+# --- the newest candidates (PostgreSQL, a ranked page) -----------------------------
+
+# A common term's first page reads the candidates of the newest days only: days enough
+# to hold about this many of them by its share (or by the least share it can have), for a
+# page of 50 that the re-check and a rep's scope thin out.
+WINDOW_CANDIDATES = 150
+# A term whose grams the statistics put in more than this share of the rows is walked: a
+# walk of the list finds its page in a few hundred rows, while the GIN bitmap of a gram
+# in a fifth of the rows alone took 75 ms (zho, hou, oux at a million).
+WINDOW_SHARE_MAX = 0.04
+# A window of more than this share of the rows saves too little to be worth a probe of its own.
+WINDOW_MAX_FRACTION = 0.25
+
+
+@dataclass(frozen=True)
+class Newest:
+    """A common term's candidates whose grams row is of the day `since` or later — all of
+    those — newest first."""
+
+    recent: list[Recent]
+    since: int
+
+
+def newest_window(groups: Sequence[Sequence[str]]) -> Newest | None:
+    """PostgreSQL: the candidates of the newest days of a term held by more than
+    PROBE_LIMIT customers, for the first page's matches past the strong tiers; None when it
+    is dense enough to walk, or more than `probe_limit()` are of those days.
+
+    The days are enough to hold about WINDOW_CANDIDATES of them by the term's share in the
+    statistics (or by the least share it can have), and the GIN bitmap is ANDed with the
+    day index's before any row is read."""
+    rows, frequencies = _pg_gram_stats()
+    if _dense(groups, frequencies, rows):
+        return None
+    share = max([_together(group, frequencies) for group in groups] + [PROBE_LIMIT / max(rows, 1)])
+    since = window_since(WINDOW_CANDIDATES / share)
+    if since is None:
+        return None
+    found = probe_recent(groups, probe_limit(), since=since, estimate=False)
+    return None if found is None else Newest(found, since)
+
+
+def _dense(groups: Sequence[Sequence[str]], frequencies: dict[str, float], rows: float) -> bool:
+    """Whether some group is known common and may be in more than WINDOW_SHARE_MAX of the
+    rows: its rarest gram's share bounds it from above, as the product does from below."""
+    return any(_common(group, frequencies, rows, PROBE_LIMIT)
+               and min(frequencies.get(gram, 0.0) for gram in group) > WINDOW_SHARE_MAX
+               for group in groups)
+
+
+def window_since(wanted: float) -> int | None:
+    """The latest day from which the grams rows number `wanted` or more, by the day
+    column's statistics; None without them, or when that would be most of the table."""
+    rows, _ = _pg_gram_stats()
+    if rows <= 0 or wanted / rows > WINDOW_MAX_FRACTION:
+        return None
+    total = 0.0
+    for day, share in _stats["days"]:
+        total += share
+        if total * rows >= wanted:
+            return day
+    return None
+
+
+def day_start(day: int) -> dt.datetime:
+    """The first moment of a day as migration 0020's `kehu_day` counts them (UTC)."""
+    return _EPOCH + dt.timedelta(days=day)
 
 
 def probe_sql(groups: Sequence[Sequence[str]]) -> tuple[str, list] | None:
