@@ -194,3 +194,24 @@ def test_a_customer_in_two_branches_is_listed_once_and_no_page_comes_out_short(
     for limit in (1, 2, 3):
         assert every_page(mallory, limit=limit) == want
         assert every_page(mallory, limit=limit, rows=True) == want
+
+
+@pytest.mark.postgres
+def test_how_much_of_the_company_a_scope_reaches_comes_from_the_owner_statistics(
+        alice, bob, root, make_customer, monkeypatch):
+    """Alice owns three customers of four, Bob one: after ANALYZE her scope reaches three
+    quarters of the company, his a quarter, root's all of it."""
+    from django.db import connection
+
+    from kehu.customers.scoping import scope_reach
+
+    for n in range(3):
+        make_customer(alice, name=f"客户{n}")
+    make_customer(bob, name="客户3")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_customer")
+    monkeypatch.setitem(scope_plans._owner_stats, "at", -scope_plans.ESTIMATE_SECONDS)
+    monkeypatch.setitem(scope_plans._owner_stats, "shares", {})
+    assert scope_reach(alice) == pytest.approx(0.75)
+    assert scope_reach(bob) == pytest.approx(0.25)
+    assert scope_reach(root) == 1.0

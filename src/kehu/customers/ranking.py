@@ -75,8 +75,9 @@ class Term:
 
 
 def ranked_page(*, qs: QuerySet, q: str, masked: Mapping[str, str], cursor: str | None,
-                limit: int) -> Page:
-    """One page of `qs` (already scoped and filtered) matching `q`, best first."""
+                limit: int, reach: float = 1.0) -> Page:
+    """One page of `qs` (already scoped and filtered) matching `q`, best first. `reach`:
+    about what share of all customers the scope holds (it sizes the work, not the page)."""
     term = Term.of(q)
     anchor = _decode(cursor) if cursor else None
     # The plain filter is resolved once for both queries of a page: Django's build_filter
@@ -97,8 +98,8 @@ def ranked_page(*, qs: QuerySet, q: str, masked: Mapping[str, str], cursor: str 
         # Between the rare and the common, the walk tests the index's candidates first.
         rest = matched if found.within is None else matched.filter(found.within)
         rest = rest.exclude(pk__in=strong) if strong else rest
-        newest = searchindex.newest_window(found.groups) if found.groups and anchor is None \
-            else None
+        newest = searchindex.newest_window(found.groups, reach) \
+            if found.groups and anchor is None else None
         if newest is not None:  # the newest days' candidates (PostgreSQL), then older ones
             rows += _walk_recent(rest, term, newest.recent, REST, limit + 1 - len(rows), None)
             rest = rest.filter(updated_at__lt=searchindex.day_start(newest.since))

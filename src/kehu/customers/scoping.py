@@ -203,6 +203,21 @@ def scope_parts(user: User | None) -> ScopeParts:
                       [ids for _, ids in grants], tuple(fn for fn, _ in grants))
 
 
+def scope_reach(user: User | None) -> float:
+    """About what share of the customers the user's scope holds (1 for the whole company):
+    the owners' share by PostgreSQL's statistics, and the shared ones; 1 where that is not
+    known (SQLite). It only sizes work — quick search's window of newest days — never what
+    is found."""
+    parts = scope_parts(user)
+    if parts.owners is None:
+        return 1.0
+    share = scope_plans.owners_share(parts.owners)
+    if share is None:
+        return 1.0
+    table = parts.size().table_rows
+    return min(1.0, share + len(parts.shared) / max(table, 1))
+
+
 def scope_is_small(user: User | None) -> bool:
     """Whether another table's rows of the user's scope are best read from the scope's own
     customers (the IN plan through a join, `scope_plans`) rather than by walking that table's

@@ -210,8 +210,10 @@ def rare_candidates(text: str, *, masked: Mapping[str, str]) -> Q | None:
 
 
 class AnyId(Func):
-    """`id = ANY(%s::bigint[])`, for PostgreSQL: thousands of ids as one parameter (a
-    literal list costs the ORM a placeholder each, and the planner an estimate each)."""
+    """`id IN (SELECT unnest(%s::bigint[]))`, for PostgreSQL: thousands of ids as one
+    parameter (a literal list costs the ORM a placeholder each, and the planner an estimate
+    each). A join, not `id = ANY(…)`: beside a rep's `owner_id = …` the planner ANDed the
+    ids' bitmap with the owner index's (125,000 entries, 5-9 ms) to read 128 rows by id."""
 
     output_field = BooleanField()
 
@@ -221,7 +223,7 @@ class AnyId(Func):
 
     def as_sql(self, compiler, connection, **extra):
         column, column_params = compiler.compile(self.source_expressions[0])
-        return f"{column} = ANY(%s::bigint[])", [*column_params, self.ids]
+        return f"{column} IN (SELECT unnest(%s::bigint[]))", [*column_params, self.ids]
 
 
 class InCandidates(Func):

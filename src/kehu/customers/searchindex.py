@@ -356,8 +356,10 @@ WINDOW_CANDIDATES = 150
 # walk of the list finds its page in a few hundred rows, while the GIN bitmap of a gram
 # in a fifth of the rows alone took 75 ms (zho, hou, oux at a million).
 WINDOW_SHARE_MAX = 0.04
-# A window of more than this share of the rows saves too little to be worth a probe of its own.
-WINDOW_MAX_FRACTION = 0.25
+# A window costs its rows in the day index's bitmap (~0.1-0.2 µs each, and a rep's scope,
+# an eighth of the table, needs eight times the rows): past this share of the table it
+# cost more than the walk it spares (a rep's 流有, 120,000 rows: 30 ms, the walk 37-43).
+WINDOW_MAX_FRACTION = 0.05
 
 
 @dataclass(frozen=True)
@@ -369,19 +371,20 @@ class Newest:
     since: int
 
 
-def newest_window(groups: Sequence[Sequence[str]]) -> Newest | None:
+def newest_window(groups: Sequence[Sequence[str]], reach: float = 1.0) -> Newest | None:
     """PostgreSQL: the candidates of the newest days of a term held by more than
     PROBE_LIMIT customers, for the first page's matches past the strong tiers; None when it
     is dense enough to walk, or more than `probe_limit()` are of those days.
 
-    The days are enough to hold about WINDOW_CANDIDATES of them by the term's share in the
-    statistics (or by the least share it can have), and the GIN bitmap is ANDed with the
-    day index's before any row is read."""
+    The days are enough to hold about WINDOW_CANDIDATES of them in the viewer's scope
+    (`reach`: about what share of the rows it holds) by the term's share in the statistics
+    (or by the least share it can have), and the GIN bitmap is ANDed with the day index's
+    before any row is read."""
     rows, frequencies = _pg_gram_stats()
     if _dense(groups, frequencies, rows):
         return None
     share = max([_together(group, frequencies) for group in groups] + [PROBE_LIMIT / max(rows, 1)])
-    since = window_since(WINDOW_CANDIDATES / share)
+    since = window_since(WINDOW_CANDIDATES / (share * max(reach, 1e-6)))
     if since is None:
         return None
     found = probe_recent(groups, probe_limit(), since=since, estimate=False)

@@ -30,7 +30,7 @@ from kehu.customers.models import (
 )
 from kehu.customers.ranking import explain, ranked_page
 from kehu.customers.scope_plans import live_customers
-from kehu.customers.scoping import MANAGE, VIEW, page_branches
+from kehu.customers.scoping import MANAGE, VIEW, page_branches, scope_reach
 from kehu.customers.search import search_filter
 from kehu.customers.sensitive import (
     CONTACT_SENSITIVE,
@@ -124,7 +124,8 @@ def _customer_page(viewer: User, filters: CustomerFilters, cursor: str | None, l
     if rows:
         qs = as_rows(qs, ROW_FIELDS + (SEARCH_ROW_FIELDS if filters.q else ()), CustomerRow)
     if filters.ranked:
-        page = ranked_page(qs=qs, q=filters.q, masked=masked, cursor=cursor, limit=limit)
+        page = ranked_page(qs=qs, q=filters.q, masked=masked, cursor=cursor, limit=limit,
+                           reach=scope_reach(viewer))
     else:
         # Only the default order has a per-owner index (owner, updated_at, id) to branch on.
         branches = page_branches(viewer) if filters.sort.lstrip("-") == "updated_at" else None
