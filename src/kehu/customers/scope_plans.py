@@ -191,9 +191,10 @@ def live_customers() -> QuerySet:
 
 def owners_share(owners: Sequence[int]) -> float | None:
     """PostgreSQL: the share of the customers table that these owners' rows are, from the
-    owner column's statistics (exact for up to 1,000 owners, migration 0017) and read at
-    most every ESTIMATE_SECONDS; None elsewhere or without statistics. Unlike the counts
-    above it has no cap: it sizes quick search's window of newest days (searchindex)."""
+    owner column's most common values (up to 1,000 owners, migration 0017), read at most
+    every ESTIMATE_SECONDS; None elsewhere or without statistics. An owner too rare to be
+    listed (a customer or two in a small table) counts as none. Unlike the counts above it
+    has no cap: it sizes quick search's window of newest days (searchindex)."""
     if connection.vendor != "postgresql":
         return None
     shares = _owner_shares()
