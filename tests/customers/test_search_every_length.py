@@ -430,3 +430,21 @@ def test_a_strong_match_still_comes_before_the_newest_days(
     found, probes = _probes(alice, "1896", 4)
     assert found == ["1896数码店", "新客户5", "新客户4", "新客户3"]
     assert len(probes) == 1 and "day >=" in probes[0]
+
+
+@pytest.mark.postgres
+def test_a_gram_most_customers_hold_is_left_out_of_the_probe_not_out_of_the_match(
+        alice, make_customer, monkeypatch):
+    """湖茶 is in 8 of 10 customers' grams: the GIN probe for 东湖茶 asks for 东湖 alone (a
+    long posting list barely narrows the candidates), and the plain filter still decides —
+    东湖 itself, a candidate, is not a match."""
+    for i in range(7):
+        make_customer(alice, name=f"西湖茶庄{i}")
+    make_customer(alice, name="东湖茶楼")
+    make_customer(alice, name="东湖")
+    make_customer(alice, name="南湖")
+    _analysed(monkeypatch)
+
+    found, probes = _probes(alice, "东湖茶", 50)
+    assert found == ["东湖茶楼"]
+    assert probes and all("湖茶" not in sql for sql in probes) and "东湖" in probes[0]

@@ -440,10 +440,23 @@ def probe_sql(groups: Sequence[Sequence[str]]) -> tuple[str, list] | None:
     return None
 
 
+# A gram in more than this share of the rows is left out of its group's containment when a
+# rarer gram stays: it barely narrows the candidates (re-checked by the plain filter anyway)
+# but its posting list is read whole (ecom, in 57 % of the rows: e126 ∧ ecom cost 8 ms).
+PRUNED_SHARE = 0.2
+
+
 def _pg_condition(groups: Sequence[Sequence[str]]) -> tuple[str, list]:
-    """PostgreSQL: "holds every gram of some group", a GIN containment per group."""
-    groups = [sorted(set(g)) for g in groups if g]
+    """PostgreSQL: "holds every gram of some group" (but PRUNED_SHARE's), a GIN containment
+    per group."""
+    _rows, frequencies = _pg_gram_stats()
+    groups = [_pruned(sorted(set(g)), frequencies) for g in groups if g]
     return " OR ".join(["grams @> %s::text[]"] * len(groups)), groups
+
+
+def _pruned(group: list[str], frequencies: dict[str, float]) -> list[str]:
+    kept = [gram for gram in group if frequencies.get(gram, 0.0) <= PRUNED_SHARE]
+    return kept or [min(group, key=lambda gram: frequencies.get(gram, 0.0))]
 
 
 # --- writer ----------------------------------------------------------------------
