@@ -380,8 +380,9 @@ def newest_days(monkeypatch):
 def test_a_common_term_gives_its_first_page_from_its_newest_days(
         alice, charlie, make_customer, monkeypatch, newest_days):
     """流有 is in many names, most of them old. Alice's first page comes from the grams rows
-    of the newest days alone — the GIN bitmap ANDed with the day index's — newest first, without
-    Charlie's; the next pages go on into the older days, none twice."""
+    of the newest days alone — the GIN bitmap ANDed with the day index's — newest first,
+    without Charlie's; the next pages go on from their last day into the older ones, none
+    twice."""
     old = [make_customer(alice, name=f"旧流有{i}") for i in range(12)]
     [make_customer(alice, name=f"新流有{i}") for i in range(5)]
     theirs = make_customer(charlie, name="他的流有")
@@ -394,6 +395,11 @@ def test_a_common_term_gives_its_first_page_from_its_newest_days(
     assert found == newest[:4]
     assert len(probes) == 1 and "day >=" in probes[0]
     assert pages(alice, "流有", 4) == newest + [f"旧流有{i}" for i in reversed(range(12))]
+    filters = CustomerFilters.from_params({"q": "流有"})
+    first = selectors.customer_list(viewer=alice, filters=filters, limit=4)
+    with CaptureQueriesContext(connection) as queries:  # the next page: up to its last day
+        selectors.customer_list(viewer=alice, filters=filters, limit=4, cursor=first.next_cursor)
+    assert any("day >=" in q["sql"] and "day <=" in q["sql"] for q in queries)
 
 
 @pytest.mark.postgres

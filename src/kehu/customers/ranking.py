@@ -98,14 +98,14 @@ def ranked_page(*, qs: QuerySet, q: str, masked: Mapping[str, str], cursor: str 
         # Between the rare and the common, the walk tests the index's candidates first.
         rest = matched if found.within is None else matched.filter(found.within)
         rest = rest.exclude(pk__in=strong) if strong else rest
-        newest = searchindex.newest_window(found.groups, reach) \
-            if found.groups and anchor is None else None
+        after = anchor if anchor is not None and anchor[0] == REST else None
+        newest = searchindex.newest_window(found.groups, reach, after[3] if after else None) \
+            if found.groups else None
         if newest is not None:  # the newest days' candidates (PostgreSQL), then older ones
-            rows += _walk_recent(rest, term, newest.recent, REST, limit + 1 - len(rows), None)
+            rows += _walk_recent(rest, term, newest.recent, REST, limit + 1 - len(rows), after)
             rest = rest.filter(updated_at__lt=searchindex.day_start(newest.since))
         if len(rows) <= limit:
-            rows += _newest(rest, anchor if anchor is not None and anchor[0] == REST else None,
-                            limit + 1 - len(rows))
+            rows += _newest(rest, after, limit + 1 - len(rows))
     return _page(rows, limit)
 
 

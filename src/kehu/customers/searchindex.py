@@ -231,12 +231,12 @@ Recent = tuple[int, int | None]
 
 
 def probe_recent(groups: Sequence[Sequence[str]], limit: int, *, since: int | None = None,
-                 estimate: bool = True) -> list[Recent] | None:
+                 until: int | None = None, estimate: bool = True) -> list[Recent] | None:
     """PostgreSQL: the customers holding every gram of some group, newest first (updated_at,
     then id, descending); None when more than `limit` hold them, or (with `estimate`) the
     statistics already say so. With `since` (a day, as migration 0020's `day` column counts
-    them), only those whose grams row is of that day or later: the GIN bitmap is ANDed with
-    the day index's before a row is read. The LIMIT is inside the sort, so a common term
+    them), only those whose grams row is of that day or later (and with `until`, of that day
+    or earlier): the GIN bitmap is ANDed with the day index's before a row is read. The LIMIT is inside the sort, so a common term
     stops the heap scan at limit + 1 rows, and only their count comes back (sorting and
     sending 15,813 rows to be dropped cost a common term ~15 ms)."""
     if connection.vendor != "postgresql" or not groups \
@@ -245,6 +245,8 @@ def probe_recent(groups: Sequence[Sequence[str]], limit: int, *, since: int | No
     where, params = _pg_condition(groups)
     if since is not None:
         where, params = f"({where}) AND day >= %s", [*params, since]
+    if until is not None:
+        where, params = f"{where} AND day <= %s", [*params, until]
     sql = (f"WITH found AS MATERIALIZED (SELECT customer_id, updated_at"  # noqa: S608
            f" FROM customers_searchgrams WHERE {where} LIMIT %s),"
            " counted AS (SELECT count(*) AS n FROM found)"
@@ -371,10 +373,12 @@ class Newest:
     since: int
 
 
-def newest_window(groups: Sequence[Sequence[str]], reach: float = 1.0) -> Newest | None:
+def newest_window(groups: Sequence[Sequence[str]], reach: float = 1.0,
+                  before: dt.datetime | None = None) -> Newest | None:
     """PostgreSQL: the candidates of the newest days of a term held by more than
-    PROBE_LIMIT customers, for the first page's matches past the strong tiers; None when it
-    is dense enough to walk, or more than `probe_limit()` are of those days.
+    PROBE_LIMIT customers (up to the day of `before`, a later page's last row), for a
+    page's matches past the strong tiers; None when it is dense enough to walk, or more than
+    `probe_limit()` are of those days.
 
     The days are enough to hold about WINDOW_CANDIDATES of them in the viewer's scope
     (`reach`: about what share of the rows it holds) by the term's share in the statistics
@@ -384,10 +388,11 @@ def newest_window(groups: Sequence[Sequence[str]], reach: float = 1.0) -> Newest
     if _dense(groups, frequencies, rows):
         return None
     share = max([_together(group, frequencies) for group in groups] + [PROBE_LIMIT / max(rows, 1)])
-    since = window_since(WINDOW_CANDIDATES / (share * max(reach, 1e-6)))
+    until = None if before is None else day_of(before)
+    since = window_since(WINDOW_CANDIDATES / (share * max(reach, 1e-6)), until)
     if since is None:
         return None
-    found = probe_recent(groups, probe_limit(), since=since, estimate=False)
+    found = probe_recent(groups, probe_limit(), since=since, until=until, estimate=False)
     return None if found is None else Newest(found, since)
 
 
@@ -399,18 +404,26 @@ def _dense(groups: Sequence[Sequence[str]], frequencies: dict[str, float], rows:
                for group in groups)
 
 
-def window_since(wanted: float) -> int | None:
-    """The latest day from which the grams rows number `wanted` or more, by the day
-    column's statistics; None without them, or when that would be most of the table."""
+def window_since(wanted: float, until: int | None = None) -> int | None:
+    """The latest day from which the grams rows (up to the day `until`) number `wanted` or
+    more, by the day column's statistics; None without them, or when that would be more
+    than WINDOW_MAX_FRACTION of the table."""
     rows, _ = _pg_gram_stats()
     if rows <= 0 or wanted / rows > WINDOW_MAX_FRACTION:
         return None
     total = 0.0
     for day, share in _stats["days"]:
+        if until is not None and day > until:
+            continue
         total += share
         if total * rows >= wanted:
             return day
     return None
+
+
+def day_of(moment: dt.datetime) -> int:
+    """The day of a moment as migration 0020's `kehu_day` counts them (UTC)."""
+    return (moment - _EPOCH) // dt.timedelta(days=1)
 
 
 def day_start(day: int) -> dt.datetime:
