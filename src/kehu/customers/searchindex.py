@@ -236,9 +236,10 @@ def probe_recent(groups: Sequence[Sequence[str]], limit: int, *, since: int | No
     then id, descending); None when more than `limit` hold them, or (with `estimate`) the
     statistics already say so. With `since` (a day, as migration 0020's `day` column counts
     them), only those whose grams row is of that day or later (and with `until`, of that day
-    or earlier): the GIN bitmap is ANDed with the day index's before a row is read. The LIMIT is inside the sort, so a common term
-    stops the heap scan at limit + 1 rows, and only their count comes back (sorting and
-    sending 15,813 rows to be dropped cost a common term ~15 ms)."""
+    or earlier): the GIN bitmap is ANDed with the day index's before a row is read. The
+    LIMIT is inside the sort, so a common term stops the heap scan at limit + 1 rows, and
+    only their count comes back (sorting and sending 15,813 rows to be dropped cost a
+    common term ~15 ms)."""
     if connection.vendor != "postgresql" or not groups \
             or (estimate and _known_common(groups, limit)):
         return None
