@@ -38,6 +38,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from kehu.core.masking import mask_value
@@ -91,7 +92,7 @@ def ranked_page(*, qs: QuerySet, q: str, masked: Mapping[str, str], cursor: str 
     strong = _strong_ids(term)
     rows: list[Customer] = []
     if strong and (anchor is None or anchor[0] != REST):
-        rows = _tiered(matched.filter(pk__in=strong), term, anchor, limit, strong=True)
+        rows = _tiered(matched.filter(_among(strong)), term, anchor, limit, strong=True)
     if len(rows) <= limit:
         # Every strong candidate that matches is listed above (an exact or leading name,
         # initials or pinyin is a match of the plain filter too), so the rest leaves them out.
@@ -107,6 +108,13 @@ def ranked_page(*, qs: QuerySet, q: str, masked: Mapping[str, str], cursor: str 
         if len(rows) <= limit:
             rows += _newest(rest, after, limit + 1 - len(rows))
     return _page(rows, limit)
+
+
+def _among(ids: list[int]) -> Q | AnyId:
+    """`pk IN ids` as the database reads it best: on PostgreSQL one array parameter joined
+    (zhoux's 1,115 strong ids: planning 1.95 ms as literals, 0.42 so), elsewhere a literal
+    list."""
+    return AnyId(ids) if connection.vendor == "postgresql" else Q(pk__in=ids)
 
 
 def _tiered(qs: QuerySet, term: Term, anchor: tuple | None, limit: int, *,
@@ -137,7 +145,7 @@ def _by_recency(matched: QuerySet, term: Term, found: Candidates, anchor: tuple 
     strong = _strong_ids(term) if named else []
     rows: list[Customer] = []
     if strong and tier <= PINYIN_PREFIX:
-        rows = _tiered(matched.filter(pk__in=strong), term, anchor, limit, strong=True)
+        rows = _tiered(matched.filter(_among(strong)), term, anchor, limit, strong=True)
     if len(rows) <= limit and named and tier <= SUBSTRING:
         rows += _walk_recent(matched, term, named, SUBSTRING, limit + 1 - len(rows),
                              anchor if tier == SUBSTRING else None, skip=set(strong))
