@@ -35,7 +35,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.db import connection
@@ -76,9 +76,10 @@ class Term:
 
 
 def ranked_page(*, qs: QuerySet, q: str, masked: Mapping[str, str], cursor: str | None,
-                limit: int, reach: float = 1.0) -> Page:
+                limit: int, reach: Callable[[], float] = lambda: 1.0) -> Page:
     """One page of `qs` (already scoped and filtered) matching `q`, best first. `reach`:
-    about what share of all customers the scope holds (it sizes the work, not the page)."""
+    about what share of all customers the scope holds, asked only when a common term's
+    newest days are read (it sizes the work, not the page)."""
     term = Term.of(q)
     anchor = _decode(cursor) if cursor else None
     # The plain filter is resolved once for both queries of a page: Django's build_filter

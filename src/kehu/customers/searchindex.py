@@ -40,7 +40,7 @@ import re
 import time
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -374,7 +374,7 @@ class Newest:
     since: int
 
 
-def newest_window(groups: Sequence[Sequence[str]], reach: float = 1.0,
+def newest_window(groups: Sequence[Sequence[str]], reach: Callable[[], float] = lambda: 1.0,
                   before: dt.datetime | None = None) -> Newest | None:
     """PostgreSQL: the candidates of the newest days of a term held by more than
     PROBE_LIMIT customers (up to the day of `before`, a later page's last row), for a
@@ -382,15 +382,15 @@ def newest_window(groups: Sequence[Sequence[str]], reach: float = 1.0,
     `probe_limit()` are of those days.
 
     The days are enough to hold about WINDOW_CANDIDATES of them in the viewer's scope
-    (`reach`: about what share of the rows it holds) by the term's share in the statistics
-    (or by the least share it can have), and the GIN bitmap is ANDed with the day index's
-    before any row is read."""
+    (`reach()`: about what share of the rows it holds, asked only past the dense test) by
+    the term's share in the statistics (or by the least share it can have), and the GIN
+    bitmap is ANDed with the day index's before any row is read."""
     rows, frequencies = _pg_gram_stats()
     if _dense(groups, frequencies, rows):
         return None
     share = max([_together(group, frequencies) for group in groups] + [PROBE_LIMIT / max(rows, 1)])
     until = None if before is None else day_of(before)
-    since = window_since(WINDOW_CANDIDATES / (share * max(reach, 1e-6)), until)
+    since = window_since(WINDOW_CANDIDATES / (share * max(reach(), 1e-6)), until)
     if since is None:
         return None
     found = probe_recent(groups, probe_limit(), since=since, until=until, estimate=False)

@@ -125,7 +125,7 @@ def _customer_page(viewer: User, filters: CustomerFilters, cursor: str | None, l
         qs = as_rows(qs, ROW_FIELDS + (SEARCH_ROW_FIELDS if filters.q else ()), CustomerRow)
     if filters.ranked:
         page = ranked_page(qs=qs, q=filters.q, masked=masked, cursor=cursor, limit=limit,
-                           reach=scope_reach(viewer))
+                           reach=lambda: scope_reach(viewer))
     else:
         # Only the default order has a per-owner index (owner, updated_at, id) to branch on.
         branches = page_branches(viewer) if filters.sort.lstrip("-") == "updated_at" else None
