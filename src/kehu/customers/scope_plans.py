@@ -27,7 +27,7 @@ entry's owner inside the index and reads the table only for the rows it keeps.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,7 +172,7 @@ def forget_estimates() -> None:
     _estimates.clear()
 
 
-def _cached(key: tuple, compute) -> int:
+def _cached(key: tuple, compute: Callable[[], Any]) -> Any:
     now = time.monotonic()
     found = _estimates.get(key)
     if found is not None and now - found[0] < ESTIMATE_SECONDS:
@@ -197,22 +197,16 @@ def owners_share(owners: Sequence[int]) -> float | None:
     has no cap: it sizes quick search's window of newest days (searchindex)."""
     if connection.vendor != "postgresql":
         return None
-    shares = _owner_shares()
+    shares = _cached(("owner shares",), _owner_shares)
     return sum(shares.get(owner, 0.0) for owner in owners) if shares else None
 
 
-_owner_stats: dict = {"at": -ESTIMATE_SECONDS, "shares": {}}
-
-
 def _owner_shares() -> dict[int, float]:
-    now = time.monotonic()
-    if now - _owner_stats["at"] > ESTIMATE_SECONDS:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT most_common_vals::text::bigint[], most_common_freqs FROM pg_stats"
-                           " WHERE tablename = 'customers_customer' AND attname = 'owner_id'")
-            row = cursor.fetchone() or (None, None)
-        _owner_stats.update(at=now, shares=dict(zip(row[0] or [], row[1] or [], strict=False)))
-    return _owner_stats["shares"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT most_common_vals::text::bigint[], most_common_freqs FROM pg_stats"
+                       " WHERE tablename = 'customers_customer' AND attname = 'owner_id'")
+        row = cursor.fetchone() or (None, None)
+    return dict(zip(row[0] or [], row[1] or [], strict=False))
 
 
 def _owner_rows(owners: tuple[int, ...]) -> int:
