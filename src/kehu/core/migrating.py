@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import migrations
+from collections.abc import Sequence
+
+from django.db import migrations, transaction
 from django.db.migrations.operations.base import Operation
 
 
@@ -15,3 +17,18 @@ def index_dropped(index: str, table: str, column: str,
         database_operations=[migrations.RunSQL(
             f'DROP INDEX IF EXISTS "{index}"', f'CREATE INDEX "{index}" ON "{table}" ("{column}")')],
         state_operations=[state])
+
+
+def on_postgresql(forward: Sequence[str], backward: Sequence[str]) -> migrations.RunPython:
+    """Statements run on PostgreSQL only (SQLite keeps its own structures), each in a
+    transaction of its own: in a non-atomic migration a long step then holds its locks no
+    longer than it must."""
+    def run(statements: Sequence[str]):
+        def apply(apps, schema_editor) -> None:
+            if schema_editor.connection.vendor == "postgresql":
+                for statement in statements:
+                    with transaction.atomic():
+                        schema_editor.execute(statement)
+        return apply
+
+    return migrations.RunPython(run(forward), run(backward))

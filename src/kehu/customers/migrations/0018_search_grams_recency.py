@@ -18,6 +18,8 @@ later page (the cursor compares its real updated_at); it is never listed twice.
 
 from django.db import migrations, transaction
 
+from kehu.core.migrating import on_postgresql
+
 WINDOW = 20_000
 
 PG_FORWARD = [
@@ -58,16 +60,6 @@ PG_BACKWARD = [
 ]
 
 
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                with transaction.atomic():
-                    schema_editor.execute(statement)
-
-    return apply
-
-
 def stamp(apps, schema_editor):
     """Each existing row's updated_at, WINDOW ids at a time (idempotent: a rerun after an
     interruption stamps only what is left)."""
@@ -89,5 +81,5 @@ def stamp(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False  # see above: each step and each window is a transaction of its own
     dependencies = [("customers", "0017_owner_statistics")]
-    operations = [migrations.RunPython(run(PG_FORWARD), run(PG_BACKWARD)),
+    operations = [on_postgresql(PG_FORWARD, PG_BACKWARD),
                   migrations.RunPython(stamp, migrations.RunPython.noop)]

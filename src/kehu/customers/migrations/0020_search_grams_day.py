@@ -17,6 +17,8 @@ candidates, search.InCandidates, serves these terms there).
 
 from django.db import migrations
 
+from kehu.core.migrating import on_postgresql
+
 # `extract(epoch …)` of a timestamptz does not depend on the time zone, but PostgreSQL
 # marks `extract` stable as a whole; a generated column needs an immutable expression.
 PG_FORWARD = [
@@ -35,15 +37,6 @@ PG_BACKWARD = [
 ]
 
 
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("customers", "0019_covered_indexes_dropped")]
-    operations = [migrations.RunPython(run(PG_FORWARD), run(PG_BACKWARD))]
+    operations = [on_postgresql(PG_FORWARD, PG_BACKWARD)]
