@@ -356,8 +356,8 @@ def _day_shares(values, freqs, bounds, null_frac) -> list[tuple[int, float]]:
 # page of 50 that the re-check and a rep's scope thin out.
 WINDOW_CANDIDATES = 150
 # A term whose grams the statistics put in more than this share of the rows is walked: a
-# walk of the list finds its page in a few hundred rows, while the GIN bitmap of a gram
-# in a fifth of the rows alone took 75 ms (zho, hou, oux at a million).
+# walk of the list finds its page in a few hundred rows, while the GIN bitmap of common
+# grams is long to build (zho ∧ hou ∧ oux, 169,657 rows at a million: 75 ms).
 WINDOW_SHARE_MAX = 0.04
 # A window costs its rows in the day index's bitmap (~0.1-0.2 µs each, and a rep's scope,
 # an eighth of the table, needs eight times the rows): past this share of the table it
