@@ -60,12 +60,11 @@ WINDOW = 1000
 # meet near 2,000 candidates (≈7 ms each by those rates). PostgreSQL has no such walk
 # (its planner chose badly between it and the others): there a walk with the plain filter
 # (≈4 µs a row) meets reading the candidates near √(80 × customers), 9,000 at a million.
-# Its index rows now carry updated_at (migration 0018), so a ranked page reads them newest
-# first, ≈2.3 µs each (probe_recent; 1896, 8,723 of them: 143 -> 42 ms a page, in process,
-# 1,000,000 customers). That would move the line up to ≈√(200 × customers), but deciding
-# a term is common then costs the longer probe to every common term of several grams:
-# at √(250 × customers) 流有 (10,002) went 80 -> 50 ms, and 限公司 51 -> 91, 126.com
-# 54 -> 71, zhoux 113 -> 127. The line stays.
+# That line serves the plain filter's probe (sorted lists, exports, counts). A ranked page
+# on PostgreSQL ranks in full up to PROBE_LIMIT, as SQLite does, its candidates read newest
+# first from the index's rows (migration 0018: ≈2.3 µs each); past it, the candidates of the
+# newest days only (`newest_window`: 流有, 10,002 candidates, 39-44 -> 15 ms a page in
+# process at 1,000,000 customers).
 PROBE_LIMIT = 2000
 PROBE_CEILING = 20_000
 # The walk within the candidates stops paying when they are many: building them costs
