@@ -105,14 +105,24 @@ def ranked_page(*, qs: QuerySet, q: str, masked: Mapping[str, str], cursor: str 
         rest = matched if found.within is None else matched.filter(found.within)
         rest = rest.exclude(pk__in=strong) if strong else rest
         after = anchor if anchor is not None and anchor[0] == REST else None
-        newest = searchindex.newest_window(found.groups, reach, after[3] if after else None) \
-            if found.groups else None
-        if newest is not None:  # the newest days' candidates (PostgreSQL), then older ones
-            rows += _walk_recent(rest, term, newest.recent, REST, limit + 1 - len(rows), after)
-            rest = rest.filter(updated_at__lt=searchindex.day_start(newest.since))
-        if len(rows) <= limit:
-            rows += _newest(rest, after, limit + 1 - len(rows))
+        rows += _the_rest(rest, term, found.groups, reach, after, limit + 1 - len(rows))
     return _page(rows, limit)
+
+
+def _the_rest(rest: QuerySet, term: Term, groups: list[list[str]] | None,
+              reach: Callable[[], float], after: tuple | None, count: int) -> list[Customer]:
+    """Up to `count` rows of a common term's rest, newest first after `after`: on
+    PostgreSQL first among the candidates of the newest days (`searchindex.newest_window`),
+    then walked from the day before them; elsewhere, or without a window, walked."""
+    newest = searchindex.newest_window(groups, reach, after[3] if after else None) \
+        if groups else None
+    if newest is None:
+        return _newest(rest, after, count)
+    rows = _walk_recent(rest, term, newest.recent, REST, count, after)
+    if len(rows) < count:
+        older = rest.filter(updated_at__lt=searchindex.day_start(newest.since))
+        rows += _newest(older, after, count - len(rows))
+    return rows
 
 
 def _among(ids: list[int]) -> Q | AnyId:
@@ -184,12 +194,11 @@ def _walk_recent(matched: QuerySet, term: Term, candidates: list, tier: int, cou
         stamp = searchindex.stamp_of(moment)
         candidates = [c for c in candidates if c[1] is None or (c[1], c[0]) < (stamp, last)]
     ids = [c[0] for c in candidates if c[0] not in skip]
-    ranked = matched.annotate(search_tier=tier_case(term))
-    if tier == REST:  # every match, by recency alone (a common term's rest)
-        ranked = matched
-    elif tier == SUBSTRING:
+    # REST: every match, by recency alone (a common term's rest); no tier to compute.
+    ranked = matched if tier == REST else matched.annotate(search_tier=tier_case(term))
+    if tier == SUBSTRING:
         ranked = ranked.filter(search_tier__lte=SUBSTRING)
-    else:
+    elif tier != REST:
         ranked = ranked.filter(search_tier=tier)
     if anchor is not None:
         ranked = ranked.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, id__lt=last))

@@ -189,16 +189,20 @@ def live_customers() -> QuerySet:
     return apps.get_model("customers", "Customer").objects.filter(deleted_at__isnull=True)
 
 
-def owners_share(owners: Sequence[int]) -> float | None:
-    """PostgreSQL: the share of the customers table that these owners' rows are, from the
-    owner column's most common values (up to 1,000 owners, migration 0017), read at most
-    every ESTIMATE_SECONDS; None elsewhere or without statistics. An owner too rare to be
-    listed (a customer or two in a small table) counts as none. Unlike the counts above it
-    has no cap: it sizes quick search's window of newest days (searchindex)."""
+def scope_share(owners: Sequence[int], shared: int) -> float | None:
+    """PostgreSQL: about what share of the live customers these owners' rows and `shared`
+    more are, from the owner column's most common values (up to 1,000 owners, migration
+    0017) and the table's size, read at most every ESTIMATE_SECONDS; None elsewhere or
+    without statistics. An owner too rare to be listed (a customer or two in a small table)
+    counts as none, and grants are not counted. Unlike the counts above it has no cap: it
+    sizes quick search's window of newest days (searchindex), never what is found."""
     if connection.vendor != "postgresql":
         return None
     shares = _cached(("owner shares",), _owner_shares)
-    return sum(shares.get(owner, 0.0) for owner in owners) if shares else None
+    if not shares:
+        return None
+    owned = sum(shares.get(owner, 0.0) for owner in owners)
+    return min(1.0, owned + shared / max(_table_rows(), 1))
 
 
 def _owner_shares() -> dict[int, float]:

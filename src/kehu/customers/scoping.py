@@ -204,18 +204,14 @@ def scope_parts(user: User | None) -> ScopeParts:
 
 
 def scope_reach(user: User | None) -> float:
-    """About what share of the customers the user's scope holds (1 for the whole company):
-    the owners' share by PostgreSQL's statistics, and the shared ones; 1 where that is not
-    known (SQLite). It only sizes work — quick search's window of newest days — never what
-    is found."""
+    """About what share of the customers the user's scope holds (`scope_plans.scope_share`;
+    1 for the whole company, and where it is not known: SQLite). It only sizes work —
+    quick search's window of newest days — never what is found."""
     parts = scope_parts(user)
     if parts.owners is None:
         return 1.0
-    share = scope_plans.owners_share(parts.owners)
-    if share is None:
-        return 1.0
-    table = parts.size().table_rows
-    return min(1.0, share + len(parts.shared) / max(table, 1))
+    share = scope_plans.scope_share(parts.owners, len(parts.shared))
+    return 1.0 if share is None else share
 
 
 def scope_is_small(user: User | None) -> bool:

@@ -398,7 +398,8 @@ def newest_window(groups: Sequence[Sequence[str]], reach: Callable[[], float] = 
 
 def _dense(groups: Sequence[Sequence[str]], frequencies: dict[str, float], rows: float) -> bool:
     """Whether some group is known common and may be in more than WINDOW_SHARE_MAX of the
-    rows: its rarest gram's share bounds it from above, as the product does from below."""
+    rows: its rarest gram's share bounds it from above (the product, what `_common` reads,
+    errs low)."""
     return any(_common(group, frequencies, rows, PROBE_LIMIT)
                and min(frequencies.get(gram, 0.0) for gram in group) > WINDOW_SHARE_MAX
                for group in groups)
