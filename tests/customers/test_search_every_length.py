@@ -309,6 +309,16 @@ def test_the_index_keeps_each_customers_last_change_whatever_writes_it(alice, ma
     assert stamps() == (first, first)
 
 
+def _analysed(monkeypatch) -> None:
+    """ANALYZE the gram rows and have the search read their statistics afresh (put back
+    after the test, so no later test sees these)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_searchgrams")
+    for key in ("at", "rows", "freqs", "days"):
+        monkeypatch.setitem(searchindex._stats, key, searchindex._stats[key])
+    searchindex._stats["at"] = -searchindex._SIZE_TTL
+
+
 @pytest.mark.postgres
 def test_a_term_whose_grams_the_statistics_show_common_together_is_walked_without_a_probe(
         alice, charlie, make_customer, monkeypatch):
@@ -322,11 +332,7 @@ def test_a_term_whose_grams_the_statistics_show_common_together_is_walked_withou
     make_customer(charlie, name="西湖茶楼")  # a candidate out of Alice's scope
     make_customer(alice, name="东湖")
     make_customer(alice, name="南湖")
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE customers_searchgrams")
-    for key in ("at", "rows", "freqs", "days"):  # read afresh here, put back after
-        monkeypatch.setitem(searchindex._stats, key, searchindex._stats[key])
-    searchindex._stats["at"] = -searchindex._SIZE_TTL
+    _analysed(monkeypatch)
     rows, frequencies = searchindex._pg_gram_stats()
     assert rows == 10 and frequencies["西湖"] == frequencies["湖茶"] == pytest.approx(0.8)
 
@@ -337,16 +343,6 @@ def test_a_term_whose_grams_the_statistics_show_common_together_is_walked_withou
 
     assert probed("西湖茶") == ([f"西湖茶庄{i}" for i in reversed(range(7))], False)
     assert probed("东湖") == (["东湖"], True)
-
-
-def _analysed(monkeypatch) -> None:
-    """ANALYZE the gram rows and have the search read their statistics afresh (put back
-    after the test, so no later test sees these)."""
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE customers_searchgrams")
-    for key in ("at", "rows", "freqs", "days"):
-        monkeypatch.setitem(searchindex._stats, key, searchindex._stats[key])
-    searchindex._stats["at"] = -searchindex._SIZE_TTL
 
 
 def _aged(customers, weeks: int) -> None:
